@@ -1,0 +1,172 @@
+"""Engine, sessions and the schema's state: SQLite (embedded default) or PostgreSQL.
+
+The store is async end to end (aiosqlite / psycopg 3). On SQLite every transaction starts with
+``BEGIN IMMEDIATE`` so that "count the seats, then take one" cannot interleave between two writers;
+on PostgreSQL the use cases lock the row they decide on (``SELECT ... FOR UPDATE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine.url import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """The store cannot be used as configured (bad URL, unreachable, out-of-date schema)."""
+
+
+def async_url(url: str) -> URL:
+    """Map a configured SQLAlchemy URL to its async driver; create a SQLite file's folder."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with the URL in it
+        raise StoreError(
+            f"[database] url: not a valid SQLAlchemy URL ({type(exc).__name__})"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise StoreError(f"[database] url: unsupported database {backend!r} (use sqlite or postgresql)")
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An async engine for the configured URL, with SQLite set up for WAL and safe writes."""
+    target = async_url(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if target.get_backend_name() == "sqlite":
+        in_memory = target.database in (None, "", ":memory:")
+        kwargs["connect_args"] = {"timeout": 30}
+        if in_memory:
+            kwargs["poolclass"] = StaticPool
+        engine = create_async_engine(target, **kwargs)
+        _prepare_sqlite(engine, wal=not in_memory)
+        return engine
+    kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(target, **kwargs)
+
+
+def _prepare_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@dataclass
+class Store:
+    """The engine plus a session factory: what every use case is given."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        engine = create_engine(url)
+        return cls(engine=engine, sessions=session_factory(engine))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+# --- schema state and migrations (Alembic) -------------------------------------------------
+
+
+def _alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None, "no migrations found"
+    return head
+
+
+def _current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _has_tables(connection: Connection) -> bool:
+    return bool(inspect(connection).get_table_names())
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    current: str | None
+    head: str
+    empty: bool
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+async def schema_state(engine: AsyncEngine) -> SchemaState:
+    """Which migration the database is at, compared with the code's."""
+    async with engine.connect() as connection:
+        current = await connection.run_sync(_current_revision)
+        empty = not await connection.run_sync(_has_tables)
+        await connection.rollback()
+    return SchemaState(current=current, head=head_revision(), empty=empty)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply the migrations up to ``revision``."""
+    from alembic import command
+
+    def _run(connection: Connection) -> None:
+        command.upgrade(_alembic_config(connection), revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_run)

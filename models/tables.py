@@ -1,0 +1,242 @@
+"""The shared store: SQLModel tables.
+
+Times are timezone-aware UTC (``UTCDateTime``: aware in, aware out, on SQLite and PostgreSQL
+alike). Enumerations are stored as short strings so that migrations stay plain. Tables with
+``table=True`` skip pydantic validation: input is validated by the use cases in ``scheduling/``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+
+def utc_field(*, nullable: bool = True, index: bool = False) -> Any:
+    """A timezone-aware UTC datetime column."""
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Role:
+    VOLUNTEER = "volunteer"
+    LEAD = "lead"
+    COORDINATOR = "coordinator"
+    ALL = (VOLUNTEER, LEAD, COORDINATOR)
+
+
+class ShiftStatus:
+    PLANNED = "planned"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+
+
+class SignupStatus:
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    OFFERED = "offered"  # promoted from the waitlist, seat held until they confirm
+    CANCELLED = "cancelled"
+    HOLDS_SEAT = (CONFIRMED, OFFERED)
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisation"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    name_key: str = Field(max_length=120, unique=True)  # casefolded, for lookups
+    created_at: datetime = utc_field(nullable=False)
+
+
+class Area(SQLModel, table=True):
+    __tablename__ = "area"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    name_key: str = Field(max_length=120, unique=True)
+    meeting_point: str | None = Field(default=None, max_length=200)
+    created_at: datetime = utc_field(nullable=False)
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    phone: str | None = Field(default=None, max_length=20, unique=True)  # E.164
+    telegram_id: int | None = Field(default=None, sa_type=BigInteger, unique=True)
+    preferred_channel: str = Field(default="telegram", max_length=16)
+    language: str = Field(default="sv", max_length=2)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    role: str = Field(default=Role.VOLUNTEER, max_length=16)
+    trained: bool = False
+    consent_at: datetime | None = utc_field()
+    age_confirmed_at: datetime | None = utc_field()
+    sms_opted_out: bool = False
+    sms_unreachable: bool = False
+    telegram_blocked: bool = False
+    no_show_count: int = 0
+    created_at: datetime = utc_field(nullable=False)
+    last_active_at: datetime | None = utc_field()
+    erased_at: datetime | None = utc_field()  # erased on request: a tombstone without personal data
+
+    @property
+    def registered(self) -> bool:
+        """Registered means the person gave consent and confirmed the minimum age."""
+        return self.consent_at is not None and self.age_confirmed_at is not None
+
+
+class Series(SQLModel, table=True):
+    """A recurring set of shifts, defined in local wall time."""
+
+    __tablename__ = "series"
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    area_id: int = Field(foreign_key="area.id")
+    weekdays: str = Field(max_length=40)  # "fri,sat"
+    local_start: str = Field(max_length=5)  # "21:00"
+    local_end: str = Field(max_length=5)  # "01:00"
+    first_date: date
+    until: date
+    created_at: datetime = utc_field(nullable=False)
+
+
+class Shift(SQLModel, table=True):
+    __tablename__ = "shift"
+    __table_args__ = (Index("ix_shift_status_start", "status", "start_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    area_id: int = Field(foreign_key="area.id")
+    start_at: datetime = utc_field(nullable=False, index=True)
+    end_at: datetime = utc_field(nullable=False)
+    min_walkers: int
+    max_walkers: int
+    status: str = Field(default=ShiftStatus.PLANNED, max_length=16)
+    notes: str | None = Field(default=None, max_length=500)
+    series_id: int | None = Field(default=None, foreign_key="series.id")
+    risk_night: bool = False
+    created_at: datetime = utc_field(nullable=False)
+    cancelled_at: datetime | None = utc_field()
+
+
+class Signup(SQLModel, table=True):
+    __tablename__ = "signup"
+    __table_args__ = (
+        UniqueConstraint("shift_id", "person_id", name="uq_signup_shift_person"),
+        Index("ix_signup_shift_status", "shift_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: int = Field(foreign_key="shift.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    status: str = Field(max_length=16)
+    queued_at: datetime = utc_field(nullable=False)  # arrival order for the waitlist
+    confirmed_at: datetime | None = utc_field()
+    offer_expires_at: datetime | None = utc_field()
+    cancelled_at: datetime | None = utc_field()
+    checked_in_at: datetime | None = utc_field()
+    checked_out_at: datetime | None = utc_field()
+    no_show: bool = False
+
+
+class Report(SQLModel, table=True):
+    """One walker's post-walk report (fields in DESIGN.md). Never names young people."""
+
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("shift_id", "person_id", name="uq_report_shift_person"),)
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: int = Field(foreign_key="shift.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")  # None: pseudonymised
+    status: str = Field(default="draft", max_length=16)  # draft | submitted
+    nothing_happened: bool = False
+    walkers_present: int | None = None
+    actual_start: datetime | None = utc_field()
+    actual_end: datetime | None = utc_field()
+    areas: list[str] = Field(default_factory=list, sa_type=JSON)
+    youth_met: str | None = Field(default=None, max_length=8)  # 0 | 1-10 | 11-30 | 31-50 | 50+
+    mood: str | None = Field(default=None, max_length=8)  # calm | mixed | unruly
+    alcohol: str | None = Field(default=None, max_length=8)  # none | some | much
+    drugs: bool | None = None
+    help_given: list[str] = Field(default_factory=list, sa_type=JSON)
+    services_contacted: list[str] = Field(default_factory=list, sa_type=JSON)
+    place_issues: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
+    felt_safe: str | None = Field(default=None, max_length=8)  # yes | partly | no
+    follow_up: bool | None = None
+    summary: str | None = Field(default=None, max_length=400)
+    masked: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = utc_field(nullable=False)
+    submitted_at: datetime | None = utc_field()
+    updated_at: datetime | None = utc_field()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when: every lead or coordinator action and every refusal."""
+
+    __tablename__ = "audit_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc_field(nullable=False, index=True)
+    actor_id: int | None = Field(default=None)  # None: the command line (an operator)
+    actor_label: str = Field(max_length=120)
+    action: str = Field(max_length=60)
+    target: str | None = Field(default=None, max_length=120)
+    outcome: str = Field(default="ok", max_length=16)  # ok | refused
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class OutboxStatus:
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    ALL = (PENDING, SENDING, SENT, FAILED, EXPIRED)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message to one person: what to say (a catalogue key and its values), due when."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(max_length=160, unique=True)
+    kind: str = Field(max_length=40)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    channel: str | None = Field(default=None, max_length=16)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
+    urgent: bool = False
+    due_at: datetime = utc_field(nullable=False)
+    expires_at: datetime | None = utc_field()
+    attempts: int = 0
+    next_attempt_at: datetime | None = utc_field()
+    claimed_at: datetime | None = utc_field()
+    claimed_by: str | None = Field(default=None, max_length=80)
+    sent_at: datetime | None = utc_field()
+    provider_message_id: str | None = Field(default=None, max_length=80, index=True)
+    delivery_status: str | None = Field(default=None, max_length=20)
+    last_error: str | None = Field(default=None, max_length=300)
+    created_at: datetime = utc_field(nullable=False)
+
+
+class Conversation(SQLModel, table=True):
+    """Where a person is in a dialogue flow, per channel, so a restart resumes there."""
+
+    __tablename__ = "conversation"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_conversation_address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=40)  # telegram user id, phone number, console name
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    flow: str | None = Field(default=None, max_length=40)
+    step: str | None = Field(default=None, max_length=40)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = utc_field(nullable=False)
+
+
+class InboundReceipt(SQLModel, table=True):
+    """An inbound update already handled (Telegram update_id, Twilio MessageSid)."""
+
+    __tablename__ = "inbound_receipt"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_inbound_external"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=80)
+    received_at: datetime = utc_field(nullable=False)

@@ -1,0 +1,93 @@
+"""Shared fixtures: settings, a controllable clock, and a store on SQLite and on PostgreSQL.
+
+The PostgreSQL half runs against the real server (``VANDRA_TEST_POSTGRES_URL``, default
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``), each test in a schema of its own; with
+no server reachable those tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+import pytest
+
+from models.db import Store, upgrade
+from scheduling.clock import ManualClock
+from scheduling.config import Settings, settings_from_mapping
+from scheduling.context import Context
+
+POSTGRES_URL = os.environ.get(
+    "VANDRA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+# A Tuesday in late November 2026: the weekend's night shifts lie ahead.
+T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+_postgres_problem: str | bool | None = False  # False: not yet checked
+
+
+def postgres_unavailable() -> str | None:
+    """Why PostgreSQL cannot be used here, or None when it can (checked once)."""
+    global _postgres_problem
+    if _postgres_problem is False:
+        try:
+            with psycopg.connect(_libpq_url(POSTGRES_URL), connect_timeout=3) as connection:
+                connection.execute("SELECT 1")
+            _postgres_problem = None
+        except Exception as exc:
+            _postgres_problem = f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}".strip()
+    return _postgres_problem or None
+
+
+def _libpq_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def make_settings(database_url: str, **sections: dict[str, Any]) -> Settings:
+    data: dict[str, Any] = {"database": {"url": database_url}}
+    data.update(sections)
+    return settings_from_mapping(data)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'vandra.db'}"
+        return
+    problem = postgres_unavailable()
+    if problem:
+        pytest.skip(problem)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_libpq_url(POSTGRES_URL), autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(_libpq_url(POSTGRES_URL), autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def ctx(settings: Settings, clock: ManualClock) -> AsyncIterator[Context]:
+    """A context on a migrated, empty store, with the clock at T0."""
+    store = Store.open(settings.database.url)
+    await upgrade(store.engine)
+    try:
+        yield Context(store=store, settings=settings, clock=clock)
+    finally:
+        await store.close()
