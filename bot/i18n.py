@@ -1,0 +1,73 @@
+"""Message catalogues: every user-facing text lives in ``bot/locales/<lang>.toml``.
+
+Swedish is the first language; English the second. A key missing in English falls back to
+Swedish; a key missing everywhere is a bug that ``tests/test_i18n.py`` catches.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from scheduling.errors import DomainError
+
+LOCALES = Path(__file__).parent / "locales"
+LANGUAGES = ("sv", "en")
+DEFAULT_LANGUAGE = "sv"
+
+
+def _flatten(prefix: str, table: dict[str, Any], into: dict[str, str]) -> None:
+    for key, value in table.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            _flatten(name, value, into)
+        else:
+            into[name] = str(value)
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    """All texts of one language, keyed ``section.key``."""
+    with (LOCALES / f"{language}.toml").open("rb") as handle:
+        entries: dict[str, str] = {}
+        _flatten("", tomllib.load(handle), entries)
+        return entries
+
+
+class _Lenient(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def t(language: str | None, key: str, **params: Any) -> str:
+    """The text for ``key`` in ``language`` (falling back to Swedish), with values filled in."""
+    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    template = catalogue(lang).get(key) or catalogue(DEFAULT_LANGUAGE).get(key)
+    if template is None:
+        raise KeyError(f"no text for {key!r}")
+    return string.Formatter().vformat(template, (), _Lenient(params))
+
+
+def has_text(key: str) -> bool:
+    return key in catalogue(DEFAULT_LANGUAGE)
+
+
+def error_text(language: str | None, error: DomainError) -> str:
+    """A refusal of the core, in words."""
+    key = f"error.{error.code}"
+    if not has_text(key):
+        return t(language, "error.generic", code=error.code)
+    return t(language, key, **error.params)
+
+
+def operator_language() -> str:
+    """The language for the command line: Swedish when the locale says so, else English."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable)
+        if value:
+            return "sv" if value.lower().startswith("sv") else "en"
+    return "en"

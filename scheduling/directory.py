@@ -1,0 +1,204 @@
+"""Organisations, areas and people: creating, finding and listing them."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import Area, Organisation, Person, Role
+from scheduling.access import Actor, audit, require_coordinator, require_manager
+from scheduling.context import Context
+from scheduling.errors import DomainError, InvalidInput, NotFound
+from scheduling.text import clean_text, name_key, normalise_phone
+
+LANGUAGES = ("sv", "en")
+_Named = TypeVar("_Named", Organisation, Area)
+
+
+async def find_organisation(session: AsyncSession, ref: str | int) -> Organisation:
+    """An organisation by numeric id or by name (case-insensitive)."""
+    return await _find(session, Organisation, ref, "organisation")
+
+
+async def find_area(session: AsyncSession, ref: str | int) -> Area:
+    """An area by numeric id or by name (case-insensitive)."""
+    return await _find(session, Area, ref, "area")
+
+
+async def _find(session: AsyncSession, table: type[_Named], ref: str | int, kind: str) -> _Named:
+    text = str(ref).strip()
+    found: _Named | None = None
+    if text.isdigit():
+        found = await session.get(table, int(text))
+    if found is None:
+        result = await session.exec(select(table).where(col(table.name_key) == name_key(text)))
+        found = result.first()
+    if found is None:
+        raise NotFound(kind, text)
+    return found
+
+
+async def add_organisation(ctx: Context, actor: Actor, name: str) -> Organisation:
+    """Create an organisation (coordinator only); names are unique regardless of case."""
+    await require_coordinator(ctx.store, actor, "orgs.add", ctx.now())
+    clean = clean_text(name, field="name", max_length=120)
+    async with ctx.store.transaction() as session:
+        await _refuse_duplicate(session, Organisation, clean, "organisation")
+        org = Organisation(name=clean, name_key=name_key(clean), created_at=ctx.now())
+        session.add(org)
+        await session.flush()
+        audit(session, actor, "orgs.add", ctx.now(), target=f"organisation:{org.id}")
+    return org
+
+
+async def add_area(ctx: Context, actor: Actor, name: str, meeting_point: str | None = None) -> Area:
+    """Create a walk area with its meeting point (coordinator only)."""
+    await require_coordinator(ctx.store, actor, "areas.add", ctx.now())
+    clean = clean_text(name, field="name", max_length=120)
+    point = (
+        clean_text(meeting_point, field="meeting_point", max_length=200) if meeting_point else None
+    )
+    async with ctx.store.transaction() as session:
+        await _refuse_duplicate(session, Area, clean, "area")
+        area = Area(name=clean, name_key=name_key(clean), meeting_point=point, created_at=ctx.now())
+        session.add(area)
+        await session.flush()
+        audit(session, actor, "areas.add", ctx.now(), target=f"area:{area.id}")
+    return area
+
+
+async def _refuse_duplicate(
+    session: AsyncSession, table: type[Organisation] | type[Area], name: str, kind: str
+) -> None:
+    existing = await session.exec(select(table).where(col(table.name_key) == name_key(name)))
+    if existing.first() is not None:
+        raise DomainError(f"{kind}_exists", name=name)
+
+
+async def list_organisations(ctx: Context) -> list[Organisation]:
+    async with ctx.store.transaction() as session:
+        return list((await session.exec(select(Organisation).order_by(col(Organisation.id)))).all())
+
+
+async def list_areas(ctx: Context) -> list[Area]:
+    async with ctx.store.transaction() as session:
+        return list((await session.exec(select(Area).order_by(col(Area.id)))).all())
+
+
+async def add_person(
+    ctx: Context,
+    actor: Actor,
+    *,
+    name: str,
+    phone: str | None = None,
+    telegram_id: int | None = None,
+    organisation: str | int | None = None,
+    role: str = Role.VOLUNTEER,
+    trained: bool = False,
+    language: str = "sv",
+) -> Person:
+    """Register a person on someone's behalf (CLI, coordinator): they count as registered.
+
+    Leads may add volunteers to their own organisation; roles above volunteer need a coordinator.
+    """
+    clean = clean_text(name, field="name", max_length=120)
+    if role not in Role.ALL:
+        raise InvalidInput("bad_role", role=role)
+    if language not in LANGUAGES:
+        raise InvalidInput("bad_language", language=language)
+    e164 = normalise_phone(phone) if phone else None
+    if telegram_id is not None and not 0 < telegram_id < 2**52:
+        raise InvalidInput("bad_telegram_id", telegram_id=telegram_id)
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        org = await find_organisation(session, organisation) if organisation is not None else None
+    if role != Role.VOLUNTEER:
+        await require_coordinator(ctx.store, actor, "people.add", now)
+    else:
+        await require_manager(ctx.store, actor, "people.add", org.id if org else None, now)
+    async with ctx.store.transaction() as session:
+        await _refuse_taken_contact(session, e164, telegram_id)
+        person = Person(
+            name=clean,
+            phone=e164,
+            telegram_id=telegram_id,
+            preferred_channel="telegram" if telegram_id or not e164 else "sms",
+            language=language,
+            organisation_id=org.id if org else None,
+            role=role,
+            trained=trained,
+            consent_at=now,
+            age_confirmed_at=now,
+            created_at=now,
+            last_active_at=now,
+        )
+        session.add(person)
+        await session.flush()
+        audit(session, actor, "people.add", now, target=f"person:{person.id}", role=role)
+    return person
+
+
+async def _refuse_taken_contact(
+    session: AsyncSession, phone: str | None, telegram_id: int | None
+) -> None:
+    if phone:
+        taken = await session.exec(select(Person.id).where(col(Person.phone) == phone))
+        if taken.first() is not None:
+            raise DomainError("phone_taken", phone=phone)
+    if telegram_id:
+        taken_tg = await session.exec(
+            select(Person.id).where(col(Person.telegram_id) == telegram_id)
+        )
+        if taken_tg.first() is not None:
+            raise DomainError("telegram_id_taken", telegram_id=telegram_id)
+
+
+async def list_people(ctx: Context) -> list[tuple[Person, Organisation | None]]:
+    async with ctx.store.transaction() as session:
+        rows = await session.exec(
+            select(Person, Organisation)
+            .join(Organisation, col(Organisation.id) == col(Person.organisation_id), isouter=True)
+            .order_by(col(Person.id))
+        )
+        return [(person, org) for person, org in rows.all()]
+
+
+async def get_person(session: AsyncSession, person_id: int) -> Person:
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise NotFound("person", person_id)
+    return person
+
+
+async def set_trained(ctx: Context, actor: Actor, person_id: int, trained: bool = True) -> Person:
+    """Mark a person as trained (did the walk course): their lead or a coordinator."""
+    async with ctx.store.transaction() as session:
+        person = await get_person(session, person_id)
+    await require_manager(
+        ctx.store,
+        actor,
+        "people.trained",
+        person.organisation_id,
+        ctx.now(),
+        target=f"person:{person_id}",
+    )
+    async with ctx.store.transaction() as session:
+        person = await get_person(session, person_id)
+        person.trained = trained
+        session.add(person)
+        audit(
+            session,
+            actor,
+            "people.trained",
+            ctx.now(),
+            target=f"person:{person_id}",
+            trained=trained,
+        )
+    return person
+
+
+async def count_people(session: AsyncSession) -> int:
+    return int((await session.exec(select(func.count()).select_from(Person))).one())

@@ -1,0 +1,353 @@
+"""Signing up, the waitlist and its promotions, cancelling, checking in and out, no-shows.
+
+Every decision about a seat is taken with the shift's row locked (``FOR UPDATE`` on PostgreSQL;
+``BEGIN IMMEDIATE`` serialises writers on SQLite), so two people racing for the last seat cannot
+both get it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import Person, Shift, ShiftStatus, Signup, SignupStatus
+from scheduling.access import Actor, audit, require_manager
+from scheduling.context import Context
+from scheduling.directory import get_person
+from scheduling.errors import DomainError
+from scheduling.outbox import enqueue
+from scheduling.shifts import ShiftView, get_shift, get_shift_view, shift_views
+
+CHECK_IN_EARLY = timedelta(hours=1)
+CHECK_OUT_LATE = timedelta(hours=8)
+LATE_CANCEL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    outcome: Literal["confirmed", "waitlisted"]
+    signup: Signup
+    view: ShiftView
+    waitlist_position: int | None = None
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    signup: Signup
+    view: ShiftView
+    held_seat: bool
+    late: bool
+    promoted_person_ids: list[int]
+
+
+async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
+    """Take a seat while confirmed < max, else join the waitlist in arrival order.
+
+    A person holding an offered seat (promoted from the waitlist) confirms it by signing up.
+    """
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        person = await get_person(session, person_id)
+        _require_registered(person)
+        shift = await get_shift(session, shift_id, lock=True)
+        _require_open(shift, now)
+        existing = await _signup_of(session, shift_id, person_id)
+        if existing is not None and existing.status == SignupStatus.OFFERED:
+            existing.status = SignupStatus.CONFIRMED
+            existing.confirmed_at = now
+            existing.offer_expires_at = None
+            return await _result(session, ctx, existing, "confirmed")
+        if existing is not None and existing.status != SignupStatus.CANCELLED:
+            raise DomainError(f"already_{existing.status}", shift=shift_id)
+        clash = await _overlapping(session, person_id, shift)
+        if clash is not None:
+            raise DomainError("overlapping_shift", shift=shift_id, other=clash)
+        seats_taken = await _seats_taken(session, shift_id)
+        status = (
+            SignupStatus.CONFIRMED if seats_taken < shift.max_walkers else SignupStatus.WAITLISTED
+        )
+        signup = existing or Signup(
+            shift_id=shift_id, person_id=person_id, status=status, queued_at=now
+        )
+        signup.status = status
+        signup.queued_at = now
+        signup.confirmed_at = now if status == SignupStatus.CONFIRMED else None
+        signup.cancelled_at = None
+        signup.offer_expires_at = None
+        person.last_active_at = now
+        session.add_all([signup, person])
+        await session.flush()
+        outcome: Literal["confirmed", "waitlisted"] = (
+            "confirmed" if status == SignupStatus.CONFIRMED else "waitlisted"
+        )
+        return await _result(session, ctx, signup, outcome)
+
+
+async def _result(
+    session: AsyncSession, ctx: Context, signup: Signup, outcome: Literal["confirmed", "waitlisted"]
+) -> SignupResult:
+    session.add(signup)
+    await session.flush()
+    position = await _waitlist_position(session, signup) if outcome == "waitlisted" else None
+    view = await get_shift_view(session, ctx, signup.shift_id)
+    return SignupResult(outcome=outcome, signup=signup, view=view, waitlist_position=position)
+
+
+def _require_registered(person: Person) -> None:
+    if person.erased_at is not None:
+        raise DomainError("person_not_found", ref=str(person.id))
+    if not person.registered:
+        raise DomainError("consent_required")
+
+
+def _require_open(shift: Shift, now: datetime) -> None:
+    if shift.status == ShiftStatus.CANCELLED:
+        raise DomainError("shift_cancelled", shift=shift.id)
+    if shift.start_at <= now:
+        raise DomainError("shift_started", shift=shift.id)
+
+
+async def _signup_of(session: AsyncSession, shift_id: int, person_id: int) -> Signup | None:
+    result = await session.exec(
+        select(Signup).where(col(Signup.shift_id) == shift_id, col(Signup.person_id) == person_id)
+    )
+    return result.first()
+
+
+async def _seats_taken(session: AsyncSession, shift_id: int) -> int:
+    result = await session.exec(
+        select(func.count())
+        .select_from(Signup)
+        .where(col(Signup.shift_id) == shift_id, col(Signup.status).in_(SignupStatus.HOLDS_SEAT))
+    )
+    return int(result.one())
+
+
+async def _overlapping(session: AsyncSession, person_id: int, shift: Shift) -> int | None:
+    """Another planned shift of this person's, holding a seat, that overlaps in time."""
+    result = await session.exec(
+        select(Shift.id)
+        .join(Signup, col(Signup.shift_id) == col(Shift.id))
+        .where(
+            col(Signup.person_id) == person_id,
+            col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
+            col(Shift.status) == ShiftStatus.PLANNED,
+            col(Shift.id) != shift.id,
+            col(Shift.start_at) < shift.end_at,
+            col(Shift.end_at) > shift.start_at,
+        )
+    )
+    return result.first()
+
+
+async def _waitlist_position(session: AsyncSession, signup: Signup) -> int:
+    result = await session.exec(
+        select(Signup.id)
+        .where(
+            col(Signup.shift_id) == signup.shift_id, col(Signup.status) == SignupStatus.WAITLISTED
+        )
+        .order_by(col(Signup.queued_at), col(Signup.id))
+    )
+    ids = list(result.all())
+    return ids.index(signup.id) + 1 if signup.id in ids else len(ids)
+
+
+async def cancel_signup(ctx: Context, person_id: int, shift_id: int) -> CancelResult:
+    """Give up a seat or a waitlist place; a freed seat goes to the first in line."""
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id, lock=True)
+        signup = await _signup_of(session, shift_id, person_id)
+        if signup is None or signup.status == SignupStatus.CANCELLED:
+            raise DomainError("not_signed_up", shift=shift_id)
+        if shift.start_at <= now:
+            raise DomainError("shift_started", shift=shift_id)
+        held_seat = signup.status in SignupStatus.HOLDS_SEAT
+        signup.status = SignupStatus.CANCELLED
+        signup.cancelled_at = now
+        signup.offer_expires_at = None
+        session.add(signup)
+        await session.flush()
+        promoted = await promote_waitlisted(session, ctx, shift, now) if held_seat else []
+        view = await get_shift_view(session, ctx, shift_id)
+        late = held_seat and shift.start_at - now <= LATE_CANCEL
+        return CancelResult(
+            signup=signup, view=view, held_seat=held_seat, late=late, promoted_person_ids=promoted
+        )
+
+
+async def promote_waitlisted(
+    session: AsyncSession, ctx: Context, shift: Shift, now: datetime
+) -> list[int]:
+    """Fill free seats from the waitlist, in arrival order, skipping people now busy elsewhere.
+
+    A promoted person holds the seat as an offer to confirm within ``promotion_confirm_within``
+    (and at the latest ``staffing_final_check_before`` the start); when no such time is left the
+    seat is confirmed at once. Each promotion is announced through the outbox.
+    """
+    if shift.status != ShiftStatus.PLANNED or shift.start_at <= now:
+        return []
+    promoted: list[int] = []
+    free = shift.max_walkers - await _seats_taken(session, shift.id or 0)
+    if free <= 0:
+        return promoted
+    waiting = await session.exec(
+        select(Signup)
+        .where(col(Signup.shift_id) == shift.id, col(Signup.status) == SignupStatus.WAITLISTED)
+        .order_by(col(Signup.queued_at), col(Signup.id))
+    )
+    reminders = ctx.settings.reminders
+    deadline = min(
+        now + reminders.promotion_confirm_within,
+        shift.start_at - reminders.staffing_final_check_before,
+    )
+    for signup in waiting.all():
+        if free <= 0:
+            break
+        if await _overlapping(session, signup.person_id, shift) is not None:
+            continue
+        needs_confirmation = deadline > now
+        signup.status = SignupStatus.OFFERED if needs_confirmation else SignupStatus.CONFIRMED
+        signup.offer_expires_at = deadline if needs_confirmation else None
+        signup.confirmed_at = None if needs_confirmation else now
+        session.add(signup)
+        await enqueue(
+            session,
+            key=f"promoted:signup:{signup.id}:{int(now.timestamp())}",
+            kind="promoted",
+            person_id=signup.person_id,
+            due_at=now,
+            now=now,
+            urgent=True,
+            payload={
+                "shift_id": shift.id,
+                "needs_confirmation": needs_confirmation,
+                "confirm_by": deadline.isoformat() if needs_confirmation else None,
+            },
+        )
+        promoted.append(signup.person_id)
+        free -= 1
+    await session.flush()
+    return promoted
+
+
+async def expire_offers(ctx: Context) -> int:
+    """Offers not confirmed in time pass to the next in line, who is told. Returns how many."""
+    now = ctx.now()
+    expired = 0
+    async with ctx.store.transaction() as session:
+        due = await session.exec(
+            select(Signup).where(
+                col(Signup.status) == SignupStatus.OFFERED, col(Signup.offer_expires_at) <= now
+            )
+        )
+        for signup in due.all():
+            shift = await get_shift(session, signup.shift_id, lock=True)
+            signup.status = SignupStatus.CANCELLED
+            signup.cancelled_at = now
+            session.add(signup)
+            await enqueue(
+                session,
+                key=f"offer_expired:signup:{signup.id}:{int(now.timestamp())}",
+                kind="offer_expired",
+                person_id=signup.person_id,
+                due_at=now,
+                now=now,
+                payload={"shift_id": shift.id},
+            )
+            await session.flush()
+            await promote_waitlisted(session, ctx, shift, now)
+            expired += 1
+    return expired
+
+
+async def check_in(ctx: Context, person_id: int, shift_id: int) -> tuple[Signup, bool]:
+    """Record arrival at the muster; True when this call changed something."""
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id)
+        signup = await _confirmed_signup(session, shift_id, person_id)
+        if shift.status == ShiftStatus.CANCELLED:
+            raise DomainError("shift_cancelled", shift=shift_id)
+        if now < shift.start_at - CHECK_IN_EARLY:
+            raise DomainError("check_in_too_early", shift=shift_id)
+        if now > shift.end_at + CHECK_OUT_LATE:
+            raise DomainError("shift_over", shift=shift_id)
+        if signup.checked_in_at is not None:
+            return signup, False
+        signup.checked_in_at = now
+        signup.no_show = False
+        session.add(signup)
+        return signup, True
+
+
+async def check_out(ctx: Context, person_id: int, shift_id: int) -> tuple[Signup, bool]:
+    """Record the end of one's walk; True when this call changed something."""
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id)
+        signup = await _confirmed_signup(session, shift_id, person_id)
+        if signup.checked_in_at is None:
+            raise DomainError("not_checked_in", shift=shift_id)
+        if now > shift.end_at + CHECK_OUT_LATE:
+            raise DomainError("shift_over", shift=shift_id)
+        if signup.checked_out_at is not None:
+            return signup, False
+        signup.checked_out_at = now
+        session.add(signup)
+        return signup, True
+
+
+async def _confirmed_signup(session: AsyncSession, shift_id: int, person_id: int) -> Signup:
+    signup = await _signup_of(session, shift_id, person_id)
+    if signup is None or signup.status != SignupStatus.CONFIRMED:
+        raise DomainError("not_confirmed", shift=shift_id)
+    return signup
+
+
+async def mark_no_show(ctx: Context, actor: Actor, shift_id: int, person_id: int) -> Signup:
+    """A lead or coordinator records that a confirmed walker did not come (kept for follow-up)."""
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id)
+    await require_manager(
+        ctx.store, actor, "signups.no_show", shift.organisation_id, now, target=f"shift:{shift_id}"
+    )
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id)
+        if shift.start_at > now:
+            raise DomainError("shift_not_started", shift=shift_id)
+        signup = await _confirmed_signup(session, shift_id, person_id)
+        if signup.no_show:
+            return signup
+        if signup.checked_in_at is not None:
+            raise DomainError("checked_in_not_absent", shift=shift_id)
+        signup.no_show = True
+        person = await get_person(session, person_id)
+        person.no_show_count += 1
+        session.add_all([signup, person])
+        audit(session, actor, "signups.no_show", now, target=f"signup:{signup.id}")
+        return signup
+
+
+async def my_shifts(ctx: Context, person_id: int) -> list[tuple[ShiftView, Signup]]:
+    """A person's sign-ups on shifts that have not ended, in start order."""
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        result = await session.exec(
+            select(Signup)
+            .join(Shift, col(Shift.id) == col(Signup.shift_id))
+            .where(
+                col(Signup.person_id) == person_id,
+                col(Signup.status) != SignupStatus.CANCELLED,
+                col(Shift.end_at) > now,
+            )
+        )
+        signups = {s.shift_id: s for s in result.all()}
+        views = await shift_views(session, ctx, shift_ids=list(signups)) if signups else []
+        return [(view, signups[view.shift.id or 0]) for view in views]

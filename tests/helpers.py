@@ -1,0 +1,69 @@
+"""Small builders for tests: a seeded organisation, area, people and shifts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from models.tables import Person, Role, Shift
+from scheduling import directory, shifts
+from scheduling.access import Actor
+from scheduling.context import Context
+
+OPERATOR = Actor.operator()
+
+
+async def seed_org_area(
+    ctx: Context, org: str = "IFK Kalmar", area: str = "Baronen & Kalmar C"
+) -> tuple[int, int]:
+    o = await directory.add_organisation(ctx, OPERATOR, org)
+    a = await directory.add_area(ctx, OPERATOR, area, meeting_point="Entrén mot stationen")
+    return o.id or 0, a.id or 0
+
+
+async def add_people(
+    ctx: Context,
+    count: int,
+    *,
+    org: int | None = None,
+    trained: bool = False,
+    role: str = Role.VOLUNTEER,
+    prefix: str = "Walker",
+) -> list[Person]:
+    return [
+        await directory.add_person(
+            ctx, OPERATOR, name=f"{prefix} {n}", organisation=org, trained=trained, role=role
+        )
+        for n in range(count)
+    ]
+
+
+async def add_shift(
+    ctx: Context,
+    org: int,
+    area: int,
+    *,
+    start_in: timedelta = timedelta(days=3),
+    hours: float = 4,
+    min_walkers: int | None = None,
+    max_walkers: int | None = None,
+    risk_night: bool = False,
+) -> Shift:
+    """A shift starting ``start_in`` from the clock's now, in local wall time."""
+    start = (
+        (ctx.now() + start_in).astimezone(ctx.zone).replace(tzinfo=None, second=0, microsecond=0)
+    )
+    end = start + timedelta(hours=hours)
+    spec = shifts.ShiftSpec(
+        organisation=org,
+        area=area,
+        start=start,
+        end=end,
+        min_walkers=min_walkers,
+        max_walkers=max_walkers,
+        risk_night=risk_night,
+    )
+    return (await shifts.create_shifts(ctx, OPERATOR, spec))[0]
+
+
+def local(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M")

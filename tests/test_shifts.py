@@ -1,0 +1,139 @@
+"""Shifts and series: DST-correct series, all-or-nothing creation, roles, cancellation."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from models.tables import AuditEntry, OutboxMessage, Role, Shift
+from scheduling import directory, shifts, signups
+from scheduling.access import Actor
+from scheduling.context import Context
+from scheduling.errors import DomainError, InvalidInput, PermissionDenied
+from tests.helpers import OPERATOR, add_people, add_shift, local, seed_org_area
+
+
+async def test_weekly_series_across_october_dst(ctx: Context) -> None:
+    """Fri+Sat 22:00-03:00 across the 2027 fall-back keeps local times; that night is 6 h."""
+    org, area = await seed_org_area(ctx)
+    spec = shifts.ShiftSpec(
+        organisation=org, area=area, start=local("2027-10-22 22:00"), end=local("2027-10-23 03:00")
+    )
+    created = await shifts.create_shifts(
+        ctx, OPERATOR, spec, repeat={4, 5}, until=date(2027, 11, 6)
+    )
+    assert len(created) == 6
+    for shift in created:
+        start_local = shift.start_at.astimezone(ctx.zone)
+        end_local = shift.end_at.astimezone(ctx.zone)
+        assert (start_local.hour, end_local.hour) == (22, 3)
+        assert start_local.weekday() in (4, 5)
+    lengths = {s.start_at.astimezone(ctx.zone).date(): s.end_at - s.start_at for s in created}
+    assert lengths[date(2027, 10, 30)] == timedelta(hours=6)  # clocks go back 2027-10-31
+    assert lengths[date(2027, 10, 29)] == timedelta(hours=5)
+    assert lengths[date(2027, 11, 5)] == timedelta(hours=5)
+
+
+async def test_series_over_a_nonexistent_time_creates_nothing(ctx: Context) -> None:
+    """A series whose 02:30 falls in the spring-forward gap is refused whole."""
+    org, area = await seed_org_area(ctx)
+    spec = shifts.ShiftSpec(
+        organisation=org, area=area, start=local("2027-03-20 02:30"), end=local("2027-03-20 05:00")
+    )
+    with pytest.raises(InvalidInput) as caught:
+        await shifts.create_shifts(ctx, OPERATOR, spec, repeat={6}, until=date(2027, 4, 4))
+    assert caught.value.code == "time_does_not_exist"
+    assert caught.value.params["time"] == "2027-03-28 02:30"
+    assert await shifts.list_shifts(ctx, date(2027, 3, 1), date(2027, 4, 30)) == []
+
+
+async def test_risk_night_raises_the_default_minimum(ctx: Context) -> None:
+    """A risk night's default minimum is [walks] risk_night_min_walkers."""
+    org, area = await seed_org_area(ctx)
+    ordinary = await add_shift(ctx, org, area)
+    risky = await add_shift(ctx, org, area, start_in=timedelta(days=4), risk_night=True)
+    assert (ordinary.min_walkers, risky.min_walkers) == (3, 4)
+    assert risky.risk_night
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"min_walkers": 5, "max_walkers": 3}, "min_above_max"),
+        ({"max_walkers": 0}, "bad_walker_count"),
+    ],
+)
+async def test_bad_sizes_are_refused(ctx: Context, kwargs: dict[str, int], code: str) -> None:
+    """Impossible walker counts are refused."""
+    org, area = await seed_org_area(ctx)
+    with pytest.raises(InvalidInput) as caught:
+        await add_shift(ctx, org, area, **kwargs)  # type: ignore[arg-type]
+    assert caught.value.code == code
+
+
+async def test_past_shift_refused_unless_recording(ctx: Context) -> None:
+    """Chat users cannot create past shifts; the operator may, to record walks held."""
+    org, area = await seed_org_area(ctx)
+    spec = shifts.ShiftSpec(
+        organisation=org, area=area, start=local("2026-11-20 21:00"), end=local("2026-11-21 01:00")
+    )
+    with pytest.raises(DomainError, match="shift_in_past"):
+        await shifts.create_shifts(ctx, OPERATOR, spec)
+    assert len(await shifts.create_shifts(ctx, OPERATOR, spec, allow_past=True)) == 1
+
+
+async def test_roles_for_creating_shifts(ctx: Context) -> None:
+    """A volunteer and another organisation's lead are refused and audited; the own lead is not."""
+    org, area = await seed_org_area(ctx)
+    other = await directory.add_organisation(ctx, OPERATOR, "Nattvandrarna Kalmar")
+    (volunteer,) = await add_people(ctx, 1, org=org)
+    (own_lead,) = await add_people(ctx, 1, org=org, role=Role.LEAD, prefix="Lead")
+    (other_lead,) = await add_people(ctx, 1, org=other.id, role=Role.LEAD, prefix="Other")
+    spec = shifts.ShiftSpec(
+        organisation=org, area=area, start=local("2026-12-04 21:00"), end=local("2026-12-05 01:00")
+    )
+    for person in (volunteer, other_lead):
+        with pytest.raises(PermissionDenied):
+            await shifts.create_shifts(ctx, Actor.of(person, "telegram"), spec)
+    assert await shifts.list_shifts(ctx) == []
+    created = await shifts.create_shifts(ctx, Actor.of(own_lead, "sms"), spec)
+    assert len(created) == 1
+    async with ctx.store.sessions() as session:
+        refusals = (
+            await session.exec(select(AuditEntry).where(AuditEntry.outcome == "refused"))
+        ).all()
+    assert {r.actor_id for r in refusals} == {volunteer.id, other_lead.id}
+    assert all(r.action == "shifts.add" for r in refusals)
+
+
+async def test_cancelling_tells_everyone_signed_up(ctx: Context) -> None:
+    """A cancelled shift queues one message to each confirmed and waitlisted walker."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, max_walkers=1)
+    people = await add_people(ctx, 2, org=org)
+    for person in people:
+        await signups.sign_up(ctx, person.id or 0, shift.id or 0)
+    await shifts.cancel_shift(ctx, OPERATOR, shift.id or 0, "Storm")
+    async with ctx.store.sessions() as session:
+        queued = (await session.exec(select(OutboxMessage))).all()
+        stored = await session.get(Shift, shift.id)
+    assert sorted(m.person_id or 0 for m in queued) == sorted(p.id or 0 for p in people)
+    assert all(m.kind == "shift_cancelled" and m.payload["reason"] == "Storm" for m in queued)
+    assert stored is not None and stored.status == "cancelled"
+    with pytest.raises(DomainError, match="shift_already_cancelled"):
+        await shifts.cancel_shift(ctx, OPERATOR, shift.id or 0)
+
+
+async def test_upcoming_list_hides_finished_shifts(ctx: Context, clock) -> None:  # type: ignore[no-untyped-def]
+    """Without a range, only shifts that have not ended are listed; ended ones show completed."""
+    org, area = await seed_org_area(ctx)
+    first = await add_shift(ctx, org, area, start_in=timedelta(hours=2), hours=2)
+    second = await add_shift(ctx, org, area, start_in=timedelta(days=2))
+    clock.advance(timedelta(hours=5))
+    upcoming = await shifts.list_shifts(ctx)
+    assert [v.shift.id for v in upcoming] == [second.id]
+    everything = await shifts.list_shifts(ctx, date(2026, 11, 1), date(2026, 12, 31))
+    assert [v.status_at(ctx.now()) for v in everything] == ["completed", "planned"]
+    assert everything[0].shift.id == first.id

@@ -1,0 +1,216 @@
+"""Sign-ups: seats, the waitlist, promotion, cancelling, check-in/out, no-shows, the race."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from models.tables import OutboxMessage, Person, Role, SignupStatus
+from scheduling import directory, shifts, signups
+from scheduling.access import Actor
+from scheduling.clock import ManualClock
+from scheduling.context import Context
+from scheduling.errors import DomainError, PermissionDenied
+from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
+
+
+async def test_confirmed_until_full_then_waitlisted_in_order(ctx: Context) -> None:
+    """Seats go to the first max walkers; the rest queue in arrival order."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, max_walkers=2, min_walkers=1)
+    people = await add_people(ctx, 4, org=org)
+    results = [await signups.sign_up(ctx, p.id or 0, shift.id or 0) for p in people]
+    assert [r.outcome for r in results] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
+    assert [r.waitlist_position for r in results[2:]] == [1, 2]
+    assert results[-1].view.confirmed == 2 and results[-1].view.waitlisted == 2
+    assert results[-1].view.staffing == "understaffed"  # nobody trained yet
+
+
+async def test_double_sign_up_is_refused(ctx: Context) -> None:
+    """The same person cannot sign up twice for one shift."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    (person,) = await add_people(ctx, 1, org=org)
+    await signups.sign_up(ctx, person.id or 0, shift.id or 0)
+    with pytest.raises(DomainError, match="already_confirmed"):
+        await signups.sign_up(ctx, person.id or 0, shift.id or 0)
+
+
+async def test_overlapping_shift_is_refused(ctx: Context) -> None:
+    """A person cannot hold seats on two shifts that overlap in time."""
+    org, area = await seed_org_area(ctx)
+    other_area = await directory.add_area(ctx, OPERATOR, "Kvarnholmen")
+    first = await add_shift(ctx, org, area, hours=4)
+    second = await add_shift(ctx, org, other_area.id or 0, start_in=timedelta(days=3, hours=2))
+    (person,) = await add_people(ctx, 1, org=org)
+    await signups.sign_up(ctx, person.id or 0, first.id or 0)
+    with pytest.raises(DomainError) as caught:
+        await signups.sign_up(ctx, person.id or 0, second.id or 0)
+    assert caught.value.code == "overlapping_shift" and caught.value.params["other"] == first.id
+
+
+async def test_no_sign_up_on_started_or_cancelled_shift(ctx: Context, clock: ManualClock) -> None:
+    """Started and cancelled shifts take no sign-ups."""
+    org, area = await seed_org_area(ctx)
+    soon = await add_shift(ctx, org, area, start_in=timedelta(hours=1))
+    later = await add_shift(ctx, org, area, start_in=timedelta(days=5))
+    (person,) = await add_people(ctx, 1, org=org)
+    await shifts.cancel_shift(ctx, OPERATOR, later.id or 0)
+    clock.advance(timedelta(hours=2))
+    with pytest.raises(DomainError, match="shift_started"):
+        await signups.sign_up(ctx, person.id or 0, soon.id or 0)
+    with pytest.raises(DomainError, match="shift_cancelled"):
+        await signups.sign_up(ctx, person.id or 0, later.id or 0)
+
+
+async def test_no_sign_up_without_consent(ctx: Context) -> None:
+    """A person who has not consented (mid-registration) cannot sign up."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    async with ctx.store.transaction() as session:
+        person = Person(name="Ny", created_at=ctx.now())
+        session.add(person)
+    with pytest.raises(DomainError, match="consent_required"):
+        await signups.sign_up(ctx, person.id or 0, shift.id or 0)
+
+
+async def test_cancel_promotes_first_waitlisted_with_an_offer(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """A freed seat is offered to the first in line, who confirms by signing up; others wait."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, max_walkers=1, min_walkers=1)
+    first, second, third = await add_people(ctx, 3, org=org)
+    for person in (first, second, third):
+        await signups.sign_up(ctx, person.id or 0, shift.id or 0)
+    result = await signups.cancel_signup(ctx, first.id or 0, shift.id or 0)
+    assert result.held_seat and not result.late
+    assert result.promoted_person_ids == [second.id]
+    assert result.view.offered == 1 and result.view.waitlisted == 1
+    async with ctx.store.sessions() as session:
+        message = (await session.exec(select(OutboxMessage))).one()
+    assert message.kind == "promoted" and message.person_id == second.id
+    assert message.payload["needs_confirmation"] is True
+    confirmed = await signups.sign_up(ctx, second.id or 0, shift.id or 0)
+    assert confirmed.outcome == "confirmed" and confirmed.view.confirmed == 1
+
+
+async def test_unconfirmed_offer_passes_to_the_next(ctx: Context, clock: ManualClock) -> None:
+    """Without an answer within promotion_confirm_within, the seat goes to the next in line."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, max_walkers=1, min_walkers=1)
+    first, second, third = await add_people(ctx, 3, org=org)
+    for person in (first, second, third):
+        await signups.sign_up(ctx, person.id or 0, shift.id or 0)
+    await signups.cancel_signup(ctx, first.id or 0, shift.id or 0)
+    clock.advance(timedelta(hours=1, minutes=59))
+    assert await signups.expire_offers(ctx) == 0
+    clock.advance(timedelta(minutes=1))
+    assert await signups.expire_offers(ctx) == 1
+    async with ctx.store.sessions() as session:
+        kinds = [
+            (m.kind, m.person_id)
+            for m in (await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        ]
+    assert kinds == [("promoted", second.id), ("offer_expired", second.id), ("promoted", third.id)]
+
+
+async def test_promotion_close_to_start_is_confirmed_at_once(ctx: Context) -> None:
+    """Inside the final-check window there is no time to confirm: the seat is simply given."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(
+        ctx, org, area, start_in=timedelta(hours=2), max_walkers=1, min_walkers=1
+    )
+    first, second = await add_people(ctx, 2, org=org)
+    await signups.sign_up(ctx, first.id or 0, shift.id or 0)
+    await signups.sign_up(ctx, second.id or 0, shift.id or 0)
+    result = await signups.cancel_signup(ctx, first.id or 0, shift.id or 0)
+    assert result.late and result.view.confirmed == 1 and result.view.offered == 0
+
+
+async def test_staffing_needs_enough_trained_walkers(ctx: Context) -> None:
+    """Enough walkers but none trained is understaffed; with one trained it is ok; at max, full."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, min_walkers=2, max_walkers=3)
+    untrained = await add_people(ctx, 2, org=org)
+    (trained,) = await add_people(ctx, 1, org=org, trained=True, prefix="Trained")
+    states = []
+    for person in (*untrained, trained):
+        states.append((await signups.sign_up(ctx, person.id or 0, shift.id or 0)).view.staffing)
+    assert states == ["understaffed", "understaffed", "full"]
+    await signups.cancel_signup(ctx, untrained[0].id or 0, shift.id or 0)
+    async with ctx.store.sessions() as session:
+        view = await shifts.get_shift_view(session, ctx, shift.id or 0)
+    assert view.staffing == "ok"
+
+
+async def test_check_in_and_out(ctx: Context, clock: ManualClock) -> None:
+    """Check-in opens an hour before the start; check-out needs a check-in; repeats are no-ops."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, start_in=timedelta(hours=3))
+    (person,) = await add_people(ctx, 1, org=org)
+    await signups.sign_up(ctx, person.id or 0, shift.id or 0)
+    with pytest.raises(DomainError, match="check_in_too_early"):
+        await signups.check_in(ctx, person.id or 0, shift.id or 0)
+    with pytest.raises(DomainError, match="not_checked_in"):
+        await signups.check_out(ctx, person.id or 0, shift.id or 0)
+    clock.advance(timedelta(hours=2, minutes=30))
+    _, changed = await signups.check_in(ctx, person.id or 0, shift.id or 0)
+    _, again = await signups.check_in(ctx, person.id or 0, shift.id or 0)
+    assert (changed, again) == (True, False)
+    clock.advance(timedelta(hours=4))
+    signup, changed = await signups.check_out(ctx, person.id or 0, shift.id or 0)
+    assert changed and signup.checked_out_at == ctx.now()
+
+
+async def test_no_show_is_counted_and_restricted(ctx: Context, clock: ManualClock) -> None:
+    """A lead of the shift's organisation marks a no-show; a volunteer may not."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, start_in=timedelta(hours=1))
+    walker, volunteer = await add_people(ctx, 2, org=org)
+    (lead,) = await add_people(ctx, 1, org=org, role=Role.LEAD, prefix="Lead")
+    await signups.sign_up(ctx, walker.id or 0, shift.id or 0)
+    clock.advance(timedelta(hours=2))
+    with pytest.raises(PermissionDenied):
+        await signups.mark_no_show(
+            ctx, Actor.of(volunteer, "telegram"), shift.id or 0, walker.id or 0
+        )
+    await signups.mark_no_show(ctx, Actor.of(lead, "telegram"), shift.id or 0, walker.id or 0)
+    await signups.mark_no_show(ctx, Actor.of(lead, "telegram"), shift.id or 0, walker.id or 0)
+    async with ctx.store.sessions() as session:
+        stored = await session.get(Person, walker.id)
+    assert stored is not None and stored.no_show_count == 1
+
+
+async def test_racing_for_the_last_seat(ctx: Context) -> None:
+    """Ten people on ten connections race for the last seat: exactly one gets it."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, max_walkers=3, min_walkers=1)
+    early = await add_people(ctx, 2, org=org, prefix="Early")
+    for person in early:
+        await signups.sign_up(ctx, person.id or 0, shift.id or 0)
+    racers = await add_people(ctx, 10, org=org, prefix="Racer")
+    start = asyncio.Event()
+
+    async def race(person_id: int) -> str:
+        await start.wait()
+        return (await signups.sign_up(ctx, person_id, shift.id or 0)).outcome
+
+    tasks = [asyncio.create_task(race(p.id or 0)) for p in racers]
+    await asyncio.sleep(0)
+    start.set()
+    outcomes = await asyncio.gather(*tasks)
+    assert sorted(outcomes).count("confirmed") == 1
+    assert outcomes.count("waitlisted") == 9
+    async with ctx.store.sessions() as session:
+        view = await shifts.get_shift_view(session, ctx, shift.id or 0)
+        held = [
+            s
+            for s in await shifts.active_signups(session, shift.id or 0)
+            if s.status == SignupStatus.CONFIRMED
+        ]
+    assert view.confirmed == 3 == len(held)
+    assert view.waitlisted == 9
