@@ -1,0 +1,102 @@
+"""``vandra run``: wires the store, the ticker, the channels and the HTTP server, and stops
+them cleanly on SIGTERM or SIGINT (within 10 s, exit 0; unsent messages stay queued)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import uvicorn
+
+from bot.cli import BadInput
+from bot.http import build_app, store_alive
+from scheduling.config import Settings
+from scheduling.context import Context
+from scheduling.signups import expire_offers
+from scheduling.ticker import Ticker
+
+log = logging.getLogger("vandra.run")
+STOP_TIMEOUT_S = 10.0
+
+
+def check_startup(settings: Settings) -> None:
+    """Refuse settings that cannot work, before anything starts."""
+    needs_public_url = settings.sms.configured or (
+        settings.telegram.configured and settings.telegram.mode == "webhook"
+    )
+    if needs_public_url and not settings.http.public_url:
+        raise BadInput(
+            "config error: [http] public_url: required when Telegram runs in webhook "
+            "mode or SMS is configured (the https address Telegram and Twilio call)"
+        )
+    if settings.telegram.mode == "webhook" and not settings.telegram.configured:
+        raise BadInput('config error: [telegram] token: required when [telegram] mode = "webhook"')
+    if settings.http.public_url and settings.http.public_url.startswith("http://"):
+        log.warning("[http] public_url is http://, not https://: fine for local testing only")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: vandra stops all parts together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def make_ticker(ctx: Context) -> Ticker:
+    ticker = Ticker(ctx)
+    ticker.add_step("expire_offers", expire_offers)
+    return ticker
+
+
+async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
+    """Run everything until ``stop`` is set or a stop signal arrives."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    ticker = make_ticker(ctx)
+
+    async def scheduler_alive() -> bool:
+        return ticker.running
+
+    async def store_ok() -> bool:
+        return await store_alive(ctx)
+
+    app = build_app(ctx, {"store": store_ok, "scheduler": scheduler_alive})
+    http = ctx.settings.http
+    server = _Server(
+        uvicorn.Config(
+            app,
+            host=http.host,
+            port=http.port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+        )
+    )
+    server_task = asyncio.create_task(server.serve(), name="http")
+    ticker.start()
+    log.info("vandra running on http://%s:%s", http.host, http.port)
+    stop_task = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({server_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
+    log.info("stopping")
+    ticker.stop()
+    server.should_exit = True
+    try:
+        await asyncio.wait_for(server_task, timeout=STOP_TIMEOUT_S - 2)
+    except TimeoutError:
+        server.force_exit = True
+        server_task.cancel()
+    stop_task.cancel()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signum)
+    if server_task in done and server_task.exception() is not None:
+        raise RuntimeError(f"HTTP server failed: {server_task.exception()}")
+    if not server.started and server_task in done:
+        raise RuntimeError(f"HTTP server could not start on {http.host}:{http.port}")
