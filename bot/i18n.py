@@ -1,7 +1,9 @@
-"""Message catalogues: every user-facing text lives in ``bot/locales/<lang>.toml``.
+"""Message catalogues: every user-facing text lives in ``bot/locales/<lang>/*.toml``.
 
-Swedish is the first language; English the second. A key missing in English falls back to
-Swedish; a key missing everywhere is a bug that ``tests/test_i18n.py`` catches.
+Each file holds one area's texts (``errors.toml``, ``dialogue.toml``, ...); a language's
+catalogue is all its files together, and a key may be defined in one file only. Swedish is the
+first language, English the second: ``tests/test_i18n.py`` checks that both have the same keys
+and the same placeholders.
 """
 
 from __future__ import annotations
@@ -32,10 +34,16 @@ def _flatten(prefix: str, table: dict[str, Any], into: dict[str, str]) -> None:
 @cache
 def catalogue(language: str) -> dict[str, str]:
     """All texts of one language, keyed ``section.key``."""
-    with (LOCALES / f"{language}.toml").open("rb") as handle:
-        entries: dict[str, str] = {}
-        _flatten("", tomllib.load(handle), entries)
-        return entries
+    entries: dict[str, str] = {}
+    for path in sorted((LOCALES / language).glob("*.toml")):
+        with path.open("rb") as handle:
+            found: dict[str, str] = {}
+            _flatten("", tomllib.load(handle), found)
+        clash = entries.keys() & found.keys()
+        if clash:
+            raise RuntimeError(f"{path}: keys defined in another file too: {sorted(clash)}")
+        entries.update(found)
+    return entries
 
 
 class _Lenient(dict[str, Any]):
