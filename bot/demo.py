@@ -90,6 +90,7 @@ async def seed(ctx: Context, clock: ManualClock) -> DemoWorld:
         person = await directory.add_person(
             ctx, operator, name=name, organisation=org_ids[org_index], trained=trained
         )
+        await directory.record_consent(ctx, person.id or 0)  # as if they had said yes in the bot
         people[name] = person.id or 0
     friday = next_friday(clock.now().astimezone(ctx.zone).date())
     shift_ids: list[int] = []

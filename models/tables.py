@@ -81,8 +81,14 @@ class Person(SQLModel, table=True):
 
     @property
     def registered(self) -> bool:
-        """Registered means the person gave consent and confirmed the minimum age."""
-        return self.consent_at is not None and self.age_confirmed_at is not None
+        """The profile is complete: the person exists with a name and their age is confirmed
+        (by the registration dialogue, or by the operator who added them)."""
+        return self.age_confirmed_at is not None and self.erased_at is None
+
+    @property
+    def may_walk(self) -> bool:
+        """Registered and consented to storing their details for walk coordination."""
+        return self.registered and self.consent_at is not None
 
 
 class Series(SQLModel, table=True):

@@ -100,7 +100,8 @@ async def add_person(
     trained: bool = False,
     language: str = "sv",
 ) -> Person:
-    """Register a person on someone's behalf (CLI, coordinator): they count as registered.
+    """Register a person on someone's behalf (CLI, coordinator): they count as registered
+    (the operator vouches for name and age); the person's own consent is asked on first contact.
 
     Leads may add volunteers to their own organisation; roles above volunteer need a coordinator.
     """
@@ -130,7 +131,7 @@ async def add_person(
             organisation_id=org.id if org else None,
             role=role,
             trained=trained,
-            consent_at=now,
+            consent_at=None,
             age_confirmed_at=now,
             created_at=now,
             last_active_at=now,
@@ -202,3 +203,14 @@ async def set_trained(ctx: Context, actor: Actor, person_id: int, trained: bool 
 
 async def count_people(session: AsyncSession) -> int:
     return int((await session.exec(select(func.count()).select_from(Person))).one())
+
+
+async def record_consent(ctx: Context, person_id: int) -> Person:
+    """The person agreed to their details being stored for walk coordination."""
+    async with ctx.store.transaction() as session:
+        person = await get_person(session, person_id)
+        if person.consent_at is None:
+            person.consent_at = ctx.now()
+        person.last_active_at = ctx.now()
+        session.add(person)
+    return person

@@ -101,7 +101,7 @@ async def _result(
 def _require_registered(person: Person) -> None:
     if person.erased_at is not None:
         raise DomainError("person_not_found", ref=str(person.id))
-    if not person.registered:
+    if not person.may_walk:
         raise DomainError("consent_required")
 
 

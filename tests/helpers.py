@@ -28,13 +28,18 @@ async def add_people(
     trained: bool = False,
     role: str = Role.VOLUNTEER,
     prefix: str = "Walker",
+    consent: bool = True,
 ) -> list[Person]:
-    return [
-        await directory.add_person(
+    """People added as the CLI does; by default they have also given consent in the bot."""
+    people = []
+    for n in range(count):
+        person = await directory.add_person(
             ctx, OPERATOR, name=f"{prefix} {n}", organisation=org, trained=trained, role=role
         )
-        for n in range(count)
-    ]
+        if consent:
+            person = await directory.record_consent(ctx, person.id or 0)
+        people.append(person)
+    return people
 
 
 async def add_shift(
