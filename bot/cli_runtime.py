@@ -53,3 +53,39 @@ def demo_command(database: str) -> None:
 
     settings = settings_of(click.get_current_context())
     run_async(run_demo(settings, Path(database), SystemClock().now()))
+
+
+@cli.command("chat")
+@click.option("--as", "as_who", metavar="NAME|PHONE",
+              help="Talk as this person (a name or a phone number); else as a new person.")
+@config_option
+def chat_command(as_who: str | None) -> None:
+    """Talk to the bot in the terminal: the same dialogue as Telegram and SMS.
+
+    Options are numbered: answer with the number. Commands as in Telegram (/pass, /mina,
+    /rapport, /hjalp ...). Quit with /quit or Ctrl-D.
+
+    \b
+    Example:  vandra chat --as "Anna Lindqvist"
+    """
+    import asyncio
+
+    from bot.channels.console import chat_loop
+    from bot.dialogue.engine import Dialogue
+
+    settings = settings_of(click.get_current_context())
+
+    async def read_line(prompt: str) -> str | None:
+        try:
+            return await asyncio.to_thread(input, prompt)
+        except EOFError:
+            return None
+
+    async def body() -> None:
+        ctx = await open_context(settings)
+        try:
+            await chat_loop(Dialogue(ctx), read_line, click.echo, as_who)
+        finally:
+            await ctx.store.close()
+
+    run_async(body())

@@ -246,3 +246,15 @@ class InboundReceipt(SQLModel, table=True):
     channel: str = Field(max_length=16)
     external_id: str = Field(max_length=80)
     received_at: datetime = utc_field(nullable=False)
+
+
+class Broadcast(SQLModel, table=True):
+    """A call for walkers for one shift, sent to an organisation's volunteers or to everyone."""
+
+    __tablename__ = "broadcast"
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: int = Field(foreign_key="shift.id", index=True)
+    audience: str = Field(max_length=16)  # organisation | everyone
+    created_by: int | None = Field(default=None)
+    recipients: int = 0
+    created_at: datetime = utc_field(nullable=False)

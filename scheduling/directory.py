@@ -214,3 +214,99 @@ async def record_consent(ctx: Context, person_id: int) -> Person:
         person.last_active_at = ctx.now()
         session.add(person)
     return person
+
+
+async def confirm_age(ctx: Context, person_id: int) -> Person:
+    """The person confirmed they are at least ``[walks] min_age``."""
+    async with ctx.store.transaction() as session:
+        person = await get_person(session, person_id)
+        if person.age_confirmed_at is None:
+            person.age_confirmed_at = ctx.now()
+        session.add(person)
+    return person
+
+
+async def register_person(
+    ctx: Context,
+    *,
+    name: str,
+    organisation_id: int | None,
+    language: str,
+    channel: str,
+    telegram_id: int | None = None,
+    phone: str | None = None,
+) -> Person:
+    """Create a volunteer who registered themselves (age confirmed, consent given, now)."""
+    clean = clean_text(name, field="name", max_length=120)
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        if organisation_id is not None:
+            await find_organisation(session, organisation_id)
+        await _refuse_taken_contact(session, phone, telegram_id)
+        person = Person(name=clean, phone=phone, telegram_id=telegram_id,
+                        preferred_channel=channel if channel in ("telegram", "sms") else "telegram",
+                        language=language if language in LANGUAGES else "sv",
+                        organisation_id=organisation_id, role=Role.VOLUNTEER,
+                        consent_at=now, age_confirmed_at=now, created_at=now,
+                        last_active_at=now)
+        session.add(person)
+        await session.flush()
+        audit(session, Actor.of(person, channel), "people.register", now,
+              target=f"person:{person.id}")
+    return person
+
+
+async def link_phone(ctx: Context, person_id: int, phone: str) -> Person:
+    """Give a person their phone number. When an operator already added someone with that number
+    (and no Telegram id), the two are one person: the earlier record gets the Telegram id and
+    this one's sign-ups, and this one is removed."""
+    from sqlalchemy import update
+
+    from models.tables import Conversation, OutboxMessage, Report, Signup
+
+    async with ctx.store.transaction() as session:
+        person = await get_person(session, person_id)
+        if person.phone == phone:
+            return person
+        other = (await session.exec(select(Person).where(col(Person.phone) == phone))).first()
+        if other is None:
+            person.phone = phone
+            session.add(person)
+            return person
+        if other.telegram_id is not None or other.erased_at is not None:
+            raise DomainError("phone_taken", phone=phone)
+        other.telegram_id, person.telegram_id = person.telegram_id, None
+        other.consent_at = other.consent_at or person.consent_at
+        other.age_confirmed_at = other.age_confirmed_at or person.age_confirmed_at
+        other.organisation_id = other.organisation_id or person.organisation_id
+        other.language = person.language
+        taken = set((await session.exec(select(Signup.shift_id).where(
+            col(Signup.person_id) == other.id))).all())
+        for signup in (await session.exec(select(Signup).where(
+                col(Signup.person_id) == person.id))).all():
+            if signup.shift_id in taken:
+                await session.delete(signup)
+            else:
+                signup.person_id = other.id or 0
+                session.add(signup)
+        for table in (Conversation, OutboxMessage, Report):
+            await session.exec(update(table).where(col(table.person_id) == person.id)
+                               .values(person_id=other.id))
+        await session.flush()
+        session.add(other)
+        await session.delete(person)
+        await session.flush()
+        audit(session, Actor.of(other, "telegram"), "people.link_phone", ctx.now(),
+              target=f"person:{other.id}", merged=person_id)
+        return other
+
+
+async def set_language(ctx: Context, person_id: int, language: str) -> Person:
+    """The language the person is spoken to in (sv or en)."""
+    if language not in LANGUAGES:
+        raise InvalidInput("bad_language", language=language)
+    async with ctx.store.transaction() as session:
+        person = await get_person(session, person_id)
+        person.language = language
+        session.add(person)
+    return person

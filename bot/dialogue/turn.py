@@ -1,0 +1,144 @@
+"""One exchange with a person: what came in, who they are, and the replies being built.
+
+A ``Turn`` is what every flow step receives. The conversation's state (which flow and step,
+and the little data a flow carries) lives in the database row ``Conversation``, so a restart
+mid-dialogue resumes exactly where the person was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.i18n import LANGUAGES, error_text, t
+from models.tables import Conversation, Person
+from scheduling.access import Actor
+from scheduling.context import Context
+from scheduling.errors import DomainError
+from scheduling.outgoing import Document, Option, Outgoing
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """What a channel hands the dialogue, already translated from its own format."""
+
+    channel: str  # telegram | sms | console
+    address: str  # Telegram user id, E.164 phone number, console name
+    text: str | None = None
+    command: str | None = None  # canonical name: start, shifts, my, report, help, ...
+    args: str = ""
+    action: str | None = None  # an option's action, e.g. "signup:42"
+    contact_phone: str | None = None  # a shared contact, already checked to be the sender's own
+    display_name: str | None = None  # what the channel knows the person as
+    language_hint: str | None = None  # e.g. Telegram's language_code
+    telegram_id: int | None = None
+    phone: str | None = None
+
+
+@dataclass
+class Turn:
+    ctx: Context
+    inbound: Inbound
+    conversation: Conversation
+    person: Person | None
+    replies: list[Outgoing] = field(default_factory=list)
+
+    # --- language and text ------------------------------------------------------------------
+
+    @property
+    def lang(self) -> str:
+        if self.person is not None and self.person.language in LANGUAGES:
+            return self.person.language
+        chosen = self.conversation.data.get("lang")
+        if chosen in LANGUAGES:
+            return str(chosen)
+        hint = (self.inbound.language_hint or "").lower()
+        return "en" if hint.startswith("en") else "sv"
+
+    def text(self, key: str, **params: Any) -> str:
+        return t(self.lang, key, **params)
+
+    def option(self, key: str, action: str, **params: Any) -> Option:
+        return Option(label=self.text(key, **params), action=action)
+
+    # --- replies ----------------------------------------------------------------------------
+
+    def say(
+        self,
+        key: str,
+        *,
+        options: list[Option] | tuple[Option, ...] = (),
+        edit_key: str | None = None,
+        request_contact: bool = False,
+        **params: Any,
+    ) -> None:
+        self.send(
+            self.text(key, **params),
+            options=options,
+            edit_key=edit_key,
+            request_contact=request_contact,
+        )
+
+    def send(
+        self,
+        text: str,
+        *,
+        options: list[Option] | tuple[Option, ...] = (),
+        edit_key: str | None = None,
+        request_contact: bool = False,
+        document: Document | None = None,
+    ) -> None:
+        self.replies.append(
+            Outgoing(
+                text=text,
+                options=tuple(options),
+                edit_key=edit_key,
+                request_contact=request_contact,
+                document=document,
+            )
+        )
+
+    def refuse(self, error: DomainError) -> None:
+        self.send(error_text(self.lang, error))
+
+    # --- state ------------------------------------------------------------------------------
+
+    @property
+    def flow(self) -> str | None:
+        return self.conversation.flow
+
+    @property
+    def step(self) -> str | None:
+        return self.conversation.step
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.conversation.data
+
+    def goto(self, flow: str, step: str, **data: Any) -> None:
+        """Enter (or move within) a flow; ``data`` is merged into what the flow carries."""
+        if self.conversation.flow != flow:
+            kept = {k: v for k, v in self.conversation.data.items() if k in _KEPT}
+            self.conversation.data = kept
+        self.conversation.flow = flow
+        self.conversation.step = step
+        self.conversation.data = {**self.conversation.data, **data}
+
+    def end_flow(self) -> None:
+        self.conversation.flow = None
+        self.conversation.step = None
+        self.conversation.data = {k: v for k, v in self.conversation.data.items() if k in _KEPT}
+
+    @property
+    def actor(self) -> Actor:
+        assert self.person is not None
+        return Actor.of(self.person, self.inbound.channel)
+
+    @property
+    def person_id(self) -> int:
+        assert self.person is not None and self.person.id is not None
+        return self.person.id
+
+
+# Carried across flows: the chosen language (before a person exists) and a pending deep link.
+_KEPT = frozenset({"lang", "then"})

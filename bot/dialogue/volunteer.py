@@ -1,0 +1,298 @@
+"""What every walker can do: list shifts, sign up or join the waitlist, cancel, see their own
+shifts, check in and out, choose a language, get help, see or delete their data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlmodel import col, select
+
+from bot.dialogue import render
+from bot.dialogue.turn import Turn
+from models.tables import ShiftStatus, Signup, SignupStatus
+from scheduling import people, shifts, signups
+from scheduling.errors import DomainError
+from scheduling.outgoing import Option
+
+if TYPE_CHECKING:
+    from bot.dialogue.engine import Dialogue
+
+PAGE_SIZE = {"sms": 4, "telegram": 8, "console": 8}
+CHECK_IN_OPENS = timedelta(hours=1)
+
+
+def register(dialogue: Dialogue) -> None:
+    dialogue.command("start", _start)
+    dialogue.command("shifts", _shifts)
+    dialogue.command("my", _my)
+    dialogue.command("help", _help)
+    dialogue.command("language", _language)
+    dialogue.command("delete", _delete)
+    dialogue.command("cancel_flow", _cancel_flow)
+    dialogue.action("page", lambda turn, action: _shifts(turn, action.split(":", 1)[1]))
+    dialogue.action("shift", _shift_card)
+    dialogue.action("signup", _sign_up)
+    dialogue.action("cancel", _cancel)
+    dialogue.action("in", _check_in)
+    dialogue.action("out", _check_out)
+    dialogue.action("lang", _set_language)
+    dialogue.action("del", _confirm_delete)
+    dialogue.action("menu", lambda turn, action: _shifts(turn, ""))
+
+
+def _shift_id(action: str) -> int:
+    """The id in ``signup:42``; a malformed one is a stale or forged button."""
+    value = action.split(":", 1)[1] if ":" in action else ""
+    if not value.isdigit() or len(value) > 9:
+        raise DomainError("stale_button")
+    return int(value)
+
+
+async def _start(turn: Turn, args: str) -> None:
+    if turn.data.get("then"):
+        from bot.dialogue.engine import Dialogue  # noqa: F401  (for typing only)
+
+        pending = str(turn.data.pop("then"))
+        await _dispatch_pending(turn, pending)
+        return
+    turn.say("start.welcome_back", name=turn.person.name if turn.person else "")
+    await _shifts(turn, "")
+
+
+async def _dispatch_pending(turn: Turn, pending: str) -> None:
+    handlers = {"shift": _shift_card, "signup": _sign_up}
+    handler = handlers.get(pending.split(":", 1)[0])
+    if handler is not None:
+        await handler(turn, pending)
+
+
+async def _shifts(turn: Turn, args: str) -> None:
+    """Upcoming planned shifts, a page at a time, each with a button to open it."""
+    page = int(args.strip()) if args.strip().isdigit() and int(args.strip()) > 0 else 1
+    size = PAGE_SIZE.get(turn.inbound.channel, 8)
+    async with turn.ctx.store.transaction() as session:
+        views = [
+            v
+            for v in await shifts.shift_views(session, turn.ctx, start_from=turn.ctx.now())
+            if v.shift.status == ShiftStatus.PLANNED
+        ]
+    if not views:
+        turn.say("shifts.none")
+        return
+    pages = (len(views) + size - 1) // size
+    page = min(page, pages)
+    chunk = views[(page - 1) * size : page * size]
+    zone, lang = turn.ctx.zone, turn.lang
+    if turn.inbound.channel == "sms":
+        lines = [render.compact_line(v, lang, zone) for v in chunk]
+        more = turn.text("shifts.sms_more", page=page + 1) if page < pages else ""
+        turn.send("\n".join([*lines, turn.text("shifts.sms_how"), more]).strip())
+        return
+    options = [
+        turn.option("shifts.button", f"shift:{v.shift.id}", line=render.list_line(v, lang, zone))
+        for v in chunk
+    ]
+    if page < pages:
+        options.append(turn.option("shifts.next_page", f"page:{page + 1}"))
+    turn.say("shifts.title", page=page, pages=pages, options=options)
+
+
+async def _signup_status(turn: Turn, shift_id: int) -> str | None:
+    async with turn.ctx.store.transaction() as session:
+        signup = (
+            await session.exec(
+                select(Signup).where(
+                    col(Signup.shift_id) == shift_id, col(Signup.person_id) == turn.person_id
+                )
+            )
+        ).first()
+    if signup is None or signup.status == SignupStatus.CANCELLED:
+        return None
+    if signup.status == SignupStatus.CONFIRMED and signup.checked_in_at is not None:
+        return "checked_out" if signup.checked_out_at is not None else "checked_in"
+    return signup.status
+
+
+async def _shift_card(turn: Turn, action: str) -> None:
+    """One shift with the buttons that fit: sign up, waitlist, cancel, check in or out, report."""
+    shift_id = _shift_id(action)
+    async with turn.ctx.store.transaction() as session:
+        view = await shifts.get_shift_view(session, turn.ctx, shift_id)
+    status = await _signup_status(turn, shift_id)
+    turn.send(
+        render.card(view, turn.lang, turn.ctx.zone, status),
+        options=_card_options(turn, view, status),
+        edit_key=f"shift:{shift_id}",
+    )
+
+
+def _card_options(turn: Turn, view: shifts.ShiftView, status: str | None) -> list[Option]:
+    now, shift = turn.ctx.now(), view.shift
+    sid = shift.id
+    options = []
+    open_for_signup = shift.status == ShiftStatus.PLANNED and shift.start_at > now
+    if status is None and open_for_signup:
+        key = "shift.sign_up" if view.seats_taken < shift.max_walkers else "shift.join_waitlist"
+        options.append(turn.option(key, f"signup:{sid}"))
+    if status == SignupStatus.OFFERED:
+        options.append(turn.option("shift.confirm_offer", f"signup:{sid}"))
+    if status in (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED, SignupStatus.OFFERED) and (
+        open_for_signup
+    ):
+        options.append(turn.option("shift.cancel", f"cancel:{sid}"))
+    in_window = shift.start_at - CHECK_IN_OPENS <= now <= shift.end_at + signups.CHECK_OUT_LATE
+    if status == SignupStatus.CONFIRMED and in_window:
+        options.append(turn.option("shift.check_in", f"in:{sid}"))
+    if status == "checked_in":
+        options.append(turn.option("shift.check_out", f"out:{sid}"))
+    if status in ("checked_in", "checked_out", SignupStatus.CONFIRMED) and shift.end_at <= now:
+        options.append(turn.option("shift.report", f"report:{sid}"))
+    if turn.actor.may_manage(shift.organisation_id) and open_for_signup:
+        options.append(turn.option("shift.cancel_shift", f"sc:{sid}"))
+    options.append(turn.option("shift.back", "menu"))
+    return options
+
+
+async def _sign_up(turn: Turn, action: str) -> None:
+    shift_id = _shift_id(action)
+    result = await signups.sign_up(turn.ctx, turn.person_id, shift_id)
+    view = result.view
+    when = render.local_when(view, turn.lang, turn.ctx.zone)
+    if result.outcome == "confirmed":
+        turn.say(
+            "signup.confirmed",
+            id=shift_id,
+            when=when,
+            area=view.area,
+            meeting_point=view.meeting_point or "-",
+            options=[turn.option("shift.cancel", f"cancel:{shift_id}")],
+        )
+    else:
+        turn.say(
+            "signup.waitlisted",
+            id=shift_id,
+            when=when,
+            position=result.waitlist_position,
+            options=[turn.option("shift.cancel", f"cancel:{shift_id}")],
+        )
+
+
+async def _cancel(turn: Turn, action: str) -> None:
+    shift_id = _shift_id(action)
+    result = await signups.cancel_signup(turn.ctx, turn.person_id, shift_id)
+    when = render.local_when(result.view, turn.lang, turn.ctx.zone)
+    turn.say("signup.cancelled", id=shift_id, when=when)
+
+
+async def _my(turn: Turn, args: str) -> None:
+    """The person's own coming shifts, and their private calendar link."""
+    mine = await signups.my_shifts(turn.ctx, turn.person_id)
+    link = await _calendar_link(turn)
+    if not mine:
+        turn.say("my.none", calendar=link, options=[turn.option("my.browse", "menu")])
+        return
+    zone, lang = turn.ctx.zone, turn.lang
+    if turn.inbound.channel == "sms":
+        lines = [
+            f"{render.compact_line(v, lang, zone)} {turn.text(f'my.status_{s.status}')}"
+            for v, s in mine
+        ]
+        turn.send("\n".join([*lines, turn.text("my.sms_how"), link]).strip())
+        return
+    options = [
+        turn.option(
+            "my.button",
+            f"shift:{v.shift.id}",
+            line=render.list_line(v, lang, zone),
+            status=turn.text(f"my.status_{s.status}"),
+        )
+        for v, s in mine
+    ]
+    turn.say("my.title", calendar=link, options=options)
+
+
+async def _calendar_link(turn: Turn) -> str:
+    try:
+        from scheduling.calendar import feed_url_for_person
+    except ImportError:
+        return ""
+    url: str = await feed_url_for_person(turn.ctx, turn.person_id)
+    return turn.text("my.calendar", url=url)
+
+
+async def _check_in(turn: Turn, action: str) -> None:
+    shift_id = _shift_id(action)
+    signup, changed = await signups.check_in(turn.ctx, turn.person_id, shift_id)
+    assert signup.checked_in_at is not None
+    key = "checkin.done" if changed else "checkin.already"
+    turn.say(
+        key,
+        id=shift_id,
+        time=render.local_time(signup.checked_in_at, turn.ctx.zone),
+        options=[turn.option("shift.check_out", f"out:{shift_id}")],
+    )
+
+
+async def _check_out(turn: Turn, action: str) -> None:
+    shift_id = _shift_id(action)
+    signup, changed = await signups.check_out(turn.ctx, turn.person_id, shift_id)
+    assert signup.checked_out_at is not None
+    key = "checkout.done" if changed else "checkout.already"
+    turn.say(
+        key,
+        id=shift_id,
+        time=render.local_time(signup.checked_out_at, turn.ctx.zone),
+        options=[turn.option("shift.report", f"report:{shift_id}")],
+    )
+
+
+async def _help(turn: Turn, args: str) -> None:
+    channel = turn.inbound.channel
+    turn.say("help.sms" if channel == "sms" else "help.chat")
+    if turn.person is not None and turn.person.role in ("lead", "coordinator") and channel != "sms":
+        turn.say("help.coordinator")
+
+
+async def _language(turn: Turn, args: str) -> None:
+    turn.say(
+        "language.choose",
+        options=[turn.option("language.sv", "lang:sv"), turn.option("language.en", "lang:en")],
+    )
+
+
+async def _set_language(turn: Turn, action: str) -> None:
+    chosen = action.split(":", 1)[1] if ":" in action else ""
+    if chosen not in ("sv", "en"):
+        turn.say("common.stale_button")
+        return
+    turn.data["lang"] = chosen
+    if turn.person is not None:
+        from scheduling.directory import set_language
+
+        turn.person = await set_language(turn.ctx, turn.person_id, chosen)
+    turn.say("language.set")
+
+
+async def _delete(turn: Turn, args: str) -> None:
+    turn.say(
+        "delete.confirm",
+        options=[turn.option("delete.yes", "del:yes"), turn.option("delete.no", "del:no")],
+    )
+
+
+async def _confirm_delete(turn: Turn, action: str) -> None:
+    if action != "del:yes":
+        turn.say("delete.kept")
+        return
+    await people.erase_person(turn.ctx, turn.actor, turn.person_id)
+    lang = turn.lang
+    turn.person = None
+    turn.conversation.person_id = None
+    turn.conversation.data = {"lang": lang}
+    turn.say("delete.done")
+
+
+async def _cancel_flow(turn: Turn, args: str) -> None:
+    turn.end_flow()
+    turn.say("common.cancelled")

@@ -1,0 +1,264 @@
+"""The dialogue, driven directly: registration, shifts, sign-up, waitlist, reports, roles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from bot.dialogue.engine import Dialogue
+from models.tables import Person, Report, Role
+from scheduling import directory, signups
+from scheduling.clock import ManualClock
+from scheduling.context import Context
+from tests.fakes.chat import Chat
+from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
+
+
+async def register(chat: Chat, org: str = "IFK Kalmar") -> str:
+    await chat.command("start")
+    await chat.say("Anna Lindqvist")
+    await chat.tap(org)
+    await chat.tap("Ja, jag är minst")
+    return await chat.tap("Jag godkänner")
+
+
+async def test_registration_on_first_contact(ctx: Context) -> None:
+    """Name, organisation, age and consent; the last message says "registrerad"."""
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx))
+    text = await chat.command("start")
+    assert "Vad heter du" in text and "Använd Anna" in chat.labels
+    await chat.say("Anna Lindqvist")
+    assert "IFK Kalmar" in chat.labels and "Privat / ingen förening" in chat.labels
+    await chat.tap("IFK Kalmar")
+    assert "minst 18" in chat.text
+    await chat.tap("Ja")
+    async with ctx.store.sessions() as session:
+        assert (await session.exec(select(Person))).all() == []  # nothing stored before consent
+    done = await chat.tap("Jag godkänner")
+    assert "registrerad" in done
+    assert any(reply.request_contact for reply in chat.replies)
+    async with ctx.store.sessions() as session:
+        person = (await session.exec(select(Person))).one()
+    assert (person.name, person.telegram_id, person.may_walk) == ("Anna Lindqvist", 1001, True)
+
+
+async def test_refusing_consent_stores_nothing(ctx: Context) -> None:
+    """Saying no to consent (or to the minimum age) leaves no trace of the person."""
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx))
+    await chat.command("start")
+    await chat.say("Bo")
+    await chat.tap("Privat")
+    await chat.tap("Ja, jag är minst")
+    assert "inget om dig har sparats" in (await chat.tap("Nej tack")).lower()
+    young = Chat(Dialogue(ctx), address="2002", telegram_id=2002)
+    await young.command("start")
+    await young.say("Kim")
+    await young.tap("Privat")
+    assert "minst 18" in await young.tap("Nej")
+    async with ctx.store.sessions() as session:
+        assert (await session.exec(select(Person))).all() == []
+
+
+async def test_deep_link_signs_up_after_registration(ctx: Context) -> None:
+    """/start pass_<id> opens that shift once registration is done; one tap signs up."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    chat = Chat(Dialogue(ctx))
+    await chat.command("start", f"pass_{shift.id}")
+    await chat.say("Anna Lindqvist")
+    await chat.tap("IFK Kalmar")
+    await chat.tap("Ja, jag är minst")
+    text = await chat.tap("Jag godkänner")
+    assert "registrerad" in text and f"Pass {shift.id}" in text
+    assert "anmäld" in await chat.tap("Anmäl mig")
+
+
+async def test_restart_mid_registration_resumes(ctx: Context) -> None:
+    """A new Dialogue (a restarted process) continues where the person was."""
+    await seed_org_area(ctx)
+    first = Chat(Dialogue(ctx))
+    await first.command("start")
+    await first.say("Anna Lindqvist")
+    second = Chat(Dialogue(ctx))
+    await second.say("1")  # the first option offered before the restart: IFK Kalmar
+    assert "minst 18" in second.text
+
+
+async def test_operator_added_person_is_only_asked_for_consent(ctx: Context) -> None:
+    """Someone the CLI added is recognised by Telegram id and asked only for consent."""
+    org, _area = await seed_org_area(ctx)
+    await directory.add_person(ctx, OPERATOR, name="Erik", telegram_id=3003, organisation=org)
+    chat = Chat(Dialogue(ctx), address="3003", telegram_id=3003, name="E")
+    text = await chat.command("start")
+    assert "Godkänner du" in text
+    assert "registrerad" in await chat.tap("Jag godkänner")
+
+
+async def test_waitlist_cancel_and_promotion_through_the_dialogue(ctx: Context) -> None:
+    """A full shift puts the next person on the reservlista; a cancel offers them the seat."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, max_walkers=1, min_walkers=1)
+    dialogue = Dialogue(ctx)
+    anna, bo = Chat(dialogue), Chat(dialogue, address="1002", telegram_id=1002, name="Bo")
+    await register(anna)
+    await register(bo)
+    assert "anmäld" in await anna.act(f"signup:{shift.id}")
+    assert "reservlista" in await bo.act(f"signup:{shift.id}")
+    assert "avbokad" in await anna.act(f"cancel:{shift.id}")
+    card = await bo.act(f"shift:{shift.id}")
+    assert "bekräfta" in card.lower()
+    assert "anmäld" in await bo.tap("Bekräfta platsen")
+
+
+async def test_forged_and_stale_buttons_get_a_polite_answer(ctx: Context) -> None:
+    """Unknown, malformed or foreign actions never raise; they get a short answer."""
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx))
+    await register(chat)
+    for action in (
+        "signup:abc",
+        "zzz:1",
+        "signup:999999",
+        "rep:mood:calm",
+        "ns:area:1",
+        "signup:" + "9" * 40,
+        "",
+        ":",
+        "del",
+        "lang:fi",
+        "report:x",
+    ):
+        text = await chat.act(action)
+        assert text and "Traceback" not in text
+
+
+async def test_sms_numbers_pick_options(ctx: Context) -> None:
+    """Replying with an option's number works like tapping it (how SMS and console choose)."""
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx), channel="console", address="console:x", telegram_id=None)
+    await chat.command("start")
+    await chat.say("Anna")
+    await chat.say("1")
+    await chat.say("1")
+    assert "registrerad" in await chat.say("1")
+
+
+async def test_report_nothing_happened_is_one_tap(ctx: Context, clock: ManualClock) -> None:
+    """After the walk, "nothing in particular happened" files a complete, calm report."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, start_in=timedelta(hours=1), hours=4)
+    chat = Chat(Dialogue(ctx))
+    await register(chat)
+    await chat.act(f"signup:{shift.id}")
+    clock.advance(timedelta(hours=1, minutes=5))
+    await chat.act(f"in:{shift.id}")
+    clock.advance(timedelta(hours=4))
+    await chat.command("report")
+    assert "tack" in (await chat.tap("Inget särskilt hände")).lower()
+    async with ctx.store.sessions() as session:
+        report = (await session.exec(select(Report))).one()
+    assert (report.status, report.nothing_happened, report.mood, report.walkers_present) == (
+        "submitted",
+        True,
+        "calm",
+        1,
+    )
+
+
+async def test_full_report_by_numbers(ctx: Context, clock: ManualClock) -> None:
+    """Every report question answered by number (as by SMS), with a place issue and summary."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, start_in=timedelta(hours=1), hours=4)
+    chat = Chat(
+        Dialogue(ctx), channel="sms", address="+46701234567", telegram_id=None, phone="+46701234567"
+    )
+    (person,) = await add_people(ctx, 1, org=org)
+    async with ctx.store.transaction() as session:
+        stored = await session.get(Person, person.id)
+        assert stored is not None
+        stored.phone = "+46701234567"
+        session.add(stored)
+    await signups.sign_up(ctx, person.id or 0, shift.id or 0)
+    clock.advance(timedelta(hours=5, minutes=30))
+    await chat.command("report", str(shift.id))
+    for answer in ("2", "3", "2", "2", "2", "2", "1 3", "1", "1 2", "2", "1", "4", "2", "1", "2"):
+        await chat.say(answer)
+    await chat.say("Lugn kväll, ring 070-123 45 67 om något")
+    assert "tack" in chat.text.lower()
+    async with ctx.store.sessions() as session:
+        report = (await session.exec(select(Report))).one()
+    assert report.walkers_present == 3 and report.youth_met == "1-10"
+    assert report.mood == "mixed" and report.alcohol == "some" and report.drugs is False
+    assert report.help_given == ["mediation", "helped_home"]
+    assert report.services_contacted == ["112"]
+    assert report.areas == ["Kalmar C / stationen", "Baronen / Ölandshamnen"]
+    assert report.place_issues == [{"place": "Kalmar C / stationen", "category": "vandalism"}]
+    assert report.felt_safe == "yes" and report.follow_up is False
+    assert report.summary is not None and report.summary.startswith("Lugn kväll")
+
+
+async def test_volunteer_refused_coordinator_commands(ctx: Context) -> None:
+    """Coordinator commands refuse a volunteer politely with "behörighet", and change nothing."""
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx))
+    await register(chat)
+    for command in ("newshift", "staffing", "broadcast"):
+        assert "behörighet" in await chat.command(command)
+
+
+async def test_unregistered_coordinator_command_leads_into_registration(ctx: Context) -> None:
+    """A person not yet registered who sends a coordinator command is led into registration."""
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx))
+    assert "registrera" in await chat.command("newshift")
+
+
+@pytest.mark.parametrize("repeat_label", ["Bara en gång", "Varje fredag och lördag"])
+async def test_coordinator_creates_shifts_and_broadcasts(ctx: Context, repeat_label: str) -> None:
+    """A coordinator creates a shift or a Fri+Sat series in chat, then calls for walkers."""
+    org, _area = await seed_org_area(ctx)
+    await add_people(ctx, 3, org=org)
+    await directory.add_person(ctx, OPERATOR, name="Maria", telegram_id=5005, role=Role.COORDINATOR)
+    await directory.record_consent(ctx, (await _person_by_tg(ctx, 5005)).id or 0)
+    chat = Chat(Dialogue(ctx), address="5005", telegram_id=5005, name="Maria")
+    await chat.command("newshift")
+    await chat.tap("IFK Kalmar")
+    await chat.tap("Baronen")
+    await chat.tap("fre")
+    await chat.tap("21:00")
+    await chat.tap("01:00")
+    await chat.tap(repeat_label)
+    if repeat_label != "Bara en gång":
+        await chat.tap("4 veckor")
+    assert "pass skapade" in await chat.tap("Skapa")
+    await chat.tap("Kalla in vandrare")
+    assert "3 vandrare" in await chat.tap("Föreningens vandrare")
+
+
+async def _person_by_tg(ctx: Context, telegram_id: int) -> Person:
+    async with ctx.store.sessions() as session:
+        return (await session.exec(select(Person).where(Person.telegram_id == telegram_id))).one()
+
+
+async def test_delete_me(ctx: Context) -> None:
+    """/radera asks first, then erases; the person is then unknown."""
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx))
+    await register(chat)
+    await chat.command("delete")
+    assert "raderade" in await chat.tap("Ja, radera mig")
+    assert "Vad heter du" in await chat.command("start")
+
+
+async def test_language_switch(ctx: Context) -> None:
+    """/language en switches the person's texts to English."""
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx))
+    await register(chat)
+    await chat.command("language")
+    assert "English" in await chat.tap("English")
+    assert "Coming shifts" in await chat.command("shifts") or "no coming" in chat.text
