@@ -10,9 +10,13 @@ import signal
 from collections.abc import Iterator
 
 import uvicorn
+from starlette.routing import BaseRoute
 
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_webhook import webhook_routes
 from bot.cli import BadInput
-from bot.http import build_app, store_alive
+from bot.dialogue.engine import Dialogue
+from bot.http import HealthProbe, build_app, store_alive
 from scheduling.config import Settings
 from scheduling.context import Context
 from scheduling.signups import expire_offers
@@ -34,6 +38,9 @@ def check_startup(settings: Settings) -> None:
         )
     if settings.telegram.mode == "webhook" and not settings.telegram.configured:
         raise BadInput('config error: [telegram] token: required when [telegram] mode = "webhook"')
+    if settings.telegram.mode == "webhook" and settings.telegram.webhook_secret is None:
+        raise BadInput("config error: [telegram] webhook_secret: required in webhook mode "
+                       "(Telegram sends it with every update; others are refused)")
     if settings.http.public_url and settings.http.public_url.startswith("http://"):
         log.warning("[http] public_url is http://, not https://: fine for local testing only")
 
@@ -60,6 +67,7 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     ticker = make_ticker(ctx)
+    dialogue = Dialogue(ctx)
 
     async def scheduler_alive() -> bool:
         return ticker.running
@@ -67,7 +75,19 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
     async def store_ok() -> bool:
         return await store_alive(ctx)
 
-    app = build_app(ctx, {"store": store_ok, "scheduler": scheduler_alive})
+    probes: dict[str, HealthProbe] = {"store": store_ok, "scheduler": scheduler_alive}
+    routes: list[BaseRoute] = []
+    telegram = TelegramChannel(ctx, dialogue) if ctx.settings.telegram.configured else None
+    if telegram is not None:
+        channel = telegram
+
+        async def telegram_alive() -> bool:
+            return channel.running
+
+        probes["telegram"] = telegram_alive
+        if ctx.settings.telegram.mode == "webhook":
+            routes += webhook_routes(ctx, telegram)
+    app = build_app(ctx, probes, routes)
     http = ctx.settings.http
     server = _Server(
         uvicorn.Config(
@@ -81,10 +101,15 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
     )
     server_task = asyncio.create_task(server.serve(), name="http")
     ticker.start()
+    starting = asyncio.create_task(_start_channel(telegram, stop)) if telegram else None
     log.info("vandra running on http://%s:%s", http.host, http.port)
     stop_task = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({server_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     log.info("stopping")
+    if starting is not None:
+        starting.cancel()
+    if telegram is not None:
+        await telegram.stop()
     ticker.stop()
     server.should_exit = True
     try:
@@ -100,3 +125,20 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
         raise RuntimeError(f"HTTP server failed: {server_task.exception()}")
     if not server.started and server_task in done:
         raise RuntimeError(f"HTTP server could not start on {http.host}:{http.port}")
+
+
+async def _start_channel(channel: TelegramChannel, stop: asyncio.Event) -> None:
+    """Start Telegram, retrying with backoff while its API cannot be reached."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            await channel.start()
+            log.info("telegram channel running (%s mode)", channel.ctx.settings.telegram.mode)
+            return
+        except Exception as error:  # network down, bad token, ...: keep trying, say why
+            log.warning("telegram start failed (%s); retrying in %.0f s",
+                        type(error).__name__, delay)
+            await channel.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, 60)

@@ -86,6 +86,8 @@ class QuietHours(BaseModel):
     def parse(cls, value: object) -> QuietHours:
         if isinstance(value, QuietHours):
             return value
+        if isinstance(value, dict):
+            return cls.model_validate(value)
         if not isinstance(value, str):
             raise ValueError(f'expected "HH:MM-HH:MM", got {value!r}')
         match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)

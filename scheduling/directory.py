@@ -275,7 +275,10 @@ async def link_phone(ctx: Context, person_id: int, phone: str) -> Person:
             return person
         if other.telegram_id is not None or other.erased_at is not None:
             raise DomainError("phone_taken", phone=phone)
-        other.telegram_id, person.telegram_id = person.telegram_id, None
+        telegram_id, person.telegram_id = person.telegram_id, None
+        session.add(person)
+        await session.flush()  # free the unique Telegram id before the other record takes it
+        other.telegram_id = telegram_id
         other.consent_at = other.consent_at or person.consent_at
         other.age_confirmed_at = other.age_confirmed_at or person.age_confirmed_at
         other.organisation_id = other.organisation_id or person.organisation_id
@@ -310,3 +313,27 @@ async def set_language(ctx: Context, person_id: int, language: str) -> Person:
         person.language = language
         session.add(person)
     return person
+
+
+async def list_managers(ctx: Context) -> list[Person]:
+    """Leads and coordinators (not erased)."""
+    async with ctx.store.transaction() as session:
+        return list((await session.exec(select(Person).where(
+            col(Person.role).in_([Role.LEAD, Role.COORDINATOR]),
+            col(Person.erased_at).is_(None)))).all())
+
+
+async def find_by_telegram_id(ctx: Context, telegram_id: int) -> Person | None:
+    async with ctx.store.transaction() as session:
+        return (await session.exec(select(Person).where(
+            col(Person.telegram_id) == telegram_id))).first()
+
+
+async def set_telegram_reachable(ctx: Context, telegram_id: int, reachable: bool) -> None:
+    """The person blocked (or unblocked) the bot: messages go by SMS meanwhile, if they can."""
+    async with ctx.store.transaction() as session:
+        person = (await session.exec(select(Person).where(
+            col(Person.telegram_id) == telegram_id))).first()
+        if person is not None:
+            person.telegram_blocked = not reachable
+            session.add(person)

@@ -72,3 +72,13 @@ async def add_shift(
 
 def local(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M")
+
+
+def with_settings(ctx: Context, **sections: dict[str, object]) -> Context:
+    """The same store and clock, with some settings changed (validated like a config file)."""
+    from scheduling.config import Settings
+
+    data = ctx.settings.model_dump()
+    for section, values in sections.items():
+        data[section] = {**data[section], **values}
+    return Context(store=ctx.store, settings=Settings.model_validate(data), clock=ctx.clock)

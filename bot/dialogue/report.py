@@ -210,7 +210,7 @@ def _ask_multi(turn: Turn, step: str) -> None:
         for key, label in choices
     ]
     options.append(turn.option("report.done", f"rep:{step}:done"))
-    turn.say(f"report.q_{step}", options=options, edit_key=f"report:{step}")
+    turn.say(f"report.q_{step}", options=options, edit_key=f"rep:{step}")
 
 
 def _multi_choices(turn: Turn, step: str) -> list[tuple[str, str]]:

@@ -1,0 +1,417 @@
+"""The Telegram channel: python-telegram-bot updates in, dialogue replies out.
+
+It only translates. An update becomes an ``Inbound`` (command, text, chosen button, shared
+contact); replies become messages with inline keyboards. A button press is answered at once
+(a stale or forged one with a short text), and the message it sat on is edited in place when
+the reply is an updated version of it. Personal data goes to private chats only; in a group
+the bot points to a private chat. ``TelegramSender`` delivers outbox messages for the
+dispatcher and maps Telegram's errors to retry or give up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import replace
+from datetime import datetime
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    CallbackQuery,
+    ChatMemberUpdated,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.dialogue.engine import COMMANDS, Dialogue
+from bot.dialogue.turn import Inbound
+from bot.i18n import t
+from scheduling import directory
+from scheduling.context import Context
+from scheduling.outgoing import (
+    Delivery,
+    Outgoing,
+    PermanentSendError,
+    Recipient,
+    TransientSendError,
+)
+
+log = logging.getLogger("vandra.telegram")
+
+CALLBACK_ANSWER_WITHIN_S = 1.5
+MAX_TEXT = 4096
+VOLUNTEER_COMMANDS = {
+    "sv": [
+        ("start", "Börja / registrera dig"),
+        ("pass", "Kommande pass"),
+        ("mina", "Mina pass och kalender"),
+        ("rapport", "Rapport efter vandringen"),
+        ("hjalp", "Hjälp"),
+        ("sprak", "Språk / language"),
+        ("mina_data", "Allt vi sparat om dig"),
+        ("radera", "Radera mig"),
+    ],
+    "en": [
+        ("start", "Start / register"),
+        ("shifts", "Coming shifts"),
+        ("my", "My shifts and calendar"),
+        ("report", "Report after the walk"),
+        ("help", "Help"),
+        ("language", "Language / språk"),
+        ("mydata", "Everything stored about you"),
+        ("delete", "Delete me"),
+    ],
+}
+MANAGER_COMMANDS = {
+    "sv": [
+        ("nytt_pass", "Nytt pass eller serie"),
+        ("bemanning", "Bemanning två veckor"),
+        ("utskick", "Kalla in vandrare"),
+        ("statistik", "Statistik"),
+        ("export", "Exportfil"),
+        ("dashboard", "Länk till webbvyn"),
+    ],
+    "en": [
+        ("newshift", "New shift or series"),
+        ("staffing", "Staffing two weeks ahead"),
+        ("broadcast", "Call for walkers"),
+        ("stats", "Statistics"),
+        ("export", "Export file"),
+        ("dashboard", "Link to the web view"),
+    ],
+}
+
+
+def commands_for(language: str, manager: bool) -> list[BotCommand]:
+    pairs = VOLUNTEER_COMMANDS[language] + (MANAGER_COMMANDS[language] if manager else [])
+    return [BotCommand(name, description) for name, description in pairs]
+
+
+class TelegramChannel:
+    """Runs the python-telegram-bot Application and connects it to the dialogue."""
+
+    def __init__(self, ctx: Context, dialogue: Dialogue) -> None:
+        self.ctx = ctx
+        self.dialogue = dialogue
+        settings = ctx.settings.telegram
+        assert settings.token is not None
+        base = settings.api_base_url
+        builder = (
+            Application.builder()
+            .token(settings.token.get_secret_value())
+            .base_url(f"{base}/bot")
+            .base_file_url(f"{base}/file/bot")
+            .job_queue(None)
+        )
+        if settings.mode == "webhook":
+            builder = builder.updater(None)
+        self.application = builder.build()
+        self._add_handlers()
+        self.running = False
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, set the command menus, then poll or set the webhook."""
+        app = self.application
+        await app.initialize()
+        await self.publish_commands()
+        settings = self.ctx.settings.telegram
+        await app.start()
+        if settings.mode == "webhook":
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            await app.bot.set_webhook(
+                f"{self.ctx.settings.http.public_url}/telegram/webhook",
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await app.bot.delete_webhook()
+            assert app.updater is not None
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        self.running = True
+
+    async def stop(self) -> None:
+        app = self.application
+        self.running = False
+        with contextlib.suppress(Exception):
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+        with contextlib.suppress(Exception):
+            if app.running:
+                await app.stop()
+        with contextlib.suppress(Exception):
+            await app.shutdown()
+
+    async def publish_commands(self) -> None:
+        """Volunteer commands for everyone (sv default, en by language); each lead's and
+        coordinator's own chat gets the full list in their language."""
+        bot = self.application.bot
+        await bot.set_my_commands(commands_for("sv", False), scope=BotCommandScopeDefault())
+        await bot.set_my_commands(
+            commands_for("en", False), scope=BotCommandScopeDefault(), language_code="en"
+        )
+        for person in await directory.list_managers(self.ctx):
+            if person.telegram_id is None or person.telegram_blocked:
+                continue
+            lang = person.language if person.language in ("sv", "en") else "sv"
+            with contextlib.suppress(TelegramError):
+                await bot.set_my_commands(
+                    commands_for(lang, True), scope=BotCommandScopeChat(person.telegram_id)
+                )
+
+    async def feed(self, update: Update) -> None:
+        """Webhook mode: hand a received update to the application."""
+        await self.application.update_queue.put(update)
+
+    # --- updates ----------------------------------------------------------------------------
+
+    def _add_handlers(self) -> None:
+        app = self.application
+        app.add_handler(ChatMemberHandler(self._on_member, ChatMemberHandler.MY_CHAT_MEMBER))
+        app.add_handler(CallbackQueryHandler(self._on_callback))
+        app.add_handler(MessageHandler(filters.CONTACT, self._on_contact))
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
+        app.add_handler(MessageHandler(filters.TEXT, self._on_text))
+        app.add_handler(TypeHandler(Update, self._ignore))
+        app.add_error_handler(self._on_error)
+
+    async def _ignore(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Photos, stickers and the like: nothing to do."""
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error(
+            "telegram update failed: %s", type(context.error).__name__, exc_info=context.error
+        )
+
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None or message.text is None:
+            return
+        if not await self._private_only(message):
+            return
+        await self._answer(
+            message, _text_inbound(message.text, user.id, user.first_name, user.language_code)
+        )
+
+    async def _on_contact(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None or message.contact is None:
+            return
+        if not await self._private_only(message):
+            return
+        base = _base_inbound(user.id, user.first_name, user.language_code)
+        if message.contact.user_id != user.id:
+            lang = await self._language_of(user.id, user.language_code)
+            await message.reply_text(
+                t(lang, "telegram.not_your_contact"), reply_markup=ReplyKeyboardRemove()
+            )
+            return
+        inbound = replace(base, contact_phone=message.contact.phone_number)
+        replies = await self.dialogue.handle(inbound)
+        first, *rest = replies or [Outgoing(text="")]
+        await message.reply_text(first.text[:MAX_TEXT], reply_markup=ReplyKeyboardRemove())
+        for reply in rest:
+            await self._send_reply(message.chat_id, reply)
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        user = update.effective_user
+        if query is None or user is None:
+            return
+        if (
+            not isinstance(query.data, str)
+            or query.message is None
+            or (query.message.chat.type != ChatType.PRIVATE)
+        ):
+            lang = await self._language_of(user.id, user.language_code)
+            await _answer_quietly(query, t(lang, "common.stale_button"))
+            return
+        inbound = replace(
+            _base_inbound(user.id, user.first_name, user.language_code), action=query.data
+        )
+        work = asyncio.ensure_future(self.dialogue.handle(inbound))
+        done, _ = await asyncio.wait({work}, timeout=CALLBACK_ANSWER_WITHIN_S)
+        if not done:
+            await _answer_quietly(query)
+        replies = await work
+        stale = t("sv", "common.stale_button"), t("en", "common.stale_button")
+        if work in done and len(replies) == 1 and replies[0].text in stale:
+            await _answer_quietly(query, replies[0].text)
+            return
+        if work in done:
+            await _answer_quietly(query)
+        await self._deliver(query, query.data, replies)
+
+    async def _on_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        change: ChatMemberUpdated | None = update.my_chat_member
+        if change is None or change.chat.type != ChatType.PRIVATE:
+            return
+        blocked = change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        await directory.set_telegram_reachable(self.ctx, change.from_user.id, not blocked)
+
+    async def _on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group became a supergroup. vandra stores no group ids, so there is nothing to move;
+        the bot only ever writes to private chats."""
+
+    # --- replies ----------------------------------------------------------------------------
+
+    async def _private_only(self, message: Message) -> bool:
+        """In groups the bot never shows personal data: it points to a private chat."""
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        if message.text and message.text.startswith("/"):
+            username = self.application.bot.username
+            await message.reply_text(
+                t("sv", "telegram.private_only", link=f"https://t.me/{username}")
+            )
+        return False
+
+    async def _answer(self, message: Message, inbound: Inbound) -> None:
+        for reply in await self.dialogue.handle(inbound):
+            await self._send_reply(message.chat_id, reply)
+
+    async def _deliver(self, query: CallbackQuery, action: str, replies: list[Outgoing]) -> None:
+        """Replies to a button: a new version of the pressed message (its ``edit_key`` matches
+        the button's action, e.g. a shift card opened from the list, or a multi-choice
+        question with one more option ticked) edits it in place; other replies are sent."""
+        edited = False
+        message = query.message
+        for reply in replies:
+            key = reply.edit_key
+            if (
+                not edited
+                and key is not None
+                and isinstance(message, Message)
+                and (action == key or action.startswith(key + ":"))
+                and not reply.request_contact
+                and reply.document is None
+            ):
+                edited = await _edit(message, reply)
+                if edited:
+                    continue
+            if message is not None:
+                await self._send_reply(message.chat.id, reply)
+
+    async def _send_reply(self, chat_id: int, reply: Outgoing) -> Message:
+        bot = self.application.bot
+        if reply.document is not None:
+            return await bot.send_document(
+                chat_id,
+                reply.document.content,
+                filename=reply.document.filename,
+                caption=reply.text[:1024] or None,
+            )
+        return await bot.send_message(chat_id, reply.text[:MAX_TEXT], reply_markup=markup(reply))
+
+    async def _language_of(self, telegram_id: int, hint: str | None) -> str:
+        person = await directory.find_by_telegram_id(self.ctx, telegram_id)
+        if person is not None:
+            return person.language
+        return "en" if (hint or "").startswith("en") else "sv"
+
+
+def markup(reply: Outgoing) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """Options as one button per row; the share-contact request as a reply keyboard."""
+    if reply.request_contact:
+        label = "📱 Dela mitt nummer / Share my number"
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(label, request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    if not reply.options:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(o.label[:120], callback_data=o.action)] for o in reply.options]
+    )
+
+
+async def _edit(message: Message, reply: Outgoing) -> bool:
+    keyboard = markup(reply)
+    try:
+        await message.edit_text(
+            reply.text[:MAX_TEXT],
+            reply_markup=keyboard if isinstance(keyboard, InlineKeyboardMarkup) else None,
+        )
+    except BadRequest as error:
+        return "not modified" in str(error).lower()  # identical content: already up to date
+    return True
+
+
+async def _answer_quietly(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer a button press; an answer that comes too late is not an error worth raising."""
+    with contextlib.suppress(TelegramError):
+        await query.answer(text=text[:200] if text else None)
+
+
+def _base_inbound(user_id: int, first_name: str | None, language: str | None) -> Inbound:
+    return Inbound(
+        channel="telegram",
+        address=str(user_id),
+        telegram_id=user_id,
+        display_name=first_name,
+        language_hint=language,
+    )
+
+
+def _text_inbound(text: str, user_id: int, first_name: str | None, language: str | None) -> Inbound:
+    """``/cmd args`` (``/cmd@botname`` too) becomes a command; anything else is text."""
+    base = _base_inbound(user_id, first_name, language)
+    stripped = text.strip()
+    if stripped.startswith("/"):
+        word, _, args = stripped[1:].partition(" ")
+        name = word.split("@", 1)[0].lower()
+        return replace(base, command=COMMANDS.get(name, name or "unknown"), args=args[:200])
+    return replace(base, text=stripped[:4096])
+
+
+class TelegramSender:
+    """Delivers outbox messages through the bot for the dispatcher."""
+
+    channel = "telegram"
+
+    def __init__(self, application: Application) -> None:
+        self.application = application
+
+    async def send(
+        self, recipient: Recipient, message: Outgoing, valid_until: datetime | None = None
+    ) -> Delivery:
+        if recipient.telegram_id is None:
+            raise PermanentSendError("no telegram id")
+        try:
+            sent = await self.application.bot.send_message(
+                recipient.telegram_id, message.text[:MAX_TEXT], reply_markup=markup(message)
+            )
+        except RetryAfter as error:
+            delay = error.retry_after
+            seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+            raise TransientSendError("telegram rate limit", retry_after=seconds) from None
+        except Forbidden:
+            raise PermanentSendError("blocked by the user") from None
+        except BadRequest as error:
+            raise PermanentSendError(f"telegram refused: {error.message[:100]}") from None
+        except NetworkError as error:  # includes TimedOut and 5xx answers
+            raise TransientSendError(f"telegram: {type(error).__name__}") from None
+        return Delivery(channel="telegram", provider_message_id=str(sent.message_id))
