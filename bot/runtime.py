@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.routing import BaseRoute
 
+from bot.channels.sms_webhook import sms_routes
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_webhook import webhook_routes
 from bot.cli import BadInput
@@ -87,6 +88,13 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
         probes["telegram"] = telegram_alive
         if ctx.settings.telegram.mode == "webhook":
             routes += webhook_routes(ctx, telegram)
+    if ctx.settings.sms.configured:
+        routes += sms_routes(ctx, dialogue)
+
+        async def sms_configured() -> bool:
+            return True
+
+        probes["sms"] = sms_configured
     app = build_app(ctx, probes, routes)
     http = ctx.settings.http
     server = _Server(

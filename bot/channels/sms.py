@@ -1,0 +1,107 @@
+"""The SMS channel's words: keywords in, GSM-7 text out (CONTRACT.md, "SMS keywords").
+
+Case, accents (HJALP = HJÄLP) and extra spaces do not matter. A message that is exactly one of
+Twilio's own keywords (STOP, START, HELP, ...) has already been answered by Twilio: vandra
+records the opt-out or opt-in and answers nothing. vandra's own keywords are never one of those
+words alone: cancelling is ``NEJ 12``, opting out in Swedish is ``STOPP``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from bot.channels.gsm7 import to_gsm7
+from bot.dialogue.turn import Inbound
+from scheduling.outgoing import Outgoing
+
+TWILIO_OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+TWILIO_OPT_IN = frozenset({"START", "YES", "UNSTOP"})
+TWILIO_HELP = frozenset({"HELP", "INFO"})
+MAX_BODY = 1600
+
+Special = Literal["twilio_opt_out", "twilio_opt_in", "twilio_help", "opt_out", "opt_in"]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What a text message asks for: dialogue input, or an opt-out/opt-in to record."""
+
+    inbound: Inbound | None = None
+    special: Special | None = None
+
+
+def fold(text: str) -> str:
+    """Upper case, accents removed (Ä -> A), runs of spaces folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.upper().split())
+
+
+_WITH_ID = {
+    "JA": "signup",
+    "YES": "signup",
+    "NEJ": "cancel",
+    "NO": "cancel",
+    "IN": "in",
+    "UT": "out",
+    "OUT": "out",
+}
+_COMMANDS = {
+    "PASS": "shifts",
+    "SHIFTS": "shifts",
+    "MINA": "my",
+    "MY": "my",
+    "RAPPORT": "report",
+    "REPORT": "report",
+    "HJALP": "help",
+    "HELP": "help",
+    "MINA DATA": "mydata",
+    "MY DATA": "mydata",
+    "RADERA": "delete",
+    "DELETE": "delete",
+    "AVBRYT": "cancel_flow",
+}
+_NAME = re.compile(r"^\s*(namn|name)\b[\s:]*(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def parse(body: str, phone: str) -> Parsed:
+    """Read one text message from ``phone`` (E.164)."""
+    text = body[:MAX_BODY].strip()
+    folded = fold(text)
+    base = Inbound(channel="sms", address=phone, phone=phone)
+    if folded in TWILIO_OPT_OUT:
+        return Parsed(special="twilio_opt_out")
+    if folded in TWILIO_OPT_IN:
+        return Parsed(special="twilio_opt_in")
+    if folded in TWILIO_HELP:
+        return Parsed(special="twilio_help")
+    if folded == "STOPP":
+        return Parsed(special="opt_out")
+    words = folded.split(" ")
+    if len(words) == 2 and words[0] in _WITH_ID and words[1].isdigit() and len(words[1]) <= 9:
+        return Parsed(replace(base, action=f"{_WITH_ID[words[0]]}:{int(words[1])}"))
+    name = _NAME.match(text)
+    if name:
+        return Parsed(replace(base, command="register", args=name.group(2)[:80]))
+    for length in (2, 1):
+        head = " ".join(words[:length])
+        if head in _COMMANDS and (
+            len(words) == length
+            or (length == 1 and len(words) == 2 and words[1].isdigit() and len(words[1]) <= 9)
+        ):
+            args = " ".join(words[length:])
+            return Parsed(replace(base, command=_COMMANDS[head], args=args))
+    return Parsed(replace(base, text=text))
+
+
+def render(reply: Outgoing) -> str:
+    """A reply as one GSM-7 text: options as numbers to answer with."""
+    lines = [reply.text]
+    if reply.options:
+        lines.append(
+            " ".join(f"{n}={option.label}" for n, option in enumerate(reply.options, start=1))
+        )
+    return to_gsm7("\n".join(lines))

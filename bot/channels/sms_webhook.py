@@ -1,0 +1,117 @@
+"""``POST /sms/inbound`` and ``POST /sms/status``: Twilio's webhooks (CONTRACT.md, "HTTP").
+
+Every request must carry a valid ``X-Twilio-Signature`` over ``<public_url><path><?query>`` and
+the form fields (checked with twilio's RequestValidator); anything else is 403 and changes
+nothing. Inbound answers go back as TwiML; a MessageSid already handled gets an empty
+``<Response/>``. Status callbacks are 204 whether the message is known or not.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.channels import sms
+from bot.channels.twilio_client import is_permanent_error_code, validate_twilio_signature
+from bot.dialogue.engine import Dialogue
+from bot.i18n import t
+from scheduling.context import Context
+from scheduling.errors import DomainError
+from scheduling.receipts import first_time
+from scheduling.sms_status import record_delivery, set_opt_out
+from scheduling.text import normalise_phone
+
+log = logging.getLogger("vandra.sms")
+MAX_FORM_BYTES = 64_000
+TWIML = "application/xml"
+
+
+def sms_routes(ctx: Context, dialogue: Dialogue) -> list[BaseRoute]:
+    """The two Twilio webhook routes, bound to this context and dialogue."""
+
+    async def inbound(request: Request) -> Response:
+        form = await _signed_form(ctx, request)
+        if form is None:
+            return Response(status_code=403)
+        return await _answer(ctx, dialogue, form)
+
+    async def status(request: Request) -> Response:
+        form = await _signed_form(ctx, request)
+        if form is None:
+            return Response(status_code=403)
+        sid, state = str(form.get("MessageSid", "")), str(form.get("MessageStatus", ""))
+        code = str(form.get("ErrorCode", "") or "")
+        if sid and state:
+            permanent = code.isdigit() and is_permanent_error_code(int(code))
+            await record_delivery(ctx, sid[:80], state, permanent)
+        return Response(status_code=204)
+
+    return [
+        Route("/sms/inbound", inbound, methods=["POST"]),
+        Route("/sms/status", status, methods=["POST"]),
+    ]
+
+
+async def _signed_form(ctx: Context, request: Request) -> FormData | None:
+    """The form, if the request is signed by Twilio with our auth token; else None."""
+    settings = ctx.settings
+    token = settings.sms.auth_token
+    if token is None or settings.http.public_url is None:
+        return None
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        return None
+    try:
+        form = await request.form()
+    except Exception:
+        return None
+    url = f"{settings.http.public_url}{request.url.path}"
+    if request.url.query:
+        url += f"?{request.url.query}"
+    params = {key: str(value) for key, value in form.multi_items()}
+    signature = request.headers.get("X-Twilio-Signature")
+    if not validate_twilio_signature(token.get_secret_value(), url, params, signature):
+        log.warning("SMS webhook with a bad or missing signature refused")
+        return None
+    return form
+
+
+def twiml(texts: list[str]) -> Response:
+    response = MessagingResponse()
+    for text in texts:
+        response.message(text)
+    return Response(str(response), media_type=TWIML)
+
+
+async def _answer(ctx: Context, dialogue: Dialogue, form: FormData) -> Response:
+    sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
+    if sid and not await first_time(ctx, "sms", sid[:80]):
+        return twiml([])
+    try:
+        phone = normalise_phone(str(form.get("From", "")))
+    except DomainError:
+        return twiml([])
+    parsed = sms.parse(str(form.get("Body", "")), phone)
+    if parsed.special is not None:
+        return await _special(ctx, parsed.special, phone)
+    assert parsed.inbound is not None
+    replies = await dialogue.handle(parsed.inbound)
+    return twiml([sms.render(reply) for reply in replies])
+
+
+async def _special(ctx: Context, special: sms.Special, phone: str) -> Response:
+    """Opt-out and opt-in; Twilio has answered its own keywords, so those get no reply."""
+    if special in ("twilio_opt_out", "opt_out"):
+        person = await set_opt_out(ctx, phone, True)
+    elif special == "twilio_opt_in":
+        person = await set_opt_out(ctx, phone, False)
+    else:
+        return twiml([])
+    if special != "opt_out":
+        return twiml([])
+    lang = person.language if person is not None else "sv"
+    return twiml([sms.to_gsm7(t(lang, "sms.opted_out"))])

@@ -1,0 +1,357 @@
+"""The SMS channel: signed Twilio webhooks in, TwiML out; every keyword, both languages,
+forged signatures, replays, unknown numbers, opt-out, long and odd bodies, status callbacks."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlmodel import select
+from starlette.applications import Starlette
+from twilio.request_validator import RequestValidator
+
+from bot.channels.gsm7 import is_gsm7, segments
+from bot.channels.sms_webhook import sms_routes
+from bot.dialogue.engine import Dialogue
+from models.tables import OutboxMessage, Person, Role
+from scheduling import directory, signups
+from scheduling.clock import ManualClock
+from scheduling.context import Context
+from tests.fakes.twilio_server import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TEST_FROM_NUMBER,
+    signed_inbound_form,
+)
+from tests.helpers import OPERATOR, add_shift, seed_org_area, with_settings
+
+PUBLIC = "https://vandra.example.se/base"
+ANNA = "+46701234567"
+
+
+def sms_ctx(ctx: Context, open_registration: bool = False) -> Context:
+    return with_settings(
+        ctx,
+        http={"public_url": PUBLIC},
+        sms={
+            "account_sid": TEST_ACCOUNT_SID,
+            "auth_token": TEST_AUTH_TOKEN,
+            "from_number": TEST_FROM_NUMBER,
+            "open_registration": open_registration,
+        },
+    )
+
+
+class Phone:
+    """A phone texting vandra through (a stand-in for) Twilio's signed webhook."""
+
+    def __init__(self, client: httpx.AsyncClient, number: str = ANNA) -> None:
+        self.client = client
+        self.number = number
+
+    async def text(self, body: str, sid: str | None = None) -> list[str]:
+        headers, form = signed_inbound_form(
+            TEST_AUTH_TOKEN, f"{PUBLIC}/sms/inbound", self.number, body, sid
+        )
+        response = await self.client.post("/sms/inbound", data=form, headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/xml")
+        return _messages(response.text)
+
+
+def _messages(twiml: str) -> list[str]:
+    import html
+
+    return [html.unescape(m) for m in re.findall(r"<Message>(.*?)</Message>", twiml, re.S)]
+
+
+def client_for(ctx: Context) -> httpx.AsyncClient:
+    app = Starlette(routes=sms_routes(ctx, Dialogue(ctx)))
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+async def sms_walker(ctx: Context, org: int, language: str = "sv") -> Person:
+    person = await directory.add_person(
+        ctx, OPERATOR, name="Anna", phone=ANNA, organisation=org, language=language
+    )
+    return await directory.record_consent(ctx, person.id or 0)
+
+
+async def test_walker_does_everything_by_sms(ctx: Context, clock: ManualClock) -> None:
+    """List, sign up, my shifts, check in and out, report and cancel, all by keyword."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, start_in=timedelta(hours=5))
+    later = await add_shift(ctx, org, area, start_in=timedelta(days=3))
+    ctx = sms_ctx(ctx)
+    await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        phone = Phone(client)
+        listing = (await phone.text("pass"))[0]
+        assert re.search(
+            rf"^{shift.id} \w+ \d+/\d+ \d\d-\d\d Baronen Kalmar 0/8$", listing, re.M
+        ), listing
+        assert "anmäld" in (await phone.text(f"JA {shift.id}"))[0]
+        assert "anmäld" in (await phone.text(f"  ja   {later.id} "))[0]
+        assert "Du är avbokad" in (await phone.text(f"nej {later.id}"))[0]
+        assert f"{shift.id} " in (await phone.text("MINA"))[0]
+        clock.advance(timedelta(hours=4, minutes=30))
+        assert "Incheckad" in (await phone.text(f"IN {shift.id}"))[0]
+        clock.advance(timedelta(hours=5))
+        assert "Utcheckad" in (await phone.text(f"ut {shift.id}"))[0]
+        intro = (await phone.text(f"RAPPORT {shift.id}"))[0]
+        assert "1=Inget särskilt hände" in intro
+        assert "Tack" in (await phone.text("1"))[0]
+
+
+async def test_english_keywords_and_texts(ctx: Context) -> None:
+    """YES/NO/SHIFTS/MY work, and an English speaker gets English texts."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    ctx = sms_ctx(ctx)
+    await sms_walker(ctx, org, language="en")
+    async with client_for(ctx) as client:
+        phone = Phone(client)
+        assert "YES 12" in (await phone.text("shifts"))[0]
+        assert "signed up" in (await phone.text(f"YES {shift.id}"))[0]
+        assert (
+            "signed up" in (await phone.text("my"))[0]
+            or str(shift.id) in (await phone.text("MY"))[0]
+        )
+        assert "no longer signed up" in (await phone.text(f"NO {shift.id}"))[0]
+
+
+async def test_full_shift_puts_on_waitlist(ctx: Context) -> None:
+    """JA on a full shift answers with the reservlista place."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, max_walkers=1, min_walkers=1)
+    other = await directory.add_person(ctx, OPERATOR, name="Bo", organisation=org)
+    await directory.record_consent(ctx, other.id or 0)
+    await signups.sign_up(ctx, other.id or 0, shift.id or 0)
+    ctx = sms_ctx(ctx)
+    await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        assert "reservlista" in (await Phone(client).text(f"JA {shift.id}"))[0]
+
+
+@pytest.mark.parametrize("body", ["HJÄLP", "hjalp", " Hjälp ", "HJALP"])
+async def test_help_in_swedish_explains_stopp_and_start(ctx: Context, body: str) -> None:
+    """HJÄLP (any case, with or without accents) lists the keywords, STOPP and START too."""
+    org, _ = await seed_org_area(ctx)
+    ctx = sms_ctx(ctx)
+    await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        text = (await Phone(client).text(body))[0]
+    assert "STOPP" in text and "START" in text and "JA 12" in text
+
+
+async def test_bad_and_missing_signatures_are_refused(ctx: Context) -> None:
+    """A forged, tampered, wrong-URL or missing signature is 403 and changes nothing."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    ctx = sms_ctx(ctx)
+    person = await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        headers, form = signed_inbound_form(
+            TEST_AUTH_TOKEN, f"{PUBLIC}/sms/inbound", ANNA, f"JA {shift.id}"
+        )
+        tampered = {**form, "Body": f"NEJ {shift.id}"}
+        wrong_url = signed_inbound_form(
+            TEST_AUTH_TOKEN, "https://evil.example/sms/inbound", ANNA, f"JA {shift.id}"
+        )
+        forged = signed_inbound_form(
+            "not-the-token", f"{PUBLIC}/sms/inbound", ANNA, f"JA {shift.id}"
+        )
+        attempts = [(headers, tampered), wrong_url, forged, ({}, form)]
+        for attempt_headers, attempt_form in attempts:
+            response = await client.post("/sms/inbound", data=attempt_form, headers=attempt_headers)
+            assert response.status_code == 403
+        status = await client.post(
+            "/sms/status", data={"MessageSid": "SMx", "MessageStatus": "failed"}
+        )
+        assert status.status_code == 403
+    assert await signups.my_shifts(ctx, person.id or 0) == []
+
+
+async def test_replayed_message_sid_has_one_effect(ctx: Context) -> None:
+    """Twilio retries: the same MessageSid twice signs up once and answers empty the second time."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    ctx = sms_ctx(ctx)
+    await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        phone = Phone(client)
+        assert "anmäld" in (await phone.text(f"JA {shift.id}", sid="SM" + "a" * 32))[0]
+        assert await phone.text(f"JA {shift.id}", sid="SM" + "a" * 32) == []
+
+
+async def test_unknown_number(ctx: Context) -> None:
+    """An unknown number learns how to join; with open registration NAMN registers it."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    async with client_for(sms_ctx(ctx)) as client:
+        assert "samordnare" in (await Phone(client, "+46709876543").text("PASS"))[0]
+    open_ctx = sms_ctx(ctx, open_registration=True)
+    async with client_for(open_ctx) as client:
+        phone = Phone(client, "+46709876543")
+        assert "NAMN" in (await phone.text(f"JA {shift.id}"))[0]
+        assert "förening" in (await phone.text("NAMN Kim Berg"))[0]
+        assert "18" in (await phone.text("1"))[0]
+        assert "Godkänner" in (await phone.text("1"))[0]
+        done = await phone.text("1")
+        assert "registrerad" in done[0]
+        assert any("anmäld" in m for m in done)  # the JA that started it is carried out
+    async with ctx.store.sessions() as session:
+        person = (await session.exec(select(Person).where(Person.phone == "+46709876543"))).one()
+    assert person.name == "Kim Berg" and person.preferred_channel == "sms"
+
+
+async def test_opt_out_and_in(ctx: Context) -> None:
+    """STOPP confirms in Swedish; Twilio's STOP and START get an empty reply; all recorded."""
+    org, _ = await seed_org_area(ctx)
+    ctx = sms_ctx(ctx)
+    person = await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        phone = Phone(client)
+        assert "inga fler SMS" in (await phone.text("stopp"))[0]
+        assert await _opted_out(ctx, person.id or 0)
+        assert await phone.text("START") == []
+        assert not await _opted_out(ctx, person.id or 0)
+        assert await phone.text("STOP") == []
+        assert await _opted_out(ctx, person.id or 0)
+        for word in ("HELP", "INFO", "CANCEL", "YES", "unstop"):
+            assert await phone.text(word) == []
+        assert not await _opted_out(ctx, person.id or 0)  # YES / UNSTOP opted back in
+
+
+async def _opted_out(ctx: Context, person_id: int) -> bool:
+    async with ctx.store.sessions() as session:
+        person = await session.get(Person, person_id)
+    assert person is not None
+    return person.sms_opted_out
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "x" * 1600,
+        "ä" * 1700,
+        "🙂" * 300,
+        "\u202e\u0000 JA 1",
+        "JA 99999999999999",
+        "NAMN",
+        "",
+        "  ",
+        "JA -1",
+        "<Response/>",
+        "&amp; ' \" < >",
+    ],
+)
+async def test_odd_bodies_get_a_gsm7_reply(ctx: Context, body: str) -> None:
+    """Long, odd-Unicode or malformed texts get a short GSM-7 reply, never an error."""
+    org, _ = await seed_org_area(ctx)
+    ctx = sms_ctx(ctx)
+    await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        replies = await Phone(client).text(body)
+    assert replies and all(is_gsm7(text) for text in replies)
+
+
+async def test_replies_fit_one_segment_where_they_can(ctx: Context) -> None:
+    """Confirmations and hints are single GSM-7 segments."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    ctx = sms_ctx(ctx)
+    await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        phone = Phone(client)
+        for body in (f"NEJ {shift.id}", "hej", "STOPP"):
+            for text in await phone.text(body):
+                assert is_gsm7(text) and segments(text) == 1, (body, text, segments(text))
+
+
+async def test_shift_list_pages(ctx: Context) -> None:
+    """More than a page of shifts: PASS 2 shows the next, and the first page says so."""
+    org, area = await seed_org_area(ctx)
+    for day in range(6):
+        await add_shift(ctx, org, area, start_in=timedelta(days=2 + day))
+    ctx = sms_ctx(ctx)
+    await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        phone = Phone(client)
+        first = (await phone.text("PASS"))[0]
+        second = (await phone.text("pass 2"))[0]
+    assert "PASS 2" in first and len(re.findall(r"^\d+ ", first, re.M)) == 4
+    assert len(re.findall(r"^\d+ ", second, re.M)) == 2
+
+
+async def test_one_person_on_both_channels(ctx: Context) -> None:
+    """A walker using Telegram and SMS is one person with one set of sign-ups."""
+    from tests.fakes.chat import Chat
+
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    ctx = sms_ctx(ctx)
+    person = await directory.add_person(
+        ctx, OPERATOR, name="Anna", phone=ANNA, telegram_id=1001, organisation=org
+    )
+    await directory.record_consent(ctx, person.id or 0)
+    async with client_for(ctx) as client:
+        assert "anmäld" in (await Phone(client).text(f"JA {shift.id}"))[0]
+    chat = Chat(Dialogue(ctx))
+    assert "redan anmäld" in await chat.act(f"signup:{shift.id}")
+
+
+async def test_status_callbacks_move_forward_and_mark_permanent_failures(ctx: Context) -> None:
+    """delivered after sent sticks; a late 'sent' is ignored; 30005 marks unreachable and
+    tells the coordinator; unknown sids are 204 too."""
+    from scheduling.outbox import enqueue
+
+    org, _ = await seed_org_area(ctx)
+    ctx = sms_ctx(ctx)
+    person = await sms_walker(ctx, org)
+    await directory.add_person(ctx, OPERATOR, name="Maria", role=Role.COORDINATOR)
+    async with ctx.store.transaction() as session:
+        await enqueue(
+            session, key="t:1", kind="x", person_id=person.id or 0, due_at=ctx.now(), now=ctx.now()
+        )
+        message = (await session.exec(select(OutboxMessage))).one()
+        message.provider_message_id = "SM1"
+        message.delivery_status = "queued"
+        session.add(message)
+    async with client_for(ctx) as client:
+
+        async def status(sid: str, state: str, code: str = "") -> int:
+            form = {
+                "MessageSid": sid,
+                "MessageStatus": state,
+                "ErrorCode": code,
+                "AccountSid": TEST_ACCOUNT_SID,
+            }
+            url = f"{PUBLIC}/sms/status"
+            signature = RequestValidator(TEST_AUTH_TOKEN).compute_signature(url, form)
+            response = await client.post(
+                "/sms/status", data=form, headers={"X-Twilio-Signature": signature}
+            )
+            return response.status_code
+
+        assert await status("SM1", "sent") == 204
+        assert await status("SM1", "undelivered", "30005") == 204
+        assert await status("SM1", "sent") == 204
+        assert await status("SMunknown", "delivered") == 204
+    async with ctx.store.sessions() as session:
+        stored = (
+            await session.exec(
+                select(OutboxMessage).where(OutboxMessage.provider_message_id == "SM1")
+            )
+        ).one()
+        notices = (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.kind == "sms_unreachable"))
+        ).all()
+        anna = await session.get(Person, person.id)
+    assert stored.delivery_status == "undelivered"
+    assert anna is not None and anna.sms_unreachable
+    assert len(notices) == 1
+
+
