@@ -15,6 +15,7 @@ from bot.cli import BadInput
 from bot.http import build_app, store_alive
 from scheduling.config import Settings
 from scheduling.context import Context
+from scheduling.privacy import retention_step
 from scheduling.signups import expire_offers
 from scheduling.ticker import Ticker
 
@@ -49,6 +50,7 @@ class _Server(uvicorn.Server):
 def make_ticker(ctx: Context) -> Ticker:
     ticker = Ticker(ctx)
     ticker.add_step("expire_offers", expire_offers)
+    ticker.add_step("retention", retention_step)  # works once a day, however often it ticks
     return ticker
 
 
