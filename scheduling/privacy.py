@@ -32,7 +32,7 @@ from models.tables import (
     Signup,
     SignupStatus,
 )
-from scheduling.access import Actor, audit
+from scheduling.access import Actor, audit, require_coordinator
 from scheduling.context import Context
 from scheduling.directory import get_person
 from scheduling.errors import NotFound
@@ -90,6 +90,22 @@ async def export_my_data(ctx: Context, person_id: int) -> dict[str, Any]:
                 "inactive_person_days": ctx.settings.privacy.inactive_person_days,
             },
         }
+
+
+async def export_person_data(ctx: Context, actor: Actor, person_id: int) -> dict[str, Any]:
+    """The export on someone's behalf (an SMS walker asking the coordinator): audited.
+
+    The person themselves or a coordinator only.
+    """
+    now = ctx.now()
+    if actor.person_id != person_id:
+        await require_coordinator(
+            ctx.store, actor, "people.data_export", now, target=f"person:{person_id}"
+        )
+    data = await export_my_data(ctx, person_id)
+    async with ctx.store.transaction() as session:
+        audit(session, actor, "people.data_export", now, target=f"person:{person_id}")
+    return data
 
 
 PROFILE_FIELDS = (
