@@ -77,6 +77,7 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
             host=http.host,
             port=http.port,
             log_level="warning",
+            log_config=None,  # uvicorn logs through ours: one format, secrets redacted
             lifespan="off",
             access_log=False,
         )
