@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from bot.cli import BadInput
-from bot.http import build_app, store_alive
+from bot.http import HealthRegistry, build_app, store_alive
 from scheduling.config import Settings
 from scheduling.context import Context
 from scheduling.privacy import retention_step
@@ -69,7 +69,8 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
     async def store_ok() -> bool:
         return await store_alive(ctx)
 
-    app = build_app(ctx, {"store": store_ok, "scheduler": scheduler_alive})
+    health = HealthRegistry({"store": store_ok, "scheduler": scheduler_alive})
+    app = build_app(ctx, health)  # channels add their probes with health.register(...)
     http = ctx.settings.http
     server = _Server(
         uvicorn.Config(

@@ -165,7 +165,7 @@ def test_cli_error_line_never_shows_a_secret(
 
 
 def test_vandra_run_logs_json_lines_without_secrets(tmp_path: Path) -> None:
-    """A real `vandra run` with every secret configured logs JSON lines holding none of them."""
+    """A real `vandra run` with every secret set logs JSON lines holding none; /metrics works."""
     port, dead = free_port(), free_port()
     env = vandra_env(
         tmp_path,
@@ -189,6 +189,8 @@ def test_vandra_run_logs_json_lines_without_secrets(tmp_path: Path) -> None:
     try:
         _wait_healthy(port, process)
         httpx.get(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe", timeout=2)
+        scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        assert scraped.status_code == 200 and "outbox_lag_seconds 0.0" in scraped.text
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=10)
     finally:
