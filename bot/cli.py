@@ -15,6 +15,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from bot.i18n import error_text, operator_language, t
+from bot.logging_setup import redact
 from models.db import StoreError, schema_state, upgrade
 from scheduling.clock import Clock
 from scheduling.config import ConfigError, Settings, load_settings
@@ -29,7 +30,8 @@ class BadInput(Exception):
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"vandra: {message}", err=True)
+    """Exit with one line on stderr; configured secrets and tokens in it are redacted."""
+    click.echo(f"vandra: {redact(message)}", err=True)
     sys.exit(code)
 
 
@@ -39,6 +41,7 @@ def settings_of(click_ctx: click.Context) -> Settings:
     obj = root.ensure_object(dict)
     if "settings" not in obj:
         obj["settings"] = load_settings(obj.get("config_path"))
+        redact.add(obj["settings"].secrets())  # so that no error message can show them
     settings: Settings = obj["settings"]
     return settings
 

@@ -225,6 +225,21 @@ async def people_remove(ctx: Context, person_id: int) -> None:
     click.echo(f"person {person_id} erased")
 
 
+@people_group.command("data")
+@click.argument("person_id", type=int)
+@config_option
+@with_context
+async def people_data(ctx: Context, person_id: int) -> None:
+    """Print everything stored about a person as JSON (a request for one's own data; audited).
+
+    \b
+    Example:  vandra people data 12 > person-12.json
+    """
+    from scheduling.privacy import export_person_data
+
+    echo_json(await export_person_data(ctx, Actor.operator(), person_id))
+
+
 # --- shifts ----------------------------------------------------------------------------------
 
 

@@ -16,9 +16,11 @@ def run_command() -> None:
     Stops within 10 s on SIGTERM or Ctrl-C; unsent messages stay queued.
     Example:  vandra --config vandra.toml run
     """
+    from bot.logging_setup import configure_logging
     from bot.runtime import check_startup, serve
 
     settings = settings_of(click.get_current_context())
+    configure_logging(settings)
     check_startup(settings)
 
     async def body() -> None:

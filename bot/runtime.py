@@ -17,9 +17,10 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_webhook import webhook_routes
 from bot.cli import BadInput
 from bot.dialogue.engine import Dialogue
-from bot.http import HealthProbe, build_app, store_alive
+from bot.http import HealthRegistry, build_app, store_alive
 from scheduling.config import Settings
 from scheduling.context import Context
+from scheduling.privacy import retention_step
 from scheduling.signups import expire_offers
 from scheduling.ticker import Ticker
 
@@ -57,6 +58,7 @@ class _Server(uvicorn.Server):
 def make_ticker(ctx: Context) -> Ticker:
     ticker = Ticker(ctx)
     ticker.add_step("expire_offers", expire_offers)
+    ticker.add_step("retention", retention_step)  # works once a day, however often it ticks
     return ticker
 
 
@@ -76,7 +78,7 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
     async def store_ok() -> bool:
         return await store_alive(ctx)
 
-    probes: dict[str, HealthProbe] = {"store": store_ok, "scheduler": scheduler_alive}
+    health = HealthRegistry({"store": store_ok, "scheduler": scheduler_alive})
     routes: list[BaseRoute] = []
     telegram = TelegramChannel(ctx, dialogue) if ctx.settings.telegram.configured else None
     if telegram is not None:
@@ -85,7 +87,7 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
         async def telegram_alive() -> bool:
             return channel.running
 
-        probes["telegram"] = telegram_alive
+        health.register("telegram", telegram_alive)
         if ctx.settings.telegram.mode == "webhook":
             routes += webhook_routes(ctx, telegram)
     if ctx.settings.sms.configured:
@@ -94,8 +96,8 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
         async def sms_configured() -> bool:
             return True
 
-        probes["sms"] = sms_configured
-    app = build_app(ctx, probes, routes)
+        health.register("sms", sms_configured)
+    app = build_app(ctx, health, routes)
     http = ctx.settings.http
     server = _Server(
         uvicorn.Config(
@@ -103,6 +105,7 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
             host=http.host,
             port=http.port,
             log_level="warning",
+            log_config=None,  # uvicorn logs through ours: one format, secrets redacted
             lifespan="off",
             access_log=False,
         )

@@ -5,7 +5,6 @@ anything else; free text is cleaned, capped at 280 characters and masked before 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.tables import Report, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.context import Context
 from scheduling.errors import DomainError, InvalidInput
+from scheduling.masking import mask_summary
 from scheduling.shifts import get_shift
 from scheduling.text import clean_text
 
@@ -30,13 +30,6 @@ HELP_KINDS = ("mediation", "first_aid", "helped_home", "called_parent")
 SERVICES = ("112", "police", "ambulance", "guards", "outreach")
 PLACE_ISSUES = ("broken_light", "dark_route", "bushes", "vandalism", "glass_litter", "other")
 OTHER_PLACE = "other"
-
-Masker = Callable[[str], tuple[str, list[str]]]
-
-
-def no_masking(text: str) -> tuple[str, list[str]]:
-    return text, []
-
 
 @dataclass(frozen=True)
 class SubmitResult:
@@ -169,16 +162,20 @@ async def submit(
     report_id: int,
     person_id: int,
     summary: str | None,
-    masker: Masker = no_masking,
     nothing_happened: bool = False,
 ) -> SubmitResult:
-    """Finish the report. "Nothing happened" fills the calm, uneventful answers in one go."""
+    """Finish the report. "Nothing happened" fills the calm, uneventful answers in one go.
+
+    The summary is masked (personal identity numbers, phone numbers, e-mail addresses) and
+    capped before it is stored; the result says what was masked.
+    """
     now = ctx.now()
     text: str | None = None
     masked: list[str] = []
     if summary:
-        cleaned = clean_text(summary, field="summary", max_length=4000)[:SUMMARY_MAX]
-        text, masked = masker(cleaned)
+        cleaned = clean_text(summary, field="summary", max_length=4000)
+        result = mask_summary(cleaned, SUMMARY_MAX)
+        text, masked = result.text, list(result.masked)
     async with ctx.store.transaction() as session:
         report = await session.get(Report, report_id)
         if report is None or report.person_id != person_id:

@@ -198,7 +198,9 @@ async def test_full_report_by_numbers(ctx: Context, clock: ManualClock) -> None:
     assert report.areas == ["Kalmar C / stationen", "Baronen / Ölandshamnen"]
     assert report.place_issues == [{"place": "Kalmar C / stationen", "category": "vandalism"}]
     assert report.felt_safe == "yes" and report.follow_up is False
-    assert report.summary is not None and report.summary.startswith("Lugn kväll")
+    assert report.summary == "Lugn kväll, ring [telefon] om något"
+    assert report.masked == ["phone"]
+    assert "telefonnummer" in chat.text
 
 
 async def test_volunteer_refused_coordinator_commands(ctx: Context) -> None:
@@ -262,3 +264,17 @@ async def test_language_switch(ctx: Context) -> None:
     await chat.command("language")
     assert "English" in await chat.tap("English")
     assert "Coming shifts" in await chat.command("shifts") or "no coming" in chat.text
+
+
+async def test_my_data_as_a_file_in_chat(ctx: Context) -> None:
+    """/mina_data sends a JSON document with the person's own data."""
+    import json
+
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx))
+    await register(chat)
+    await chat.command("mydata")
+    document = chat.replies[0].document
+    assert document is not None and document.filename.endswith(".json")
+    data = json.loads(document.content)
+    assert "Anna Lindqvist" in json.dumps(data, ensure_ascii=False)

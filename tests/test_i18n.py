@@ -35,3 +35,13 @@ def test_unknown_language_falls_back_to_swedish_and_unknown_error_is_generic() -
     """Swedish is the default; an error without text still reads politely."""
     assert t("fi", "error.shift_started", shift=3) == t("sv", "error.shift_started", shift=3)
     assert "no_such_code" in error_text("en", DomainError("no_such_code"))
+
+
+def test_privacy_texts_fit_sms() -> None:
+    """The privacy texts that may go by SMS use GSM-7 characters only, in both languages."""
+    from bot.channels.gsm7 import is_gsm7
+
+    for language in ("sv", "en"):
+        for key, text in catalogue(language).items():
+            if key.startswith("privacy."):
+                assert is_gsm7(text), (language, key)

@@ -95,7 +95,8 @@ def test_run_serves_health_and_stops_on_signal(tmp_path: Path, signum: int) -> N
                 stream.close()
 
 
-def _wait_healthy(port: int, process: subprocess.Popen[str]) -> dict[str, object]:
+def _wait_healthy(port: int, process: subprocess.Popen[str],
+                  accept: tuple[int, ...] = (200,)) -> dict[str, object]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -104,7 +105,7 @@ def _wait_healthy(port: int, process: subprocess.Popen[str]) -> dict[str, object
             )
         try:
             response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-            if response.status_code == 200:
+            if response.status_code in accept:
                 return dict(response.json())
         except httpx.HTTPError:
             pass

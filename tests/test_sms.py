@@ -355,3 +355,13 @@ async def test_status_callbacks_move_forward_and_mark_permanent_failures(ctx: Co
     assert len(notices) == 1
 
 
+
+
+async def test_my_data_by_sms_is_a_short_summary(ctx: Context) -> None:
+    """MINA DATA answers with a short summary and says how to get the rest."""
+    org, _ = await seed_org_area(ctx)
+    ctx = sms_ctx(ctx)
+    await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        replies = await Phone(client).text("mina data")
+    assert replies and "Anna" in replies[0] and all(is_gsm7(r) for r in replies)

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import metrics
 from bot.dialogue.turn import Inbound, Turn
 from models.tables import Conversation, Person
 from scheduling.context import Context
@@ -93,6 +94,7 @@ class Dialogue:
 
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         """Answer one input. Never raises: any failure becomes a polite reply."""
+        metrics.update_handled(inbound.channel)
         conversation, person = await self._load(inbound)
         turn = Turn(ctx=self.ctx, inbound=inbound, conversation=conversation, person=person)
         try:

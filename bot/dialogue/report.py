@@ -50,15 +50,6 @@ def register(dialogue: Dialogue) -> None:
     dialogue.flow(FLOW, _text)
 
 
-def masker() -> reports.Masker:
-    """The masking applied to free text before storage."""
-    try:
-        from scheduling.masking import mask_summary
-    except ImportError:
-        return reports.no_masking
-    return mask_summary
-
-
 async def _command(turn: Turn, args: str) -> None:
     text = args.strip()
     if text.isdigit():
@@ -294,7 +285,6 @@ async def _finish(turn: Turn, summary: str | None, nothing_happened: bool = Fals
             int(turn.data["report_id"]),
             turn.person_id,
             summary,
-            masker(),
             nothing_happened=nothing_happened,
         )
     except DomainError:

@@ -3,6 +3,7 @@ shifts, check in and out, choose a language, get help, see or delete their data.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -10,10 +11,12 @@ from sqlmodel import col, select
 
 from bot.dialogue import render
 from bot.dialogue.turn import Turn
+from bot.privacy_texts import my_data_summary
 from models.tables import ShiftStatus, Signup, SignupStatus
 from scheduling import people, shifts, signups
 from scheduling.errors import DomainError
-from scheduling.outgoing import Option
+from scheduling.outgoing import Document, Option
+from scheduling.privacy import export_my_data
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue
@@ -29,6 +32,7 @@ def register(dialogue: Dialogue) -> None:
     dialogue.command("help", _help)
     dialogue.command("language", _language)
     dialogue.command("delete", _delete)
+    dialogue.command("mydata", _my_data)
     dialogue.command("cancel_flow", _cancel_flow)
     dialogue.action("page", lambda turn, action: _shifts(turn, action.split(":", 1)[1]))
     dialogue.action("shift", _shift_card)
@@ -272,6 +276,18 @@ async def _set_language(turn: Turn, action: str) -> None:
 
         turn.person = await set_language(turn.ctx, turn.person_id, chosen)
     turn.say("language.set")
+
+
+async def _my_data(turn: Turn, args: str) -> None:
+    """Everything stored about the person: a JSON file in chat, a short summary by SMS."""
+    if turn.inbound.channel == "sms":
+        turn.send(await my_data_summary(turn.ctx, turn.person_id, turn.lang))
+        return
+    data = await export_my_data(turn.ctx, turn.person_id)
+    content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    turn.send(turn.text("mydata.caption"),
+              document=Document(filename=f"vandra-mina-data-{turn.person_id}.json",
+                                content=content))
 
 
 async def _delete(turn: Turn, args: str) -> None:

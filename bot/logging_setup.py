@@ -1,0 +1,163 @@
+"""Logs: one line per event, as text or JSON (``[logging] format``), secrets always redacted.
+
+Every configured secret (``Settings.secrets()``: the Telegram token, the webhook secret, the
+Twilio auth token) is replaced by ``[redacted]`` wherever it appears: in the message, its
+arguments, extra fields and exception text. So are Telegram bot tokens in any URL
+(``/bot<digits>:<token>/``) and passwords in URLs (``scheme://user:password@host``), configured
+or not. The same ``redact`` scrubs the command line's one-line error messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, TextIO
+from urllib.parse import quote
+
+from scheduling.config import Settings
+
+REDACTED = "[redacted]"
+_PATTERNS = (
+    (re.compile(r"bot\d+:[A-Za-z0-9_-]+"), f"bot{REDACTED}"),  # .../bot<id>:<token>/getMe
+    (re.compile(r"(?<![\w:])\d{5,}:[A-Za-z0-9_-]{30,}"), REDACTED),  # a bare bot token
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@", re.IGNORECASE), rf"\1{REDACTED}@"),
+)
+_STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
+_QUIET_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "apscheduler",
+    "alembic",
+    "telegram.ext",
+    "twilio.http_client",
+)
+_HANDLER_MARK = "_vandra_handler"
+
+
+class Redactor:
+    """Replaces known secret values and secret-shaped patterns in text."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Remember secret values (also as they look percent-encoded in a URL)."""
+        for secret in secrets:
+            if secret:
+                self._secrets.update({secret, quote(secret, safe=""), quote(secret)})
+
+    def __call__(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, REDACTED)
+        for pattern, replacement in _PATTERNS:
+            text = pattern.sub(replacement, text)
+        return text
+
+
+redact = Redactor()  # process-wide: every log line and every CLI error goes through it
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs a record before any handler formats it; never drops one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(_message(record))
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        for key, value in _extras(record).items():
+            setattr(record, key, _scrub(value))
+        return True
+
+
+def _message(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except Exception:  # arguments that do not fit the format: keep both, never raise
+        return f"{record.msg!r} {record.args!r}"
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD_FIELDS}
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return redact(str(value))
+
+
+class TextFormatter(logging.Formatter):
+    """``time level logger: message key=value ...``, a traceback folded onto the same line."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = "".join(f" {key}={value}" for key, value in _extras(record).items())
+        return _one_line(super().format(record) + fields)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC), level, logger, message, exception, extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        entry.update(_extras(record))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
+    """Send every log record to ``stream`` (stderr) in the configured format and level.
+
+    Calling it again replaces the handler it installed before. Returns the handler.
+    """
+    redact.add(settings.secrets())
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(RedactingFilter())
+    json_format = settings.logging.format == "json"
+    handler.setFormatter(JsonFormatter() if json_format else TextFormatter())
+    setattr(handler, _HANDLER_MARK, True)
+    root = logging.getLogger()
+    remove_logging_handler()
+    root.addHandler(handler)
+    root.setLevel(settings.logging.level)
+    quiet = settings.logging.level != "DEBUG"
+    for name in _QUIET_LOGGERS:  # a line per HTTP request or per tick is noise, not events
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
+    return handler
+
+
+def remove_logging_handler() -> None:
+    """Remove the handler ``configure_logging`` installed, if any."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _HANDLER_MARK, False):
+            root.removeHandler(handler)
+            handler.close()
