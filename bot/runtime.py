@@ -12,7 +12,9 @@ from collections.abc import Iterator
 import uvicorn
 
 from bot.cli import BadInput
+from bot.dashboard import dashboard_routes
 from bot.http import build_app, store_alive
+from bot.ical import ical_routes
 from scheduling.config import Settings
 from scheduling.context import Context
 from scheduling.signups import expire_offers
@@ -67,7 +69,11 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
     async def store_ok() -> bool:
         return await store_alive(ctx)
 
-    app = build_app(ctx, {"store": store_ok, "scheduler": scheduler_alive})
+    app = build_app(
+        ctx,
+        {"store": store_ok, "scheduler": scheduler_alive},
+        [*ical_routes(ctx), *dashboard_routes(ctx)],
+    )
     http = ctx.settings.http
     server = _Server(
         uvicorn.Config(
