@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from sqlmodel import col, select
 
-from models.tables import Person, Report, Signup, SignupStatus
+from models.tables import Person, Report, ShiftStatus, Signup, SignupStatus
 from scheduling.access import Actor
 from scheduling.context import Context
 from scheduling.errors import NotFound
@@ -110,11 +110,16 @@ async def report_detail(ctx: Context, actor: Actor, report_id: int) -> ReportRow
     return ReportRow(report, Walk(view=view, walkers=(), reports=(report,), now=ctx.now()))
 
 
+def needs_walkers(item: UpcomingShift) -> bool:
+    """Understaffed and not cancelled."""
+    return item.view.shift.status != ShiftStatus.CANCELLED and item.view.staffing == "understaffed"
+
+
 def by_day(shifts: Sequence[UpcomingShift], ctx: Context) -> dict[date, list[UpcomingShift]]:
     """Shifts per local start day, understaffed first within a day, then by start."""
     days: dict[date, list[UpcomingShift]] = {}
     for item in shifts:
         days.setdefault(item.view.shift.start_at.astimezone(ctx.zone).date(), []).append(item)
     for items in days.values():
-        items.sort(key=lambda i: (i.view.staffing != "understaffed", i.view.shift.start_at))
+        items.sort(key=lambda i: (not needs_walkers(i), i.view.shift.start_at))
     return days

@@ -49,7 +49,7 @@ def at(text: str, ctx: Context) -> datetime:
     return local(text).replace(tzinfo=ctx.zone).astimezone(UTC)
 
 
-async def _shift(
+async def shift_at(
     ctx: Context,
     org: int,
     area: int,
@@ -123,13 +123,13 @@ async def build(ctx: Context) -> DataSet:
         )
         people[name] = person.id or 0
     s = {
-        "S7": await _shift(ctx, a, baronen, "2026-10-30 21:00", 4, 2, 4),
-        "S1": await _shift(ctx, a, baronen, "2026-11-06 21:00", 4, 2, 4),
-        "S2": await _shift(ctx, a, larm, "2026-11-07 20:00", 4, 3, 5, risk=True),
-        "S3": await _shift(ctx, a, baronen, "2026-11-13 21:00", 4, 2, 4),
-        "S4": await _shift(ctx, b, baronen, "2026-11-14 23:00", 4, 2, 4),
-        "S5": await _shift(ctx, b, larm, "2026-11-20 21:00", 4, 2, 3),
-        "S6": await _shift(ctx, a, baronen, "2026-11-27 21:00", 4, 2, 4),
+        "S7": await shift_at(ctx, a, baronen, "2026-10-30 21:00", 4, 2, 4),
+        "S1": await shift_at(ctx, a, baronen, "2026-11-06 21:00", 4, 2, 4),
+        "S2": await shift_at(ctx, a, larm, "2026-11-07 20:00", 4, 3, 5, risk=True),
+        "S3": await shift_at(ctx, a, baronen, "2026-11-13 21:00", 4, 2, 4),
+        "S4": await shift_at(ctx, b, baronen, "2026-11-14 23:00", 4, 2, 4),
+        "S5": await shift_at(ctx, b, larm, "2026-11-20 21:00", 4, 2, 3),
+        "S6": await shift_at(ctx, a, baronen, "2026-11-27 21:00", 4, 2, 4),
     }
     p = people
     async with ctx.store.transaction() as session:

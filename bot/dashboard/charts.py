@@ -46,12 +46,12 @@ def column_chart(title: str, labels: Sequence[str], values: Sequence[float]) -> 
             f'fill="{BAR}"/>'
         )
         body.append(
-            f'<text x="{centre:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="12" '
+            f'<text x="{centre:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="14" '
             f'fill="{TEXT}">{_number(value)}</text>'
         )
         body.append(
             f'<text x="{centre:.1f}" y="{height - bottom + 16}" text-anchor="middle" '
-            f'font-size="11" fill="{TEXT}">{escape(label)}</text>'
+            f'font-size="13" fill="{TEXT}">{escape(label)}</text>'
         )
     return _svg(width, height, title, body)
 
@@ -67,7 +67,7 @@ def bar_list(title: str, rows: Sequence[tuple[str, float]]) -> Markup:
         y = 4 + index * row_height
         length = room * value / peak
         body.append(
-            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" font-size="12" '
+            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" font-size="14" '
             f'fill="{TEXT}">{escape(label)}</text>'
         )
         body.append(
@@ -75,7 +75,7 @@ def bar_list(title: str, rows: Sequence[tuple[str, float]]) -> Markup:
             f'fill="{BAR}"/>'
         )
         body.append(
-            f'<text x="{label_width + length + 6:.1f}" y="{y + 17}" font-size="12" '
+            f'<text x="{label_width + length + 6:.1f}" y="{y + 17}" font-size="14" '
             f'fill="{TEXT}">{_number(value)}</text>'
         )
     return _svg(width, height, title, body)
@@ -99,12 +99,12 @@ def stacked_bars(
             f'fill="{SERIES_COLOURS.get(key, BAR)}"/>'
         )
         body.append(
-            f'<text x="{key_x + 20}" y="18" font-size="12" fill="{TEXT}">{escape(name)}</text>'
+            f'<text x="{key_x + 20}" y="18" font-size="14" fill="{TEXT}">{escape(name)}</text>'
         )
     for index, (label, parts) in enumerate(rows):
         y = legend + 4 + index * row_height
         body.append(
-            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" font-size="12" '
+            f'<text x="{label_width - 8}" y="{y + 17}" text-anchor="end" font-size="14" '
             f'fill="{TEXT}">{escape(label)}</text>'
         )
         x = float(label_width)
@@ -117,7 +117,7 @@ def stacked_bars(
                 )
                 body.append(
                     f'<text x="{x + length / 2:.1f}" y="{y + 17}" text-anchor="middle" '
-                    f'font-size="11" fill="#ffffff">{parts[key]}</text>'
+                    f'font-size="13" fill="#ffffff">{parts[key]}</text>'
                 )
             x += length
     return _svg(width, height, title, body)

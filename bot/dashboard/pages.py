@@ -79,7 +79,7 @@ async def calendar_page(site: Site, request: Request, viewer: Viewer) -> Respons
         last=last,
         dates=[first + timedelta(days=n) for n in range(overview.UPCOMING_DAYS)],
         days=days,
-        understaffed=[s for s in shifts if s.view.staffing == "understaffed"],
+        understaffed=[s for s in shifts if overview.needs_walkers(s)],
         zone=site.ctx.zone,
     )
 
@@ -171,6 +171,7 @@ async def stats_page(site: Site, request: Request, viewer: Viewer) -> Response:
         **base_values(site, viewer, "stats"),
         report=report,
         charts=stats_charts(report, viewer.language),
+        band_names={band: band.replace("-", "–") for band in stats.BANDS},
         first=first,
         last=last,
     )
