@@ -163,8 +163,7 @@ async def link_for(served: Served, who: Person) -> str:
 async def test_coordinator_signs_in_sees_understaffing_filters_and_downloads(
     served: Served, browser: Any, tmp_path: Path
 ) -> None:
-    """A coordinator opens the bot's link, sees the understaffed Friday shift, filters the
-    reports to a mixed mood, opens one, looks at statistics, and downloads an XLSX."""
+    """Via the bot's link: see the understaffed shift, filter reports, download an XLSX."""
     page = await new_page(browser)
     coordinator = await person(served.ctx, Role.COORDINATOR, None, "Maria Samordnare")
     await page.goto(await link_for(served, coordinator))

@@ -47,8 +47,7 @@ async def test_feed_url_is_stable_and_unguessable(ctx: Context) -> None:
 async def test_organisation_feed_is_valid_icalendar_with_zone_and_uids(
     ctx: Context, client: httpx.AsyncClient
 ) -> None:
-    """GET /ical/<token>.ics: text/calendar, one VEVENT per shift with UID shift-<id>@vandra,
-    DTSTART with TZID Europe/Stockholm, and a VTIMEZONE for it."""
+    """The feed is text/calendar with UID shift-<id>@vandra, TZID Europe/Stockholm, VTIMEZONE."""
     org, area = await seed_org_area(ctx)
     shift = await add_shift(ctx, org, area, start_in=timedelta(days=3), risk_night=True)
     url = await calendar.feed_url_for_organisation(ctx, org)

@@ -74,8 +74,7 @@ async def sign_in(ctx: Context, client: httpx.AsyncClient, who: Person) -> httpx
 async def test_link_starts_a_secure_session_cookie(
     https_ctx: Context, data: DataSet, client: httpx.AsyncClient
 ) -> None:
-    """The link redirects to the calendar and sets an HttpOnly, SameSite=Lax, Secure cookie
-    scoped to the dashboard below the public prefix."""
+    """The link redirects to the calendar with an HttpOnly, SameSite=Lax, Secure cookie."""
     coordinator = await person(https_ctx, Role.COORDINATOR, None, "Maria K")
     response = await sign_in(https_ctx, client, coordinator)
     assert response.status_code == 303

@@ -208,8 +208,7 @@ async def test_a_volunteer_is_refused_statistics(ctx: Context, data: DataSet) ->
 
 
 async def test_payment_basis_per_organisation_and_month(ctx: Context, data: DataSet) -> None:
-    """IFK: S1 qualifies; S2 too few walkers and no report; S3 cancelled; S6 not over.
-    Nattugglorna: S4 qualifies (report-only walk); S5 not held. 500 kr per walk."""
+    """Per org and month: S1 and S4 qualify; S2, S3, S5, S6 do not, each with why; 500 kr each."""
     ctx = Context(
         store=ctx.store,
         settings=ctx.settings.model_copy(
