@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from bot.i18n import error_text, t
-from models.tables import Organisation
+from models.tables import Organisation, Person
+from scheduling.access import Actor
 from scheduling.context import Context
 from scheduling.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from scheduling.localtime import parse_date
@@ -45,11 +46,11 @@ class Viewer:
     organisation: str | None
 
     @property
-    def person(self) -> Any:
+    def person(self) -> Person:
         return self.session.person
 
     @property
-    def actor(self) -> Any:
+    def actor(self) -> Actor:
         return self.session.actor
 
     @property
