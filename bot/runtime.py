@@ -16,8 +16,10 @@ from bot.channels.sms_webhook import sms_routes
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_webhook import webhook_routes
 from bot.cli import BadInput
+from bot.dashboard import dashboard_routes
 from bot.dialogue.engine import Dialogue
 from bot.http import HealthRegistry, build_app, store_alive
+from bot.ical import ical_routes
 from scheduling.config import Settings
 from scheduling.context import Context
 from scheduling.privacy import retention_step
@@ -79,7 +81,7 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
         return await store_alive(ctx)
 
     health = HealthRegistry({"store": store_ok, "scheduler": scheduler_alive})
-    routes: list[BaseRoute] = []
+    routes: list[BaseRoute] = [*ical_routes(ctx), *dashboard_routes(ctx)]
     telegram = TelegramChannel(ctx, dialogue) if ctx.settings.telegram.configured else None
     if telegram is not None:
         channel = telegram

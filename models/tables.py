@@ -258,3 +258,36 @@ class Broadcast(SQLModel, table=True):
     created_by: int | None = Field(default=None)
     recipients: int = 0
     created_at: datetime = utc_field(nullable=False)
+
+
+class CalendarToken(SQLModel, table=True):
+    """A private, revocable calendar-feed address: one person's or one organisation's shifts."""
+
+    __tablename__ = "calendar_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    created_at: datetime = utc_field(nullable=False)
+    revoked_at: datetime | None = utc_field()
+
+
+class DashboardLogin(SQLModel, table=True):
+    """A one-time dashboard login link: used at most once, before it expires."""
+
+    __tablename__ = "dashboard_login"
+    id: int | None = Field(default=None, primary_key=True)
+    jti: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    issued_at: datetime = utc_field(nullable=False)
+    expires_at: datetime = utc_field(nullable=False)
+    used_at: datetime | None = utc_field()
+
+
+class AppSecret(SQLModel, table=True):
+    """A random secret made on first use and shared by every process (e.g. session signing)."""
+
+    __tablename__ = "app_secret"
+    name: str = Field(max_length=40, primary_key=True)
+    value: str = Field(max_length=128)
+    created_at: datetime = utc_field(nullable=False)

@@ -278,3 +278,29 @@ async def test_my_data_as_a_file_in_chat(ctx: Context) -> None:
     assert document is not None and document.filename.endswith(".json")
     data = json.loads(document.content)
     assert "Anna Lindqvist" in json.dumps(data, ensure_ascii=False)
+
+
+async def test_coordinator_reads_stats_exports_and_gets_a_dashboard_link(ctx: Context) -> None:
+    """/statistik shows figures, /export sends an XLSX, /dashboard a one-time link."""
+    await seed_org_area(ctx)
+    coordinator = await directory.add_person(ctx, OPERATOR, name="Maria", telegram_id=5005,
+                                             role=Role.COORDINATOR)
+    await directory.record_consent(ctx, coordinator.id or 0)
+    chat = Chat(Dialogue(ctx), address="5005", telegram_id=5005, name="Maria")
+    assert "Statistik" in await chat.command("stats") and "genomförda" in chat.text
+    await chat.command("export")
+    await chat.tap("Rapporter")
+    document = chat.replies[0].document
+    assert document is not None and document.filename.endswith(".xlsx")
+    assert document.content[:2] == b"PK"  # a zip container, as XLSX files are
+    assert "/dashboard/login/" in await chat.command("dashboard")
+
+
+async def test_volunteer_refused_evaluation_commands(ctx: Context) -> None:
+    """Statistics, exports and the dashboard are refused to a volunteer with "behörighet"."""
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx))
+    await register(chat)
+    for command in ("stats", "dashboard", "export"):
+        assert "behörighet" in await chat.command(command)
+    assert "behörighet" in await chat.act("ex:reports:0")

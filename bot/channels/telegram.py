@@ -25,6 +25,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    LinkPreviewOptions,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -58,6 +59,9 @@ from scheduling.outgoing import (
 log = logging.getLogger("vandra.telegram")
 
 CALLBACK_ANSWER_WITHIN_S = 1.5
+# No link previews: a preview fetch would use up a one-time dashboard link, and calendar and
+# dashboard links are private.
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_TEXT = 4096
 VOLUNTEER_COMMANDS = {
     "sv": [
@@ -323,7 +327,8 @@ class TelegramChannel:
                 filename=reply.document.filename,
                 caption=reply.text[:1024] or None,
             )
-        return await bot.send_message(chat_id, reply.text[:MAX_TEXT], reply_markup=markup(reply))
+        return await bot.send_message(chat_id, reply.text[:MAX_TEXT], reply_markup=markup(reply),
+                                      link_preview_options=NO_PREVIEW)
 
     async def _language_of(self, telegram_id: int, hint: str | None) -> str:
         person = await directory.find_by_telegram_id(self.ctx, telegram_id)
@@ -353,6 +358,7 @@ async def _edit(message: Message, reply: Outgoing) -> bool:
     try:
         await message.edit_text(
             reply.text[:MAX_TEXT],
+            link_preview_options=NO_PREVIEW,
             reply_markup=keyboard if isinstance(keyboard, InlineKeyboardMarkup) else None,
         )
     except BadRequest as error:
@@ -402,7 +408,10 @@ class TelegramSender:
             raise PermanentSendError("no telegram id")
         try:
             sent = await self.application.bot.send_message(
-                recipient.telegram_id, message.text[:MAX_TEXT], reply_markup=markup(message)
+                recipient.telegram_id,
+                message.text[:MAX_TEXT],
+                reply_markup=markup(message),
+                link_preview_options=NO_PREVIEW,
             )
         except RetryAfter as error:
             delay = error.retry_after

@@ -37,7 +37,7 @@ def register(dialogue: Dialogue) -> None:
     dialogue.flow(FLOW, _newshift_text)
 
 
-async def _require_role(turn: Turn, action: str) -> bool:
+async def require_role(turn: Turn, action: str) -> bool:
     """Leads and coordinators only; anyone else is refused politely (and audited)."""
     assert turn.person is not None
     if turn.person.role in (Role.LEAD, Role.COORDINATOR):
@@ -51,7 +51,7 @@ async def _require_role(turn: Turn, action: str) -> bool:
 
 async def _staffing(turn: Turn, args: str) -> None:
     """The coming two weeks, understaffed shifts first."""
-    if not await _require_role(turn, "staffing"):
+    if not await require_role(turn, "staffing"):
         return
     now = turn.ctx.now()
     org = None if turn.actor.is_coordinator else turn.actor.organisation_id
@@ -90,7 +90,7 @@ async def _staffing(turn: Turn, args: str) -> None:
 
 async def _broadcast(turn: Turn, args: str) -> None:
     """Choose an upcoming shift, then the audience; each recipient gets a one-tap sign-up."""
-    if not await _require_role(turn, "broadcast"):
+    if not await require_role(turn, "broadcast"):
         return
     org = None if turn.actor.is_coordinator else turn.actor.organisation_id
     async with turn.ctx.store.transaction() as session:
@@ -160,7 +160,7 @@ async def _cancel_shift_action(turn: Turn, action: str) -> None:
 
 
 async def _newshift(turn: Turn, args: str) -> None:
-    if not await _require_role(turn, "shifts.add"):
+    if not await require_role(turn, "shifts.add"):
         return
     if turn.actor.is_coordinator:
         orgs = await directory.list_organisations(turn.ctx)

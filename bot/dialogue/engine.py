@@ -69,13 +69,13 @@ class Dialogue:
     """The conversation flows, written once for every channel."""
 
     def __init__(self, ctx: Context) -> None:
-        from bot.dialogue import coordinator, registration, report, volunteer
+        from bot.dialogue import coordinator, evaluation, registration, report, volunteer
 
         self.ctx = ctx
         self.commands: dict[str, Handler] = {}
         self.actions: dict[str, Handler] = {}
         self.flows: dict[str, Handler] = {}
-        for module in (registration, volunteer, report, coordinator):
+        for module in (registration, volunteer, report, coordinator, evaluation):
             module.register(self)
 
     # --- registration of handlers -----------------------------------------------------------

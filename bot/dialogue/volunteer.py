@@ -14,6 +14,7 @@ from bot.dialogue.turn import Turn
 from bot.privacy_texts import my_data_summary
 from models.tables import ShiftStatus, Signup, SignupStatus
 from scheduling import people, shifts, signups
+from scheduling.calendar import feed_url_for_person
 from scheduling.errors import DomainError
 from scheduling.outgoing import Document, Option
 from scheduling.privacy import export_my_data
@@ -217,11 +218,7 @@ async def _my(turn: Turn, args: str) -> None:
 
 
 async def _calendar_link(turn: Turn) -> str:
-    try:
-        from scheduling.calendar import feed_url_for_person
-    except ImportError:
-        return ""
-    url: str = await feed_url_for_person(turn.ctx, turn.person_id)
+    url = await feed_url_for_person(turn.ctx, turn.person_id)
     return turn.text("my.calendar", url=url)
 
 

@@ -1,7 +1,7 @@
 """broadcasts
 
 Revision ID: 0005_broadcast
-Revises: 0001
+Revises: 0003_coord
 Create Date: 2026-11-24
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0005_broadcast'
-down_revision: str | None = '0001'
+down_revision: str | None = '0003_coord'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

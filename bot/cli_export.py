@@ -1,0 +1,146 @@
+"""The coordinator's files and links: ``vandra export ...``, ``vandra orgs ical ORG``,
+``vandra people ical ID`` and ``vandra dashboard link ID``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, cast
+
+import click
+
+from bot.cli import BadInput, cli, config_option, with_context
+from bot.cli_admin import orgs, people_group
+from bot.i18n import t
+from scheduling import calendar, exports, logins
+from scheduling.access import Actor
+from scheduling.context import Context
+from scheduling.directory import get_person
+from scheduling.localtime import parse_date
+
+
+def swedish(key: str, /, **params: Any) -> str:
+    """Exports have Swedish headers, whoever runs them."""
+    return t("sv", key, **params)
+
+
+def chosen_format(fmt: str | None, out: str) -> str:
+    """--format, else the --out file's suffix."""
+    if fmt:
+        return fmt
+    suffix = Path(out).suffix.lower().lstrip(".")
+    if suffix in exports.FORMATS:
+        return suffix
+    raise BadInput("export: give --format csv|xlsx (or an --out name ending in .csv or .xlsx)")
+
+
+@cli.command("export")
+@click.argument("kind", type=click.Choice(exports.KINDS))
+@click.option("--from", "first_day", required=True, metavar="DATE", help="First local day.")
+@click.option("--to", "last_day", required=True, metavar="DATE", help="Last local day, included.")
+@click.option(
+    "--format", "fmt", type=click.Choice(exports.FORMATS), help="File format [from --out]."
+)
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option(
+    "--with-contacts", is_flag=True, help="Include phone numbers and Telegram ids (audited)."
+)
+@config_option
+@with_context
+async def export_command(
+    ctx: Context,
+    kind: str,
+    first_day: str,
+    last_day: str,
+    fmt: str | None,
+    out: str,
+    with_contacts: bool,
+) -> None:
+    """Write reports, shifts, sign-ups, statistics or the payment basis to an XLSX or CSV file.
+
+    XLSX has one sheet per table, Swedish headers, real dates and numbers; CSV is UTF-8 with a
+    BOM and ';' between fields, as Swedish Excel expects. Times are local.
+
+    \b
+    Example:  vandra export stats --from 2026-11-01 --to 2026-11-30 --out november.xlsx
+    """
+    file_format = chosen_format(fmt, out)
+    request = exports.ExportRequest(
+        kind=cast(exports.Kind, kind),
+        first_day=parse_date(first_day),
+        last_day=parse_date(last_day),
+        with_contacts=with_contacts,
+    )
+    tables = await exports.build_export(ctx, Actor.operator(), request, swedish)
+    data = exports.render(tables, swedish, file_format)
+    await asyncio.to_thread(Path(out).write_bytes, data)
+    rows = sum(len(table.rows) for table in tables)
+    click.echo(f"{out}: {kind}, {rows} rows")
+
+
+def _renew_options(function: Any) -> Any:
+    function = click.option("--revoke", is_flag=True, help="Revoke the link; print nothing.")(
+        function
+    )
+    return click.option("--renew", is_flag=True, help="Revoke the old link and make a new one.")(
+        function
+    )
+
+
+@orgs.command("ical")
+@click.argument("organisation", metavar="ORG")
+@_renew_options
+@config_option
+@with_context
+async def orgs_ical(ctx: Context, organisation: str, renew: bool, revoke: bool) -> None:
+    """Print the calendar-feed URL of an organisation's shifts (made on first use).
+
+    \b
+    Example:  vandra orgs ical "IFK Kalmar"
+    """
+    owner = await calendar.organisation_owner(ctx, organisation)
+    await _print_feed(ctx, owner, renew, revoke)
+
+
+@people_group.command("ical")
+@click.argument("person_id", type=int)
+@_renew_options
+@config_option
+@with_context
+async def people_ical(ctx: Context, person_id: int, renew: bool, revoke: bool) -> None:
+    """Print the calendar-feed URL of a person's own shifts (made on first use).
+
+    \b
+    Example:  vandra people ical 12
+    """
+    owner = await calendar.person_owner(ctx, person_id)
+    await _print_feed(ctx, owner, renew, revoke)
+
+
+async def _print_feed(ctx: Context, owner: calendar.FeedOwner, renew: bool, revoke: bool) -> None:
+    if revoke or renew:
+        count = await calendar.revoke_tokens(ctx, Actor.operator(), owner)
+        if revoke:
+            click.echo(f"{count} link(s) revoked")
+            return
+    click.echo(await calendar.feed_url(ctx, owner))
+
+
+@cli.group("dashboard")
+def dashboard_group() -> None:
+    """The coordinator's web dashboard."""
+
+
+@dashboard_group.command("link")
+@click.argument("person_id", type=int)
+@config_option
+@with_context
+async def dashboard_link(ctx: Context, person_id: int) -> None:
+    """Print a one-time dashboard login link for a coordinator or lead (15 minutes, single use).
+
+    \b
+    Example:  vandra dashboard link 3
+    """
+    async with ctx.store.transaction() as session:
+        person = await get_person(session, person_id)
+    click.echo(await logins.issue_dashboard_link(ctx, Actor.of(person, "cli")))

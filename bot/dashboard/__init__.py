@@ -1,0 +1,48 @@
+"""The coordinator's web dashboard on the ``vandra run`` server (``/dashboard/...``).
+
+Server-rendered (Starlette + Jinja2), Swedish first, no external CDN: the stylesheet and the
+one small script are served from ``bot/dashboard/static``; charts are inline SVG. Sign-in is a
+one-time link from the bot (scheduling/logins.py); leads see only their organisation.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.dashboard import pages
+from bot.dashboard.web import STATIC, Site, page
+from scheduling.context import Context
+from scheduling.logins import issue_dashboard_link
+
+__all__ = ["dashboard_routes", "issue_dashboard_link"]
+
+
+def dashboard_routes(ctx: Context) -> list[BaseRoute]:
+    """The dashboard's routes for ``build_app``."""
+    site = Site.create(ctx)
+
+    async def to_calendar(_request: Request) -> Response:
+        return RedirectResponse(site.url("/dashboard/"), status_code=307)
+
+    return [
+        Route("/dashboard", to_calendar, methods=["GET"]),
+        Route("/dashboard/", page(site, pages.calendar_page), methods=["GET"]),
+        Route("/dashboard/login/{token}", partial(pages.login, site), methods=["GET"]),
+        Route("/dashboard/logout", partial(pages.logout, site), methods=["POST"]),
+        Route("/dashboard/reports", page(site, pages.reports_page), methods=["GET"]),
+        Route("/dashboard/reports/{id:int}", page(site, pages.report_page), methods=["GET"]),
+        Route("/dashboard/stats", page(site, pages.stats_page), methods=["GET"]),
+        Route("/dashboard/summary", page(site, pages.summary_page), methods=["GET"]),
+        Route("/dashboard/exports", page(site, pages.exports_page), methods=["GET"]),
+        Route(
+            "/dashboard/export/{kind}.{format:str}",
+            page(site, pages.download),
+            methods=["GET"],
+        ),
+        Mount("/dashboard/static", app=StaticFiles(directory=STATIC), name="dashboard-static"),
+    ]

@@ -1,0 +1,99 @@
+"""What leads and the coordinator read back in chat: statistics, export files and a one-time
+link to the web dashboard. The figures and files come from the core (``scheduling.stats``,
+``scheduling.exports``), the same as the CLI and the dashboard show."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
+
+from bot.dialogue.coordinator import require_role
+from bot.dialogue.turn import Turn
+from bot.i18n import t
+from scheduling import exports, stats
+from scheduling.errors import DomainError
+from scheduling.localtime import parse_date
+from scheduling.logins import issue_dashboard_link
+from scheduling.outgoing import Document
+
+if TYPE_CHECKING:
+    from bot.dialogue.engine import Dialogue
+
+
+def register(dialogue: Dialogue) -> None:
+    dialogue.command("stats", _stats)
+    dialogue.command("export", _export)
+    dialogue.command("dashboard", _dashboard)
+    dialogue.action("ex", _export_action)
+
+
+def _range(turn: Turn, args: str) -> tuple[date, date]:
+    """``YYYY-MM-DD YYYY-MM-DD`` from the arguments, else this month up to today."""
+    parts = args.split()
+    if len(parts) == 2:
+        return parse_date(parts[0]), parse_date(parts[1])
+    if parts:
+        raise DomainError("bad_date", text=args[:40])
+    today = turn.ctx.now().astimezone(turn.ctx.zone).date()
+    return today.replace(day=1), today
+
+
+def _month_range(turn: Turn, months_back: int) -> tuple[date, date]:
+    today = turn.ctx.now().astimezone(turn.ctx.zone).date()
+    first = today.replace(day=1)
+    for _ in range(months_back):
+        first = (first - timedelta(days=1)).replace(day=1)
+    last = today if months_back == 0 else (first + timedelta(days=32)).replace(day=1) - (
+        timedelta(days=1))
+    return first, last
+
+
+async def _stats(turn: Turn, args: str) -> None:
+    """The figures of a range (default: this month so far), overall and per area."""
+    first, last = _range(turn, args)
+    report = await stats.statistics(turn.ctx, turn.actor, first, last)
+    overall = report.overall
+    percent = "-" if overall.report_rate is None else f"{overall.report_rate * 100:.0f} %"
+    lines = [turn.text("stats.title", first=first.isoformat(), last=last.isoformat()),
+             turn.text("stats.overall", planned=overall.planned, held=overall.held,
+                       cancelled=overall.cancelled, understaffed=overall.understaffed,
+                       hours=f"{overall.walker_hours:.0f}", walkers=overall.unique_walkers,
+                       new=overall.new_walkers, youth=overall.youth_contacts,
+                       incidents=overall.incidents, reports=percent)]
+    for name, figures in report.by_area:
+        lines.append(turn.text("stats.area", area=name, held=figures.held,
+                               hours=f"{figures.walker_hours:.0f}",
+                               youth=figures.youth_contacts))
+    turn.send("\n".join(lines), options=[turn.option("stats.export", "ex:stats:0")])
+
+
+async def _export(turn: Turn, args: str) -> None:
+    """Choose what to export; the file covers this month (or last month)."""
+    if not await require_role(turn, "export"):
+        return
+    options = [turn.option(f"export.kind_{kind}", f"ex:{kind}:0") for kind in exports.KINDS]
+    options += [turn.option("export.last_month", "ex:reports:1")]
+    turn.say("export.choose", options=options)
+
+
+async def _export_action(turn: Turn, action: str) -> None:
+    parts = action.split(":")
+    if len(parts) != 3 or parts[1] not in exports.KINDS or parts[2] not in ("0", "1"):
+        turn.say("common.stale_button")
+        return
+    kind, months_back = parts[1], int(parts[2])
+    first, last = _month_range(turn, months_back)
+    texts = partial(t, "sv")
+    tables = await exports.build_export(
+        turn.ctx, turn.actor, exports.ExportRequest(kind, first, last), texts)  # type: ignore[arg-type]
+    content = exports.render(tables, texts, "xlsx")
+    turn.send(turn.text("export.caption", first=first.isoformat(), last=last.isoformat()),
+              document=Document(filename=exports.filename(kind, first, last, "xlsx"),
+                                content=content))
+
+
+async def _dashboard(turn: Turn, args: str) -> None:
+    """A one-time link to the web view (valid 15 minutes, one use)."""
+    link = await issue_dashboard_link(turn.ctx, turn.actor)
+    turn.say("dashboard.link", url=link)
