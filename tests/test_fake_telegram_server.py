@@ -27,7 +27,7 @@ from telegram import (
 from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.warnings import PTBUserWarning
 
-from tests.fakes.telegram_server import (
+from fakes.telegram_server import (
     FakeTelegramServer,
     WebhookDelivery,
     serve_asgi,

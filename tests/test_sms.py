@@ -15,16 +15,16 @@ from twilio.request_validator import RequestValidator
 from bot.channels.gsm7 import is_gsm7, segments
 from bot.channels.sms_webhook import sms_routes
 from bot.dialogue.engine import Dialogue
-from models.tables import OutboxMessage, Person, Role
-from scheduling import directory, signups
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from tests.fakes.twilio_server import (
+from fakes.twilio_server import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     TEST_FROM_NUMBER,
     signed_inbound_form,
 )
+from models.tables import OutboxMessage, Person, Role
+from scheduling import directory, signups
+from scheduling.clock import ManualClock
+from scheduling.context import Context
 from tests.helpers import OPERATOR, add_shift, seed_org_area, with_settings
 
 PUBLIC = "https://vandra.example.se/base"

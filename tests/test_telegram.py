@@ -15,10 +15,10 @@ from sqlmodel import select
 
 from bot.channels.telegram import TelegramChannel
 from bot.dialogue.engine import Dialogue
+from fakes.telegram_server import FakeTelegramServer, SentMessage
 from models.tables import OutboxMessage, Person, Role
 from scheduling import directory
 from scheduling.context import Context
-from tests.fakes.telegram_server import FakeTelegramServer, SentMessage
 from tests.helpers import OPERATOR, add_shift, seed_org_area, with_settings
 
 ANNA, BO, MARIA = 1001, 1002, 5005
@@ -274,7 +274,7 @@ async def test_webhook_mode(ctx: Context, secret_header: str) -> None:
     from starlette.applications import Starlette
 
     from bot.channels.telegram_webhook import webhook_routes
-    from tests.fakes.telegram_server import serve_asgi
+    from fakes.telegram_server import serve_asgi
 
     await seed_org_area(ctx)
     async with FakeTelegramServer() as tg:

@@ -24,7 +24,7 @@ from bot.channels.twilio_client import (
     is_permanent_error_code,
     validate_twilio_signature,
 )
-from tests.fakes.twilio_server import (
+from fakes.twilio_server import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     TEST_FROM_NUMBER,
