@@ -240,3 +240,47 @@ class InboundReceipt(SQLModel, table=True):
     channel: str = Field(max_length=16)
     external_id: str = Field(max_length=80)
     received_at: datetime = utc_field(nullable=False)
+
+
+class SafetyAlertStatus:
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"  # somebody checked out after all
+
+
+class SafetyAlert(SQLModel, table=True):
+    """A group checked in and nobody checked out in time: repeated until acknowledged."""
+
+    __tablename__ = "safety_alert"
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: int = Field(foreign_key="shift.id", unique=True)
+    status: str = Field(default=SafetyAlertStatus.OPEN, max_length=16, index=True)
+    overdue_at: datetime = utc_field(nullable=False)  # planned end + checkout_overdue_after
+    raised_at: datetime = utc_field(nullable=False)
+    acknowledged_at: datetime | None = utc_field()
+    acknowledged_by: int | None = Field(default=None, foreign_key="person.id")
+    acknowledged_label: str | None = Field(default=None, max_length=120)
+    resolved_at: datetime | None = utc_field()
+
+
+class DueMark(SQLModel, table=True):
+    """A shift-level trigger that has fired (``staffing:24h:shift:12``), so it fires once."""
+
+    __tablename__ = "due_mark"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160, unique=True)
+    created_at: datetime = utc_field(nullable=False)
+
+
+class Broadcast(SQLModel, table=True):
+    """A message from a lead or coordinator to many people, delivered through the outbox."""
+
+    __tablename__ = "broadcast"
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(max_length=1000)
+    author_id: int | None = Field(default=None, foreign_key="person.id")
+    author_label: str = Field(max_length=120)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    shift_id: int | None = Field(default=None, foreign_key="shift.id")
+    recipients: int = 0
+    created_at: datetime = utc_field(nullable=False)
