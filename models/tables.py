@@ -123,6 +123,7 @@ class Signup(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("shift_id", "person_id", name="uq_signup_shift_person"),
         Index("ix_signup_shift_status", "shift_id", "status"),
+        Index("ix_signup_offer_expires_at", "offer_expires_at"),  # expire_offers: few non-null
     )
     id: int | None = Field(default=None, primary_key=True)
     shift_id: int = Field(foreign_key="shift.id")

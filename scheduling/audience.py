@@ -10,14 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Person, Role, Shift, ShiftStatus, Signup, SignupStatus
-from scheduling.shifts import Staffing, staffing_state
+from scheduling.shifts import MAX_SHIFT_LENGTH, Staffing, staffing_state
 
 
 @dataclass(frozen=True)
@@ -104,20 +103,9 @@ async def managers(session: AsyncSession, organisation_id: int) -> list[int]:
 
 async def free_volunteers(session: AsyncSession, shift: Shift) -> list[int]:
     """Registered volunteers of the shift's organisation, not on it and not on an overlapping
-    planned shift."""
-    other = aliased(Shift)
-    on_this_shift = exists().where(
-        col(Signup.person_id) == col(Person.id), col(Signup.shift_id) == shift.id
-    )
-    busy = exists().where(
-        col(Signup.person_id) == col(Person.id),
-        col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
-        col(other.id) == col(Signup.shift_id),
-        col(other.status) == ShiftStatus.PLANNED,
-        col(other.start_at) < shift.end_at,
-        col(other.end_at) > shift.start_at,
-    )
-    result = await session.exec(
+    planned shift. Three indexed queries: members, this shift's sign-ups, and the seats held
+    on shifts in the overlap window."""
+    members = await session.exec(
         select(Person.id)
         .where(
             col(Person.organisation_id) == shift.organisation_id,
@@ -125,9 +113,26 @@ async def free_volunteers(session: AsyncSession, shift: Shift) -> list[int]:
             col(Person.erased_at).is_(None),
             col(Person.consent_at).is_not(None),
             col(Person.age_confirmed_at).is_not(None),
-            ~on_this_shift,
-            ~busy,
         )
         .order_by(col(Person.id))
     )
-    return [person_id for person_id in result.all() if person_id is not None]
+    on_it = await session.exec(select(Signup.person_id).where(col(Signup.shift_id) == shift.id))
+    excluded = set(on_it.all()) | await _busy_during(session, shift)
+    return [p for p in members.all() if p is not None and p not in excluded]
+
+
+async def _busy_during(session: AsyncSession, shift: Shift) -> set[int]:
+    """People holding a seat on another planned shift overlapping this one."""
+    result = await session.exec(
+        select(Signup.person_id)
+        .join(Shift, col(Shift.id) == col(Signup.shift_id))
+        .where(
+            col(Shift.status) == ShiftStatus.PLANNED,
+            col(Shift.start_at) > shift.start_at - MAX_SHIFT_LENGTH,  # keeps the range short
+            col(Shift.start_at) < shift.end_at,
+            col(Shift.end_at) > shift.start_at,
+            col(Shift.id) != shift.id,
+            col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
+        )
+    )
+    return set(result.all())

@@ -77,13 +77,24 @@ ENQUEUE_CHUNK = 500  # rows per INSERT (SQLite caps the number of bound values)
 
 
 async def enqueue_many(session: AsyncSession, messages: Sequence[NewMessage], now: datetime) -> int:
-    """Queue many messages in few statements, skipping keys that exist; how many were new."""
+    """Queue many messages in few round trips, skipping keys that exist; how many were new.
+
+    One compiled ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` executed for all rows
+    (SQLAlchemy batches them into multi-row statements).
+    """
+    if not messages:
+        return 0
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    )
+    connection = await session.connection()
     written = 0
     for start in range(0, len(messages), ENQUEUE_CHUNK):
         rows = [_row(message, now) for message in messages[start : start + ENQUEUE_CHUNK]]
-        statement = _insert(session).values(rows)
-        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
-        result = await session.exec(statement.returning(col(OutboxMessage.id)))
+        result = await connection.execute(statement, rows)
         written += len(result.all())
     return written
 
