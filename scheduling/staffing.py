@@ -20,11 +20,15 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.tables import Shift, ShiftStatus
+from scheduling.access import Actor, audit, require_manager
 from scheduling.audience import StaffedShift, free_volunteers, managers, staffed_shifts
 from scheduling.context import Context
 from scheduling.due_support import fire_once, fired, label_of, plan
+from scheduling.errors import DomainError
 from scheduling.kinds import Kind
 from scheduling.outbox import NewMessage
+from scheduling.shifts import get_shift
 
 
 def latest_moment(start: datetime, befores: list[timedelta], now: datetime) -> timedelta | None:
@@ -134,3 +138,21 @@ def _counts(ctx: Context, staffed: StaffedShift) -> dict[str, int]:
         "trained": staffed.trained,
         "trained_required": ctx.settings.walks.trained_walkers_per_shift,
     }
+
+
+async def go_ahead(ctx: Context, actor: Actor, shift_id: int) -> Shift:
+    """The lead or coordinator answers the final check: the walk goes ahead (audited).
+
+    The other answer, ``cancelshift:<id>``, is ``shifts.cancel_shift``.
+    """
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id)
+    await require_manager(
+        ctx.store, actor, "shifts.go_ahead", shift.organisation_id, now, target=f"shift:{shift_id}"
+    )
+    if shift.status != ShiftStatus.PLANNED:
+        raise DomainError("shift_cancelled", shift=shift_id)
+    async with ctx.store.transaction() as session:
+        audit(session, actor, "shifts.go_ahead", now, target=f"shift:{shift_id}")
+    return shift

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from models.tables import Role, Shift
+import pytest
+from sqlmodel import select
+
+from models.tables import AuditEntry, Role, Shift
 from scheduling import directory, signups
+from scheduling.access import Actor
 from scheduling.clock import ManualClock
 from scheduling.context import Context
 from scheduling.due import compute_due
+from scheduling.errors import PermissionDenied
 from scheduling.kinds import Kind
+from scheduling.staffing import go_ahead
 from tests.helpers import OPERATOR
 from tests.world import World, local, make_world, outbox, person, shift_at
 
@@ -120,7 +126,6 @@ async def test_cancelling_after_the_final_check_tells_everyone_signed_up(
     ctx: Context, clock: ManualClock
 ) -> None:
     """The lead cancels: everyone signed up is told, and no more reminders or prompts come."""
-    from scheduling.access import Actor
     from scheduling.shifts import cancel_shift
 
     world = await make_world(ctx, walkers=2)
@@ -135,3 +140,15 @@ async def test_cancelling_after_the_final_check_tells_everyone_signed_up(
     clock.set(shift.start_at)
     await compute_due(ctx)
     assert await outbox(ctx, Kind.CHECK_IN_PROMPT) == []
+
+
+async def test_going_ahead_is_for_the_lead_or_coordinator_and_audited(ctx: Context) -> None:
+    """A volunteer may not answer the final check; the lead may, and it is audited."""
+    world = await make_world(ctx, walkers=1)
+    shift = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00", min_walkers=3)
+    with pytest.raises(PermissionDenied):
+        await go_ahead(ctx, Actor.of(world.walkers[0], "telegram"), shift.id or 0)
+    await go_ahead(ctx, Actor.of(world.lead, "telegram"), shift.id or 0)
+    async with ctx.store.sessions() as session:
+        actions = (await session.exec(select(AuditEntry.action, AuditEntry.outcome))).all()
+    assert ("shifts.go_ahead", "ok") in actions and ("shifts.go_ahead", "refused") in actions
