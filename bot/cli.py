@@ -165,7 +165,7 @@ def db_upgrade() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every failure into the contract's exit codes."""
-    from bot import cli_admin, cli_export, cli_runtime  # noqa: F401  (registers the commands)
+    from bot import cli_admin, cli_export, cli_outbox, cli_runtime  # noqa: F401  (commands)
 
     try:
         cli.main(args=argv, prog_name="vandra", standalone_mode=False)

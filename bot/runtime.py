@@ -7,27 +7,32 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import uvicorn
 from starlette.routing import BaseRoute
 
 from bot.channels.sms_webhook import sms_routes
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.telegram_webhook import webhook_routes
 from bot.cli import BadInput
 from bot.dashboard import dashboard_routes
 from bot.dialogue.engine import Dialogue
 from bot.http import HealthRegistry, build_app, store_alive
 from bot.ical import ical_routes
+from bot.notifications import NotificationRenderer
 from scheduling.config import Settings
 from scheduling.context import Context
+from scheduling.dispatch import Dispatcher
+from scheduling.due import compute_due
+from scheduling.outgoing import Sender
 from scheduling.privacy import retention_step
 from scheduling.signups import expire_offers
 from scheduling.ticker import Ticker
 
 log = logging.getLogger("vandra.run")
 STOP_TIMEOUT_S = 10.0
+DISPATCH_STOP_S = 5.0  # in-flight sends finish within this; the rest stays queued
 
 
 def check_startup(settings: Settings) -> None:
@@ -57,22 +62,73 @@ class _Server(uvicorn.Server):
         yield
 
 
-def make_ticker(ctx: Context) -> Ticker:
+def make_senders(settings: Settings) -> dict[str, Sender]:
+    """The senders that need no running channel: SMS when [sms] is set. (``serve`` adds the
+    Telegram sender, which uses the running bot.) With none, messages stay queued."""
+    senders: dict[str, Sender] = {}
+    if settings.sms.configured:
+        from bot.channels.sms_sender import SmsSender
+        from bot.channels.twilio_client import TwilioSender
+
+        client = TwilioSender.from_settings(settings.sms, settings.http.public_url)
+        senders["sms"] = SmsSender(client)
+    return senders
+
+
+def make_ticker(ctx: Context, dispatcher: Dispatcher | None = None) -> Ticker:
+    """Every tick: pass on unconfirmed offers, queue what is due, wake the dispatcher."""
     ticker = Ticker(ctx)
     ticker.add_step("expire_offers", expire_offers)
     ticker.add_step("retention", retention_step)  # works once a day, however often it ticks
+    ticker.add_step("due", compute_due)
+    if dispatcher is not None:
+
+        async def wake_dispatcher(_ctx: Context) -> None:
+            dispatcher.wake()
+
+        ticker.add_step("dispatch", wake_dispatcher)
     return ticker
 
 
-async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
+async def stop_dispatching(
+    dispatcher: Dispatcher, task: asyncio.Task[None], senders: Mapping[str, Sender]
+) -> None:
+    """Let in-flight sends finish, give back unsent claims, close the channels' clients."""
+    dispatcher.stop()
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=DISPATCH_STOP_S)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    except Exception:
+        log.exception("dispatcher stopped with an error")
+    with contextlib.suppress(Exception):
+        await dispatcher.release_all()
+    for sender in senders.values():
+        close = getattr(sender, "close", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await close()
+
+
+async def serve(
+    ctx: Context, stop: asyncio.Event | None = None, senders: Mapping[str, Sender] | None = None
+) -> None:
     """Run everything until ``stop`` is set or a stop signal arrives."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    ticker = make_ticker(ctx)
     dialogue = Dialogue(ctx)
+    telegram = TelegramChannel(ctx, dialogue) if ctx.settings.telegram.configured else None
+    if senders is None:
+        senders = make_senders(ctx.settings)
+        if telegram is not None:
+            senders = {**senders, "telegram": TelegramSender(telegram.application)}
+    dispatcher = Dispatcher(ctx, senders, NotificationRenderer())
+    ticker = make_ticker(ctx, dispatcher)
 
     async def scheduler_alive() -> bool:
         return ticker.running
@@ -82,7 +138,6 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
 
     health = HealthRegistry({"store": store_ok, "scheduler": scheduler_alive})
     routes: list[BaseRoute] = [*ical_routes(ctx), *dashboard_routes(ctx)]
-    telegram = TelegramChannel(ctx, dialogue) if ctx.settings.telegram.configured else None
     if telegram is not None:
         channel = telegram
 
@@ -115,21 +170,24 @@ async def serve(ctx: Context, stop: asyncio.Event | None = None) -> None:
     server_task = asyncio.create_task(server.serve(), name="http")
     ticker.start()
     starting = asyncio.create_task(_start_channel(telegram, stop)) if telegram else None
+    dispatch_task = asyncio.create_task(dispatcher.run(), name="dispatch")
     log.info("vandra running on http://%s:%s", http.host, http.port)
     stop_task = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({server_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     log.info("stopping")
     if starting is not None:
         starting.cancel()
-    if telegram is not None:
-        await telegram.stop()
     ticker.stop()
     server.should_exit = True
+    dispatch_stopped = asyncio.create_task(stop_dispatching(dispatcher, dispatch_task, senders))
     try:
         await asyncio.wait_for(server_task, timeout=STOP_TIMEOUT_S - 2)
     except TimeoutError:
         server.force_exit = True
         server_task.cancel()
+    await dispatch_stopped
+    if telegram is not None:
+        await telegram.stop()  # after the dispatcher: its Telegram sender uses this bot
     stop_task.cancel()
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):

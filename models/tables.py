@@ -129,6 +129,7 @@ class Signup(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("shift_id", "person_id", name="uq_signup_shift_person"),
         Index("ix_signup_shift_status", "shift_id", "status"),
+        Index("ix_signup_offer_expires_at", "offer_expires_at"),  # expire_offers: few non-null
     )
     id: int | None = Field(default=None, primary_key=True)
     shift_id: int = Field(foreign_key="shift.id")
@@ -248,18 +249,6 @@ class InboundReceipt(SQLModel, table=True):
     received_at: datetime = utc_field(nullable=False)
 
 
-class Broadcast(SQLModel, table=True):
-    """A call for walkers for one shift, sent to an organisation's volunteers or to everyone."""
-
-    __tablename__ = "broadcast"
-    id: int | None = Field(default=None, primary_key=True)
-    shift_id: int = Field(foreign_key="shift.id", index=True)
-    audience: str = Field(max_length=16)  # organisation | everyone
-    created_by: int | None = Field(default=None)
-    recipients: int = 0
-    created_at: datetime = utc_field(nullable=False)
-
-
 class CalendarToken(SQLModel, table=True):
     """A private, revocable calendar-feed address: one person's or one organisation's shifts."""
 
@@ -290,4 +279,50 @@ class AppSecret(SQLModel, table=True):
     __tablename__ = "app_secret"
     name: str = Field(max_length=40, primary_key=True)
     value: str = Field(max_length=128)
+    created_at: datetime = utc_field(nullable=False)
+
+
+class SafetyAlertStatus:
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"  # somebody checked out after all
+
+
+class SafetyAlert(SQLModel, table=True):
+    """A group checked in and nobody checked out in time: repeated until acknowledged."""
+
+    __tablename__ = "safety_alert"
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: int = Field(foreign_key="shift.id", unique=True)
+    status: str = Field(default=SafetyAlertStatus.OPEN, max_length=16, index=True)
+    overdue_at: datetime = utc_field(nullable=False)  # planned end + checkout_overdue_after
+    raised_at: datetime = utc_field(nullable=False)
+    acknowledged_at: datetime | None = utc_field()
+    acknowledged_by: int | None = Field(default=None, foreign_key="person.id")
+    acknowledged_label: str | None = Field(default=None, max_length=120)
+    resolved_at: datetime | None = utc_field()
+
+
+class DueMark(SQLModel, table=True):
+    """A shift-level trigger that has fired (``staffing:24h:shift:12``), so it fires once."""
+
+    __tablename__ = "due_mark"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160, unique=True)
+    created_at: datetime = utc_field(nullable=False)
+
+
+class Broadcast(SQLModel, table=True):
+    """A message to many people through the outbox: a call for walkers for a shift (with a
+    one-tap sign-up), or a lead's or coordinator's own text to an organisation or a shift."""
+
+    __tablename__ = "broadcast"
+    id: int | None = Field(default=None, primary_key=True)
+    text: str | None = Field(default=None, max_length=1000)  # None: the standard call for walkers
+    audience: str = Field(default="", max_length=16)  # organisation | everyone | shift
+    author_id: int | None = Field(default=None, foreign_key="person.id")
+    author_label: str = Field(default="", max_length=120)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    shift_id: int | None = Field(default=None, foreign_key="shift.id", index=True)
+    recipients: int = 0
     created_at: datetime = utc_field(nullable=False)

@@ -60,7 +60,9 @@ async def call_for_walkers(
         broadcast = Broadcast(
             shift_id=shift_id,
             audience=audience,
-            created_by=actor.person_id,
+            author_id=actor.person_id,
+            author_label=actor.label,
+            organisation_id=shift.organisation_id,
             recipients=len(recipients),
             created_at=now,
         )

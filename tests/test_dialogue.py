@@ -304,3 +304,26 @@ async def test_volunteer_refused_evaluation_commands(ctx: Context) -> None:
     for command in ("stats", "dashboard", "export"):
         assert "behörighet" in await chat.command(command)
     assert "behörighet" in await chat.act("ex:reports:0")
+
+
+async def test_safety_alert_acknowledged_from_chat(ctx: Context, clock: ManualClock) -> None:
+    """A lead's ack:alert:<id> button stops the alert; a volunteer's is refused."""
+    from models.tables import SafetyAlert
+    from scheduling import safety
+
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, start_in=timedelta(hours=1), hours=2)
+    lead = await directory.add_person(ctx, OPERATOR, name="Lena", telegram_id=4004,
+                                      organisation=org, role=Role.LEAD)
+    await directory.record_consent(ctx, lead.id or 0)
+    async with ctx.store.transaction() as session:
+        alert = SafetyAlert(shift_id=shift.id or 0, overdue_at=ctx.now(), raised_at=ctx.now())
+        session.add(alert)
+        await session.flush()
+        alert_id = alert.id
+    volunteer = Chat(Dialogue(ctx))
+    await register(volunteer)
+    assert "behörighet" in await volunteer.act(f"ack:alert:{alert_id}")
+    chat = Chat(Dialogue(ctx), address="4004", telegram_id=4004, name="Lena")
+    assert "kvitterat" in await chat.act(f"ack:alert:{alert_id}")
+    assert [a.status for a in await safety.open_alerts(ctx)] == []

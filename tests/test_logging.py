@@ -178,14 +178,26 @@ def test_vandra_run_logs_json_lines_without_secrets(tmp_path: Path) -> None:
         **SECRET_ENV,
     )
     assert vandra("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log_file = tmp_path / "run.log"  # a file, not a pipe: debug output must never block it
+    with log_file.open("w") as log_stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=log_stream,
+            text=True,
+        )
+        _exercise_run(process, port)
+    err = log_file.read_text(encoding="utf-8")
+    assert process.returncode == 0, err[-2000:]
+    entries = [json.loads(line) for line in err.splitlines() if line.strip()]
+    assert any("public_url is http://" in e["message"] for e in entries)
+    assert any("telegram start failed" in e["message"] for e in entries)
+    assert_no_secret(err)
+
+
+def _exercise_run(process: subprocess.Popen[str], port: int) -> None:
     try:
         # Telegram's API is unreachable here, so health says 503 naming it, until it comes up
         health = _wait_healthy(port, process, accept=(200, 503))
@@ -194,13 +206,8 @@ def test_vandra_run_logs_json_lines_without_secrets(tmp_path: Path) -> None:
         scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
         assert scraped.status_code == 200 and "outbox_lag_seconds 0.0" in scraped.text
         process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=10)
+        process.wait(timeout=10)
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate()
-    assert process.returncode == 0, err
-    entries = [json.loads(line) for line in err.splitlines() if line.strip()]
-    assert any("public_url is http://" in e["message"] for e in entries)
-    assert any("telegram start failed" in e["message"] for e in entries)
-    assert_no_secret(err)
+            process.wait()

@@ -365,3 +365,12 @@ async def test_my_data_by_sms_is_a_short_summary(ctx: Context) -> None:
     async with client_for(ctx) as client:
         replies = await Phone(client).text("mina data")
     assert replies and "Anna" in replies[0] and all(is_gsm7(r) for r in replies)
+
+
+def test_kvittera_acknowledges_an_alert() -> None:
+    """KVITTERA 7 / ACK 7 become the acknowledge action for safety alert 7."""
+    from bot.channels.sms import parse
+
+    for body in ("KVITTERA 7", "kvittera  7", "ACK 7"):
+        parsed = parse(body, ANNA)
+        assert parsed.inbound is not None and parsed.inbound.action == "ack:alert:7"

@@ -48,6 +48,8 @@ _WITH_ID = {
     "IN": "in",
     "UT": "out",
     "OUT": "out",
+    "KVITTERA": "ack:alert",  # acknowledge a safety alert (the alert's number follows)
+    "ACK": "ack:alert",
 }
 _COMMANDS = {
     "PASS": "shifts",

@@ -21,9 +21,10 @@ from bot.channels.twilio_client import is_permanent_error_code, validate_twilio_
 from bot.dialogue.engine import Dialogue
 from bot.i18n import t
 from scheduling.context import Context
+from scheduling.delivery import record_delivery_status
 from scheduling.errors import DomainError
 from scheduling.receipts import first_time
-from scheduling.sms_status import record_delivery, set_opt_out
+from scheduling.sms_status import set_opt_out
 from scheduling.text import normalise_phone
 
 log = logging.getLogger("vandra.sms")
@@ -48,7 +49,7 @@ def sms_routes(ctx: Context, dialogue: Dialogue) -> list[BaseRoute]:
         code = str(form.get("ErrorCode", "") or "")
         if sid and state:
             permanent = code.isdigit() and is_permanent_error_code(int(code))
-            await record_delivery(ctx, sid[:80], state, permanent)
+            await record_delivery_status(ctx, sid[:80], state, permanent)
         return Response(status_code=204)
 
     return [

@@ -406,6 +406,8 @@ class TelegramSender:
     ) -> Delivery:
         if recipient.telegram_id is None:
             raise PermanentSendError("no telegram id")
+        if not self.application.running:
+            raise TransientSendError("the Telegram channel is not running yet")
         try:
             sent = await self.application.bot.send_message(
                 recipient.telegram_id,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal, cast
 from bot.dialogue import render
 from bot.dialogue.turn import Turn
 from models.tables import Role, ShiftStatus
-from scheduling import broadcasts, directory, shifts
+from scheduling import broadcasts, directory, safety, shifts, staffing
 from scheduling.access import refuse
 from scheduling.errors import DomainError
 from scheduling.localtime import parse_clock_time, parse_date
@@ -34,6 +34,9 @@ def register(dialogue: Dialogue) -> None:
     dialogue.action("ns", _newshift_action)
     dialogue.action("bc", _broadcast_action)
     dialogue.action("sc", _cancel_shift_action)
+    dialogue.action("cancelshift", _cancel_shift_now)
+    dialogue.action("keep", _keep_shift)
+    dialogue.action("ack", _acknowledge)
     dialogue.flow(FLOW, _newshift_text)
 
 
@@ -154,6 +157,34 @@ async def _cancel_shift_action(turn: Turn, action: str) -> None:
             turn.option("delete.no", "menu"),
         ],
     )
+
+
+async def _cancel_shift_now(turn: Turn, action: str) -> None:
+    """``cancelshift:<id>`` from the final staffing check: cancel (everyone is told)."""
+    await _cancel_shift_action(turn, f"sc:{_number(action)}:yes")
+
+
+async def _keep_shift(turn: Turn, action: str) -> None:
+    """``keep:<id>``: the lead or coordinator goes ahead with an understaffed shift."""
+    await staffing.go_ahead(turn.ctx, turn.actor, _number(action))
+    turn.say("finalcheck.kept", id=_number(action))
+
+
+async def _acknowledge(turn: Turn, action: str) -> None:
+    """``ack:alert:<id>``: a safety alert is taken care of; its repeats stop."""
+    parts = action.split(":")
+    if len(parts) != 3 or parts[1] != "alert" or not parts[2].isdigit():
+        turn.say("common.stale_button")
+        return
+    await safety.acknowledge_alert(turn.ctx, turn.actor, int(parts[2]))
+    turn.say("safety.acknowledged", id=int(parts[2]))
+
+
+def _number(action: str) -> int:
+    value = action.rsplit(":", 1)[-1]
+    if not value.isdigit() or len(value) > 9:
+        raise DomainError("stale_button")
+    return int(value)
 
 
 # --- a new shift or weekly series ---------------------------------------------------------

@@ -13,7 +13,7 @@ from bot.dialogue import render
 from bot.dialogue.turn import Turn
 from bot.privacy_texts import my_data_summary
 from models.tables import ShiftStatus, Signup, SignupStatus
-from scheduling import people, shifts, signups
+from scheduling import people, replacement, shifts, signups
 from scheduling.calendar import feed_url_for_person
 from scheduling.errors import DomainError
 from scheduling.outgoing import Document, Option
@@ -40,6 +40,8 @@ def register(dialogue: Dialogue) -> None:
     dialogue.action("signup", _sign_up)
     dialogue.action("cancel", _cancel)
     dialogue.action("in", _check_in)
+    dialogue.action("checkin", _check_in)
+    dialogue.action("replace", _replace)
     dialogue.action("out", _check_out)
     dialogue.action("lang", _set_language)
     dialogue.action("del", _confirm_delete)
@@ -188,6 +190,13 @@ async def _cancel(turn: Turn, action: str) -> None:
     result = await signups.cancel_signup(turn.ctx, turn.person_id, shift_id)
     when = render.local_when(result.view, turn.lang, turn.ctx.zone)
     turn.say("signup.cancelled", id=shift_id, when=when)
+
+
+async def _replace(turn: Turn, action: str) -> None:
+    """After a late cancellation: offer the seat to the organisation's free volunteers."""
+    shift_id = _shift_id(action)
+    count = await replacement.request_replacement(turn.ctx, turn.person_id, shift_id)
+    turn.say("replace.asked", id=shift_id, count=count)
 
 
 async def _my(turn: Turn, args: str) -> None:

@@ -1,7 +1,7 @@
 """coordinator: calendar tokens, dashboard logins, shared secrets
 
 Revision ID: 0003_coord
-Revises: 0001
+Revises: 0002_dispatch
 Create Date: 2026-11-24
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0003_coord"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_dispatch"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,100 @@
+"""``vandra outbox list``: what was sent to whom, when, by which channel — or why not."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from bot.cli import cli, config_option, echo_json, with_context
+from bot.presenters import iso_local, table
+from models.tables import OutboxMessage, OutboxStatus
+from scheduling.context import Context
+from scheduling.outbox import list_messages
+
+HEADERS = [
+    "id",
+    "kind",
+    "person",
+    "channel",
+    "status",
+    "due",
+    "sent",
+    "attempts",
+    "delivery",
+    "note",
+]
+
+
+def outbox_json(message: OutboxMessage, zone: ZoneInfo) -> dict[str, Any]:
+    """One outbox row as CONTRACT.md pins it (and a little more)."""
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "channel": message.channel,
+        "person_id": message.person_id,
+        "status": message.status,
+        "due_at": iso_local(message.due_at, zone),
+        "sent_at": iso_local(message.sent_at, zone),
+        "attempts": message.attempts,
+        "delivery_status": message.delivery_status,
+        "dedupe_key": message.dedupe_key,
+        "urgent": message.urgent,
+        "expires_at": iso_local(message.expires_at, zone),
+        "next_attempt_at": iso_local(message.next_attempt_at, zone),
+        "provider_message_id": message.provider_message_id,
+        "last_error": message.last_error,
+        "created_at": iso_local(message.created_at, zone),
+    }
+
+
+def outbox_row(message: OutboxMessage, zone: ZoneInfo) -> list[object]:
+    def short(moment: Any) -> str:
+        return f"{moment.astimezone(zone):%Y-%m-%d %H:%M}" if moment else ""
+
+    return [
+        message.id,
+        message.kind,
+        message.person_id,
+        message.channel,
+        message.status,
+        short(message.due_at),
+        short(message.sent_at),
+        message.attempts,
+        message.delivery_status,
+        (message.last_error or "")[:60],
+    ]
+
+
+@cli.group("outbox")
+def outbox_group() -> None:
+    """Messages to people: queued, sent, failed (unreachable) or expired."""
+
+
+@outbox_group.command("list")
+@click.option(
+    "--status",
+    type=click.Choice([s for s in OutboxStatus.ALL]),
+    help="Only messages in this state (failed ones say why, e.g. unreachable).",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Only the latest N messages.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@config_option
+@with_context
+async def outbox_list(ctx: Context, status: str | None, limit: int | None, as_json: bool) -> None:
+    """List outbox messages, oldest first; times are local.
+
+    \b
+    Examples:
+      vandra outbox list --status failed      who could not be reached, and why
+      vandra outbox list --status sent --json
+    """
+    async with ctx.store.transaction() as session:
+        messages = await list_messages(session, status, limit)
+    if as_json:
+        echo_json([outbox_json(m, ctx.zone) for m in messages])
+    elif not messages:
+        click.echo("no messages")
+    else:
+        click.echo(table(HEADERS, [outbox_row(m, ctx.zone) for m in messages]))

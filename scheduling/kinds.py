@@ -1,0 +1,20 @@
+"""The kinds of outbox message: what the renderer says and what the dispatcher re-checks."""
+
+from __future__ import annotations
+
+
+class Kind:
+    REMINDER = "reminder"
+    CALL_FOR_WALKERS = "call_for_walkers"
+    STAFFING_NOTICE = "staffing_notice"
+    FINAL_CHECK = "final_check"
+    CHECK_IN_PROMPT = "check_in_prompt"
+    REPORT_PROMPT = "report_prompt"
+    SAFETY_ALERT = "safety_alert"
+    SAFETY_ACKNOWLEDGED = "safety_acknowledged"
+    REPLACE_PROMPT = "replace_prompt"
+    REPLACEMENT_OFFER = "replacement_offer"
+    BROADCAST = "broadcast"
+    PROMOTED = "promoted"
+    OFFER_EXPIRED = "offer_expired"
+    SHIFT_CANCELLED = "shift_cancelled"
