@@ -1,0 +1,31 @@
+"""`vandra demo` shows the whole mission offline and leaves its files behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+
+def test_demo_runs_the_weekend(tmp_path: Path) -> None:
+    """Telegram and SMS sign-ups, a promotion, alerts, reminders, reports, statistics, export."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VANDRA_")}
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "bot", "demo"], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    for words in ("registrerad", "reservlista", "ledig åt dig", "Vi behöver fler",
+                  "Underbemannat pass", "Påminnelse", "Incheckad", "Rapporten för pass 1",
+                  "held 1", "XLSX export written", "/dashboard/login/"):
+        assert words in out, words
+    exported = list((tmp_path / "demo-out").glob("*.xlsx"))
+    assert len(exported) == 1
+    assert load_workbook(exported[0]).sheetnames
+    assert (tmp_path / "data" / "demo.db").exists()
+    print(f"demo took {elapsed:.1f} s")
