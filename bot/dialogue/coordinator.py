@@ -2,7 +2,9 @@
 staffing for the coming two weeks, call for walkers, cancel a shift.
 
 Roles are checked by the core use cases (so a refusal is audited whatever the channel); the
-dialogue checks early too, only to avoid asking questions whose answer would be refused.
+dialogue checks early too, with the core's own rules (``organisation_scope``,
+``require_manager``), only to avoid asking questions whose answer would be refused. A refusal
+raises PermissionDenied, which the dialogue answers politely.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from bot.dialogue import render
 from bot.dialogue.turn import Turn
-from models.tables import Role, ShiftStatus
+from models.tables import ShiftStatus
 from scheduling import broadcasts, directory, shifts
-from scheduling.access import refuse
+from scheduling.access import require_manager
 from scheduling.errors import DomainError
 from scheduling.localtime import parse_clock_time, parse_date
+from scheduling.scope import organisation_scope
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue
@@ -37,13 +40,24 @@ def register(dialogue: Dialogue) -> None:
     dialogue.flow(FLOW, _newshift_text)
 
 
-async def require_role(turn: Turn, action: str) -> bool:
-    """Leads and coordinators only; anyone else is refused politely (and audited)."""
-    assert turn.person is not None
-    if turn.person.role in (Role.LEAD, Role.COORDINATOR):
-        return True
-    turn.refuse(await refuse(turn.ctx.store, turn.actor, action, turn.ctx.now()))
-    return False
+async def managed_scope(turn: Turn, action: str) -> int | None:
+    """The organisation a lead manages, or None (every one) for a coordinator. Anyone else,
+    a lead without an organisation too, is refused: PermissionDenied, audited."""
+    return await organisation_scope(turn.ctx, turn.actor, action)
+
+
+async def require_shift_manager(turn: Turn, shift_id: int, action: str) -> None:
+    """Refuse (audited) anyone who may not manage this shift's organisation."""
+    async with turn.ctx.store.transaction() as session:
+        shift = await shifts.get_shift(session, shift_id)
+    await require_manager(
+        turn.ctx.store,
+        turn.actor,
+        action,
+        shift.organisation_id,
+        turn.ctx.now(),
+        target=f"shift:{shift_id}",
+    )
 
 
 # --- staffing -----------------------------------------------------------------------------
@@ -51,10 +65,8 @@ async def require_role(turn: Turn, action: str) -> bool:
 
 async def _staffing(turn: Turn, args: str) -> None:
     """The coming two weeks, understaffed shifts first."""
-    if not await require_role(turn, "staffing"):
-        return
+    org = await managed_scope(turn, "staffing")
     now = turn.ctx.now()
-    org = None if turn.actor.is_coordinator else turn.actor.organisation_id
     async with turn.ctx.store.transaction() as session:
         views = await shifts.shift_views(
             session,
@@ -90,9 +102,7 @@ async def _staffing(turn: Turn, args: str) -> None:
 
 async def _broadcast(turn: Turn, args: str) -> None:
     """Choose an upcoming shift, then the audience; each recipient gets a one-tap sign-up."""
-    if not await require_role(turn, "broadcast"):
-        return
-    org = None if turn.actor.is_coordinator else turn.actor.organisation_id
+    org = await managed_scope(turn, "broadcast")
     async with turn.ctx.store.transaction() as session:
         views = await shifts.shift_views(
             session, turn.ctx, start_from=turn.ctx.now(), organisation_id=org
@@ -121,6 +131,7 @@ async def _broadcast_action(turn: Turn, action: str) -> None:
         return
     shift_id = int(parts[2])
     if parts[1] == "shift":
+        await require_shift_manager(turn, shift_id, "broadcast")
         options = [turn.option("broadcast.to_org", f"bc:org:{shift_id}")]
         if turn.actor.is_coordinator:
             options.append(turn.option("broadcast.to_everyone", f"bc:all:{shift_id}"))
@@ -146,6 +157,7 @@ async def _cancel_shift_action(turn: Turn, action: str) -> None:
         await shifts.cancel_shift(turn.ctx, turn.actor, shift_id)
         turn.say("cancelshift.done", id=shift_id)
         return
+    await require_shift_manager(turn, shift_id, "shifts.cancel")
     turn.say(
         "cancelshift.confirm",
         id=shift_id,
@@ -160,9 +172,8 @@ async def _cancel_shift_action(turn: Turn, action: str) -> None:
 
 
 async def _newshift(turn: Turn, args: str) -> None:
-    if not await require_role(turn, "shifts.add"):
-        return
-    if turn.actor.is_coordinator:
+    org = await managed_scope(turn, "shifts.add")
+    if org is None:
         orgs = await directory.list_organisations(turn.ctx)
         if not orgs:
             turn.say("newshift.no_orgs")
@@ -176,7 +187,7 @@ async def _newshift(turn: Turn, args: str) -> None:
             ],
         )
         return
-    turn.goto(FLOW, "area", org=turn.actor.organisation_id)
+    turn.goto(FLOW, "area", org=org)
     await _ask_area(turn)
 
 
@@ -216,6 +227,7 @@ def _ask_date(turn: Turn) -> None:
 
 
 async def _newshift_action(turn: Turn, action: str) -> None:
+    await managed_scope(turn, "shifts.add")
     if turn.flow != FLOW:
         turn.say("common.stale_button")
         return
