@@ -20,6 +20,7 @@ from scheduling.access import require_manager
 from scheduling.errors import DomainError
 from scheduling.localtime import parse_clock_time, parse_date
 from scheduling.scope import organisation_scope
+from scheduling.text import small_number
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue
@@ -126,10 +127,10 @@ async def _broadcast(turn: Turn, args: str) -> None:
 
 async def _broadcast_action(turn: Turn, action: str) -> None:
     parts = action.split(":")
-    if len(parts) < 3 or not parts[2].isdigit():
+    shift_id = small_number(parts[2]) if len(parts) >= 3 else None
+    if shift_id is None:
         turn.say("common.stale_button")
         return
-    shift_id = int(parts[2])
     if parts[1] == "shift":
         await require_shift_manager(turn, shift_id, "broadcast")
         options = [turn.option("broadcast.to_org", f"bc:org:{shift_id}")]
@@ -149,10 +150,10 @@ async def _broadcast_action(turn: Turn, action: str) -> None:
 async def _cancel_shift_action(turn: Turn, action: str) -> None:
     """``sc:<id>`` asks to confirm; ``sc:<id>:yes`` cancels (everyone signed up is told)."""
     parts = action.split(":")
-    if len(parts) < 2 or not parts[1].isdigit():
+    shift_id = small_number(parts[1]) if len(parts) >= 2 else None
+    if shift_id is None:
         turn.say("common.stale_button")
         return
-    shift_id = int(parts[1])
     if len(parts) == 3 and parts[2] == "yes":
         await shifts.cancel_shift(turn.ctx, turn.actor, shift_id)
         turn.say("cancelshift.done", id=shift_id)
@@ -238,8 +239,9 @@ async def _newshift_action(turn: Turn, action: str) -> None:
 
 async def _newshift_text(turn: Turn, text: str) -> None:
     offered = turn.data.get("offered") or []
-    if text.isdigit() and 1 <= int(text) <= len(offered) and turn.step not in ("start", "end"):
-        await _newshift_action(turn, offered[int(text) - 1])
+    number = small_number(text)
+    if number is not None and 1 <= number <= len(offered) and turn.step not in ("start", "end"):
+        await _newshift_action(turn, offered[number - 1])
         return
     await _take(turn, turn.step or "", text.strip())
 
@@ -254,11 +256,12 @@ async def _take(turn: Turn, what: str, value: str) -> None:
 
 
 async def _take_answer(turn: Turn, what: str, value: str) -> None:
-    if what == "org" and turn.step == "org" and value.isdigit():
-        turn.data["org"] = int(value)
+    number = small_number(value)
+    if what == "org" and turn.step == "org" and number is not None:
+        turn.data["org"] = number
         await _ask_area(turn)
-    elif what == "area" and turn.step == "area" and value.isdigit():
-        turn.data["area"] = int(value)
+    elif what == "area" and turn.step == "area" and number is not None:
+        turn.data["area"] = number
         _ask_date(turn)
     elif what == "date" and turn.step == "date":
         day = parse_date(value)

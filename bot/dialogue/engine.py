@@ -23,7 +23,7 @@ from models.tables import Conversation, Person
 from scheduling.context import Context
 from scheduling.errors import DomainError
 from scheduling.outgoing import Outgoing
-from scheduling.text import name_key
+from scheduling.text import name_key, small_number
 
 log = logging.getLogger("vandra.dialogue")
 
@@ -156,8 +156,9 @@ class Dialogue:
         if turn.flow is not None and turn.flow in self.flows:
             await self.flows[turn.flow](turn, text)
             return
-        if text.isdigit() and 1 <= int(text) <= len(offered):
-            await self.run_action(turn, offered[int(text) - 1])
+        number = small_number(text)
+        if number is not None and 1 <= number <= len(offered):
+            await self.run_action(turn, offered[number - 1])
             return
         word = text.lstrip("/").split(" ", 1)
         if word and word[0].lower() in COMMANDS:
