@@ -27,7 +27,7 @@ from models.tables import (
     Signup,
     SignupStatus,
 )
-from scheduling.access import Actor, audit
+from scheduling.access import Actor, audit, require_coordinator, require_manager
 from scheduling.config import Settings
 from scheduling.context import Context
 from scheduling.directory import find_organisation, get_person
@@ -120,7 +120,17 @@ async def feed_url_for_organisation(ctx: Context, ref: str | int) -> str:
 
 
 async def revoke_tokens(ctx: Context, actor: Actor, owner: FeedOwner) -> int:
-    """Revoke the owner's feed links (the old URLs answer 404 from now on); audited."""
+    """Revoke the owner's feed links (the old URLs answer 404 from now on); audited.
+
+    An organisation's links: its lead or a coordinator. A person's: that person or a
+    coordinator. Anyone else is refused (PermissionDenied, audited).
+    """
+    if owner.person_id is None:
+        await require_manager(
+            ctx.store, actor, "calendar.revoke", owner.organisation_id, ctx.now(), owner.label
+        )
+    elif actor.person_id != owner.person_id:
+        await require_coordinator(ctx.store, actor, "calendar.revoke", ctx.now(), owner.label)
     async with ctx.store.transaction() as session:
         result = await session.exec(
             update(CalendarToken)

@@ -12,7 +12,7 @@ from models.tables import Area, Organisation, Person, Role
 from scheduling.access import Actor, audit, require_coordinator, require_manager
 from scheduling.context import Context
 from scheduling.errors import DomainError, InvalidInput, NotFound
-from scheduling.text import clean_text, name_key, normalise_phone
+from scheduling.text import clean_text, name_key, normalise_phone, small_number
 
 LANGUAGES = ("sv", "en")
 _Named = TypeVar("_Named", Organisation, Area)
@@ -31,8 +31,9 @@ async def find_area(session: AsyncSession, ref: str | int) -> Area:
 async def _find(session: AsyncSession, table: type[_Named], ref: str | int, kind: str) -> _Named:
     text = str(ref).strip()
     found: _Named | None = None
-    if text.isdigit():
-        found = await session.get(table, int(text))
+    number = small_number(text)
+    if number is not None:
+        found = await session.get(table, number)
     if found is None:
         result = await session.exec(select(table).where(col(table.name_key) == name_key(text)))
         found = result.first()

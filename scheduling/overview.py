@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlmodel import col, select
 
 from models.tables import Person, Report, ShiftStatus, Signup, SignupStatus
-from scheduling.access import Actor
+from scheduling.access import Actor, refuse
 from scheduling.context import Context
 from scheduling.errors import NotFound
 from scheduling.localtime import local_day_bounds
@@ -98,7 +98,8 @@ async def list_reports(ctx: Context, actor: Actor, wanted: ReportFilter) -> list
 
 
 async def report_detail(ctx: Context, actor: Actor, report_id: int) -> ReportRow:
-    """One submitted report; NotFound also when it belongs to another organisation's shift."""
+    """One submitted report; NotFound also when it belongs to another organisation's shift
+    (so its existence is not confirmed), though that attempt is audited as refused."""
     organisation_id = await organisation_scope(ctx, actor, "reports.view")
     async with ctx.store.transaction() as session:
         report = await session.get(Report, report_id)
@@ -106,6 +107,7 @@ async def report_detail(ctx: Context, actor: Actor, report_id: int) -> ReportRow
             raise NotFound("report", report_id)
         view = await get_shift_view(session, ctx, report.shift_id)
     if organisation_id is not None and view.shift.organisation_id != organisation_id:
+        await refuse(ctx.store, actor, "reports.view", ctx.now(), target=f"report:{report_id}")
         raise NotFound("report", report_id)
     return ReportRow(report, Walk(view=view, walkers=(), reports=(report,), now=ctx.now()))
 

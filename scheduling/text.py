@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import phonenumbers
@@ -35,6 +36,19 @@ def clean_text(
     if len(cleaned) > max_length:
         raise InvalidInput("text_too_long", field=field, max=max_length, length=len(cleaned))
     return cleaned
+
+
+_ASCII_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def small_number(text: str, digits: int = 9) -> int | None:
+    """``text`` (surrounding spaces aside) as an integer when it is 1 to ``digits`` ASCII
+    digits, else None. ``str.isdigit`` is no guard: it accepts digits ``int`` refuses (Ethiopic
+    ፩, superscript ²) and numbers too large for the database's integers."""
+    stripped = text.strip()
+    if len(stripped) > digits or not _ASCII_DIGITS.fullmatch(stripped):
+        return None
+    return int(stripped)
 
 
 def name_key(value: str) -> str:

@@ -16,6 +16,7 @@ from typing import Literal
 from bot.channels.gsm7 import to_gsm7
 from bot.dialogue.turn import Inbound
 from scheduling.outgoing import Outgoing
+from scheduling.text import small_number
 
 TWILIO_OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 TWILIO_OPT_IN = frozenset({"START", "YES", "UNSTOP"})
@@ -83,8 +84,9 @@ def parse(body: str, phone: str) -> Parsed:
     if folded == "STOPP":
         return Parsed(special="opt_out")
     words = folded.split(" ")
-    if len(words) == 2 and words[0] in _WITH_ID and words[1].isdigit() and len(words[1]) <= 9:
-        return Parsed(replace(base, action=f"{_WITH_ID[words[0]]}:{int(words[1])}"))
+    number = small_number(words[1]) if len(words) == 2 else None
+    if words[0] in _WITH_ID and number is not None:
+        return Parsed(replace(base, action=f"{_WITH_ID[words[0]]}:{number}"))
     name = _NAME.match(text)
     if name:
         return Parsed(replace(base, command="register", args=name.group(2)[:80]))
@@ -92,7 +94,7 @@ def parse(body: str, phone: str) -> Parsed:
         head = " ".join(words[:length])
         if head in _COMMANDS and (
             len(words) == length
-            or (length == 1 and len(words) == 2 and words[1].isdigit() and len(words[1]) <= 9)
+            or (length == 1 and number is not None)
         ):
             args = " ".join(words[length:])
             return Parsed(replace(base, command=_COMMANDS[head], args=args))

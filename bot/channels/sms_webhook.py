@@ -9,6 +9,7 @@ nothing. Inbound answers go back as TwiML; a MessageSid already handled gets an 
 from __future__ import annotations
 
 import logging
+import re
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -25,7 +26,7 @@ from scheduling.delivery import record_delivery_status
 from scheduling.errors import DomainError
 from scheduling.receipts import first_time
 from scheduling.sms_status import set_opt_out
-from scheduling.text import normalise_phone
+from scheduling.text import normalise_phone, small_number
 
 log = logging.getLogger("vandra.sms")
 MAX_FORM_BYTES = 64_000
@@ -45,11 +46,11 @@ def sms_routes(ctx: Context, dialogue: Dialogue) -> list[BaseRoute]:
         form = await _signed_form(ctx, request)
         if form is None:
             return Response(status_code=403)
-        sid, state = str(form.get("MessageSid", "")), str(form.get("MessageStatus", ""))
-        code = str(form.get("ErrorCode", "") or "")
+        sid, state = message_sid(form.get("MessageSid")), str(form.get("MessageStatus", ""))
+        code = small_number(str(form.get("ErrorCode", "") or ""))
         if sid and state:
-            permanent = code.isdigit() and is_permanent_error_code(int(code))
-            await record_delivery_status(ctx, sid[:80], state, permanent)
+            permanent = code is not None and is_permanent_error_code(code)
+            await record_delivery_status(ctx, sid, state, permanent)
         return Response(status_code=204)
 
     return [
@@ -81,6 +82,16 @@ async def _signed_form(ctx: Context, request: Request) -> FormData | None:
     return form
 
 
+_SID = re.compile(r"[A-Za-z0-9]{1,80}")
+
+
+def message_sid(value: object) -> str:
+    """A Twilio message SID (``SM`` and 32 hex digits), or "" for anything that cannot be one:
+    it is never looked up or stored as given (PostgreSQL refuses a NUL in text, for one)."""
+    text = str(value or "")
+    return text if _SID.fullmatch(text) else ""
+
+
 def twiml(texts: list[str]) -> Response:
     response = MessagingResponse()
     for text in texts:
@@ -89,8 +100,8 @@ def twiml(texts: list[str]) -> Response:
 
 
 async def _answer(ctx: Context, dialogue: Dialogue, form: FormData) -> Response:
-    sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
-    if sid and not await first_time(ctx, "sms", sid[:80]):
+    sid = message_sid(form.get("MessageSid") or form.get("SmsSid"))
+    if sid and not await first_time(ctx, "sms", sid):
         return twiml([])
     try:
         phone = normalise_phone(str(form.get("From", "")))

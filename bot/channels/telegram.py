@@ -6,6 +6,11 @@ contact); replies become messages with inline keyboards. A button press is answe
 the reply is an updated version of it. Personal data goes to private chats only; in a group
 the bot points to a private chat. ``TelegramSender`` delivers outbox messages for the
 dispatcher and maps Telegram's errors to retry or give up.
+
+A reply to an update is retried when the Bot API is briefly unwell (a 5xx, a refused
+connection) or asks to wait a little (429 with a short ``retry_after``); a timeout is not
+retried, since the message may have arrived. What still fails is logged, and the next update
+is handled as usual.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TypeVar
 
 from telegram import (
     BotCommand,
@@ -32,7 +39,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -59,6 +73,9 @@ from scheduling.outgoing import (
 log = logging.getLogger("vandra.telegram")
 
 CALLBACK_ANSWER_WITHIN_S = 1.5
+REPLY_ATTEMPTS = 3
+REPLY_MAX_WAIT_S = 5.0  # a reply is worth waiting this long for; a longer 429 gives up
+T = TypeVar("T")
 # No link previews: a preview fetch would use up a one-time dashboard link, and calendar and
 # dashboard links are private.
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -235,7 +252,9 @@ class TelegramChannel:
         inbound = replace(base, contact_phone=message.contact.phone_number)
         replies = await self.dialogue.handle(inbound)
         first, *rest = replies or [Outgoing(text="")]
-        await message.reply_text(first.text[:MAX_TEXT], reply_markup=ReplyKeyboardRemove())
+        await persist(
+            lambda: message.reply_text(first.text[:MAX_TEXT], reply_markup=ReplyKeyboardRemove())
+        )
         for reply in rest:
             await self._send_reply(message.chat_id, reply)
 
@@ -320,15 +339,24 @@ class TelegramChannel:
 
     async def _send_reply(self, chat_id: int, reply: Outgoing) -> Message:
         bot = self.application.bot
-        if reply.document is not None:
-            return await bot.send_document(
-                chat_id,
-                reply.document.content,
-                filename=reply.document.filename,
-                caption=reply.text[:1024] or None,
+        document = reply.document
+        if document is not None:
+            return await persist(
+                lambda: bot.send_document(
+                    chat_id,
+                    document.content,
+                    filename=document.filename,
+                    caption=reply.text[:1024] or None,
+                )
             )
-        return await bot.send_message(chat_id, reply.text[:MAX_TEXT], reply_markup=markup(reply),
-                                      link_preview_options=NO_PREVIEW)
+        return await persist(
+            lambda: bot.send_message(
+                chat_id,
+                reply.text[:MAX_TEXT],
+                reply_markup=markup(reply),
+                link_preview_options=NO_PREVIEW,
+            )
+        )
 
     async def _language_of(self, telegram_id: int, hint: str | None) -> str:
         person = await directory.find_by_telegram_id(self.ctx, telegram_id)
@@ -356,14 +384,45 @@ def markup(reply: Outgoing) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None
 async def _edit(message: Message, reply: Outgoing) -> bool:
     keyboard = markup(reply)
     try:
-        await message.edit_text(
-            reply.text[:MAX_TEXT],
-            link_preview_options=NO_PREVIEW,
-            reply_markup=keyboard if isinstance(keyboard, InlineKeyboardMarkup) else None,
+        await persist(
+            lambda: message.edit_text(
+                reply.text[:MAX_TEXT],
+                link_preview_options=NO_PREVIEW,
+                reply_markup=keyboard if isinstance(keyboard, InlineKeyboardMarkup) else None,
+            )
         )
     except BadRequest as error:
         return "not modified" in str(error).lower()  # identical content: already up to date
     return True
+
+
+async def persist(call: Callable[[], Awaitable[T]]) -> T:
+    """Make a Bot API call for a reply, riding out a short outage: a 5xx or a refused
+    connection is retried, a 429 waited out when it asks for at most ``REPLY_MAX_WAIT_S``, up
+    to ``REPLY_ATTEMPTS`` in all. A timeout is raised at once: the message may have arrived,
+    and saying it twice is worse than the error being logged."""
+    for attempt in range(1, REPLY_ATTEMPTS + 1):
+        try:
+            return await call()
+        except RetryAfter as error:
+            wait = retry_after_seconds(error)
+            if attempt == REPLY_ATTEMPTS or wait > REPLY_MAX_WAIT_S:
+                raise
+            log.warning("telegram asks to wait %.0f s before the reply", wait)
+            await asyncio.sleep(wait)
+        except TimedOut:
+            raise
+        except NetworkError as error:
+            if attempt == REPLY_ATTEMPTS:
+                raise
+            log.warning("telegram reply failed (%s), trying again", type(error).__name__)
+            await asyncio.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")  # the last attempt returns or raises
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    delay = error.retry_after
+    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
 
 
 async def _answer_quietly(query: CallbackQuery, text: str | None = None) -> None:
@@ -416,8 +475,7 @@ class TelegramSender:
                 link_preview_options=NO_PREVIEW,
             )
         except RetryAfter as error:
-            delay = error.retry_after
-            seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+            seconds = retry_after_seconds(error)
             raise TransientSendError("telegram rate limit", retry_after=seconds) from None
         except Forbidden:
             raise PermanentSendError("blocked by the user") from None

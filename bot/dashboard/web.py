@@ -21,6 +21,7 @@ from scheduling.context import Context
 from scheduling.errors import DomainError, InvalidInput, NotFound, PermissionDenied
 from scheduling.localtime import parse_date
 from scheduling.logins import DashboardSession, session_from_cookie
+from scheduling.text import small_number
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -162,6 +163,7 @@ def int_param(request: Request, name: str) -> int | None:
     value = request.query_params.get(name, "").strip()
     if not value:
         return None
-    if not value.isdigit():
-        raise InvalidInput("bad_number", field=name, text=value)
-    return int(value)
+    number = small_number(value)
+    if number is None:
+        raise InvalidInput("bad_number", field=name, text=value[:20])
+    return number

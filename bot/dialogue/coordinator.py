@@ -2,7 +2,9 @@
 staffing for the coming two weeks, call for walkers, cancel a shift.
 
 Roles are checked by the core use cases (so a refusal is audited whatever the channel); the
-dialogue checks early too, only to avoid asking questions whose answer would be refused.
+dialogue checks early too, with the core's own rules (``organisation_scope``,
+``require_manager``), only to avoid asking questions whose answer would be refused. A refusal
+raises PermissionDenied, which the dialogue answers politely.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from bot.dialogue import render
 from bot.dialogue.turn import Turn
-from models.tables import Role, ShiftStatus
+from models.tables import ShiftStatus
 from scheduling import broadcasts, directory, safety, shifts, staffing
-from scheduling.access import refuse
+from scheduling.access import require_manager
 from scheduling.errors import DomainError
 from scheduling.localtime import parse_clock_time, parse_date
+from scheduling.scope import organisation_scope
+from scheduling.text import small_number
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue
@@ -40,13 +44,24 @@ def register(dialogue: Dialogue) -> None:
     dialogue.flow(FLOW, _newshift_text)
 
 
-async def require_role(turn: Turn, action: str) -> bool:
-    """Leads and coordinators only; anyone else is refused politely (and audited)."""
-    assert turn.person is not None
-    if turn.person.role in (Role.LEAD, Role.COORDINATOR):
-        return True
-    turn.refuse(await refuse(turn.ctx.store, turn.actor, action, turn.ctx.now()))
-    return False
+async def managed_scope(turn: Turn, action: str) -> int | None:
+    """The organisation a lead manages, or None (every one) for a coordinator. Anyone else,
+    a lead without an organisation too, is refused: PermissionDenied, audited."""
+    return await organisation_scope(turn.ctx, turn.actor, action)
+
+
+async def require_shift_manager(turn: Turn, shift_id: int, action: str) -> None:
+    """Refuse (audited) anyone who may not manage this shift's organisation."""
+    async with turn.ctx.store.transaction() as session:
+        shift = await shifts.get_shift(session, shift_id)
+    await require_manager(
+        turn.ctx.store,
+        turn.actor,
+        action,
+        shift.organisation_id,
+        turn.ctx.now(),
+        target=f"shift:{shift_id}",
+    )
 
 
 # --- staffing -----------------------------------------------------------------------------
@@ -54,10 +69,8 @@ async def require_role(turn: Turn, action: str) -> bool:
 
 async def _staffing(turn: Turn, args: str) -> None:
     """The coming two weeks, understaffed shifts first."""
-    if not await require_role(turn, "staffing"):
-        return
+    org = await managed_scope(turn, "staffing")
     now = turn.ctx.now()
-    org = None if turn.actor.is_coordinator else turn.actor.organisation_id
     async with turn.ctx.store.transaction() as session:
         views = await shifts.shift_views(
             session,
@@ -93,9 +106,7 @@ async def _staffing(turn: Turn, args: str) -> None:
 
 async def _broadcast(turn: Turn, args: str) -> None:
     """Choose an upcoming shift, then the audience; each recipient gets a one-tap sign-up."""
-    if not await require_role(turn, "broadcast"):
-        return
-    org = None if turn.actor.is_coordinator else turn.actor.organisation_id
+    org = await managed_scope(turn, "broadcast")
     async with turn.ctx.store.transaction() as session:
         views = await shifts.shift_views(
             session, turn.ctx, start_from=turn.ctx.now(), organisation_id=org
@@ -119,11 +130,12 @@ async def _broadcast(turn: Turn, args: str) -> None:
 
 async def _broadcast_action(turn: Turn, action: str) -> None:
     parts = action.split(":")
-    if len(parts) < 3 or not parts[2].isdigit():
+    shift_id = small_number(parts[2]) if len(parts) >= 3 else None
+    if shift_id is None:
         turn.say("common.stale_button")
         return
-    shift_id = int(parts[2])
     if parts[1] == "shift":
+        await require_shift_manager(turn, shift_id, "broadcast")
         options = [turn.option("broadcast.to_org", f"bc:org:{shift_id}")]
         if turn.actor.is_coordinator:
             options.append(turn.option("broadcast.to_everyone", f"bc:all:{shift_id}"))
@@ -141,14 +153,15 @@ async def _broadcast_action(turn: Turn, action: str) -> None:
 async def _cancel_shift_action(turn: Turn, action: str) -> None:
     """``sc:<id>`` asks to confirm; ``sc:<id>:yes`` cancels (everyone signed up is told)."""
     parts = action.split(":")
-    if len(parts) < 2 or not parts[1].isdigit():
+    shift_id = small_number(parts[1]) if len(parts) >= 2 else None
+    if shift_id is None:
         turn.say("common.stale_button")
         return
-    shift_id = int(parts[1])
     if len(parts) == 3 and parts[2] == "yes":
         await shifts.cancel_shift(turn.ctx, turn.actor, shift_id)
         turn.say("cancelshift.done", id=shift_id)
         return
+    await require_shift_manager(turn, shift_id, "shifts.cancel")
     turn.say(
         "cancelshift.confirm",
         id=shift_id,
@@ -173,27 +186,27 @@ async def _keep_shift(turn: Turn, action: str) -> None:
 async def _acknowledge(turn: Turn, action: str) -> None:
     """``ack:alert:<id>``: a safety alert is taken care of; its repeats stop."""
     parts = action.split(":")
-    if len(parts) != 3 or parts[1] != "alert" or not parts[2].isdigit():
+    alert_id = small_number(parts[2]) if len(parts) == 3 and parts[1] == "alert" else None
+    if alert_id is None:
         turn.say("common.stale_button")
         return
-    await safety.acknowledge_alert(turn.ctx, turn.actor, int(parts[2]))
-    turn.say("safety.acknowledged", id=int(parts[2]))
+    await safety.acknowledge_alert(turn.ctx, turn.actor, alert_id)
+    turn.say("safety.acknowledged", id=alert_id)
 
 
 def _number(action: str) -> int:
-    value = action.rsplit(":", 1)[-1]
-    if not value.isdigit() or len(value) > 9:
+    number = small_number(action.rsplit(":", 1)[-1])
+    if number is None:
         raise DomainError("stale_button")
-    return int(value)
+    return number
 
 
 # --- a new shift or weekly series ---------------------------------------------------------
 
 
 async def _newshift(turn: Turn, args: str) -> None:
-    if not await require_role(turn, "shifts.add"):
-        return
-    if turn.actor.is_coordinator:
+    org = await managed_scope(turn, "shifts.add")
+    if org is None:
         orgs = await directory.list_organisations(turn.ctx)
         if not orgs:
             turn.say("newshift.no_orgs")
@@ -207,7 +220,7 @@ async def _newshift(turn: Turn, args: str) -> None:
             ],
         )
         return
-    turn.goto(FLOW, "area", org=turn.actor.organisation_id)
+    turn.goto(FLOW, "area", org=org)
     await _ask_area(turn)
 
 
@@ -247,6 +260,7 @@ def _ask_date(turn: Turn) -> None:
 
 
 async def _newshift_action(turn: Turn, action: str) -> None:
+    await managed_scope(turn, "shifts.add")
     if turn.flow != FLOW:
         turn.say("common.stale_button")
         return
@@ -257,8 +271,9 @@ async def _newshift_action(turn: Turn, action: str) -> None:
 
 async def _newshift_text(turn: Turn, text: str) -> None:
     offered = turn.data.get("offered") or []
-    if text.isdigit() and 1 <= int(text) <= len(offered) and turn.step not in ("start", "end"):
-        await _newshift_action(turn, offered[int(text) - 1])
+    number = small_number(text)
+    if number is not None and 1 <= number <= len(offered) and turn.step not in ("start", "end"):
+        await _newshift_action(turn, offered[number - 1])
         return
     await _take(turn, turn.step or "", text.strip())
 
@@ -273,11 +288,12 @@ async def _take(turn: Turn, what: str, value: str) -> None:
 
 
 async def _take_answer(turn: Turn, what: str, value: str) -> None:
-    if what == "org" and turn.step == "org" and value.isdigit():
-        turn.data["org"] = int(value)
+    number = small_number(value)
+    if what == "org" and turn.step == "org" and number is not None:
+        turn.data["org"] = number
         await _ask_area(turn)
-    elif what == "area" and turn.step == "area" and value.isdigit():
-        turn.data["area"] = int(value)
+    elif what == "area" and turn.step == "area" and number is not None:
+        turn.data["area"] = number
         _ask_date(turn)
     elif what == "date" and turn.step == "date":
         day = parse_date(value)

@@ -5,7 +5,10 @@ or sign-up is remembered and continued afterwards); a command interrupts any flo
 option runs its action; text goes to the flow the person is in, or is read as the number of an
 option last offered (how SMS and the console choose); anything else gets a short hint.
 Nothing raises out of ``handle``: a refusal of the core is said politely, and an unexpected
-error is logged and answered with an apology, so no input can crash a channel.
+error is logged and answered with an apology, so no input can crash a channel. Loading and
+saving the conversation are tried once more when the database connection dropped under them
+(both only read, or write the conversation's own state); the person's action itself is not
+repeated: it ran in its own transactions, and the apology asks them to try again.
 """
 
 from __future__ import annotations
@@ -13,21 +16,25 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import metrics
 from bot.dialogue.turn import Inbound, Turn
+from bot.i18n import t
 from models.tables import Conversation, Person
 from scheduling.context import Context
 from scheduling.errors import DomainError
 from scheduling.outgoing import Outgoing
-from scheduling.text import name_key
+from scheduling.text import name_key, small_number
 
 log = logging.getLogger("vandra.dialogue")
 
 Handler = Callable[[Turn, str], Awaitable[None]]
+T = TypeVar("T")
 
 COMMANDS: dict[str, str] = {
     # canonical name <- Swedish and English command words (Telegram, console)
@@ -95,7 +102,13 @@ class Dialogue:
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
         """Answer one input. Never raises: any failure becomes a polite reply."""
         metrics.update_handled(inbound.channel)
-        conversation, person = await self._load(inbound)
+        try:
+            conversation, person = await _once_more(lambda: self._load(inbound))
+        except Exception:
+            log.exception("dialogue failed on %s input: the conversation did not load",
+                          inbound.channel)
+            hint = (inbound.language_hint or "").lower()
+            return [Outgoing(text=t("en" if hint.startswith("en") else "sv", "common.sorry"))]
         turn = Turn(ctx=self.ctx, inbound=inbound, conversation=conversation, person=person)
         try:
             await self._route(turn)
@@ -105,7 +118,11 @@ class Dialogue:
             log.exception("dialogue failed on %s input", inbound.channel)
             turn.replies.clear()
             turn.say("common.sorry")
-        await self._save(turn)
+        try:
+            await _once_more(lambda: self._save(turn))
+        except Exception:  # what was done is done and said; only the conversation's state is lost
+            log.exception("dialogue failed on %s input: the conversation was not saved",
+                          inbound.channel)
         return turn.replies
 
     async def _route(self, turn: Turn) -> None:
@@ -156,8 +173,9 @@ class Dialogue:
         if turn.flow is not None and turn.flow in self.flows:
             await self.flows[turn.flow](turn, text)
             return
-        if text.isdigit() and 1 <= int(text) <= len(offered):
-            await self.run_action(turn, offered[int(text) - 1])
+        number = small_number(text)
+        if number is not None and 1 <= number <= len(offered):
+            await self.run_action(turn, offered[number - 1])
             return
         word = text.lstrip("/").split(" ", 1)
         if word and word[0].lower() in COMMANDS:
@@ -202,6 +220,18 @@ class Dialogue:
                 stored = await session.get(Person, turn.person.id)
                 if stored is not None and stored.erased_at is None:
                     stored.last_active_at = self.ctx.now()
+
+
+async def _once_more(step: Callable[[], Awaitable[T]]) -> T:
+    """Run a store step; once more when the connection dropped under it (the pool replaces a
+    dead connection, and a database that is really down fails the second try as well)."""
+    try:
+        return await step()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.warning("database connection lost (%s); trying once more", type(error.orig).__name__)
+        return await step()
 
 
 async def _find_person(

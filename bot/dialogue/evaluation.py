@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from bot.dialogue.coordinator import require_role
+from bot.dialogue.coordinator import managed_scope
 from bot.dialogue.turn import Turn
 from bot.i18n import t
 from scheduling import exports, stats
@@ -70,8 +70,7 @@ async def _stats(turn: Turn, args: str) -> None:
 
 async def _export(turn: Turn, args: str) -> None:
     """Choose what to export; the file covers this month (or last month)."""
-    if not await require_role(turn, "export"):
-        return
+    await managed_scope(turn, "export")
     options = [turn.option(f"export.kind_{kind}", f"ex:{kind}:0") for kind in exports.KINDS]
     options += [turn.option("export.last_month", "ex:reports:1")]
     turn.say("export.choose", options=options)

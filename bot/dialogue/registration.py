@@ -14,7 +14,7 @@ from bot.dialogue.turn import Turn
 from models.tables import Person
 from scheduling import directory
 from scheduling.errors import DomainError
-from scheduling.text import clean_text, normalise_phone
+from scheduling.text import clean_text, normalise_phone, small_number
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue
@@ -57,9 +57,8 @@ async def advance(turn: Turn) -> None:
         await _take_name(turn, inbound.text)
     elif inbound.command == "register" and inbound.args.strip() and turn.step == "name":
         await _take_name(turn, inbound.args)
-    elif inbound.text and inbound.text.strip().isdigit():
+    elif inbound.text and (number := small_number(inbound.text)) is not None:
         offered = turn.data.get("offered") or []
-        number = int(inbound.text.strip())
         if 1 <= number <= len(offered):
             await _action(turn, offered[number - 1])
         else:
@@ -148,8 +147,8 @@ async def _action(turn: Turn, action: str) -> None:
         turn.say("common.stale_button")
     elif what == "name" and turn.step == "name" and turn.data.get("suggested_name"):
         await _take_name(turn, str(turn.data["suggested_name"]))
-    elif what == "org" and turn.step == "org" and value.isdigit():
-        await _take_org(turn, int(value))
+    elif what == "org" and turn.step == "org" and (org := small_number(value)) is not None:
+        await _take_org(turn, org)
     elif what == "age" and turn.step == "age":
         await _take_age(turn, value == "yes")
     elif what == "consent" and turn.step == "consent":

@@ -13,6 +13,7 @@ from bot.dialogue.turn import Turn
 from models.tables import Signup, SignupStatus
 from scheduling import reports
 from scheduling.errors import DomainError
+from scheduling.text import small_number
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue
@@ -51,9 +52,9 @@ def register(dialogue: Dialogue) -> None:
 
 
 async def _command(turn: Turn, args: str) -> None:
-    text = args.strip()
-    if text.isdigit():
-        await _open(turn, int(text))
+    shift = small_number(args)
+    if shift is not None:
+        await _open(turn, shift)
         return
     shift_id = await _latest_walked_shift(turn)
     if shift_id is None:
@@ -85,11 +86,11 @@ async def _latest_walked_shift(turn: Turn) -> int | None:
 
 
 async def _start_from_button(turn: Turn, action: str) -> None:
-    value = action.split(":", 1)[1] if ":" in action else ""
-    if not value.isdigit():
+    shift = small_number(action.split(":", 1)[1]) if ":" in action else None
+    if shift is None:
         turn.say("common.stale_button")
         return
-    await _open(turn, int(value))
+    await _open(turn, shift)
 
 
 async def _open(turn: Turn, shift_id: int) -> None:
@@ -125,8 +126,8 @@ async def _action(turn: Turn, action: str) -> None:
     elif what in SINGLE and turn.step == what and value in SINGLE[what]:
         stored: Any = value if what not in ("drugs", "follow_up") else value == "yes"
         await _save(turn, what, stored)
-    elif what == "walkers_present" and turn.step == what and value.isdigit():
-        await _save(turn, what, int(value))
+    elif what == "walkers_present" and turn.step == what and small_number(value) is not None:
+        await _save(turn, what, small_number(value))
     elif what in (*MULTI, "areas") and turn.step == what:
         await _toggle(turn, what, value)
     elif what in ("issue", "issue_place", "issue_category") and turn.step == "place_issues":
@@ -139,7 +140,7 @@ async def _text(turn: Turn, text: str) -> None:
     """Free text in the report flow: the summary, a number of walkers, or an option's number."""
     step = turn.step
     offered = turn.data.get("offered") or []
-    numbers = [int(p) for p in text.replace(",", " ").split() if p.isdigit()]
+    numbers = [n for p in text.replace(",", " ").split() if (n := small_number(p)) is not None]
     if step == "summary" and text:
         await _finish(turn, text)
     elif step == "walkers_present" and len(numbers) == 1 and 1 <= numbers[0] <= 100:
@@ -241,6 +242,9 @@ async def _place_issue(turn: Turn, what: str, value: str) -> None:
     """Place issues: "any?" -> place -> category -> "another?"; stored as a list at the end."""
     issues = list(turn.data.get("issues") or [])
     places = turn.ctx.settings.walks.places
+    index = small_number(value)
+    if index is not None and index >= len(places):
+        index = None
     if what == "issue" and value == "none":
         await _save(turn, "place_issues", issues)
     elif what == "issue" and value == "add":
@@ -250,10 +254,8 @@ async def _place_issue(turn: Turn, what: str, value: str) -> None:
         ]
         options.append(turn.option("report.place_other", "rep:issue_place:other"))
         turn.say("report.q_issue_place", options=options)
-    elif what == "issue_place" and (
-        value == "other" or (value.isdigit() and int(value) < len(places))
-    ):
-        turn.data["issue_place"] = places[int(value)] if value.isdigit() else reports.OTHER_PLACE
+    elif what == "issue_place" and (value == "other" or index is not None):
+        turn.data["issue_place"] = places[index] if index is not None else reports.OTHER_PLACE
         turn.say(
             "report.q_issue_category",
             options=[

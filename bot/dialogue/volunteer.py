@@ -18,6 +18,7 @@ from scheduling.calendar import feed_url_for_person
 from scheduling.errors import DomainError
 from scheduling.outgoing import Document, Option
 from scheduling.privacy import export_my_data
+from scheduling.text import small_number
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue
@@ -50,10 +51,10 @@ def register(dialogue: Dialogue) -> None:
 
 def _shift_id(action: str) -> int:
     """The id in ``signup:42``; a malformed one is a stale or forged button."""
-    value = action.split(":", 1)[1] if ":" in action else ""
-    if not value.isdigit() or len(value) > 9:
+    number = small_number(action.split(":", 1)[1]) if ":" in action else None
+    if number is None:
         raise DomainError("stale_button")
-    return int(value)
+    return number
 
 
 async def _start(turn: Turn, args: str) -> None:
@@ -76,7 +77,7 @@ async def _dispatch_pending(turn: Turn, pending: str) -> None:
 
 async def _shifts(turn: Turn, args: str) -> None:
     """Upcoming planned shifts, a page at a time, each with a button to open it."""
-    page = int(args.strip()) if args.strip().isdigit() and int(args.strip()) > 0 else 1
+    page = small_number(args) or 1
     size = PAGE_SIZE.get(turn.inbound.channel, 8)
     async with turn.ctx.store.transaction() as session:
         views = [
