@@ -244,16 +244,24 @@ async def register_person(
         if organisation_id is not None:
             await find_organisation(session, organisation_id)
         await _refuse_taken_contact(session, phone, telegram_id)
-        person = Person(name=clean, phone=phone, telegram_id=telegram_id,
-                        preferred_channel=channel if channel in ("telegram", "sms") else "telegram",
-                        language=language if language in LANGUAGES else "sv",
-                        organisation_id=organisation_id, role=Role.VOLUNTEER,
-                        consent_at=now, age_confirmed_at=now, created_at=now,
-                        last_active_at=now)
+        person = Person(
+            name=clean,
+            phone=phone,
+            telegram_id=telegram_id,
+            preferred_channel=channel if channel in ("telegram", "sms") else "telegram",
+            language=language if language in LANGUAGES else "sv",
+            organisation_id=organisation_id,
+            role=Role.VOLUNTEER,
+            consent_at=now,
+            age_confirmed_at=now,
+            created_at=now,
+            last_active_at=now,
+        )
         session.add(person)
         await session.flush()
-        audit(session, Actor.of(person, channel), "people.register", now,
-              target=f"person:{person.id}")
+        audit(
+            session, Actor.of(person, channel), "people.register", now, target=f"person:{person.id}"
+        )
     return person
 
 
@@ -263,7 +271,7 @@ async def link_phone(ctx: Context, person_id: int, phone: str) -> Person:
     this one's sign-ups, and this one is removed."""
     from sqlalchemy import update
 
-    from models.tables import Conversation, OutboxMessage, Report, Signup
+    from models.tables import Conversation, OutboxMessage
 
     async with ctx.store.transaction() as session:
         person = await get_person(session, person_id)
@@ -284,25 +292,95 @@ async def link_phone(ctx: Context, person_id: int, phone: str) -> Person:
         other.age_confirmed_at = other.age_confirmed_at or person.age_confirmed_at
         other.organisation_id = other.organisation_id or person.organisation_id
         other.language = person.language
-        taken = set((await session.exec(select(Signup.shift_id).where(
-            col(Signup.person_id) == other.id))).all())
-        for signup in (await session.exec(select(Signup).where(
-                col(Signup.person_id) == person.id))).all():
-            if signup.shift_id in taken:
-                await session.delete(signup)
-            else:
-                signup.person_id = other.id or 0
-                session.add(signup)
-        for table in (Conversation, OutboxMessage, Report):
-            await session.exec(update(table).where(col(table.person_id) == person.id)
-                               .values(person_id=other.id))
+        freed = await _merge_signups(session, person.id or 0, other.id or 0)
+        for table in (Conversation, OutboxMessage):
+            await session.exec(
+                update(table).where(col(table.person_id) == person.id).values(person_id=other.id)
+            )
+        await _merge_reports(session, person.id or 0, other.id or 0)
         await session.flush()
         session.add(other)
         await session.delete(person)
         await session.flush()
-        audit(session, Actor.of(other, "telegram"), "people.link_phone", ctx.now(),
-              target=f"person:{other.id}", merged=person_id)
+        from scheduling.shifts import get_shift
+        from scheduling.signups import promote_waitlisted
+
+        for shift_id in freed:
+            await promote_waitlisted(
+                session, ctx, await get_shift(session, shift_id, lock=True), ctx.now()
+            )
+        audit(
+            session,
+            Actor.of(other, "telegram"),
+            "people.link_phone",
+            ctx.now(),
+            target=f"person:{other.id}",
+            merged=person_id,
+        )
         return other
+
+
+_SIGNUP_RANK = {"confirmed": 3, "offered": 2, "waitlisted": 1, "cancelled": 0}
+
+
+async def _merge_signups(session: AsyncSession, from_id: int, into_id: int) -> list[int]:
+    """Move one person's sign-ups to another; where both have one for a shift, the stronger
+    (a seat beats a waitlist place beats a cancellation) is kept. Returns the shifts where a
+    seat was given up, for the waitlist to move."""
+    from models.tables import Signup, SignupStatus
+
+    kept = {
+        s.shift_id: s
+        for s in (await session.exec(select(Signup).where(col(Signup.person_id) == into_id))).all()
+    }
+    freed: list[int] = []
+    for signup in (
+        await session.exec(select(Signup).where(col(Signup.person_id) == from_id))
+    ).all():
+        existing = kept.get(signup.shift_id)
+        if existing is None:
+            signup.person_id = into_id
+            session.add(signup)
+            continue
+        stronger, weaker = (
+            (signup, existing)
+            if _SIGNUP_RANK[signup.status] > _SIGNUP_RANK[existing.status]
+            else (existing, signup)
+        )
+        if weaker.status in SignupStatus.HOLDS_SEAT:
+            freed.append(signup.shift_id)
+        for name in (
+            "status",
+            "queued_at",
+            "confirmed_at",
+            "offer_expires_at",
+            "cancelled_at",
+            "checked_in_at",
+            "checked_out_at",
+            "no_show",
+        ):
+            setattr(existing, name, getattr(stronger, name))
+        session.add(existing)
+        await session.delete(signup)
+    await session.flush()
+    return freed
+
+
+async def _merge_reports(session: AsyncSession, from_id: int, into_id: int) -> None:
+    """Move reports; where both wrote one for the same shift, the one already kept stays."""
+    from models.tables import Report
+
+    kept = set(
+        (await session.exec(select(Report.shift_id).where(col(Report.person_id) == into_id))).all()
+    )
+    for report in (
+        await session.exec(select(Report).where(col(Report.person_id) == from_id))
+    ).all():
+        if report.shift_id in kept:
+            await session.delete(report)
+        else:
+            report.person_id = into_id
+            session.add(report)
 
 
 async def set_language(ctx: Context, person_id: int, language: str) -> Person:
@@ -319,22 +397,31 @@ async def set_language(ctx: Context, person_id: int, language: str) -> Person:
 async def list_managers(ctx: Context) -> list[Person]:
     """Leads and coordinators (not erased)."""
     async with ctx.store.transaction() as session:
-        return list((await session.exec(select(Person).where(
-            col(Person.role).in_([Role.LEAD, Role.COORDINATOR]),
-            col(Person.erased_at).is_(None)))).all())
+        return list(
+            (
+                await session.exec(
+                    select(Person).where(
+                        col(Person.role).in_([Role.LEAD, Role.COORDINATOR]),
+                        col(Person.erased_at).is_(None),
+                    )
+                )
+            ).all()
+        )
 
 
 async def find_by_telegram_id(ctx: Context, telegram_id: int) -> Person | None:
     async with ctx.store.transaction() as session:
-        return (await session.exec(select(Person).where(
-            col(Person.telegram_id) == telegram_id))).first()
+        return (
+            await session.exec(select(Person).where(col(Person.telegram_id) == telegram_id))
+        ).first()
 
 
 async def set_telegram_reachable(ctx: Context, telegram_id: int, reachable: bool) -> None:
     """The person blocked (or unblocked) the bot: messages go by SMS meanwhile, if they can."""
     async with ctx.store.transaction() as session:
-        person = (await session.exec(select(Person).where(
-            col(Person.telegram_id) == telegram_id))).first()
+        person = (
+            await session.exec(select(Person).where(col(Person.telegram_id) == telegram_id))
+        ).first()
         if person is not None:
             person.telegram_blocked = not reachable
             session.add(person)

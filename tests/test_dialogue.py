@@ -327,3 +327,21 @@ async def test_safety_alert_acknowledged_from_chat(ctx: Context, clock: ManualCl
     chat = Chat(Dialogue(ctx), address="4004", telegram_id=4004, name="Lena")
     assert "kvitterat" in await chat.act(f"ack:alert:{alert_id}")
     assert [a.status for a in await safety.open_alerts(ctx)] == []
+
+
+async def test_linking_a_phone_keeps_the_stronger_sign_up(ctx: Context) -> None:
+    """When the Telegram record and the operator's phone record both signed up for a shift,
+    the merged person keeps the seat (not a cancelled or waitlisted copy)."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    phone_person = await directory.add_person(ctx, OPERATOR, name="Anna L", phone="0701234567",
+                                              organisation=org)
+    await directory.record_consent(ctx, phone_person.id or 0)
+    await signups.sign_up(ctx, phone_person.id or 0, shift.id or 0)
+    await signups.cancel_signup(ctx, phone_person.id or 0, shift.id or 0)
+    chat = Chat(Dialogue(ctx))
+    await register(chat)
+    assert "anmäld" in await chat.act(f"signup:{shift.id}")
+    await chat.share_contact("+46701234567")
+    mine = await signups.my_shifts(ctx, phone_person.id or 0)
+    assert [(view.shift.id, signup.status) for view, signup in mine] == [(shift.id, "confirmed")]
