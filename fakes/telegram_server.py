@@ -25,12 +25,14 @@ and ``wait_for_message``/``wait_until`` work from any thread and any event loop.
 
 Controls: ``add_user``, ``send_text``, ``send_contact``, ``send_group_text``, ``press_button``,
 ``block_bot``/``unblock_bot``, ``migrate_group``, ``fail_next`` (500/429/"timeout"), and the
-constructor's ``rate_limit_per_s`` and ``per_chat_limit``. Records: ``requests``, ``violations``,
-``errors``, ``messages_to``/``last_message``, ``delivered`` (per chat), ``callback_answers``,
-``documents``, ``commands``/``commands_for``, ``webhook_deliveries``, ``chat_actions``,
-``menu_buttons``, ``rate_limited``. A ``violation`` is a request the API forbids whatever the
-state (bad method, field, type, limit or markup); refusals that depend on state (blocked user,
-message not modified, stale callback, injected faults, rate limits) are only in ``errors``.
+constructor's ``rate_limit_per_s``, ``per_chat_limit`` and ``latency_s`` (every request is
+handled that long after it arrives, like a round trip to Telegram's servers). Records:
+``requests``, ``violations``, ``errors``, ``messages_to``/``last_message``, ``delivered`` (per
+chat), ``callback_answers``, ``documents``, ``commands``/``commands_for``,
+``webhook_deliveries``, ``chat_actions``, ``menu_buttons``, ``rate_limited``. A ``violation``
+is a request the API forbids whatever the state (bad method, field, type, limit or markup);
+refusals that depend on state (blocked user, message not modified, stale callback, injected
+faults, rate limits) are only in ``errors``.
 
 Requests are ``application/json``, ``application/x-www-form-urlencoded`` (python-telegram-bot sends
 nested values JSON-encoded) or ``multipart/form-data`` (uploads); query-string parameters count too.
@@ -783,6 +785,7 @@ class FakeTelegramServer:
         port: int = 0,
         rate_limit_per_s: float | None = None,
         per_chat_limit: bool = False,
+        latency_s: float = 0.0,
         callback_ttl_s: float = 15.0,
         known_chats_only: bool = True,
         webhook_retries: int = 3,
@@ -796,6 +799,7 @@ class FakeTelegramServer:
         self.host = host
         self.port = port
         self.per_chat_limit = per_chat_limit
+        self.latency_s = latency_s
         self.callback_ttl_s = callback_ttl_s
         self.known_chats_only = known_chats_only
         self.webhook_retries = webhook_retries
@@ -1300,6 +1304,8 @@ class FakeTelegramServer:
         self._check_rules(call.method, call.params)
 
     async def _answer(self, call: _ApiCall) -> Response:
+        if self.latency_s > 0:  # the network between the bot and Telegram
+            await self._sleep(self.latency_s)
         fault = self._take_fault(call.method)
         if fault is not None and fault.status != "timeout":
             raise _fault_error(fault)

@@ -3,16 +3,24 @@
 The store is async end to end (aiosqlite / psycopg 3). On SQLite every transaction starts with
 ``BEGIN IMMEDIATE`` so that "count the seats, then take one" cannot interleave between two writers;
 on PostgreSQL the use cases lock the row they decide on (``SELECT ... FOR UPDATE``).
+
+SQLite serialises those transactions anyway, so a process keeps one connection: concurrent
+transactions queue for it in the pool instead of polling SQLite's lock ("database is locked"
+retries that sleep up to 100 ms each). Other processes on the same file still wait on the lock
+(``busy_timeout``). Each statement costs one trip to aiosqlite's thread (``_OneTripCursor``).
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.url import URL
@@ -59,6 +67,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 30}
         if in_memory:
             kwargs["poolclass"] = StaticPool
+        else:
+            kwargs.update(pool_size=1, max_overflow=0)  # one writer at a time: see the top
         engine = create_async_engine(target, **kwargs)
         _prepare_sqlite(engine, wal=not in_memory)
         return engine
@@ -66,8 +76,90 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(target, **kwargs)
 
 
+class _OneTripCursor:
+    """A cursor for aiosqlite that runs a statement, fetches its rows and closes the sqlite3
+    cursor in one trip to the connection's thread.
+
+    aiosqlite runs every call on its thread: SQLAlchemy's use of its cursor (open, execute,
+    fetch, close) costs four trips per statement, each a hand-over between threads. This cursor
+    does the same work in one and serves the rows from memory; it never streams.
+    """
+
+    arraysize = 1
+
+    def __init__(self, connection: _OneTripConnection) -> None:
+        self._connection = connection
+        self._rows: deque[Any] = deque()
+        self.description: Any = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+
+    async def __aenter__(self) -> _OneTripCursor:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def execute(self, sql: str, parameters: Any = None) -> _OneTripCursor:
+        return await self._run("execute", sql, () if parameters is None else parameters)
+
+    async def executemany(self, sql: str, parameters: Any) -> _OneTripCursor:
+        return await self._run("executemany", sql, parameters)
+
+    async def _run(self, method: str, sql: str, parameters: Any) -> _OneTripCursor:
+        connection = self._connection
+
+        def run() -> tuple[list[Any], Any, int, int | None]:
+            cursor = connection._conn.cursor()
+            try:
+                getattr(cursor, method)(sql, parameters)
+                rows = cursor.fetchall() if cursor.description else []
+                return rows, cursor.description, cursor.rowcount, cursor.lastrowid
+            finally:
+                cursor.close()
+
+        rows, self.description, self.rowcount, self.lastrowid = await connection._execute(run)
+        self._rows = deque(rows)
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._rows.popleft() if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        count = min(self.arraysize if size is None else size, len(self._rows))
+        return [self._rows.popleft() for _ in range(count)]
+
+    async def fetchall(self) -> list[Any]:
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
+
+    async def close(self) -> None:
+        self._rows.clear()
+
+
+class _OneTripConnection(aiosqlite.Connection):
+    """aiosqlite's connection with :class:`_OneTripCursor` cursors."""
+
+    def cursor(self) -> _OneTripCursor:  # type: ignore[override]
+        return _OneTripCursor(self)
+
+
+def _one_trip_connection(database: str, **kwargs: Any) -> _OneTripConnection:
+    def connector() -> sqlite3.Connection:
+        return sqlite3.connect(database, **kwargs)
+
+    connection = _OneTripConnection(connector, iter_chunk_size=64)
+    connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections
+    return connection
+
+
 def _prepare_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
     sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "do_connect")
+    def _one_trip_cursors(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+        params["async_creator_fn"] = _one_trip_connection
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

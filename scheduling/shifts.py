@@ -339,8 +339,24 @@ async def shift_views(
     shift_ids: Sequence[int] | None = None,
     organisation_id: int | None = None,
 ) -> list[ShiftView]:
-    """Shifts with names and head-counts, in start order, filtered as asked."""
-    counts = _signup_counts()
+    """Shifts with names and head-counts, in start order, filtered as asked.
+
+    The head-counts are taken over the chosen shifts' sign-ups only, so looking at one shift
+    costs the same whatever the history holds."""
+    chosen: list[ColumnElement[bool]] = []
+    if start_from is not None:
+        chosen.append(col(Shift.start_at) >= start_from)
+    if start_before is not None:
+        chosen.append(col(Shift.start_at) < start_before)
+    if ends_after is not None:
+        chosen.append(col(Shift.end_at) > ends_after)
+    if shift_ids is not None and len(shift_ids) == 1:
+        chosen.append(col(Shift.id) == shift_ids[0])
+    elif shift_ids is not None:
+        chosen.append(col(Shift.id).in_(list(shift_ids)))
+    if organisation_id is not None:
+        chosen.append(col(Shift.organisation_id) == organisation_id)
+    counts = _signup_counts(chosen)
     statement = (
         sa_select(
             Shift,
@@ -355,18 +371,9 @@ async def shift_views(
         .join(Organisation, col(Organisation.id) == col(Shift.organisation_id))
         .join(Area, col(Area.id) == col(Shift.area_id))
         .join(counts, counts.c.shift_id == col(Shift.id), isouter=True)
+        .where(*chosen)
         .order_by(col(Shift.start_at), col(Shift.id))
     )
-    if start_from is not None:
-        statement = statement.where(col(Shift.start_at) >= start_from)
-    if start_before is not None:
-        statement = statement.where(col(Shift.start_at) < start_before)
-    if ends_after is not None:
-        statement = statement.where(col(Shift.end_at) > ends_after)
-    if shift_ids is not None:
-        statement = statement.where(col(Shift.id).in_(list(shift_ids)))
-    if organisation_id is not None:
-        statement = statement.where(col(Shift.organisation_id) == organisation_id)
     required = ctx.settings.walks.trained_walkers_per_shift
     # a multi-column SQLAlchemy select: sqlmodel types only its own select()
     rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
@@ -386,11 +393,16 @@ async def shift_views(
     ]
 
 
-def _signup_counts() -> Subquery:
+def _signup_counts(chosen: Sequence[ColumnElement[bool]]) -> Subquery:
+    """Head-counts per shift, over the sign-ups of the shifts ``chosen`` selects (all without)."""
+
     def count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.sum(case((condition, 1), else_=0))
 
     status = col(Signup.status)
+    of_chosen = (
+        [col(Signup.shift_id).in_(sa_select(col(Shift.id)).where(*chosen))] if chosen else []
+    )
     return (
         sa_select(
             col(Signup.shift_id).label("shift_id"),
@@ -402,6 +414,7 @@ def _signup_counts() -> Subquery:
             ),
         )
         .join(Person, col(Person.id) == col(Signup.person_id))
+        .where(*of_chosen)
         .group_by(col(Signup.shift_id))
     ).subquery()
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from bot.dialogue.engine import Dialogue
-from models.tables import Person, Report, Role
+from models.tables import Conversation, Person, Report, Role
 from scheduling import directory, signups
 from scheduling.clock import ManualClock
 from scheduling.context import Context
@@ -283,8 +285,9 @@ async def test_my_data_as_a_file_in_chat(ctx: Context) -> None:
 async def test_coordinator_reads_stats_exports_and_gets_a_dashboard_link(ctx: Context) -> None:
     """/statistik shows figures, /export sends an XLSX, /dashboard a one-time link."""
     await seed_org_area(ctx)
-    coordinator = await directory.add_person(ctx, OPERATOR, name="Maria", telegram_id=5005,
-                                             role=Role.COORDINATOR)
+    coordinator = await directory.add_person(
+        ctx, OPERATOR, name="Maria", telegram_id=5005, role=Role.COORDINATOR
+    )
     await directory.record_consent(ctx, coordinator.id or 0)
     chat = Chat(Dialogue(ctx), address="5005", telegram_id=5005, name="Maria")
     assert "Statistik" in await chat.command("stats") and "genomförda" in chat.text
@@ -313,8 +316,9 @@ async def test_safety_alert_acknowledged_from_chat(ctx: Context, clock: ManualCl
 
     org, area = await seed_org_area(ctx)
     shift = await add_shift(ctx, org, area, start_in=timedelta(hours=1), hours=2)
-    lead = await directory.add_person(ctx, OPERATOR, name="Lena", telegram_id=4004,
-                                      organisation=org, role=Role.LEAD)
+    lead = await directory.add_person(
+        ctx, OPERATOR, name="Lena", telegram_id=4004, organisation=org, role=Role.LEAD
+    )
     await directory.record_consent(ctx, lead.id or 0)
     async with ctx.store.transaction() as session:
         alert = SafetyAlert(shift_id=shift.id or 0, overdue_at=ctx.now(), raised_at=ctx.now())
@@ -334,8 +338,9 @@ async def test_linking_a_phone_keeps_the_stronger_sign_up(ctx: Context) -> None:
     the merged person keeps the seat (not a cancelled or waitlisted copy)."""
     org, area = await seed_org_area(ctx)
     shift = await add_shift(ctx, org, area)
-    phone_person = await directory.add_person(ctx, OPERATOR, name="Anna L", phone="0701234567",
-                                              organisation=org)
+    phone_person = await directory.add_person(
+        ctx, OPERATOR, name="Anna L", phone="0701234567", organisation=org
+    )
     await directory.record_consent(ctx, phone_person.id or 0)
     await signups.sign_up(ctx, phone_person.id or 0, shift.id or 0)
     await signups.cancel_signup(ctx, phone_person.id or 0, shift.id or 0)
@@ -345,3 +350,73 @@ async def test_linking_a_phone_keeps_the_stronger_sign_up(ctx: Context) -> None:
     await chat.share_contact("+46701234567")
     mine = await signups.my_shifts(ctx, phone_person.id or 0)
     assert [(view.shift.id, signup.status) for view, signup in mine] == [(shift.id, "confirmed")]
+
+
+# --- how a turn is stored ------------------------------------------------------------------
+
+
+async def _conversation(ctx: Context, address: str = "1001") -> Conversation:
+    async with ctx.store.sessions() as session:
+        return (
+            await session.exec(select(Conversation).where(Conversation.address == address))
+        ).one()
+
+
+async def test_a_turn_is_written_back_without_reading_it_again(ctx: Context) -> None:
+    """Loading a turn reads the conversation and the person; saving reads nothing more."""
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx))
+    await register(chat)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(ctx.store.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await chat.command("help")
+    finally:
+        event.remove(ctx.store.engine.sync_engine, "before_cursor_execute", record)
+    assert [s for s in statements if s not in ("BEGIN", "COMMIT")] == [
+        "SELECT",  # the conversation
+        "SELECT",  # the person
+        "UPDATE",  # the conversation
+        "UPDATE",  # the person's last activity
+    ]
+
+
+async def test_flow_state_and_activity_survive_between_turns(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """Each turn stores where the person is and when they were last active."""
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx))
+    await chat.command("start")
+    stored = await _conversation(ctx)
+    assert stored.flow is not None and "offered" in stored.data
+    await chat.say("Anna Lindqvist")
+    assert "minst 18" not in chat.text and "IFK Kalmar" in chat.labels
+    await chat.tap("IFK Kalmar")
+    await chat.tap("Ja, jag är minst")
+    await chat.tap("Jag godkänner")
+    clock.advance(timedelta(days=3))
+    await chat.command("help")
+    person = await _person_by_tg(ctx, 1001)
+    assert person.last_active_at == clock.now()
+    assert (await _conversation(ctx)).person_id == person.id
+
+
+async def test_erasure_leaves_only_the_language_in_the_conversation(ctx: Context) -> None:
+    """After /radera the conversation row is written anew, linked to nobody."""
+    await seed_org_area(ctx)
+    chat = Chat(Dialogue(ctx))
+    await register(chat)
+    await chat.command("language")
+    await chat.tap("English")
+    await chat.command("delete")
+    await chat.tap("delete me")
+    stored = await _conversation(ctx)
+    assert stored.person_id is None and stored.flow is None
+    assert stored.data.get("lang") == "en"
+    assert set(stored.data) <= {"lang", "offered"}
+    assert "What is your name" in await chat.command("start")

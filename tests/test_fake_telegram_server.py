@@ -153,6 +153,18 @@ async def test_per_chat_limit_allows_one_message_per_second_per_chat() -> None:
     assert tg.delivered == {ANNA: 1, BENGT: 1}
 
 
+async def test_latency_delays_each_answer_without_serialising_them() -> None:
+    """latency_s holds every answer that long; concurrent requests wait side by side."""
+    async with FakeTelegramServer(latency_s=0.3) as tg:
+        tg.add_user(ANNA, "Anna")
+        async with telegram.Bot(**tg.bot_kwargs()) as slow:
+            started = time.monotonic()
+            await asyncio.gather(*(slow.send_message(ANNA, f"nr {n}") for n in range(5)))
+            elapsed = time.monotonic() - started
+    assert 0.3 <= elapsed < 1.2
+    assert tg.delivered[ANNA] == 5
+
+
 async def test_fail_next_injects_429_and_500(tg: FakeTelegramServer, bot: telegram.Bot) -> None:
     """fail_next makes the next calls fail with the given status, then recovers."""
     tg.fail_next("sendMessage", 429, retry_after=3)

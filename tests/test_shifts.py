@@ -137,3 +137,32 @@ async def test_upcoming_list_hides_finished_shifts(ctx: Context, clock) -> None:
     everything = await shifts.list_shifts(ctx, date(2026, 11, 1), date(2026, 12, 31))
     assert [v.status_at(ctx.now()) for v in everything] == ["completed", "planned"]
     assert everything[0].shift.id == first.id
+
+
+async def test_views_count_each_shifts_own_signups_whatever_the_filter(ctx: Context) -> None:
+    """Head-counts are the same whether a shift is viewed alone, by a range or in a list."""
+    org, area = await seed_org_area(ctx)
+    soon = await add_shift(ctx, org, area, start_in=timedelta(days=1), max_walkers=2)
+    later = await add_shift(ctx, org, area, start_in=timedelta(days=5))
+    people = await add_people(ctx, 4, org=org, trained=True)
+    for person in people[:3]:
+        await signups.sign_up(ctx, person.id or 0, soon.id or 0)  # two seats, one waitlisted
+    await signups.sign_up(ctx, people[3].id or 0, later.id or 0)
+    expected = {soon.id: (2, 1, 2), later.id: (1, 0, 1)}
+
+    def counts(views: list[shifts.ShiftView]) -> dict[int | None, tuple[int, int, int]]:
+        return {v.shift.id: (v.confirmed, v.waitlisted, v.trained) for v in views}
+
+    async with ctx.store.sessions() as session:
+        alone = [await shifts.get_shift_view(session, ctx, s.id or 0) for s in (soon, later)]
+        both = await shifts.shift_views(session, ctx, shift_ids=[soon.id or 0, later.id or 0])
+        everything = await shifts.shift_views(session, ctx)
+        after_soon = await shifts.shift_views(
+            session, ctx, start_from=soon.start_at + timedelta(hours=1)
+        )
+        before_later = await shifts.shift_views(session, ctx, start_before=later.start_at)
+        of_org = await shifts.shift_views(session, ctx, organisation_id=org)
+    for views in (alone, both, everything, of_org):
+        assert counts(views) == expected
+    assert counts(after_soon) == {later.id: expected[later.id]}
+    assert counts(before_later) == {soon.id: expected[soon.id]}

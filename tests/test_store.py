@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
+import aiosqlite
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 from models.db import Store, schema_state, upgrade
@@ -63,3 +70,74 @@ async def test_empty_database_is_reported_as_such(database_url: str) -> None:
         assert (await schema_state(store.engine)).up_to_date
     finally:
         await store.close()
+
+
+# --- SQLite: one connection, one trip to aiosqlite's thread per statement -------------------
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
+    async with store.engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)"))
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def test_sqlite_statements_take_one_trip_each(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction with one query is BEGIN, the query (rows fetched too) and COMMIT, plus
+    the rollback the pool does on return: four trips to the connection's thread."""
+    trips: list[str] = []
+    execute = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", "?"))
+        return await execute(self, fn, *args, **kwargs)
+
+    async with sqlite_store.transaction() as session:  # connect before counting
+        await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    async with sqlite_store.transaction() as session:
+        rows = (await session.exec(text("SELECT 1, 2 UNION ALL SELECT 3, 4"))).all()  # type: ignore[call-overload]
+    assert [tuple(row) for row in rows] == [(1, 2), (3, 4)]
+    assert len(trips) == 4, trips
+
+
+async def test_sqlite_cursor_results_counts_and_ids(sqlite_store: Store) -> None:
+    """Rows, rowcount, lastrowid and many-row inserts behave as with aiosqlite's own cursor."""
+    async with sqlite_store.engine.begin() as connection:
+        inserted = await connection.execute(text("INSERT INTO t (n) VALUES (7)"))
+        assert inserted.lastrowid == 1
+        many = [{"n": n} for n in range(5)]
+        await connection.execute(text("INSERT INTO t (n) VALUES (:n)"), many)
+        changed = await connection.execute(text("UPDATE t SET n = n + 1 WHERE n < 3"))
+        assert changed.rowcount == 3
+        result = await connection.execute(text("SELECT id, n FROM t ORDER BY id"))
+        assert result.keys() == ["id", "n"]
+        assert [tuple(row) for row in result] == [(1, 7), (2, 1), (3, 2), (4, 3), (5, 3), (6, 4)]
+        streamed = await connection.stream(text("SELECT n FROM t ORDER BY id"))
+        assert [row.n async for row in streamed] == [7, 1, 2, 3, 3, 4]
+        empty = await connection.execute(text("SELECT n FROM t WHERE n > 100"))
+        assert empty.first() is None
+
+
+async def test_sqlite_uses_one_connection_and_serialises_transactions(sqlite_store: Store) -> None:
+    """Concurrent transactions take turns on the one connection: no "database is locked"
+    waits, and read-then-write is never interleaved."""
+    assert sqlite_store.engine.pool.size() == 1
+    async with sqlite_store.engine.begin() as connection:
+        await connection.execute(text("INSERT INTO t (id, n) VALUES (1, 0)"))
+
+    async def increment() -> None:
+        async with sqlite_store.transaction() as session:
+            row = (await session.exec(text("SELECT n FROM t WHERE id = 1"))).one()  # type: ignore[call-overload]
+            await asyncio.sleep(0)
+            await session.exec(text(f"UPDATE t SET n = {row.n + 1} WHERE id = 1"))  # type: ignore[call-overload]
+
+    await asyncio.gather(*(increment() for _ in range(40)))
+    async with sqlite_store.engine.connect() as connection:
+        assert (await connection.execute(text("SELECT n FROM t"))).scalar() == 40

@@ -12,8 +12,15 @@ from typing import Any
 import httpx
 import pytest
 from sqlmodel import select
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import (
+    CONCURRENT_UPDATES,
+    PerPersonOrder,
+    TelegramChannel,
+    ordering_key,
+)
 from bot.dialogue.engine import Dialogue
 from fakes.telegram_server import FakeTelegramServer, SentMessage
 from models.tables import OutboxMessage, Person, Role
@@ -363,3 +370,122 @@ async def test_sign_up_reminder_window_respects_time(ctx: Context, clock: Any) -
         card = await said(tg, ANNA, f"Pass {shift.id}")
         await press(tg, ANNA, card, "Checka in")
         await said(tg, ANNA, "Incheckad")
+
+
+# --- updates of different people concurrently, each person's in order ----------------------
+
+
+def _text_update(update_id: int, user_id: int, text: str) -> Update:
+    data = {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 0,
+            "text": text,
+            "chat": {"id": user_id, "type": "private"},
+            "from": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"},
+        },
+    }
+    return Update.de_json(data, None)
+
+
+async def test_the_channel_handles_updates_concurrently_in_order_per_person(ctx: Context) -> None:
+    """The channel's application runs updates concurrently through PerPersonOrder."""
+    async with running_bot(ctx) as (_, channel):
+        processor = channel.application.update_processor
+        assert isinstance(processor, PerPersonOrder)
+        assert processor.limit == CONCURRENT_UPDATES > 1
+        assert channel.application.concurrent_updates > 1
+
+
+async def test_one_persons_updates_wait_for_each_other_and_others_go_ahead() -> None:
+    """A slow update holds back that person's next one but not someone else's."""
+    async with FakeTelegramServer() as tg:
+        for user_id, name in ((ANNA, "Anna"), (BO, "Bo")):
+            tg.add_user(user_id, name)
+        events: list[tuple[str, str]] = []
+
+        async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            assert update.effective_message is not None and update.effective_user is not None
+            text = update.effective_message.text or ""
+            events.append(("start", text))
+            await asyncio.sleep(0.4 if text.startswith("slow") else 0.01)
+            events.append(("end", text))
+            await update.effective_message.reply_text(f"ok {text}")
+
+        app = (
+            Application.builder()
+            .token(tg.token)
+            .base_url(tg.bot_base_url)
+            .base_file_url(tg.file_base_url)
+            .job_queue(None)
+            .concurrent_updates(PerPersonOrder(8))
+            .build()
+        )
+        app.add_handler(MessageHandler(filters.TEXT, handle))
+        async with app:
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling()
+            try:
+                tg.send_text(ANNA, "slow 1")
+                tg.send_text(ANNA, "fast 2")
+                tg.send_text(BO, "fast 3")
+                await tg.wait_until(lambda: tg.delivered[ANNA] == 2 and tg.delivered[BO] == 1)
+            finally:
+                await app.updater.stop()
+                await app.stop()
+        tg.assert_no_violations()
+    assert [m.text for m in tg.messages_to(ANNA)] == ["ok slow 1", "ok fast 2"]
+    assert events.index(("end", "slow 1")) < events.index(("start", "fast 2"))
+    assert events.index(("end", "fast 3")) < events.index(("end", "slow 1"))
+
+
+async def test_an_update_cancelled_while_waiting_lets_the_next_one_run() -> None:
+    """Cancelling a waiting update never runs it (nor leaks it) and frees the person's turn."""
+    processor = PerPersonOrder(4)
+    await processor.initialize()
+    release = asyncio.Event()
+    ran: list[str] = []
+
+    async def work(name: str, wait: bool = False) -> None:
+        if wait:
+            await release.wait()
+        ran.append(name)
+
+    def submit(update_id: int, user_id: int, job: Any) -> asyncio.Task[None]:
+        update = _text_update(update_id, user_id, "hej")
+        return asyncio.create_task(processor.process_update(update, job))
+
+    first = submit(1, ANNA, work("1", wait=True))
+    second = submit(2, ANNA, work("2"))
+    third = submit(3, ANNA, work("3"))
+    other = submit(4, BO, work("4"))
+    await asyncio.sleep(0.05)
+    assert ran == ["4"]
+    second.cancel()
+    release.set()
+    await asyncio.gather(first, third, other)
+    assert second.cancelled()
+    assert ran == ["4", "1", "3"]
+    await processor.shutdown()
+
+
+def test_ordering_key_is_the_sender_else_the_chat() -> None:
+    """Updates are ordered per sender; without one, per chat; without either, not at all."""
+    assert ordering_key(_text_update(1, ANNA, "hej")) == ("user", ANNA)
+    channel_post = Update.de_json(
+        {
+            "update_id": 2,
+            "channel_post": {
+                "message_id": 1,
+                "date": 0,
+                "text": "hej",
+                "chat": {"id": -1001, "type": "channel", "title": "Kanal"},
+            },
+        },
+        None,
+    )
+    assert ordering_key(channel_post) == ("chat", -1001)
+    assert ordering_key(Update(update_id=3)) is None
+    assert ordering_key("not an update") is None

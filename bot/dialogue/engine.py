@@ -18,7 +18,9 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import make_transient
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -208,18 +210,45 @@ class Dialogue:
             return conversation, person
 
     async def _save(self, turn: Turn) -> None:
+        """Write the conversation back and note the person's activity: two plain statements.
+
+        The row is overwritten with this turn's state (as a merge would, without reading it
+        first). If the turn erased the person, the erasure deleted the row: it is written anew,
+        keeping only what the turn left in it (the language of the goodbye).
+        """
         offered = [o.action for reply in turn.replies for o in reply.options]
+        conversation = turn.conversation
         if turn.replies:
-            turn.conversation.data = {**turn.conversation.data, "offered": offered}
-        turn.conversation.updated_at = self.ctx.now()
+            conversation.data = {**conversation.data, "offered": offered}
+        now = self.ctx.now()
+        conversation.updated_at = now
         if turn.person is not None:
-            turn.conversation.person_id = turn.person.id
+            conversation.person_id = turn.person.id
+        state = {
+            "person_id": conversation.person_id,
+            "flow": conversation.flow,
+            "step": conversation.step,
+            "data": conversation.data,
+            "updated_at": now,
+        }
         async with self.ctx.store.transaction() as session:
-            await session.merge(turn.conversation)
+            written = 0
+            if conversation.id is not None:
+                result = await session.exec(
+                    update(Conversation)
+                    .where(col(Conversation.id) == conversation.id)
+                    .values(**state)
+                )
+                written = int(result.rowcount or 0)
+            if not written:
+                make_transient(conversation)
+                session.add(conversation)
             if turn.person is not None and turn.person.id is not None:
-                stored = await session.get(Person, turn.person.id)
-                if stored is not None and stored.erased_at is None:
-                    stored.last_active_at = self.ctx.now()
+                await session.exec(
+                    update(Person)
+                    .where(col(Person.id) == turn.person.id, col(Person.erased_at).is_(None))
+                    .values(last_active_at=now)
+                )
 
 
 async def _once_more(step: Callable[[], Awaitable[T]]) -> T:

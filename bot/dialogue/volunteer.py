@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.dialogue import render
 from bot.dialogue.turn import Turn
@@ -106,15 +107,14 @@ async def _shifts(turn: Turn, args: str) -> None:
     turn.say("shifts.title", page=page, pages=pages, options=options)
 
 
-async def _signup_status(turn: Turn, shift_id: int) -> str | None:
-    async with turn.ctx.store.transaction() as session:
-        signup = (
-            await session.exec(
-                select(Signup).where(
-                    col(Signup.shift_id) == shift_id, col(Signup.person_id) == turn.person_id
-                )
+async def _signup_status(session: AsyncSession, turn: Turn, shift_id: int) -> str | None:
+    signup = (
+        await session.exec(
+            select(Signup).where(
+                col(Signup.shift_id) == shift_id, col(Signup.person_id) == turn.person_id
             )
-        ).first()
+        )
+    ).first()
     if signup is None or signup.status == SignupStatus.CANCELLED:
         return None
     if signup.status == SignupStatus.CONFIRMED and signup.checked_in_at is not None:
@@ -127,7 +127,7 @@ async def _shift_card(turn: Turn, action: str) -> None:
     shift_id = _shift_id(action)
     async with turn.ctx.store.transaction() as session:
         view = await shifts.get_shift_view(session, turn.ctx, shift_id)
-    status = await _signup_status(turn, shift_id)
+        status = await _signup_status(session, turn, shift_id)
     turn.send(
         render.card(view, turn.lang, turn.ctx.zone, status),
         options=_card_options(turn, view, status),

@@ -1,0 +1,72 @@
+"""The benchmarks run end to end at tiny sizes and end with a parsable RESULT line.
+
+Nothing here looks at the figures themselves: on a shared machine they say nothing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def run(script: str, *args: str) -> tuple[dict[str, str], str]:
+    done = subprocess.run(
+        [sys.executable, f"bench/{script}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("RESULT "), done.stdout
+    pairs = [item.split("=", 1) for item in last.removeprefix("RESULT ").split()]
+    assert all(len(pair) == 2 and pair[0] and pair[1] for pair in pairs), last
+    return dict(pairs), done.stderr
+
+
+def test_updates_benchmark_reports_the_issues_keys() -> None:
+    """bench/updates.py: vandra against a bare echo bot, on SQLite, with tiny sizes."""
+    result, progress = run(
+        "updates.py", "--volunteers", "20", "--concurrency", "5", "--db", "sqlite"
+    )
+    keys = {"volunteers", "updates_per_s", "echo_updates_per_s", "ratio", "p50_ms", "p99_ms", "db"}
+    assert keys <= result.keys()
+    assert (result["volunteers"], result["updates"], result["db"]) == ("20", "40", "sqlite")
+    assert result["signed_up_sqlite"] == "20"  # every volunteer got "anmäld"
+    for key in ("updates_per_s", "echo_updates_per_s", "ratio", "p50_ms", "p99_ms"):
+        float(result[key])
+    assert "[updates]" in progress
+
+
+def test_sms_webhook_benchmark_reports_the_issues_keys() -> None:
+    """bench/sms_webhook.py: signed webhooks against the served app, with tiny sizes."""
+    result, progress = run("sms_webhook.py", "--requests", "50", "--concurrency", "4")
+    keys = {"requests", "requests_per_s", "p50_ms", "p99_ms", "p99_ms_at_100rps"}
+    assert keys <= result.keys()
+    assert (result["requests"], result["errors"]) == ("50", "0")
+    for key in ("requests_per_s", "p50_ms", "p99_ms"):
+        float(result[key])
+    assert "[sms_webhook]" in progress
+
+
+@pytest.mark.parametrize("script", ["updates.py", "sms_webhook.py"])
+def test_help_names_the_result_line(script: str) -> None:
+    """--help works without a database and documents the RESULT line."""
+    done = subprocess.run(
+        [sys.executable, f"bench/{script}", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "RESULT" in done.stdout
+
