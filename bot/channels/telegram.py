@@ -84,8 +84,8 @@ MAX_TEXT = 4096
 # Updates of different people are handled concurrently, at most this many at once (each one
 # mostly waits for the database or the Bot API); one person's updates strictly in order.
 CONCURRENT_UPDATES = 32
-# Updates taken in by python-telegram-bot at once, running or waiting for their person's
-# earlier update; beyond this, getUpdates batches wait in the application's queue.
+# Updates taken in at once, running or waiting for their person's earlier update; more wait
+# in line (in arrival order) for python-telegram-bot's own limit.
 ACCEPTED_UPDATES = 4096
 VOLUNTEER_COMMANDS = {
     "sv": [
@@ -171,10 +171,10 @@ class PerPersonOrder(BaseUpdateProcessor):
         finally:
             if not started and asyncio.iscoroutine(coroutine):
                 coroutine.close()  # cancelled while waiting: it never ran
-            if done is not None:
+            if key is not None and done is not None:
                 done.set_result(None)
-                if self._last.get(key) is done:  # type: ignore[arg-type]
-                    del self._last[key]  # type: ignore[arg-type]
+                if self._last.get(key) is done:
+                    del self._last[key]
 
 
 def ordering_key(update: object) -> tuple[str, int] | None:
