@@ -14,6 +14,9 @@ from collections.abc import Awaitable, Callable, Hashable
 
 Monotonic = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+# A slot this close counts as come: the schedule is kept in floats, and a clock that ticks in
+# microseconds (or a float timestamp near 1.8e9) cannot sleep the last fraction of one.
+RESOLUTION = 1e-6
 
 
 class PacedBucket:
@@ -39,15 +42,27 @@ class PacedBucket:
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        """Wait for the next slot (first come, first served)."""
+        """Wait for the next slot (first come, first served).
+
+        A waiter that queued or slept for its slot takes that slot, not the moment the event
+        loop happened to wake it: otherwise every wake-up delay (typically 0.5-1 ms) would
+        push all later slots back, and at 25/s the channel would run 2-3 % below its rate (8-10
+        % at 100/s). Lateness up to one interval is forgiven this way; a longer stall is not
+        made up (no burst afterwards), and a caller that finds the bucket idle starts from now.
+        Either way the k-th acquisition of a busy stretch never comes before its slot.
+        """
+        waited = self._lock.locked()  # queued behind others: part of a busy stretch
         async with self._lock:
             while True:
                 now = self._clock()
                 ready_at = max(self._next - self._tolerance, self._paused_until)
-                if ready_at <= now:
-                    self._next = max(self._next, now) + self._interval
+                if ready_at <= now + RESOLUTION:
+                    late = max(0.0, now - ready_at)
+                    taken = ready_at if waited and late < self._interval else now
+                    self._next = max(self._next, taken) + self._interval
                     return
                 await self._sleep(ready_at - now)
+                waited = True
 
     def pause(self, seconds: float) -> None:
         """Let nothing through for ``seconds`` (the provider asked us to wait)."""

@@ -487,9 +487,16 @@ async def sms_client(ctx: Context) -> AsyncIterator[httpx.AsyncClient]:
 FORM_TEXT = st.text(st.characters(codec="utf-8"), max_size=200)
 
 
+def _sendable(text: str) -> str:
+    """What can travel in a form: lone surrogates cannot be encoded, so Twilio never sends them
+    (the parser itself is tested with them above)."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(sender=st.one_of(st.just(PHONE), FORM_TEXT), body=st.one_of(SMS_BODY, FORM_TEXT),
+@given(sender=st.one_of(st.just(PHONE), FORM_TEXT),
+       body=st.one_of(SMS_BODY.map(_sendable), FORM_TEXT),
        sid=st.one_of(st.none(), FORM_TEXT), extra=st.dictionaries(FORM_TEXT, FORM_TEXT,
                                                                   max_size=3),
        path=st.sampled_from(["/sms/inbound", "/sms/status"]))
