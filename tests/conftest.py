@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -58,11 +60,12 @@ def clock() -> ManualClock:
     return ManualClock(T0)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'vandra.db'}"
+@contextmanager
+def database_for(kind: str, folder: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file in ``folder``, or a PostgreSQL schema of its own
+    (dropped afterwards). Skips, saying why, when PostgreSQL cannot be reached."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'vandra.db'}"
         return
     problem = postgres_unavailable()
     if problem:
@@ -75,6 +78,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
     finally:
         with psycopg.connect(_libpq_url(POSTGRES_URL), autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for one test, on each of the two backends."""
+    with database_for(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -15,14 +15,12 @@ from __future__ import annotations
 import html
 import itertools
 import re
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import pytest_asyncio
 from sqlalchemy import delete, func
@@ -66,7 +64,7 @@ from scheduling.clock import ManualClock
 from scheduling.context import Context
 from scheduling.errors import NotFound, PermissionDenied
 from scheduling.logins import issue_dashboard_link
-from tests.conftest import POSTGRES_URL, T0, _libpq_url, make_settings, postgres_unavailable
+from tests.conftest import T0, database_for, make_settings
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.twilio_server import (
     TEST_ACCOUNT_SID,
@@ -132,20 +130,8 @@ class World:
                 params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def world_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One database for the module: a SQLite file, or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('access') / 'vandra.db'}"
-        return
-    problem = postgres_unavailable()
-    if problem:
-        pytest.skip(problem)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq_url(POSTGRES_URL), autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(_libpq_url(POSTGRES_URL), autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with database_for(request.param, tmp_path_factory.mktemp("access")) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
