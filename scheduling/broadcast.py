@@ -1,4 +1,5 @@
-"""Broadcasts: a lead or coordinator writes once, the outbox carries it to each person.
+"""Broadcasts: a lead or coordinator writes once, the outbox carries it to each person; and
+calls for walkers for one shift (each with a one-tap sign-up) to those who could still join.
 
 Each recipient gets one row ``broadcast:<id>:person:<pid>``, due at once; the dispatcher sends
 them at each channel's rate. A broadcast is the author's deliberate act, so quiet hours do not
@@ -9,13 +10,15 @@ to everyone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Broadcast, Person, Signup, SignupStatus
+from models.tables import Broadcast, Person, ShiftStatus, Signup, SignupStatus
 from scheduling.access import Actor, audit, require_coordinator, require_manager
 from scheduling.context import Context
+from scheduling.errors import DomainError
 from scheduling.kinds import Kind
 from scheduling.outbox import NewMessage, enqueue_many
 from scheduling.shifts import get_shift
@@ -104,3 +107,80 @@ async def _recipients(session: AsyncSession, audience: Audience) -> list[int]:
         statement = statement.where(col(Person.organisation_id) == audience.organisation_id)
     result = await session.exec(statement.order_by(col(Person.id)))
     return [person_id for person_id in result.all() if person_id is not None]
+
+
+# --- calls for walkers for one shift --------------------------------------------------------
+
+CallAudience = Literal["organisation", "everyone"]
+
+
+async def call_for_walkers(
+    ctx: Context, actor: Actor, shift_id: int, audience: CallAudience = "organisation"
+) -> Broadcast:
+    """Queue a call for walkers for a shift to the volunteers who could still sign up.
+
+    Leads may call their own organisation; only a coordinator may call everyone.
+    """
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id)
+    await require_manager(
+        ctx.store, actor, "broadcast", shift.organisation_id, now, target=f"shift:{shift_id}"
+    )
+    if audience == "everyone":
+        await require_coordinator(
+            ctx.store, actor, "broadcast.everyone", now, target=f"shift:{shift_id}"
+        )
+    if shift.status != ShiftStatus.PLANNED or shift.start_at <= now:
+        raise DomainError(
+            "shift_started" if shift.start_at <= now else "shift_cancelled", shift=shift_id
+        )
+    async with ctx.store.transaction() as session:
+        already = select(Signup.person_id).where(
+            col(Signup.shift_id) == shift_id, col(Signup.status) != SignupStatus.CANCELLED
+        )
+        query = select(Person.id).where(
+            col(Person.erased_at).is_(None),
+            col(Person.consent_at).is_not(None),
+            col(Person.id).not_in(already),
+        )
+        if audience == "organisation":
+            query = query.where(col(Person.organisation_id) == shift.organisation_id)
+        recipients = [
+            pid
+            for pid in (await session.exec(query.order_by(col(Person.id)))).all()
+            if pid is not None
+        ]
+        call = Broadcast(
+            shift_id=shift_id,
+            audience=audience,
+            author_id=actor.person_id,
+            author_label=actor.label,
+            organisation_id=shift.organisation_id,
+            recipients=len(recipients),
+            created_at=now,
+        )
+        session.add(call)
+        await session.flush()
+        calls = [
+            NewMessage(
+                key=f"broadcast:{call.id}:person:{person_id}",
+                kind=Kind.CALL_FOR_WALKERS,
+                person_id=person_id,
+                due_at=now,
+                expires_at=shift.start_at,
+                payload={"shift_id": shift_id, "broadcast_id": call.id},
+            )
+            for person_id in recipients
+        ]
+        await enqueue_many(session, calls, now)
+        audit(
+            session,
+            actor,
+            "broadcast",
+            now,
+            target=f"shift:{shift_id}",
+            audience=audience,
+            recipients=len(recipients),
+        )
+    return call

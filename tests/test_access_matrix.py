@@ -46,7 +46,7 @@ from models.tables import (
     SignupStatus,
 )
 from scheduling import (
-    broadcasts,
+    broadcast,
     calendar,
     directory,
     exports,
@@ -530,10 +530,10 @@ CORE_CASES = [
     CoreCase("mark A's walker trained",
              lambda w, a, p: directory.set_trained(w.ctx, a, p, True),
              frozenset({"people.trained"}), "lead_a", prepare=_fresh_person),
-    CoreCase("call A's walkers", lambda w, a, _: broadcasts.call_for_walkers(w.ctx, a, w.shift_a),
+    CoreCase("call A's walkers", lambda w, a, _: broadcast.call_for_walkers(w.ctx, a, w.shift_a),
              frozenset({"broadcast"}), "lead_a"),
     CoreCase("call everyone for B's shift",
-             lambda w, a, _: broadcasts.call_for_walkers(w.ctx, a, w.shift_b, "everyone"),
+             lambda w, a, _: broadcast.call_for_walkers(w.ctx, a, w.shift_b, "everyone"),
              frozenset({"broadcast", "broadcast.everyone"}), "coordinator"),
     CoreCase("erase someone else", lambda w, a, p: people.erase_person(w.ctx, a, p),
              frozenset({"people.remove"}), "coordinator", prepare=_fresh_person),

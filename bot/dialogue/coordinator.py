@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal, cast
 from bot.dialogue import render
 from bot.dialogue.turn import Turn
 from models.tables import ShiftStatus
-from scheduling import broadcasts, directory, safety, shifts, staffing
+from scheduling import broadcast, directory, safety, shifts, staffing
 from scheduling.access import require_manager
 from scheduling.errors import DomainError
 from scheduling.localtime import parse_clock_time, parse_date
@@ -144,7 +144,7 @@ async def _broadcast_action(turn: Turn, action: str) -> None:
         audience = cast(
             Literal["organisation", "everyone"], "everyone" if parts[1] == "all" else "organisation"
         )
-        sent = await broadcasts.call_for_walkers(turn.ctx, turn.actor, shift_id, audience)
+        sent = await broadcast.call_for_walkers(turn.ctx, turn.actor, shift_id, audience)
         turn.say("broadcast.queued", id=shift_id, count=sent.recipients)
     else:
         turn.say("common.stale_button")
