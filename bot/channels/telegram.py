@@ -58,6 +58,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram_http import AiohttpRequest
 from bot.dialogue.engine import COMMANDS, Dialogue
 from bot.dialogue.turn import Inbound
 from bot.i18n import t
@@ -209,6 +210,8 @@ class TelegramChannel:
             .base_file_url(f"{base}/file/bot")
             .job_queue(None)
             .concurrent_updates(PerPersonOrder(CONCURRENT_UPDATES))
+            .request(AiohttpRequest(connection_pool_size=CONCURRENT_UPDATES * 2))
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
         )
         if settings.mode == "webhook":
             builder = builder.updater(None)

@@ -1,0 +1,80 @@
+"""vandra's aiohttp transport for python-telegram-bot against the fake Bot API: form and
+multipart requests, timeouts and network errors as PTB's own exceptions."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, NetworkError, TimedOut
+
+from bot.channels.telegram_http import AiohttpRequest
+from tests.fakes.telegram_server import FakeTelegramServer
+
+
+def _bot(tg: FakeTelegramServer, request: AiohttpRequest) -> Bot:
+    return Bot(**tg.bot_kwargs(), request=request, get_updates_request=AiohttpRequest(1))
+
+
+async def test_messages_with_markup_and_documents_arrive_as_sent() -> None:
+    async with FakeTelegramServer() as tg:
+        tg.add_user(42, "Anna")
+        async with _bot(tg, AiohttpRequest()) as bot:
+            button = InlineKeyboardButton("Anmäl mig", callback_data="s:1")
+            keyboard = InlineKeyboardMarkup([[button]])
+            sent = await bot.send_message(42, "Pass 1 – lör 21:00 ✓", reply_markup=keyboard)
+            await bot.send_document(
+                42, b"a;b\n\xc3\xa5;1\n", filename="rapporter.csv", caption="Export"
+            )
+        message = tg.messages_to(42)[0]
+        assert message.message_id == sent.message_id
+        assert message.text == "Pass 1 – lör 21:00 ✓"
+        assert message.callback_data_for("Anmäl") == "s:1"
+        document = tg.documents[-1]
+        assert (document.filename, document.content, document.caption) == (
+            "rapporter.csv",
+            b"a;b\n\xc3\xa5;1\n",
+            "Export",
+        )
+        tg.assert_no_violations()
+
+
+async def test_api_errors_keep_their_meaning() -> None:
+    async with FakeTelegramServer() as tg, _bot(tg, AiohttpRequest()) as bot:
+        with pytest.raises(BadRequest):
+            await bot.send_message(999, "to nobody")
+
+
+async def test_a_slow_answer_is_timed_out_within_the_read_timeout() -> None:
+    async with FakeTelegramServer() as tg:
+        tg.add_user(42, "Anna")
+        async with _bot(tg, AiohttpRequest(read_timeout=0.3, write_timeout=0.1)) as bot:
+            tg.fail_next("sendMessage", "timeout", delay=5.0)
+            started = time.monotonic()
+            with pytest.raises(TimedOut):
+                await bot.send_message(42, "hej")
+            assert time.monotonic() - started < 2.0
+            assert (await bot.send_message(42, "igen")).text == "igen"  # the pool recovers
+
+
+async def test_a_refused_connection_is_a_network_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again when the block ends: nothing listens
+    request = AiohttpRequest()
+    bot = Bot("1:x", base_url=f"http://127.0.0.1:{port}/bot", request=request)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError) as caught:
+            await bot.send_message(42, "hej")
+        assert not isinstance(caught.value, TimedOut)
+    finally:
+        await request.shutdown()
+
+
+async def test_a_request_object_must_be_initialised() -> None:
+    request = AiohttpRequest()
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await request.do_request("http://127.0.0.1:9/bot1:x/getMe", "POST")
