@@ -8,15 +8,26 @@ SQLite serialises those transactions anyway, so a process keeps one connection: 
 transactions queue for it in the pool instead of polling SQLite's lock ("database is locked"
 retries that sleep up to 100 ms each). Other processes on the same file still wait on the lock
 (``busy_timeout``). Each statement costs one trip to aiosqlite's thread (``_OneTripCursor``).
+
+A dialogue turn (or an SMS webhook request) runs as one *unit*: one transaction from loading
+the conversation to saving it (``Store.unit``). Use cases called inside it keep their own
+``Store.transaction()`` blocks, which become savepoints of the unit, so a use case that fails
+still undoes only its own writes; ``Store.joined()`` blocks (reads, single statements) join
+the unit without one. A refusal's audit record is written whatever happens to the use case
+that was refused (``Store.regardless``). The whole turn commits at once: its changes, its
+outbox rows and the conversation's next state together, or none of them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +40,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger("vandra.store")
 
 
 class StoreError(Exception):
@@ -177,8 +189,31 @@ def _prepare_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _current_task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop
+        return None
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+Write = Callable[[AsyncSession], None]
+
+
+@dataclass
+class _Unit:
+    """The transaction of one turn, for the task that opened it (``Store.unit``)."""
+
+    store: Store
+    session: AsyncSession
+    task: asyncio.Task[Any] | None
+    regardless: list[Write] = field(default_factory=list)
+
+
+_UNIT: ContextVar[_Unit | None] = ContextVar("vandra_store_unit", default=None)
 
 
 @dataclass
@@ -193,11 +228,85 @@ class Store:
         engine = create_engine(url)
         return cls(engine=engine, sessions=session_factory(engine))
 
+    def _current_unit(self) -> _Unit | None:
+        """The unit this task is in, if any. Tasks started inside a unit inherit the context
+        variable but not the unit: a session serves one task at a time."""
+        unit = _UNIT.get()
+        if unit is None or unit.store is not self or unit.task is not _current_task():
+            return None
+        return unit
+
+    @property
+    def in_unit(self) -> bool:
+        return self._current_unit() is not None
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction: committed on success, rolled back on error."""
+        """A session in one transaction: committed on success, rolled back on error.
+
+        Inside a unit this is a savepoint of the unit's transaction: released on success,
+        rolled back on error (the rest of the unit goes on)."""
+        unit = self._current_unit()
+        if unit is not None:
+            async with unit.session.begin_nested():
+                yield unit.session
+            return
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def joined(self) -> AsyncIterator[AsyncSession]:
+        """The unit's session as it is, without a savepoint, or a transaction of its own
+        outside a unit: for reads, and for a single statement that has nothing of its own
+        to undo (it goes with the unit if the unit fails)."""
+        unit = self._current_unit()
+        if unit is not None:
+            yield unit.session
+            return
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[AsyncSession]:
+        """One transaction for a whole exchange (see the top of this module). Committed when
+        the block ends without an error, else rolled back; a unit inside a unit joins it."""
+        unit = self._current_unit()
+        if unit is not None:
+            yield unit.session
+            return
+        async with self.sessions() as session:
+            unit = _Unit(store=self, session=session, task=_current_task())
+            token = _UNIT.set(unit)
+            try:
+                async with session.begin():
+                    try:
+                        yield session
+                    finally:
+                        _UNIT.reset(token)  # what follows writes on the unit's own session
+                    for write in unit.regardless:
+                        write(session)
+            except BaseException:
+                if unit.regardless:
+                    try:
+                        await self._write_regardless(unit.regardless)
+                    except Exception:  # the unit's own error is the one to raise
+                        log.exception("audit records of a failed unit were not written")
+                raise
+
+    async def regardless(self, write: Write) -> None:
+        """Write something (an audit record of a refusal) whether or not the surrounding
+        transaction commits: at once in its own transaction, or inside a unit with the unit's
+        commit, or, should the unit fail, in a transaction of its own after it."""
+        unit = self._current_unit()
+        if unit is not None:
+            unit.regardless.append(write)
+            return
+        await self._write_regardless([write])
+
+    async def _write_regardless(self, writes: list[Write]) -> None:
+        async with self.sessions() as session, session.begin():
+            for write in writes:
+                write(session)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -83,9 +83,10 @@ def audit(
 async def refuse(
     store: Store, actor: Actor, action: str, at: datetime, target: str | None = None
 ) -> PermissionDenied:
-    """Audit a refusal in its own transaction (the refused one rolls back) and return the error."""
-    async with store.transaction() as session:
-        audit(session, actor, action, at, target=target, outcome="refused")
+    """Audit a refusal whatever becomes of the refused transaction, and return the error."""
+    await store.regardless(
+        lambda session: audit(session, actor, action, at, target=target, outcome="refused")
+    )
     return PermissionDenied(action)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import func
@@ -166,6 +167,17 @@ async def list_people(ctx: Context) -> list[tuple[Person, Organisation | None]]:
             .order_by(col(Person.id))
         )
         return [(person, org) for person, org in rows.all()]
+
+
+ACTIVITY_PRECISION = timedelta(hours=1)
+
+
+def activity_stale(person: Person, now: datetime) -> bool:
+    """Whether the person's last activity should be noted again: it decides only when an
+    inactive person is removed (after many months), so once an hour is precise enough and
+    spares most inputs a write."""
+    last = person.last_active_at
+    return last is None or now - last >= ACTIVITY_PRECISION
 
 
 async def get_person(session: AsyncSession, person_id: int) -> Person:

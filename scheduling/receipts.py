@@ -10,8 +10,10 @@ from scheduling.context import Context
 
 
 async def first_time(ctx: Context, channel: str, external_id: str) -> bool:
-    """Record an inbound id; True the first time it is seen, False for a repeat."""
-    async with ctx.store.transaction() as session:
+    """Record an inbound id; True the first time it is seen, False for a repeat.
+
+    Inside a unit the receipt commits with the unit (and is gone again if the unit fails)."""
+    async with ctx.store.joined() as session:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = (

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Subquery, and_, case, func
+from sqlalchemy import Select, Subquery, and_, bindparam, case, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
@@ -273,12 +274,14 @@ def _day_names(days: Iterable[int]) -> list[str]:
     return [names[d] for d in sorted(days)]
 
 
+_SHIFT = select(Shift).where(col(Shift.id) == bindparam("shift_id"))
+_SHIFT_LOCKED = _SHIFT.with_for_update()
+
+
 async def get_shift(session: AsyncSession, shift_id: int, *, lock: bool = False) -> Shift:
     """A shift by id; with ``lock`` the row is locked for the rest of the transaction."""
-    statement = select(Shift).where(col(Shift.id) == shift_id)
-    if lock:
-        statement = statement.with_for_update()
-    shift = (await session.exec(statement)).first()
+    statement = _SHIFT_LOCKED if lock else _SHIFT
+    shift = (await session.exec(statement, params={"shift_id": shift_id})).first()
     if shift is None:
         raise NotFound("shift", shift_id)
     return shift
@@ -343,21 +346,47 @@ async def shift_views(
 
     The head-counts are taken over the chosen shifts' sign-ups only, so looking at one shift
     costs the same whatever the history holds."""
+    params: dict[str, Any] = {
+        "start_from": start_from,
+        "start_before": start_before,
+        "ends_after": ends_after,
+        "organisation_id": organisation_id,
+    }
+    ids = "none" if shift_ids is None else "one" if len(shift_ids) == 1 else "many"
+    if shift_ids is not None:
+        params["shift_ids"] = list(shift_ids)
+        params["shift_id"] = shift_ids[0] if ids == "one" else None
+    statement = _views_statement_for(
+        frozenset(name for name, value in params.items() if value is not None), ids
+    )
+    rows = (await session.exec(statement, params=params)).all()  # type: ignore[call-overload]
+    return _views(ctx, rows)
+
+
+@functools.lru_cache(maxsize=64)
+def _views_statement_for(given: frozenset[str], ids: str) -> Select[*tuple[Any, ...]]:
+    """The view statement for one combination of filters, with their values as parameters:
+    built once per combination, so SQLAlchemy finds its compiled form without computing the
+    large statement's cache key every time (a plain select is rebuilt each call)."""
     chosen: list[ColumnElement[bool]] = []
-    if start_from is not None:
-        chosen.append(col(Shift.start_at) >= start_from)
-    if start_before is not None:
-        chosen.append(col(Shift.start_at) < start_before)
-    if ends_after is not None:
-        chosen.append(col(Shift.end_at) > ends_after)
-    if shift_ids is not None and len(shift_ids) == 1:
-        chosen.append(col(Shift.id) == shift_ids[0])
-    elif shift_ids is not None:
-        chosen.append(col(Shift.id).in_(list(shift_ids)))
-    if organisation_id is not None:
-        chosen.append(col(Shift.organisation_id) == organisation_id)
+    if "start_from" in given:
+        chosen.append(col(Shift.start_at) >= bindparam("start_from"))
+    if "start_before" in given:
+        chosen.append(col(Shift.start_at) < bindparam("start_before"))
+    if "ends_after" in given:
+        chosen.append(col(Shift.end_at) > bindparam("ends_after"))
+    if ids == "one":
+        chosen.append(col(Shift.id) == bindparam("shift_id"))
+    elif ids == "many":
+        chosen.append(col(Shift.id).in_(bindparam("shift_ids", expanding=True)))
+    if "organisation_id" in given:
+        chosen.append(col(Shift.organisation_id) == bindparam("organisation_id"))
+    return _views_statement(chosen)
+
+
+def _views_statement(chosen: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any, ...]]:
     counts = _signup_counts(chosen)
-    statement = (
+    return (
         sa_select(
             Shift,
             col(Organisation.name),
@@ -374,9 +403,10 @@ async def shift_views(
         .where(*chosen)
         .order_by(col(Shift.start_at), col(Shift.id))
     )
+
+
+def _views(ctx: Context, rows: Sequence[Any]) -> list[ShiftView]:
     required = ctx.settings.walks.trained_walkers_per_shift
-    # a multi-column SQLAlchemy select: sqlmodel types only its own select()
-    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
     return [
         ShiftView(
             shift=row[0],

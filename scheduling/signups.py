@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Person, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.access import Actor, audit, require_manager
 from scheduling.context import Context
-from scheduling.directory import get_person
+from scheduling.directory import activity_stale, get_person
 from scheduling.errors import DomainError
 from scheduling.outbox import enqueue
 from scheduling.shifts import ShiftView, get_shift, get_shift_view, shift_views
@@ -79,7 +79,8 @@ async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
         signup.confirmed_at = now if status == SignupStatus.CONFIRMED else None
         signup.cancelled_at = None
         signup.offer_expires_at = None
-        person.last_active_at = now
+        if activity_stale(person, now):
+            person.last_active_at = now
         session.add_all([signup, person])
         await session.flush()
         outcome: Literal["confirmed", "waitlisted"] = (
@@ -112,37 +113,53 @@ def _require_open(shift: Shift, now: datetime) -> None:
         raise DomainError("shift_started", shift=shift.id)
 
 
-async def _signup_of(session: AsyncSession, shift_id: int, person_id: int) -> Signup | None:
-    result = await session.exec(
-        select(Signup).where(col(Signup.shift_id) == shift_id, col(Signup.person_id) == person_id)
+# The statements of a sign-up are built once, with their values as parameters (SQLAlchemy then
+# finds their compiled form without computing a cache key each time).
+SIGNUP_OF = select(Signup).where(
+    col(Signup.shift_id) == bindparam("shift_id"), col(Signup.person_id) == bindparam("person_id")
+)
+_SEATS_TAKEN = (
+    select(func.count())
+    .select_from(Signup)
+    .where(
+        col(Signup.shift_id) == bindparam("shift_id"),
+        col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
     )
-    return result.first()
+)
+
+
+async def _signup_of(session: AsyncSession, shift_id: int, person_id: int) -> Signup | None:
+    params = {"shift_id": shift_id, "person_id": person_id}
+    return (await session.exec(SIGNUP_OF, params=params)).first()
 
 
 async def _seats_taken(session: AsyncSession, shift_id: int) -> int:
-    result = await session.exec(
-        select(func.count())
-        .select_from(Signup)
-        .where(col(Signup.shift_id) == shift_id, col(Signup.status).in_(SignupStatus.HOLDS_SEAT))
+    return int((await session.exec(_SEATS_TAKEN, params={"shift_id": shift_id})).one())
+
+
+_OVERLAPPING = (
+    select(Shift.id)
+    .join(Signup, col(Signup.shift_id) == col(Shift.id))
+    .where(
+        col(Signup.person_id) == bindparam("person_id"),
+        col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
+        col(Shift.status) == ShiftStatus.PLANNED,
+        col(Shift.id) != bindparam("shift_id"),
+        col(Shift.start_at) < bindparam("end_at"),
+        col(Shift.end_at) > bindparam("start_at"),
     )
-    return int(result.one())
+)
 
 
 async def _overlapping(session: AsyncSession, person_id: int, shift: Shift) -> int | None:
     """Another planned shift of this person's, holding a seat, that overlaps in time."""
-    result = await session.exec(
-        select(Shift.id)
-        .join(Signup, col(Signup.shift_id) == col(Shift.id))
-        .where(
-            col(Signup.person_id) == person_id,
-            col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
-            col(Shift.status) == ShiftStatus.PLANNED,
-            col(Shift.id) != shift.id,
-            col(Shift.start_at) < shift.end_at,
-            col(Shift.end_at) > shift.start_at,
-        )
-    )
-    return result.first()
+    params = {
+        "person_id": person_id,
+        "shift_id": shift.id,
+        "start_at": shift.start_at,
+        "end_at": shift.end_at,
+    }
+    return (await session.exec(_OVERLAPPING, params=params)).first()
 
 
 async def _waitlist_position(session: AsyncSession, signup: Signup) -> int:

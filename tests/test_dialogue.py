@@ -362,8 +362,12 @@ async def _conversation(ctx: Context, address: str = "1001") -> Conversation:
         ).one()
 
 
-async def test_a_turn_is_written_back_without_reading_it_again(ctx: Context) -> None:
-    """Loading a turn reads the conversation and the person; saving reads nothing more."""
+async def test_a_turn_is_one_transaction_that_reads_once_and_writes_once(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """A turn reads the conversation with the person in one statement and writes the
+    conversation back without reading it again, all in one transaction; the person's activity
+    is written when the last note of it is an hour old or more."""
     await seed_org_area(ctx)
     chat = Chat(Dialogue(ctx))
     await register(chat)
@@ -372,17 +376,27 @@ async def test_a_turn_is_written_back_without_reading_it_again(ctx: Context) -> 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         statements.append(statement.split()[0].upper())
 
+    def begin(_conn: Any) -> None:
+        statements.append("TRANSACTION")
+
     event.listen(ctx.store.engine.sync_engine, "before_cursor_execute", record)
+    event.listen(ctx.store.engine.sync_engine, "begin", begin)
     try:
         await chat.command("help")
+        within_the_hour = [s for s in statements if s not in ("COMMIT", "BEGIN")]
+        statements.clear()
+        clock.advance(timedelta(minutes=61))
+        await chat.command("help")
+        an_hour_later = [s for s in statements if s not in ("COMMIT", "BEGIN")]
     finally:
         event.remove(ctx.store.engine.sync_engine, "before_cursor_execute", record)
-    assert [s for s in statements if s not in ("BEGIN", "COMMIT")] == [
-        "SELECT",  # the conversation
-        "SELECT",  # the person
+        event.remove(ctx.store.engine.sync_engine, "begin", begin)
+    assert within_the_hour == [
+        "TRANSACTION",
+        "SELECT",  # the conversation and the person
         "UPDATE",  # the conversation
-        "UPDATE",  # the person's last activity
     ]
+    assert an_hour_later == ["TRANSACTION", "SELECT", "UPDATE", "UPDATE"]
 
 
 async def test_flow_state_and_activity_survive_between_turns(

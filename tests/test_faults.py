@@ -221,10 +221,11 @@ class Saboteur:
 @pytest.mark.postgres
 async def test_dropped_postgres_connections(pg: tuple[Context, str], logged: Logged) -> None:
     """Idle pool connections killed between inputs: the next inputs just work (pool_pre_ping).
-    A connection killed while an input is handled: loading or saving the conversation is
-    tried once more (the answer is the usual one); the sign-up itself is all or nothing (an
-    apology, no seat; the retry signs up once); an SMS whose receipt failed is handled when
-    Twilio posts it again, once. Afterwards each walker holds exactly one seat."""
+    A connection killed while an input is handled: while the conversation loads (nothing done
+    yet) the turn is tried once more (the answer is the usual one); later in the turn the
+    turn is all or nothing (an apology, no seat, the conversation where it was; the person's
+    retry signs up once); an SMS whose receipt failed is handled when Twilio posts it again,
+    once. Afterwards each walker holds exactly one seat."""
     ctx, app_name = pg
     org, area = await seed_org_area(ctx)
     shift = await add_shift(ctx, org, area, max_walkers=4)
@@ -265,8 +266,10 @@ async def test_dropped_postgres_connections(pg: tuple[Context, str], logged: Log
         saboteur.arm("FROM conversation")  # while loading who is talking
         assert "anmäld" in await chats[2].act(f"signup:{shift.id}")
         saboteur.arm("UPDATE conversation")  # while saving where the conversation is
-        assert f"Pass {shift.id}" in await chats[2].act(f"shift:{shift.id}")
+        assert SORRY in await chats[2].act(f"cancel:{shift.id}")
         assert saboteur.fired == 1
+        assert [s.status for s in await _seats(ctx, ids[2])] == [SignupStatus.CONFIRMED]
+        assert f"Pass {shift.id}" in await chats[2].act(f"shift:{shift.id}")
 
         saboteur.arm("INSERT INTO inbound_receipt")  # Twilio's webhook, then its retry
         sid = "SM" + uuid.uuid4().hex
@@ -274,8 +277,9 @@ async def test_dropped_postgres_connections(pg: tuple[Context, str], logged: Log
         assert f"{shift.id} " in (await text("MINA", sid)).text
         assert "<Message>" not in (await text("MINA", sid)).text  # a third time: no effect
     failures = [line for line in logged.lines if line.startswith("ERROR")]
-    assert len(failures) == 1 and "dialogue failed" in failures[0], failures  # the seat's
-    assert sum("trying once more" in line for line in logged.lines) == 2
+    assert len(failures) == 2, failures  # the seat's and the cancellation's turns
+    assert all("dialogue failed" in line for line in failures), failures
+    assert sum("trying once more" in line for line in logged.lines) == 1
     for n in range(4):
         assert [s.status for s in await _seats(ctx, ids[n])] == [SignupStatus.CONFIRMED], n
     async with ctx.store.sessions() as session:

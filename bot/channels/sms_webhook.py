@@ -100,18 +100,22 @@ def twiml(texts: list[str]) -> Response:
 
 
 async def _answer(ctx: Context, dialogue: Dialogue, form: FormData) -> Response:
-    sid = message_sid(form.get("MessageSid") or form.get("SmsSid"))
-    if sid and not await first_time(ctx, "sms", sid):
-        return twiml([])
-    try:
-        phone = normalise_phone(str(form.get("From", "")))
-    except DomainError:
-        return twiml([])
-    parsed = sms.parse(str(form.get("Body", "")), phone)
-    if parsed.special is not None:
-        return await _special(ctx, parsed.special, phone)
-    assert parsed.inbound is not None
-    replies = await dialogue.handle(parsed.inbound)
+    """One inbound SMS as one unit of the store: the MessageSid's receipt commits with what
+    the message did, so a message whose handling failed is handled anew when Twilio retries,
+    and one that was handled is never handled twice."""
+    async with ctx.store.unit():
+        sid = message_sid(form.get("MessageSid") or form.get("SmsSid"))
+        if sid and not await first_time(ctx, "sms", sid):
+            return twiml([])
+        try:
+            phone = normalise_phone(str(form.get("From", "")))
+        except DomainError:
+            return twiml([])
+        parsed = sms.parse(str(form.get("Body", "")), phone)
+        if parsed.special is not None:
+            return await _special(ctx, parsed.special, phone)
+        assert parsed.inbound is not None
+        replies = await dialogue.handle(parsed.inbound)
     return twiml([sms.render(reply) for reply in replies])
 
 

@@ -52,7 +52,7 @@ async def managed_scope(turn: Turn, action: str) -> int | None:
 
 async def require_shift_manager(turn: Turn, shift_id: int, action: str) -> None:
     """Refuse (audited) anyone who may not manage this shift's organisation."""
-    async with turn.ctx.store.transaction() as session:
+    async with turn.ctx.store.joined() as session:
         shift = await shifts.get_shift(session, shift_id)
     await require_manager(
         turn.ctx.store,
@@ -71,7 +71,7 @@ async def _staffing(turn: Turn, args: str) -> None:
     """The coming two weeks, understaffed shifts first."""
     org = await managed_scope(turn, "staffing")
     now = turn.ctx.now()
-    async with turn.ctx.store.transaction() as session:
+    async with turn.ctx.store.joined() as session:
         views = await shifts.shift_views(
             session,
             turn.ctx,
@@ -107,7 +107,7 @@ async def _staffing(turn: Turn, args: str) -> None:
 async def _broadcast(turn: Turn, args: str) -> None:
     """Choose an upcoming shift, then the audience; each recipient gets a one-tap sign-up."""
     org = await managed_scope(turn, "broadcast")
-    async with turn.ctx.store.transaction() as session:
+    async with turn.ctx.store.joined() as session:
         views = await shifts.shift_views(
             session, turn.ctx, start_from=turn.ctx.now(), organisation_id=org
         )

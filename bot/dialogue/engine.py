@@ -5,10 +5,10 @@ or sign-up is remembered and continued afterwards); a command interrupts any flo
 option runs its action; text goes to the flow the person is in, or is read as the number of an
 option last offered (how SMS and the console choose); anything else gets a short hint.
 Nothing raises out of ``handle``: a refusal of the core is said politely, and an unexpected
-error is logged and answered with an apology, so no input can crash a channel. Loading and
-saving the conversation are tried once more when the database connection dropped under them
-(both only read, or write the conversation's own state); the person's action itself is not
-repeated: it ran in its own transactions, and the apology asks them to try again.
+error is logged and answered with an apology, so no input can crash a channel. A turn is one
+transaction (``Store.unit``): the person's action and the conversation's next state commit
+together or not at all; when the database connection dropped while the conversation was
+loading (nothing done yet) the turn is tried once more.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import Select, bindparam, inspect, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import make_transient
 from sqlmodel import col, select
@@ -29,6 +30,7 @@ from bot.dialogue.turn import Inbound, Turn
 from bot.i18n import t
 from models.tables import Conversation, Person
 from scheduling.context import Context
+from scheduling.directory import activity_stale
 from scheduling.errors import DomainError
 from scheduling.outgoing import Outgoing
 from scheduling.text import name_key, small_number
@@ -36,7 +38,6 @@ from scheduling.text import name_key, small_number
 log = logging.getLogger("vandra.dialogue")
 
 Handler = Callable[[Turn, str], Awaitable[None]]
-T = TypeVar("T")
 
 COMMANDS: dict[str, str] = {
     # canonical name <- Swedish and English command words (Telegram, console)
@@ -102,30 +103,53 @@ class Dialogue:
     # --- the entry point --------------------------------------------------------------------
 
     async def handle(self, inbound: Inbound) -> list[Outgoing]:
-        """Answer one input. Never raises: any failure becomes a polite reply."""
+        """Answer one input. Never raises: any failure becomes a polite reply.
+
+        The turn is one unit of the store (``Store.unit``): loading the conversation, what the
+        person asked for and the conversation's next state commit together, or not at all, in
+        which case the answer is an apology. A connection that dropped before anything was done
+        (while loading) is tried once more."""
         metrics.update_handled(inbound.channel)
-        try:
-            conversation, person = await _once_more(lambda: self._load(inbound))
-        except Exception:
-            log.exception("dialogue failed on %s input: the conversation did not load",
-                          inbound.channel)
-            hint = (inbound.language_hint or "").lower()
-            return [Outgoing(text=t("en" if hint.startswith("en") else "sv", "common.sorry"))]
-        turn = Turn(ctx=self.ctx, inbound=inbound, conversation=conversation, person=person)
+        for attempt in (1, 2):
+            turn: Turn | None = None
+            try:
+                async with self.ctx.store.unit() as session:
+                    conversation, person = await self._load(session, inbound)
+                    turn = Turn(
+                        ctx=self.ctx, inbound=inbound, conversation=conversation, person=person
+                    )
+                    await self._route_politely(session, turn)
+                    await self._save(session, turn)
+                return turn.replies
+            except DBAPIError as error:
+                if turn is None and attempt == 1 and error.connection_invalidated:
+                    log.warning("database connection lost (%s); trying once more",
+                                type(error.orig).__name__)
+                    continue
+                log.exception("dialogue failed on %s input: the turn was not stored",
+                              inbound.channel)
+            except Exception:
+                log.exception("dialogue failed on %s input: the turn was not stored",
+                              inbound.channel)
+            break
+        return [Outgoing(text=t(_language_after_failure(turn, inbound), "common.sorry"))]
+
+    async def _route_politely(self, session: AsyncSession, turn: Turn) -> None:
+        """Route the input; a refusal of the core is said, anything unexpected apologised for
+        (what the failed use case wrote is undone by its savepoint, which also forgets what
+        it changed in the person: that is read again)."""
         try:
             await self._route(turn)
         except DomainError as error:
+            await _reload_if_expired(session, turn.person)
             turn.refuse(error)
+        except DBAPIError:
+            raise  # the transaction may be unusable: the whole turn fails
         except Exception:
-            log.exception("dialogue failed on %s input", inbound.channel)
+            log.exception("dialogue failed on %s input", turn.inbound.channel)
+            await _reload_if_expired(session, turn.person)
             turn.replies.clear()
             turn.say("common.sorry")
-        try:
-            await _once_more(lambda: self._save(turn))
-        except Exception:  # what was done is done and said; only the conversation's state is lost
-            log.exception("dialogue failed on %s input: the conversation was not saved",
-                          inbound.channel)
-        return turn.replies
 
     async def _route(self, turn: Turn) -> None:
         from bot.dialogue import registration
@@ -188,33 +212,45 @@ class Dialogue:
 
     # --- persistence ------------------------------------------------------------------------
 
-    async def _load(self, inbound: Inbound) -> tuple[Conversation, Person | None]:
-        async with self.ctx.store.transaction() as session:
-            conversation = (
-                await session.exec(
-                    select(Conversation).where(
-                        col(Conversation.channel) == inbound.channel,
-                        col(Conversation.address) == inbound.address,
-                    )
-                )
-            ).first()
-            if conversation is None:
-                conversation = Conversation(
-                    channel=inbound.channel,
-                    address=inbound.address,
-                    data={},
-                    updated_at=self.ctx.now(),
-                )
+    async def _load(
+        self, session: AsyncSession, inbound: Inbound
+    ) -> tuple[Conversation, Person | None]:
+        """The conversation and the person behind the input, in one statement when the
+        channel names the person (Telegram id, phone) and the conversation exists."""
+        conversation: Conversation | None = None
+        person: Person | None = None
+        keyed = _load_statement(inbound)
+        if keyed is not None:
+            statement, params = keyed
+            row = (await session.exec(statement, params=params)).first()  # type: ignore[call-overload]
+            if row is not None:
+                conversation, person = row
+        else:
+            conversation = (await session.exec(_CONVERSATION, params=_where(inbound))).first()
+        if conversation is None:
+            conversation = Conversation(
+                channel=inbound.channel,
+                address=inbound.address,
+                data={},
+                updated_at=self.ctx.now(),
+            )
             person = await _find_person(session, inbound, conversation)
-            conversation.person_id = person.id if person else None
-            return conversation, person
+        else:
+            session.expunge(conversation)  # written back by _save, never flushed on its own
+            if keyed is None:
+                person = await _find_person(session, inbound, conversation)
+        if person is not None and person.erased_at is not None:
+            person = None
+        conversation.person_id = person.id if person else None
+        return conversation, person
 
-    async def _save(self, turn: Turn) -> None:
-        """Write the conversation back and note the person's activity: two plain statements.
+    async def _save(self, session: AsyncSession, turn: Turn) -> None:
+        """Write the conversation back and note the person's activity.
 
         The row is overwritten with this turn's state (as a merge would, without reading it
         first). If the turn erased the person, the erasure deleted the row: it is written anew,
-        keeping only what the turn left in it (the language of the goodbye).
+        keeping only what the turn left in it (the language of the goodbye). Activity is
+        noted at most once an hour (``directory.activity_stale``).
         """
         offered = [o.action for reply in turn.replies for o in reply.options]
         conversation = turn.conversation
@@ -231,36 +267,66 @@ class Dialogue:
             "data": conversation.data,
             "updated_at": now,
         }
-        async with self.ctx.store.transaction() as session:
-            written = 0
-            if conversation.id is not None:
-                result = await session.exec(
-                    update(Conversation)
-                    .where(col(Conversation.id) == conversation.id)
-                    .values(**state)
-                )
-                written = int(result.rowcount or 0)
-            if not written:
-                make_transient(conversation)
-                session.add(conversation)
-            if turn.person is not None and turn.person.id is not None:
-                await session.exec(
-                    update(Person)
-                    .where(col(Person.id) == turn.person.id, col(Person.erased_at).is_(None))
-                    .values(last_active_at=now)
-                )
+        written = 0
+        if conversation.id is not None:
+            params = {f"new_{key}": value for key, value in state.items()}
+            params["conversation_id"] = conversation.id
+            result = await session.exec(_SAVE_CONVERSATION, params=params)
+            written = int(result.rowcount or 0)
+        if not written:
+            make_transient(conversation)
+            session.add(conversation)
+            await session.flush()
+            session.expunge(conversation)
+        person = turn.person
+        if person is not None and person.id is not None and _activity_stale(person, now):
+            await session.exec(_NOTE_ACTIVITY, params={"person_id": person.id, "now": now})
 
 
-async def _once_more(step: Callable[[], Awaitable[T]]) -> T:
-    """Run a store step; once more when the connection dropped under it (the pool replaces a
-    dead connection, and a database that is really down fails the second try as well)."""
-    try:
-        return await step()
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-        log.warning("database connection lost (%s); trying once more", type(error.orig).__name__)
-        return await step()
+_SAVE_CONVERSATION = (
+    update(Conversation)
+    .where(col(Conversation.id) == bindparam("conversation_id"))
+    .values(
+        person_id=bindparam("new_person_id"),
+        flow=bindparam("new_flow"),
+        step=bindparam("new_step"),
+        data=bindparam("new_data"),
+        updated_at=bindparam("new_updated_at"),
+    )
+)
+_NOTE_ACTIVITY = (
+    update(Person)
+    .where(col(Person.id) == bindparam("person_id"), col(Person.erased_at).is_(None))
+    .values(last_active_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def _activity_stale(person: Person, now: datetime) -> bool:
+    state = inspect(person)
+    if state.deleted or state.detached or "last_active_at" in state.expired_attributes:
+        return True
+    return activity_stale(person, now)
+
+
+async def _reload_if_expired(session: AsyncSession, person: Person | None) -> None:
+    if person is not None:
+        state = inspect(person)
+        if state.persistent and state.expired_attributes:
+            await session.refresh(person)
+
+
+def _language_after_failure(turn: Turn | None, inbound: Inbound) -> str:
+    """The turn's language if it can still be told (a rolled-back unit forgets the person's
+    loaded state), else the channel's hint."""
+    person = turn.person if turn is not None else None
+    if turn is not None and (person is None or not inspect(person).expired_attributes):
+        return turn.lang
+    return _hinted(inbound)
+
+
+def _hinted(inbound: Inbound) -> str:
+    return "en" if (inbound.language_hint or "").lower().startswith("en") else "sv"
 
 
 async def _find_person(
@@ -288,9 +354,41 @@ async def _find_person(
             if name_key(candidate.name) == wanted:
                 person = candidate
                 break
-    if person is not None and person.erased_at is not None:
-        return None
     return person
+
+
+def _where(inbound: Inbound) -> dict[str, object]:
+    return {"channel": inbound.channel, "address": inbound.address}
+
+
+_OF_CONVERSATION = (
+    col(Conversation.channel) == bindparam("channel"),
+    col(Conversation.address) == bindparam("address"),
+)
+_CONVERSATION = select(Conversation).where(*_OF_CONVERSATION)
+_CONVERSATION_AND_PERSON_BY_TELEGRAM_ID = (
+    sa_select(Conversation, Person)
+    .outerjoin(Person, col(Person.telegram_id) == bindparam("telegram_id"))
+    .where(*_OF_CONVERSATION)
+)
+_CONVERSATION_AND_PERSON_BY_PHONE = (
+    sa_select(Conversation, Person)
+    .outerjoin(Person, col(Person.phone) == bindparam("phone"))
+    .where(*_OF_CONVERSATION)
+)
+
+
+def _load_statement(
+    inbound: Inbound,
+) -> tuple[Select[Conversation, Person], dict[str, object]] | None:
+    """The statement (built once) that loads the conversation with the person the channel
+    names, and its parameters; None when the channel names nobody (the console)."""
+    if inbound.telegram_id is not None:
+        params = {**_where(inbound), "telegram_id": inbound.telegram_id}
+        return _CONVERSATION_AND_PERSON_BY_TELEGRAM_ID, params
+    if inbound.phone is not None:
+        return _CONVERSATION_AND_PERSON_BY_PHONE, {**_where(inbound), "phone": inbound.phone}
+    return None
 
 
 _DEEP_LINK = re.compile(r"^pass_(\d{1,9})$")

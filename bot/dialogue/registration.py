@@ -159,7 +159,7 @@ async def _action(turn: Turn, action: str) -> None:
 
 async def _take_org(turn: Turn, org_id: int) -> None:
     if org_id != PRIVATE_ORG:
-        async with turn.ctx.store.transaction() as session:
+        async with turn.ctx.store.joined() as session:
             try:
                 await directory.find_organisation(session, org_id)
             except DomainError:

@@ -69,7 +69,7 @@ async def _latest_walked_shift(turn: Turn) -> int | None:
 
     from models.tables import Shift
 
-    async with turn.ctx.store.transaction() as session:
+    async with turn.ctx.store.joined() as session:
         row = (
             await session.exec(
                 select(Shift.id)

@@ -7,13 +7,12 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.dialogue import render
 from bot.dialogue.turn import Turn
 from bot.privacy_texts import my_data_summary
-from models.tables import ShiftStatus, Signup, SignupStatus
+from models.tables import ShiftStatus, SignupStatus
 from scheduling import people, replacement, shifts, signups
 from scheduling.calendar import feed_url_for_person
 from scheduling.errors import DomainError
@@ -80,7 +79,7 @@ async def _shifts(turn: Turn, args: str) -> None:
     """Upcoming planned shifts, a page at a time, each with a button to open it."""
     page = small_number(args) or 1
     size = PAGE_SIZE.get(turn.inbound.channel, 8)
-    async with turn.ctx.store.transaction() as session:
+    async with turn.ctx.store.joined() as session:
         views = [
             v
             for v in await shifts.shift_views(session, turn.ctx, start_from=turn.ctx.now())
@@ -108,13 +107,8 @@ async def _shifts(turn: Turn, args: str) -> None:
 
 
 async def _signup_status(session: AsyncSession, turn: Turn, shift_id: int) -> str | None:
-    signup = (
-        await session.exec(
-            select(Signup).where(
-                col(Signup.shift_id) == shift_id, col(Signup.person_id) == turn.person_id
-            )
-        )
-    ).first()
+    params = {"shift_id": shift_id, "person_id": turn.person_id}
+    signup = (await session.exec(signups.SIGNUP_OF, params=params)).first()
     if signup is None or signup.status == SignupStatus.CANCELLED:
         return None
     if signup.status == SignupStatus.CONFIRMED and signup.checked_in_at is not None:
@@ -125,7 +119,7 @@ async def _signup_status(session: AsyncSession, turn: Turn, shift_id: int) -> st
 async def _shift_card(turn: Turn, action: str) -> None:
     """One shift with the buttons that fit: sign up, waitlist, cancel, check in or out, report."""
     shift_id = _shift_id(action)
-    async with turn.ctx.store.transaction() as session:
+    async with turn.ctx.store.joined() as session:
         view = await shifts.get_shift_view(session, turn.ctx, shift_id)
         status = await _signup_status(session, turn, shift_id)
     turn.send(
