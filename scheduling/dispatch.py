@@ -12,6 +12,11 @@ provider accepting a message and the outbox recording it may cause one more send
   Telegram), then record ``sent`` with ``sent_at``, ``channel`` and ``provider_message_id``.
 - **Crash.** A row left ``sending`` by a dead process is pending again after ``LEASE``, or at
   once when the claim was made on this host by a process that no longer runs.
+- **Database down** (PostgreSQL restarting, say) after a claim: sending goes on, and what
+  happened to each claimed row is kept in memory and written as soon as the database answers
+  again (tried every few seconds). A row sent but not yet recorded stays claimed meanwhile, so
+  it is not sent again when the database is back. A row that could not even be rendered
+  because the database was down goes back to the queue.
 - **Retry.** ``TransientSendError``: again after 5 s, doubling up to 10 min (or after the
   provider's ``retry_after``, which also pauses the channel); after ``[dispatch]
   max_attempts`` attempts the row is ``failed``.
@@ -34,12 +39,13 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import or_, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -66,6 +72,12 @@ BACKOFF_CAP = timedelta(minutes=10)
 IDLE_POLL_S = 1.0
 UNREACHABLE = "unreachable"
 MAX_ERROR = 300
+# The database cannot be reached, or the connection broke (psycopg's connection errors;
+# SQLite's "database is locked"): worth trying the same write again later.
+STORE_DOWN = (OperationalError, InterfaceError)
+STORE_RETRY_FIRST_S = 0.5
+STORE_RETRY_CAP_S = 5.0
+T = TypeVar("T")
 
 
 class Renderer(Protocol):
@@ -206,27 +218,68 @@ class Dispatcher:
         sender = self.senders[claim.channel]
         try:
             outgoing = await self.renderer(claim.kind, claim.payload, claim.recipient, self.ctx)
+        except STORE_DOWN as exc:  # not the message's fault: back to the queue
+            log.warning("cannot render outbox message %s, the database is unavailable (%s); "
+                        "it goes back to the queue", claim.message_id, type(exc.orig).__name__)
+            await self._until_stored(claim, lambda: self._release([claim.message_id]))
+            return "released"
         except Exception as exc:
             log.exception("cannot render outbox message %s", claim.message_id)
-            await self._record_failure(claim, f"render: {type(exc).__name__}: {exc}")
+            reason = f"render: {type(exc).__name__}: {exc}"
+            await self._until_stored(claim, lambda: self._record_failure(claim, reason))
             return "failed"
         await self._wait_for_slot(claim)
         if self._stopping:
-            await self._release([claim.message_id])
+            await self._until_stored(claim, lambda: self._release([claim.message_id]))
             return "released"
         try:
             delivery = await sender.send(claim.recipient, outgoing, claim.expires_at)
         except TransientSendError as exc:
-            return await self._record_retry(claim, exc.reason, exc.retry_after)
+            reason, retry_after = exc.reason, exc.retry_after
+            return await self._until_stored(
+                claim, lambda: self._record_retry(claim, reason, retry_after)
+            )
         except PermanentSendError as exc:
-            return await self._record_permanent(claim, exc)
+            permanent = exc
+            return await self._until_stored(claim, lambda: self._record_permanent(claim, permanent))
         except Exception as exc:  # an unexpected error in a channel: retried like a transient
             log.exception("sender %s failed on outbox message %s", claim.channel, claim.message_id)
-            return await self._record_retry(claim, f"{type(exc).__name__}: {exc}", None)
-        await self._record_sent(
-            claim, delivery.channel, delivery.provider_message_id, delivery.status
+            reason = f"{type(exc).__name__}: {exc}"
+            return await self._until_stored(claim, lambda: self._record_retry(claim, reason, None))
+        await self._until_stored(
+            claim,
+            lambda: self._record_sent(
+                claim, delivery.channel, delivery.provider_message_id, delivery.status
+            ),
         )
         return "sent"
+
+    async def _until_stored(self, claim: Claim, record: Callable[[], Awaitable[T]]) -> T:
+        """Write a claimed row's outcome with ``record``, again and again while the database is
+        unavailable (a restart, a network fault): the outcome is kept here meanwhile, and the row
+        stays claimed by this dispatcher, so that a message which went out is recorded as sent
+        instead of being sent again once the claim's lease ran out."""
+        delay = STORE_RETRY_FIRST_S
+        failures = 0
+        while True:
+            try:
+                result = await record()
+            except STORE_DOWN as exc:
+                failures += 1
+                log.log(
+                    logging.WARNING if failures == 1 else logging.DEBUG,
+                    "cannot record what happened to outbox message %s, the database is "
+                    "unavailable (%s); keeping it and trying again",
+                    claim.message_id,
+                    type(exc.orig).__name__,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, STORE_RETRY_CAP_S)
+                continue
+            if failures:
+                log.info("outbox message %s recorded after %d failed tries",
+                         claim.message_id, failures)
+            return result
 
     async def _wait_for_slot(self, claim: Claim) -> None:
         chats = self._chats.get(claim.channel)

@@ -2,7 +2,8 @@
 
 The PostgreSQL half runs against the real server (``VANDRA_TEST_POSTGRES_URL``, default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``), each test in a schema of its own; with
-no server reachable those tests skip and say why.
+no server reachable those tests skip and say why. A test that stops and starts PostgreSQL gets a
+throwaway cluster of its own instead (``private_postgres``, ``tests/pg_cluster.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from models.db import Store, upgrade
 from scheduling.clock import ManualClock
 from scheduling.config import Settings, settings_from_mapping
 from scheduling.context import Context
+from tests.pg_cluster import PostgresCluster, postgres_cluster
 
 POSTGRES_URL = os.environ.get(
     "VANDRA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -85,6 +87,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     """A fresh, empty database for one test, on each of the two backends."""
     with database_for(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster of this test's own, running, with an empty database; the test may
+    stop and start it. Removed afterwards; skips, saying why, when one cannot be made here."""
+    with postgres_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture

@@ -6,13 +6,19 @@ import asyncio
 import dataclasses
 import socket
 import sys
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db import Store
 from models.tables import OutboxMessage, OutboxStatus, Person
-from scheduling import signups
+from scheduling import dispatch, signups
 from scheduling.access import Actor
 from scheduling.broadcast import Audience, broadcast
 from scheduling.clock import ManualClock
@@ -22,7 +28,7 @@ from scheduling.dispatch import ChannelLimits, Dispatcher, backoff
 from scheduling.due import compute_due
 from scheduling.kinds import Kind
 from scheduling.outbox import NewMessage, enqueue_many
-from scheduling.outgoing import TransientSendError
+from scheduling.outgoing import Delivery, Outgoing, Recipient, TransientSendError
 from scheduling.safety import acknowledge_alert, open_alerts
 from tests.fakes.senders import FakeTime, RecordingSender, plain_renderer
 from tests.helpers import OPERATOR
@@ -295,6 +301,79 @@ async def test_claims_of_a_dead_process_on_this_host_are_taken_over_at_once(
     await gone.wait()  # its process id is now free (and very unlikely to be reused so soon)
     await _claim_as(ctx, f"{socket.gethostname()[:40]}:{gone.pid}:cafe0123")
     await dispatcher(ctx, clock, telegram).dispatch_once()
+    telegram.assert_sent_once_each([walker.id or 0])
+
+
+@dataclasses.dataclass
+class FlakyStore(Store):
+    """The store, with its next ``down`` transactions failing as when PostgreSQL is away."""
+
+    down: int = 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        if self.down:
+            self.down -= 1
+            raise OperationalError("BEGIN", None, ConnectionRefusedError("connection refused"))
+        async with super().transaction() as session:
+            yield session
+
+
+class DownAfterSending(RecordingSender):
+    """Sends, and then the database goes away for ``failures`` transactions."""
+
+    def __init__(self, store: FlakyStore, failures: int) -> None:
+        super().__init__("telegram")
+        self.store, self.failures = store, failures
+
+    async def send(
+        self, recipient: Recipient, message: Outgoing, valid_until: datetime | None = None
+    ) -> Delivery:
+        delivery = await super().send(recipient, message, valid_until)
+        self.store.down = self.failures
+        return delivery
+
+
+async def test_a_send_is_recorded_once_the_database_is_back(
+    ctx: Context, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database goes away between a send and its record: the outcome is kept and written
+    when the database answers again, and the message is not sent again after the lease."""
+    monkeypatch.setattr(dispatch, "STORE_RETRY_FIRST_S", 0.01)
+    store = FlakyStore(ctx.store.engine, ctx.store.sessions)
+    ctx = dataclasses.replace(ctx, store=store)
+    telegram = DownAfterSending(store, failures=3)
+    walker = await person(ctx, "Tg", telegram_id=11)
+    await queue(ctx, walker.id or 0)
+    worker = dispatcher(ctx, clock, telegram)
+    report = await worker.dispatch_once()
+    assert report.sent == 1 and store.down == 0
+    (row,) = await outbox(ctx)
+    assert (row.status, row.attempts) == ("sent", 1)
+    clock.advance(timedelta(minutes=3))
+    await worker.dispatch_once()
+    telegram.assert_sent_once_each([walker.id or 0])
+
+
+async def test_a_message_not_rendered_for_want_of_the_database_is_queued_again(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """Rendering needs the database, which has gone away: the message is not failed but goes
+    back to the queue, unsent and with no attempt counted, and goes out later."""
+
+    async def database_away(*_args: Any) -> Outgoing:
+        raise OperationalError("SELECT", None, ConnectionRefusedError("connection refused"))
+
+    telegram = RecordingSender("telegram")
+    walker = await person(ctx, "Tg", telegram_id=11)
+    await queue(ctx, walker.id or 0)
+    worker = dispatcher(ctx, clock, telegram)
+    worker.renderer = database_away
+    assert (await worker.dispatch_once()).released == 1
+    (row,) = await outbox(ctx)
+    assert (row.status, row.attempts, row.claimed_by) == ("pending", 0, None)
+    worker.renderer = plain_renderer
+    await worker.dispatch_once()
     telegram.assert_sent_once_each([walker.id or 0])
 
 
