@@ -5,9 +5,13 @@ The store is async end to end (aiosqlite / psycopg 3). On SQLite every transacti
 on PostgreSQL the use cases lock the row they decide on (``SELECT ... FOR UPDATE``).
 
 SQLite serialises those transactions anyway, so a process keeps one connection: concurrent
-transactions queue for it in the pool instead of polling SQLite's lock ("database is locked"
-retries that sleep up to 100 ms each). Other processes on the same file still wait on the lock
-(``busy_timeout``). Each statement costs one trip to aiosqlite's thread (``_OneTripCursor``).
+transactions queue for it in the pool instead of polling SQLite's lock. Statements run on the
+event loop's own thread (``_InLoopConnection``): an embedded SQLite statement takes
+microseconds, far less than handing it to aiosqlite's worker thread and back (which, under
+load, also waits for the interpreter lock). The one wait that can be long, for another
+process's write lock, is not a blocking one: SQLite answers "locked" at once (no busy
+timeout) and the statement is tried again after an asynchronous sleep, for up to
+``LOCK_WAIT_S``, so the loop keeps serving meanwhile.
 
 A dialogue turn (or an SMS webhook request) runs as one *unit*: one transaction from loading
 the conversation to saving it (``Store.unit``). Use cases called inside it keep their own
@@ -76,7 +80,6 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": echo}
     if target.get_backend_name() == "sqlite":
         in_memory = target.database in (None, "", ":memory:")
-        kwargs["connect_args"] = {"timeout": 30}
         if in_memory:
             kwargs["poolclass"] = StaticPool
         else:
@@ -88,18 +91,23 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(target, **kwargs)
 
 
-class _OneTripCursor:
-    """A cursor for aiosqlite that runs a statement, fetches its rows and closes the sqlite3
-    cursor in one trip to the connection's thread.
+LOCK_WAIT_S = 30.0  # how long a statement waits for another process's write lock
+_LOCK_RETRY_FIRST_S = 0.001
+_LOCK_RETRY_CAP_S = 0.05
 
-    aiosqlite runs every call on its thread: SQLAlchemy's use of its cursor (open, execute,
-    fetch, close) costs four trips per statement, each a hand-over between threads. This cursor
-    does the same work in one and serves the rows from memory; it never streams.
+
+class _OneTripCursor:
+    """A cursor that runs a statement, fetches its rows and closes the sqlite3 cursor in one
+    call, and serves the rows from memory (it never streams).
+
+    SQLAlchemy's use of an aiosqlite cursor (open, execute, fetch, close) is four calls per
+    statement; this does the work in one. A statement refused because another process holds
+    the write lock had no effect and is tried again after an asynchronous sleep.
     """
 
     arraysize = 1
 
-    def __init__(self, connection: _OneTripConnection) -> None:
+    def __init__(self, connection: _InLoopConnection) -> None:
         self._connection = connection
         self._rows: deque[Any] = deque()
         self.description: Any = None
@@ -130,7 +138,19 @@ class _OneTripCursor:
             finally:
                 cursor.close()
 
-        rows, self.description, self.rowcount, self.lastrowid = await connection._execute(run)
+        delay, waited = _LOCK_RETRY_FIRST_S, 0.0
+        while True:
+            try:
+                rows, self.description, self.rowcount, self.lastrowid = await connection._execute(
+                    run
+                )
+                break
+            except sqlite3.OperationalError as error:
+                if not _locked(error) or waited >= LOCK_WAIT_S:
+                    raise
+                await asyncio.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, _LOCK_RETRY_CAP_S)
         self._rows = deque(rows)
         return self
 
@@ -150,18 +170,37 @@ class _OneTripCursor:
         self._rows.clear()
 
 
-class _OneTripConnection(aiosqlite.Connection):
-    """aiosqlite's connection with :class:`_OneTripCursor` cursors."""
+def _locked(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return bool(code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED))
+    return "locked" in str(error)
+
+
+class _InLoopConnection(aiosqlite.Connection):
+    """aiosqlite's connection, with statements run on the event loop's thread (see the top)
+    through :class:`_OneTripCursor` cursors.
+
+    aiosqlite's worker thread still opens the sqlite3 connection and serves the few calls
+    SQLAlchemy queues to it directly (the isolation level, closing); the loop waits for each,
+    so the connection is never used from two threads at once.
+    """
 
     def cursor(self) -> _OneTripCursor:  # type: ignore[override]
         return _OneTripCursor(self)
 
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        return fn(*args, **kwargs)
 
-def _one_trip_connection(database: str, **kwargs: Any) -> _OneTripConnection:
+
+def _in_loop_connection(database: str, **kwargs: Any) -> _InLoopConnection:
     def connector() -> sqlite3.Connection:
-        return sqlite3.connect(database, **kwargs)
+        # opened on aiosqlite's thread, used on the loop's; never from both at once
+        return sqlite3.connect(database, **{**kwargs, "check_same_thread": False, "timeout": 0})
 
-    connection = _OneTripConnection(connector, iter_chunk_size=64)
+    connection = _InLoopConnection(connector, iter_chunk_size=64)
     connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections
     return connection
 
@@ -170,15 +209,15 @@ def _prepare_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "do_connect")
-    def _one_trip_cursors(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
-        params["async_creator_fn"] = _one_trip_connection
+    def _connections(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+        params["async_creator_fn"] = _in_loop_connection
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA busy_timeout=0")  # lock waits are asynchronous: see the top
         if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
-import aiosqlite
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel, select
 
+from models import db
 from models.db import Store, schema_state, upgrade
 from models.tables import Organisation
 from scheduling.context import Context
@@ -86,25 +88,77 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
         await store.close()
 
 
-async def test_sqlite_statements_take_one_trip_each(
+async def test_sqlite_statements_run_on_the_loops_thread(
     sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A transaction with one query is BEGIN, the query (rows fetched too) and COMMIT, plus
-    the rollback the pool does on return: four trips to the connection's thread."""
-    trips: list[str] = []
-    execute = aiosqlite.Connection._execute
-
-    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        trips.append(getattr(fn, "__name__", "?"))
-        return await execute(self, fn, *args, **kwargs)
+    """A transaction's statements run on the event loop's thread (the SQL function below sees
+    that thread); nothing is handed to aiosqlite's worker thread on the way."""
+    handed_over: list[object] = []
 
     async with sqlite_store.transaction() as session:  # connect before counting
         await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+        raw = await (await session.connection()).get_raw_connection()
+        aiosqlite_connection = raw.driver_connection
+        assert aiosqlite_connection is not None
+        aiosqlite_connection._conn.create_function("thread_id", 0, threading.get_ident)
+    queue = aiosqlite_connection._tx  # what the worker thread reads from
+
+    class Counting:
+        def put_nowait(self, item: object) -> None:
+            handed_over.append(item)
+            queue.put_nowait(item)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(aiosqlite_connection, "_tx", Counting())
     async with sqlite_store.transaction() as session:
-        rows = (await session.exec(text("SELECT 1, 2 UNION ALL SELECT 3, 4"))).all()  # type: ignore[call-overload]
-    assert [tuple(row) for row in rows] == [(1, 2), (3, 4)]
-    assert len(trips) == 4, trips
+        rows = (await session.exec(text("SELECT thread_id(), 2 UNION ALL SELECT 3, 4"))).all()  # type: ignore[call-overload]
+    assert [tuple(row)[1] for row in rows] == [2, 4]
+    assert rows[0][0] == threading.get_ident()
+    assert handed_over == []
+
+
+async def test_sqlite_waits_for_another_writer_without_blocking_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holding the write lock: the statement waits asynchronously (the loop
+    goes on) and runs once the lock is free; a lock held past ``LOCK_WAIT_S`` is an error."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first, second = Store.open(url), Store.open(url)  # two connections, as two processes
+    try:
+        async with first.engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (n INTEGER)"))
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        async with first.engine.begin() as holder:
+            await holder.execute(text("INSERT INTO t VALUES (1)"))
+            waiting = asyncio.create_task(_insert(second, 2))
+            await asyncio.sleep(0.3)
+            assert not waiting.done() and ticks >= 10  # waiting, and the loop ran meanwhile
+        await asyncio.wait_for(waiting, 5)
+        monkeypatch.setattr(db, "LOCK_WAIT_S", 0.2)
+        async with first.engine.begin():
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="locked"):
+                await _insert(second, 3)
+            assert time.monotonic() - started < 2
+        ticker.cancel()
+        async with second.engine.connect() as connection:
+            values = (await connection.execute(text("SELECT n FROM t ORDER BY n"))).scalars()
+            assert list(values) == [1, 2]
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def _insert(store: Store, n: int) -> None:
+    async with store.engine.begin() as connection:
+        await connection.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
 
 
 async def test_sqlite_cursor_results_counts_and_ids(sqlite_store: Store) -> None:
