@@ -56,7 +56,8 @@ async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
         _require_registered(person)
         shift = await get_shift(session, shift_id, lock=True)
         _require_open(shift, now)
-        existing = await _signup_of(session, shift_id, person_id)
+        of_shift = (await session.exec(_SIGNUPS_OF_SHIFT, params={"shift_id": shift_id})).all()
+        existing = next((s for s in of_shift if s.person_id == person_id), None)
         if existing is not None and existing.status == SignupStatus.OFFERED:
             existing.status = SignupStatus.CONFIRMED
             existing.confirmed_at = now
@@ -67,7 +68,7 @@ async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
         clash = await _overlapping(session, person_id, shift)
         if clash is not None:
             raise DomainError("overlapping_shift", shift=shift_id, other=clash)
-        seats_taken = await _seats_taken(session, shift_id)
+        seats_taken = sum(1 for s in of_shift if s.status in SignupStatus.HOLDS_SEAT)
         status = (
             SignupStatus.CONFIRMED if seats_taken < shift.max_walkers else SignupStatus.WAITLISTED
         )
@@ -118,6 +119,7 @@ def _require_open(shift: Shift, now: datetime) -> None:
 SIGNUP_OF = select(Signup).where(
     col(Signup.shift_id) == bindparam("shift_id"), col(Signup.person_id) == bindparam("person_id")
 )
+_SIGNUPS_OF_SHIFT = select(Signup).where(col(Signup.shift_id) == bindparam("shift_id"))
 _SEATS_TAKEN = (
     select(func.count())
     .select_from(Signup)
