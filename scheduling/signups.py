@@ -49,9 +49,12 @@ async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
     """Take a seat while confirmed < max, else join the waitlist in arrival order.
 
     A person holding an offered seat (promoted from the waitlist) confirms it by signing up.
+    Every refusal comes before the first write, so inside a unit (a dialogue turn) this needs
+    no savepoint of its own: a refusal has written nothing, and a database error fails the
+    whole turn.
     """
     now = ctx.now()
-    async with ctx.store.transaction() as session:
+    async with ctx.store.joined() as session:
         person = await get_person(session, person_id)
         _require_registered(person)
         shift = await get_shift(session, shift_id, lock=True)

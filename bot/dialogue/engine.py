@@ -18,10 +18,9 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, inspect, update
+from sqlalchemy import Select, bindparam, insert, inspect, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import make_transient
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -267,17 +266,15 @@ class Dialogue:
             "data": conversation.data,
             "updated_at": now,
         }
+        params = {f"new_{key}": value for key, value in state.items()}
         written = 0
         if conversation.id is not None:
-            params = {f"new_{key}": value for key, value in state.items()}
             params["conversation_id"] = conversation.id
             result = await session.exec(_SAVE_CONVERSATION, params=params)
             written = int(result.rowcount or 0)
-        if not written:
-            make_transient(conversation)
-            session.add(conversation)
-            await session.flush()
-            session.expunge(conversation)
+        if not written:  # a new conversation, or its row went with the person's erasure
+            params.update(new_channel=conversation.channel, new_address=conversation.address)
+            await session.exec(_NEW_CONVERSATION, params=params)
         person = turn.person
         if person is not None and person.id is not None and _activity_stale(person, now):
             await session.exec(_NOTE_ACTIVITY, params={"person_id": person.id, "now": now})
@@ -293,6 +290,15 @@ _SAVE_CONVERSATION = (
         data=bindparam("new_data"),
         updated_at=bindparam("new_updated_at"),
     )
+)
+_NEW_CONVERSATION = insert(Conversation).values(
+    channel=bindparam("new_channel"),
+    address=bindparam("new_address"),
+    person_id=bindparam("new_person_id"),
+    flow=bindparam("new_flow"),
+    step=bindparam("new_step"),
+    data=bindparam("new_data"),
+    updated_at=bindparam("new_updated_at"),
 )
 _NOTE_ACTIVITY = (
     update(Person)
