@@ -263,7 +263,7 @@ async def test_dropped_postgres_connections(pg: tuple[Context, str], logged: Log
         assert saboteur.fired == 1 and await _seats(ctx, ids[1]) == []  # all or nothing
         assert "anmäld" in await chats[1].act(f"signup:{shift.id}")
 
-        saboteur.arm("FROM conversation")  # while loading who is talking
+        saboteur.arm("JOIN conversation")  # while loading who is talking
         assert "anmäld" in await chats[2].act(f"signup:{shift.id}")
         saboteur.arm("UPDATE conversation")  # while saving where the conversation is
         assert SORRY in await chats[2].act(f"cancel:{shift.id}")

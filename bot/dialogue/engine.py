@@ -18,7 +18,7 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, insert, inspect, update
+from sqlalchemy import Select, and_, bindparam, insert, inspect, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
@@ -214,8 +214,8 @@ class Dialogue:
     async def _load(
         self, session: AsyncSession, inbound: Inbound
     ) -> tuple[Conversation, Person | None]:
-        """The conversation and the person behind the input, in one statement when the
-        channel names the person (Telegram id, phone) and the conversation exists."""
+        """The conversation and the person behind the input: one statement when the channel
+        names a registered person (Telegram id, phone), with or without a conversation yet."""
         conversation: Conversation | None = None
         person: Person | None = None
         keyed = _load_statement(inbound)
@@ -223,8 +223,8 @@ class Dialogue:
             statement, params = keyed
             row = (await session.exec(statement, params=params)).first()  # type: ignore[call-overload]
             if row is not None:
-                conversation, person = row
-        else:
+                person, conversation = row
+        if person is None:
             conversation = (await session.exec(_CONVERSATION, params=_where(inbound))).first()
         if conversation is None:
             conversation = Conversation(
@@ -233,11 +233,10 @@ class Dialogue:
                 data={},
                 updated_at=self.ctx.now(),
             )
-            person = await _find_person(session, inbound, conversation)
         else:
             session.expunge(conversation)  # written back by _save, never flushed on its own
-            if keyed is None:
-                person = await _find_person(session, inbound, conversation)
+        if keyed is None:
+            person = await _find_person(session, inbound, conversation)
         if person is not None and person.erased_at is not None:
             person = None
         conversation.person_id = person.id if person else None
@@ -340,17 +339,10 @@ async def _find_person(
     inbound: Inbound,
     conversation: Conversation,
 ) -> Person | None:
-    """The person behind this input: by Telegram id, by phone, or as the conversation knows."""
+    """The person behind an input whose channel names nobody (the console): as the
+    conversation knows, or by the name typed."""
     person: Person | None = None
-    if inbound.telegram_id is not None:
-        person = (
-            await session.exec(select(Person).where(col(Person.telegram_id) == inbound.telegram_id))
-        ).first()
-    elif inbound.phone is not None:
-        person = (
-            await session.exec(select(Person).where(col(Person.phone) == inbound.phone))
-        ).first()
-    elif conversation.person_id is not None:
+    if conversation.person_id is not None:
         person = await session.get(Person, conversation.person_id)
     elif inbound.channel == "console" and inbound.display_name:
         wanted = name_key(inbound.display_name)
@@ -372,28 +364,30 @@ _OF_CONVERSATION = (
     col(Conversation.address) == bindparam("address"),
 )
 _CONVERSATION = select(Conversation).where(*_OF_CONVERSATION)
-_CONVERSATION_AND_PERSON_BY_TELEGRAM_ID = (
-    sa_select(Conversation, Person)
-    .outerjoin(Person, col(Person.telegram_id) == bindparam("telegram_id"))
-    .where(*_OF_CONVERSATION)
+_WITH_CONVERSATION = and_(*_OF_CONVERSATION)
+_PERSON_AND_CONVERSATION_BY_TELEGRAM_ID = (
+    sa_select(Person, Conversation)
+    .outerjoin(Conversation, _WITH_CONVERSATION)
+    .where(col(Person.telegram_id) == bindparam("telegram_id"))
 )
-_CONVERSATION_AND_PERSON_BY_PHONE = (
-    sa_select(Conversation, Person)
-    .outerjoin(Person, col(Person.phone) == bindparam("phone"))
-    .where(*_OF_CONVERSATION)
+_PERSON_AND_CONVERSATION_BY_PHONE = (
+    sa_select(Person, Conversation)
+    .outerjoin(Conversation, _WITH_CONVERSATION)
+    .where(col(Person.phone) == bindparam("phone"))
 )
 
 
 def _load_statement(
     inbound: Inbound,
-) -> tuple[Select[Conversation, Person], dict[str, object]] | None:
-    """The statement (built once) that loads the conversation with the person the channel
-    names, and its parameters; None when the channel names nobody (the console)."""
+) -> tuple[Select[Person, Conversation], dict[str, object]] | None:
+    """The statement (built once) that loads the person the channel names together with
+    their conversation, and its parameters; None when the channel names nobody (the
+    console)."""
     if inbound.telegram_id is not None:
         params = {**_where(inbound), "telegram_id": inbound.telegram_id}
-        return _CONVERSATION_AND_PERSON_BY_TELEGRAM_ID, params
+        return _PERSON_AND_CONVERSATION_BY_TELEGRAM_ID, params
     if inbound.phone is not None:
-        return _CONVERSATION_AND_PERSON_BY_PHONE, {**_where(inbound), "phone": inbound.phone}
+        return _PERSON_AND_CONVERSATION_BY_PHONE, {**_where(inbound), "phone": inbound.phone}
     return None
 
 
