@@ -275,7 +275,8 @@ def _day_names(days: Iterable[int]) -> list[str]:
 
 
 _SHIFT = select(Shift).where(col(Shift.id) == bindparam("shift_id"))
-_SHIFT_LOCKED = _SHIFT.with_for_update()
+# locked, and read afresh even if the turn's session loaded the row earlier
+_SHIFT_LOCKED = _SHIFT.with_for_update().execution_options(populate_existing=True)
 
 
 async def get_shift(session: AsyncSession, shift_id: int, *, lock: bool = False) -> Shift:

@@ -59,6 +59,8 @@ async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
         _require_registered(person)
         shift = await get_shift(session, shift_id, lock=True)
         _require_open(shift, now)
+        # read after the lock is held: in PostgreSQL's READ COMMITTED a statement sees what
+        # was committed when it started, so the lock cannot be taken in the same statement
         of_shift = (await session.exec(_SIGNUPS_OF_SHIFT, params={"shift_id": shift_id})).all()
         existing = next((s for s in of_shift if s.person_id == person_id), None)
         if existing is not None and existing.status == SignupStatus.OFFERED:
@@ -118,11 +120,23 @@ def _require_open(shift: Shift, now: datetime) -> None:
 
 
 # The statements of a sign-up are built once, with their values as parameters (SQLAlchemy then
-# finds their compiled form without computing a cache key each time).
-SIGNUP_OF = select(Signup).where(
-    col(Signup.shift_id) == bindparam("shift_id"), col(Signup.person_id) == bindparam("person_id")
+# finds their compiled form without computing a cache key each time). What a decision under
+# the shift's lock reads is read afresh (populate_existing), even if the turn's session
+# loaded the same rows earlier.
+FRESH = {"populate_existing": True}
+SIGNUP_OF = (
+    select(Signup)
+    .where(
+        col(Signup.shift_id) == bindparam("shift_id"),
+        col(Signup.person_id) == bindparam("person_id"),
+    )
+    .execution_options(**FRESH)
 )
-_SIGNUPS_OF_SHIFT = select(Signup).where(col(Signup.shift_id) == bindparam("shift_id"))
+_SIGNUPS_OF_SHIFT = (
+    select(Signup)
+    .where(col(Signup.shift_id) == bindparam("shift_id"))
+    .execution_options(**FRESH)
+)
 _SEATS_TAKEN = (
     select(func.count())
     .select_from(Signup)
@@ -222,6 +236,7 @@ async def promote_waitlisted(
         select(Signup)
         .where(col(Signup.shift_id) == shift.id, col(Signup.status) == SignupStatus.WAITLISTED)
         .order_by(col(Signup.queued_at), col(Signup.id))
+        .execution_options(**FRESH)
     )
     reminders = ctx.settings.reminders
     deadline = min(

@@ -11,13 +11,14 @@ from sqlmodel import col, select
 
 from bot.dialogue.engine import Dialogue
 from bot.i18n import t
-from models.tables import AuditEntry, Organisation, Signup
-from scheduling import directory
+from models.db import Store
+from models.tables import AuditEntry, Organisation, ShiftStatus, Signup
+from scheduling import directory, shifts, signups
 from scheduling.access import Actor
 from scheduling.context import Context
 from scheduling.errors import DomainError, PermissionDenied
 from tests.fakes.chat import Chat
-from tests.helpers import OPERATOR, add_shift, seed_org_area
+from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
 from tests.test_dialogue import register
 
 
@@ -102,3 +103,30 @@ async def test_a_turn_that_cannot_be_saved_keeps_nothing_and_apologises(
     monkeypatch.undo()
     await chat.command("start", f"pass_{shift.id}")
     assert "anmäld" in await chat.tap("Anmäl mig")
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_a_decision_under_the_lock_reads_afresh_within_a_unit(ctx: Context) -> None:
+    """A turn's session may hold a shift loaded before another connection cancelled it: the
+    sign-up, deciding under the shift's lock, sees the cancellation. (PostgreSQL only: on
+    SQLite the unit holds the only write lock, so nobody can change the shift meanwhile.)"""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    (walker,) = await add_people(ctx, 1, org=org)
+    other = Store.open(ctx.settings.database.url)
+    try:
+        async with ctx.store.unit() as session:
+            seen = await shifts.get_shift(session, shift.id or 0)  # now in the unit's session
+            assert seen.status == ShiftStatus.PLANNED
+            async with other.transaction() as elsewhere:
+                changed = await shifts.get_shift(elsewhere, shift.id or 0)
+                changed.status = ShiftStatus.CANCELLED
+                elsewhere.add(changed)
+            with pytest.raises(DomainError, match="shift_cancelled"):
+                await signups.sign_up(ctx, walker.id or 0, shift.id or 0)
+    finally:
+        await other.close()
+    async with ctx.store.sessions() as session:
+        assert (await session.exec(select(Signup))).all() == []
