@@ -87,7 +87,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(target, **kwargs)
         _prepare_sqlite(engine, wal=not in_memory)
         return engine
-    kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # A dialogue turn holds one connection for its whole unit, and up to 32 Telegram updates
+    # are handled at once (bot/channels/telegram.py), besides webhooks, the dispatcher and
+    # the ticker: at most 40 connections per process (docs/deploy.md).
+    kwargs.update(pool_pre_ping=True, pool_size=32, max_overflow=8)
     return create_async_engine(target, **kwargs)
 
 
