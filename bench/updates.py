@@ -26,7 +26,9 @@ In the same run a bare python-telegram-bot echo bot (``Application`` with PTB's 
 update at a time, and one ``MessageHandler`` replying with the same text) gets the same number
 of updates (two text messages per simulated user, the same users in flight), against a fresh
 instance of the same fake, driven the same way; ``ratio`` is vandra's rate divided by the echo
-bot's (target: at least 0.5).
+bot's (target: at least 0.5). The echo bot runs before and after each vandra run, and a
+database's ratio is to the mean rate of the two echo runs around it (``echo_updates_per_s_<db>``),
+so a machine whose speed drifts during the run (as a shared VM's does) does not bias a ratio.
 
 The last line of stdout is ``RESULT key=value ...``. With both databases the headline keys
 (``updates_per_s ratio p50_ms p99_ms db``) are SQLite's (``db=sqlite``), and every figure is also
@@ -439,8 +441,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "volunteers, updates, concurrency, updates_per_s, ratio, p50_ms, p99_ms (vandra, "
             "on the database named by db), api_latency_ms, echo_updates_per_s, echo_p50_ms, "
             "echo_p99_ms, and per database updates_per_s_<db>, ratio_<db>, p50_ms_<db>, "
-            "p99_ms_<db> and signed_up_<db> (volunteers who got 'anmäld'). When both databases "
-            "are measured the headline keys are SQLite's (db=sqlite). "
+            "p99_ms_<db>, signed_up_<db> (volunteers who got 'anmäld') and "
+            "echo_updates_per_s_<db>. The echo bot runs before and after each vandra run; a "
+            "database's ratio is to the mean of the two. When both databases are measured the "
+            "headline keys are SQLite's (db=sqlite). "
             "Example: .venv/bin/python bench/updates.py --volunteers 200 --db sqlite"
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -505,10 +509,19 @@ def fmt(value: float) -> str:
 async def main_async(args: argparse.Namespace) -> dict[str, str]:
     options = Options(args.volunteers, args.concurrency, args.timeout, args.api_latency_ms / 1000)
     kinds = choose_databases(args.db, args.postgres_url)
-    progress(f"echo bot: {options.volunteers} users x 2 updates, concurrency {options.concurrency}")
-    echo = await run_echo(options, 2)
-    progress(f"echo bot: {echo.per_s:.1f} updates/s")
+    async def measure_echo() -> Measured:
+        progress(f"echo bot: {options.volunteers} users x 2 updates, concurrency "
+                 f"{options.concurrency}")
+        measured = await run_echo(options, 2)
+        progress(f"echo bot: {measured.per_s:.1f} updates/s")
+        return measured
+
+    # The echo bot runs before and after each vandra run (echo, vandra, echo, vandra, echo):
+    # each database's ratio is to the mean of the two echo runs around it, so a machine whose
+    # speed drifts during the run (a shared VM) biases no ratio.
+    echoes = [await measure_echo()]
     results: dict[str, Measured] = {}
+    echo_of: dict[str, Measured] = {}
     for kind in kinds:
         with database(kind, args.postgres_url) as url:
             results[kind] = await run_vandra(kind, url, options)
@@ -517,14 +530,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, str]:
             f"vandra/{kind}: {measured.per_s:.1f} updates/s, "
             f"p50 {measured.percentile_ms(0.5):.1f} ms, p99 {measured.percentile_ms(0.99):.1f} ms"
         )
+        echoes.append(await measure_echo())
+        echo_of[kind] = mean_of(echoes[-2], echoes[-1])
     headline = kinds[0]
+    echo = echo_of[headline]
     out: dict[str, str] = {
         "volunteers": str(options.volunteers),
         "updates": str(results[headline].updates),
         "concurrency": str(options.concurrency),
     }
 
-    def figures(measured: Measured) -> dict[str, str]:
+    def figures(measured: Measured, echo: Measured) -> dict[str, str]:
         return {
             "updates_per_s": fmt(measured.per_s),
             "ratio": f"{measured.per_s / echo.per_s:.2f}" if echo.per_s else "0",
@@ -533,7 +549,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, str]:
             "signed_up": str(measured.completed - measured.wrong_answers),
         }
 
-    out |= {k: v for k, v in figures(results[headline]).items() if k != "signed_up"}
+    out |= {k: v for k, v in figures(results[headline], echo).items() if k != "signed_up"}
     out |= {
         "api_latency_ms": f"{args.api_latency_ms:g}",
         "echo_updates_per_s": fmt(echo.per_s),
@@ -542,8 +558,21 @@ async def main_async(args: argparse.Namespace) -> dict[str, str]:
         "db": headline,
     }
     for kind in kinds:
-        out |= {f"{k}_{kind}": v for k, v in figures(results[kind]).items()}
+        out |= {f"{k}_{kind}": v for k, v in figures(results[kind], echo_of[kind]).items()}
+        out[f"echo_updates_per_s_{kind}"] = fmt(echo_of[kind].per_s)
     return out
+
+
+def mean_of(before: Measured, after: Measured) -> Measured:
+    """The echo bot's figures around one vandra run: updates over the two runs' time (the
+    mean rate), and the latencies of both."""
+    return Measured(
+        updates=before.updates + after.updates,
+        seconds=before.seconds + after.seconds,
+        latencies_s=before.latencies_s + after.latencies_s,
+        completed=before.completed + after.completed,
+        wrong_answers=before.wrong_answers + after.wrong_answers,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

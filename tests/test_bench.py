@@ -43,6 +43,11 @@ def test_updates_benchmark_reports_the_issues_keys() -> None:
     assert result["signed_up_sqlite"] == "20"  # every volunteer got "anmäld"
     for key in ("updates_per_s", "echo_updates_per_s", "ratio", "p50_ms", "p99_ms"):
         float(result[key])
+    # the ratio is to the mean of the echo runs before and after vandra's
+    assert progress.count("echo bot: 20 users") == 2
+    assert result["echo_updates_per_s_sqlite"] == result["echo_updates_per_s"]
+    ratio = float(result["updates_per_s"]) / float(result["echo_updates_per_s"])
+    assert abs(float(result["ratio"]) - ratio) <= 0.01 + 0.01 * ratio
     assert "[updates]" in progress
 
 
