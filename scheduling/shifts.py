@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Select, Subquery, and_, bindparam, case, func
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -448,6 +449,30 @@ def _signup_counts(chosen: Sequence[ColumnElement[bool]]) -> Subquery:
         .where(*of_chosen)
         .group_by(col(Signup.shift_id))
     ).subquery()
+
+
+_MINE = aliased(Signup, name="mine")
+_ONE_VIEW_WITH_SIGNUP = (
+    _views_statement([col(Shift.id) == bindparam("shift_id")])
+    .outerjoin(
+        _MINE,
+        and_(col(_MINE.shift_id) == col(Shift.id), col(_MINE.person_id) == bindparam("person_id")),
+    )
+    .add_columns(_MINE)
+)
+
+
+async def get_shift_view_with_signup(
+    session: AsyncSession, ctx: Context, shift_id: int, person_id: int
+) -> tuple[ShiftView, Signup | None]:
+    """One shift's view and the person's own sign-up to it (of any status), in one statement:
+    what a shift card shows."""
+    params = {"shift_id": shift_id, "person_id": person_id}
+    rows = (await session.exec(_ONE_VIEW_WITH_SIGNUP, params=params)).all()  # type: ignore[call-overload]
+    if not rows:
+        raise NotFound("shift", shift_id)
+    row = rows[0]
+    return _views(ctx, [row[:8]])[0], row[8]
 
 
 async def get_shift_view(session: AsyncSession, ctx: Context, shift_id: int) -> ShiftView:

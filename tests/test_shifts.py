@@ -166,3 +166,28 @@ async def test_views_count_each_shifts_own_signups_whatever_the_filter(ctx: Cont
         assert counts(views) == expected
     assert counts(after_soon) == {later.id: expected[later.id]}
     assert counts(before_later) == {soon.id: expected[soon.id]}
+
+
+async def test_a_card_reads_the_view_and_the_persons_own_signup_in_one_go(ctx: Context) -> None:
+    """The card's statement gives the same view as get_shift_view, and each person's own
+    sign-up (waitlisted, confirmed, cancelled, none)."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, max_walkers=1)
+    first, second, third, outsider = await add_people(ctx, 4, org=org, trained=True)
+    await signups.sign_up(ctx, first.id or 0, shift.id or 0)
+    await signups.sign_up(ctx, second.id or 0, shift.id or 0)
+    await signups.sign_up(ctx, third.id or 0, shift.id or 0)
+    await signups.cancel_signup(ctx, third.id or 0, shift.id or 0)
+    async with ctx.store.sessions() as session:
+        plain = await shifts.get_shift_view(session, ctx, shift.id or 0)
+        mine = {}
+        for person in (first, second, third, outsider):
+            view, signup = await shifts.get_shift_view_with_signup(
+                session, ctx, shift.id or 0, person.id or 0
+            )
+            assert view == plain
+            mine[person.id] = signup.status if signup else None
+        with pytest.raises(DomainError):
+            await shifts.get_shift_view_with_signup(session, ctx, 999_999, first.id or 0)
+    assert (plain.confirmed, plain.waitlisted, plain.trained) == (1, 1, 1)
+    assert list(mine.values()) == ["confirmed", "waitlisted", "cancelled", None]

@@ -7,12 +7,10 @@ import json
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.dialogue import render
 from bot.dialogue.turn import Turn
 from bot.privacy_texts import my_data_summary
-from models.tables import ShiftStatus, SignupStatus
+from models.tables import ShiftStatus, Signup, SignupStatus
 from scheduling import people, replacement, shifts, signups
 from scheduling.calendar import feed_url_for_person
 from scheduling.errors import DomainError
@@ -106,9 +104,8 @@ async def _shifts(turn: Turn, args: str) -> None:
     turn.say("shifts.title", page=page, pages=pages, options=options)
 
 
-async def _signup_status(session: AsyncSession, turn: Turn, shift_id: int) -> str | None:
-    params = {"shift_id": shift_id, "person_id": turn.person_id}
-    signup = (await session.exec(signups.SIGNUP_OF, params=params)).first()
+def _signup_status(signup: Signup | None) -> str | None:
+    """What a card says about the person's own sign-up."""
     if signup is None or signup.status == SignupStatus.CANCELLED:
         return None
     if signup.status == SignupStatus.CONFIRMED and signup.checked_in_at is not None:
@@ -120,8 +117,10 @@ async def _shift_card(turn: Turn, action: str) -> None:
     """One shift with the buttons that fit: sign up, waitlist, cancel, check in or out, report."""
     shift_id = _shift_id(action)
     async with turn.ctx.store.joined() as session:
-        view = await shifts.get_shift_view(session, turn.ctx, shift_id)
-        status = await _signup_status(session, turn, shift_id)
+        view, mine = await shifts.get_shift_view_with_signup(
+            session, turn.ctx, shift_id, turn.person_id
+        )
+    status = _signup_status(mine)
     turn.send(
         render.card(view, turn.lang, turn.ctx.zone, status),
         options=_card_options(turn, view, status),
