@@ -475,6 +475,39 @@ async def get_shift_view_with_signup(
     return _views(ctx, [row[:8]])[0], row[8]
 
 
+def view_of_signups(
+    ctx: Context,
+    shift: Shift,
+    names: tuple[str, str, str | None],
+    signups: Iterable[tuple[Signup, bool]],
+) -> ShiftView:
+    """A shift's view from its sign-ups in hand, each with whether its walker is trained:
+    counted as ``_signup_counts`` counts in SQL (tests hold the two to the same answer)."""
+    statuses = [(signup.status, trained) for signup, trained in signups]
+    organisation, area, meeting_point = names
+    return ShiftView(
+        shift=shift,
+        organisation=organisation,
+        area=area,
+        meeting_point=meeting_point,
+        confirmed=sum(status == SignupStatus.CONFIRMED for status, _ in statuses),
+        offered=sum(status == SignupStatus.OFFERED for status, _ in statuses),
+        waitlisted=sum(status == SignupStatus.WAITLISTED for status, _ in statuses),
+        trained=sum(status == SignupStatus.CONFIRMED and trained for status, trained in statuses),
+        trained_required=ctx.settings.walks.trained_walkers_per_shift,
+    )
+
+
+LOCKED_SHIFT_WITH_NAMES = (
+    sa_select(Shift, col(Organisation.name), col(Area.name), col(Area.meeting_point))
+    .join(Organisation, col(Organisation.id) == col(Shift.organisation_id))
+    .join(Area, col(Area.id) == col(Shift.area_id))
+    .where(col(Shift.id) == bindparam("shift_id"))
+    .with_for_update(of=Shift)
+    .execution_options(populate_existing=True)
+)
+
+
 async def get_shift_view(session: AsyncSession, ctx: Context, shift_id: int) -> ShiftView:
     views = await shift_views(session, ctx, shift_ids=[shift_id])
     if not views:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,9 +20,16 @@ from models.tables import Person, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.access import Actor, audit, require_manager
 from scheduling.context import Context
 from scheduling.directory import activity_stale, get_person
-from scheduling.errors import DomainError
+from scheduling.errors import DomainError, NotFound
 from scheduling.outbox import enqueue
-from scheduling.shifts import ShiftView, get_shift, get_shift_view, shift_views
+from scheduling.shifts import (
+    LOCKED_SHIFT_WITH_NAMES,
+    ShiftView,
+    get_shift,
+    get_shift_view,
+    shift_views,
+    view_of_signups,
+)
 
 CHECK_IN_EARLY = timedelta(hours=1)
 CHECK_OUT_LATE = timedelta(hours=8)
@@ -57,23 +65,33 @@ async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
     async with ctx.store.joined() as session:
         person = await get_person(session, person_id)
         _require_registered(person)
-        shift = await get_shift(session, shift_id, lock=True)
+        locked = (
+            await session.exec(LOCKED_SHIFT_WITH_NAMES, params={"shift_id": shift_id})  # type: ignore[call-overload]
+        ).first()
+        if locked is None:
+            raise NotFound("shift", shift_id)
+        shift, names = locked[0], (locked[1], locked[2], locked[3])
         _require_open(shift, now)
         # read after the lock is held: in PostgreSQL's READ COMMITTED a statement sees what
         # was committed when it started, so the lock cannot be taken in the same statement
-        of_shift = (await session.exec(_SIGNUPS_OF_SHIFT, params={"shift_id": shift_id})).all()
-        existing = next((s for s in of_shift if s.person_id == person_id), None)
+        of_shift: list[tuple[Signup, bool]] = [
+            (row[0], bool(row[1]))
+            for row in (
+                await session.exec(_SIGNUPS_OF_SHIFT, params={"shift_id": shift_id})  # type: ignore[call-overload]
+            ).all()
+        ]
+        existing = next((s for s, _ in of_shift if s.person_id == person_id), None)
         if existing is not None and existing.status == SignupStatus.OFFERED:
             existing.status = SignupStatus.CONFIRMED
             existing.confirmed_at = now
             existing.offer_expires_at = None
-            return await _result(session, ctx, existing, "confirmed")
+            return await _result(session, ctx, shift, names, of_shift, existing, "confirmed")
         if existing is not None and existing.status != SignupStatus.CANCELLED:
             raise DomainError(f"already_{existing.status}", shift=shift_id)
         clash = await _overlapping(session, person_id, shift)
         if clash is not None:
             raise DomainError("overlapping_shift", shift=shift_id, other=clash)
-        seats_taken = sum(1 for s in of_shift if s.status in SignupStatus.HOLDS_SEAT)
+        seats_taken = sum(1 for s, _ in of_shift if s.status in SignupStatus.HOLDS_SEAT)
         status = (
             SignupStatus.CONFIRMED if seats_taken < shift.max_walkers else SignupStatus.WAITLISTED
         )
@@ -85,23 +103,38 @@ async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
         signup.confirmed_at = now if status == SignupStatus.CONFIRMED else None
         signup.cancelled_at = None
         signup.offer_expires_at = None
+        if existing is None:
+            of_shift.append((signup, person.trained))
         if activity_stale(person, now):
             person.last_active_at = now
         session.add_all([signup, person])
-        await session.flush()
         outcome: Literal["confirmed", "waitlisted"] = (
             "confirmed" if status == SignupStatus.CONFIRMED else "waitlisted"
         )
-        return await _result(session, ctx, signup, outcome)
+        return await _result(session, ctx, shift, names, of_shift, signup, outcome)
 
 
 async def _result(
-    session: AsyncSession, ctx: Context, signup: Signup, outcome: Literal["confirmed", "waitlisted"]
+    session: AsyncSession,
+    ctx: Context,
+    shift: Shift,
+    names: tuple[str, str, str | None],
+    of_shift: list[tuple[Signup, bool]],
+    signup: Signup,
+    outcome: Literal["confirmed", "waitlisted"],
 ) -> SignupResult:
+    """The outcome, with the shift's view counted from its sign-ups in hand (all of them were
+    read under the lock, and this one is written)."""
     session.add(signup)
     await session.flush()
-    position = await _waitlist_position(session, signup) if outcome == "waitlisted" else None
-    view = await get_shift_view(session, ctx, signup.shift_id)
+    position = None
+    if outcome == "waitlisted":
+        line = sorted(
+            (s for s, _ in of_shift if s.status == SignupStatus.WAITLISTED),
+            key=lambda s: (s.queued_at, s.id or 0),
+        )
+        position = next(n for n, s in enumerate(line, start=1) if s is signup)
+    view = view_of_signups(ctx, shift, names, of_shift)
     return SignupResult(outcome=outcome, signup=signup, view=view, waitlist_position=position)
 
 
@@ -133,7 +166,8 @@ SIGNUP_OF = (
     .execution_options(**FRESH)
 )
 _SIGNUPS_OF_SHIFT = (
-    select(Signup)
+    sa_select(Signup, col(Person.trained))
+    .join(Person, col(Person.id) == col(Signup.person_id))
     .where(col(Signup.shift_id) == bindparam("shift_id"))
     .execution_options(**FRESH)
 )
@@ -179,18 +213,6 @@ async def _overlapping(session: AsyncSession, person_id: int, shift: Shift) -> i
         "end_at": shift.end_at,
     }
     return (await session.exec(_OVERLAPPING, params=params)).first()
-
-
-async def _waitlist_position(session: AsyncSession, signup: Signup) -> int:
-    result = await session.exec(
-        select(Signup.id)
-        .where(
-            col(Signup.shift_id) == signup.shift_id, col(Signup.status) == SignupStatus.WAITLISTED
-        )
-        .order_by(col(Signup.queued_at), col(Signup.id))
-    )
-    ids = list(result.all())
-    return ids.index(signup.id) + 1 if signup.id in ids else len(ids)
 
 
 async def cancel_signup(ctx: Context, person_id: int, shift_id: int) -> CancelResult:

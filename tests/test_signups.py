@@ -214,3 +214,28 @@ async def test_racing_for_the_last_seat(ctx: Context) -> None:
         ]
     assert view.confirmed == 3 == len(held)
     assert view.waitlisted == 9
+
+
+async def test_a_sign_ups_view_and_place_in_line_match_a_fresh_read(ctx: Context) -> None:
+    """The view a sign-up answers with is counted from the sign-ups read under the lock; it
+    must be what the database says afterwards, through seats, waitlist places, an offered seat
+    confirmed, trained and untrained walkers."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, max_walkers=2, start_in=timedelta(days=5))
+    trained = await add_people(ctx, 2, org=org, trained=True, prefix="Trained")
+    others = await add_people(ctx, 3, org=org, prefix="Other")
+    order = [trained[0], others[0], trained[1], others[1], others[2]]
+    places = []
+    for person in order:
+        result = await signups.sign_up(ctx, person.id or 0, shift.id or 0)
+        async with ctx.store.sessions() as session:
+            assert result.view == await shifts.get_shift_view(session, ctx, shift.id or 0)
+        places.append(result.waitlist_position)
+    assert places == [None, None, 1, 2, 3]
+    await signups.cancel_signup(ctx, others[0].id or 0, shift.id or 0)  # trained[1] is offered
+    confirmed = await signups.sign_up(ctx, trained[1].id or 0, shift.id or 0)
+    assert confirmed.outcome == "confirmed"
+    async with ctx.store.sessions() as session:
+        fresh = await shifts.get_shift_view(session, ctx, shift.id or 0)
+    assert confirmed.view == fresh
+    assert (fresh.confirmed, fresh.offered, fresh.waitlisted, fresh.trained) == (2, 0, 2, 2)
