@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -39,6 +40,7 @@ import aiosqlite
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.url import URL
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -90,8 +92,41 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # A dialogue turn holds one connection for its whole unit, and up to 32 Telegram updates
     # are handled at once (bot/channels/telegram.py), besides webhooks, the dispatcher and
     # the ticker: at most 40 connections per process (docs/deploy.md).
-    kwargs.update(pool_pre_ping=True, pool_size=32, max_overflow=8)
-    return create_async_engine(target, **kwargs)
+    kwargs.update(pool_size=32, max_overflow=8)
+    engine = create_async_engine(target, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_S = 2.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled PostgreSQL connection before use when it has been idle for a while (a
+    restart or a dropped connection then costs nobody an error); one that came back moments
+    ago is used at once, sparing every input a round trip. A connection that broke in those
+    moments fails its first statement, and the pool then replaces every connection older than
+    the failure (a dialogue turn tries its load once more)."""
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(pool, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            reason = f"connection lost while idle ({type(error).__name__})"
+            raise DisconnectionError(reason) from None
+        if not alive:
+            raise DisconnectionError("connection lost while idle")
 
 
 LOCK_WAIT_S = 30.0  # how long a statement waits for another process's write lock

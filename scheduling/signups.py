@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import and_, bindparam, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -74,12 +74,16 @@ async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
         _require_open(shift, now)
         # read after the lock is held: in PostgreSQL's READ COMMITTED a statement sees what
         # was committed when it started, so the lock cannot be taken in the same statement
-        of_shift: list[tuple[Signup, bool]] = [
-            (row[0], bool(row[1]))
-            for row in (
-                await session.exec(_SIGNUPS_OF_SHIFT, params={"shift_id": shift_id})  # type: ignore[call-overload]
-            ).all()
-        ]
+        # one read for both: the shift's sign-ups, and the person's seats on overlapping shifts
+        params = {
+            "shift_id": shift_id,
+            "person_id": person_id,
+            "start_at": shift.start_at,
+            "end_at": shift.end_at,
+        }
+        rows = (await session.exec(_SIGNUPS_AND_CLASHES, params=params)).all()  # type: ignore[call-overload]
+        of_shift = [(row[0], bool(row[1])) for row in rows if row[0].shift_id == shift_id]
+        clashes = sorted(row[0].shift_id for row in rows if row[0].shift_id != shift_id)
         existing = next((s for s, _ in of_shift if s.person_id == person_id), None)
         if existing is not None and existing.status == SignupStatus.OFFERED:
             existing.status = SignupStatus.CONFIRMED
@@ -88,9 +92,8 @@ async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
             return await _result(session, ctx, shift, names, of_shift, existing, "confirmed")
         if existing is not None and existing.status != SignupStatus.CANCELLED:
             raise DomainError(f"already_{existing.status}", shift=shift_id)
-        clash = await _overlapping(session, person_id, shift)
-        if clash is not None:
-            raise DomainError("overlapping_shift", shift=shift_id, other=clash)
+        if clashes:
+            raise DomainError("overlapping_shift", shift=shift_id, other=clashes[0])
         seats_taken = sum(1 for s, _ in of_shift if s.status in SignupStatus.HOLDS_SEAT)
         status = (
             SignupStatus.CONFIRMED if seats_taken < shift.max_walkers else SignupStatus.WAITLISTED
@@ -165,10 +168,23 @@ SIGNUP_OF = (
     )
     .execution_options(**FRESH)
 )
-_SIGNUPS_OF_SHIFT = (
+_SIGNUPS_AND_CLASHES = (
     sa_select(Signup, col(Person.trained))
     .join(Person, col(Person.id) == col(Signup.person_id))
-    .where(col(Signup.shift_id) == bindparam("shift_id"))
+    .join(Shift, col(Shift.id) == col(Signup.shift_id))
+    .where(
+        or_(
+            col(Signup.shift_id) == bindparam("shift_id"),
+            and_(
+                col(Signup.person_id) == bindparam("person_id"),
+                col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
+                col(Shift.status) == ShiftStatus.PLANNED,
+                col(Shift.id) != bindparam("shift_id"),
+                col(Shift.start_at) < bindparam("end_at"),
+                col(Shift.end_at) > bindparam("start_at"),
+            ),
+        )
+    )
     .execution_options(**FRESH)
 )
 _SEATS_TAKEN = (

@@ -17,13 +17,14 @@ import httpx
 import psycopg
 import pytest
 import pytest_asyncio
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlmodel import col, select
 from starlette.applications import Starlette
 
 from bot.channels.sms_webhook import sms_routes
 from bot.channels.telegram import TelegramChannel
 from bot.dialogue.engine import Dialogue
+from models import db
 from models.db import Store, upgrade
 from models.tables import OutboxMessage, Signup, SignupStatus
 from scheduling import directory
@@ -220,12 +221,15 @@ class Saboteur:
 
 @pytest.mark.postgres
 async def test_dropped_postgres_connections(pg: tuple[Context, str], logged: Logged) -> None:
-    """Idle pool connections killed between inputs: the next inputs just work (pool_pre_ping).
+    """Idle pool connections killed between inputs: the next inputs just work (a connection
+    idle for seconds is checked before use; one used moments ago fails its first statement,
+    and the turn, or the SMS, is handled once more).
     A connection killed while an input is handled: while the conversation loads (nothing done
     yet) the turn is tried once more (the answer is the usual one); later in the turn the
     turn is all or nothing (an apology, no seat, the conversation where it was; the person's
-    retry signs up once); an SMS whose receipt failed is handled when Twilio posts it again,
-    once. Afterwards each walker holds exactly one seat."""
+    retry signs up once); an SMS whose receipt failed is handled once more at once (the
+    receipt keeps a repost from doing anything). Afterwards each walker holds exactly one
+    seat."""
     ctx, app_name = pg
     org, area = await seed_org_area(ctx)
     shift = await add_shift(ctx, org, area, max_walkers=4)
@@ -271,20 +275,49 @@ async def test_dropped_postgres_connections(pg: tuple[Context, str], logged: Log
         assert [s.status for s in await _seats(ctx, ids[2])] == [SignupStatus.CONFIRMED]
         assert f"Pass {shift.id}" in await chats[2].act(f"shift:{shift.id}")
 
-        saboteur.arm("INSERT INTO inbound_receipt")  # Twilio's webhook, then its retry
+        saboteur.arm("INSERT INTO inbound_receipt")  # the SMS is handled once more at once
         sid = "SM" + uuid.uuid4().hex
-        assert (await text("MINA", sid)).status_code == 500
-        assert f"{shift.id} " in (await text("MINA", sid)).text
-        assert "<Message>" not in (await text("MINA", sid)).text  # a third time: no effect
+        first = await text("MINA", sid)
+        assert first.status_code == 200 and f"{shift.id} " in first.text
+        assert saboteur.fired == 1
+        assert "<Message>" not in (await text("MINA", sid)).text  # posted again: no effect
     failures = [line for line in logged.lines if line.startswith("ERROR")]
     assert len(failures) == 2, failures  # the seat's and the cancellation's turns
     assert all("dialogue failed" in line for line in failures), failures
-    assert sum("trying once more" in line for line in logged.lines) == 1
+    # the load after the idle connections were killed (used moments before, so not checked
+    # before use), and the one sabotaged while loading
+    assert sum("trying once more" in line for line in logged.lines) == 2
+    assert sum("handling the SMS once more" in line for line in logged.lines) == 1
     for n in range(4):
         assert [s.status for s in await _seats(ctx, ids[n])] == [SignupStatus.CONFIRMED], n
     async with ctx.store.sessions() as session:
         keys = (await session.exec(select(OutboxMessage.dedupe_key))).all()
     assert len(keys) == len(set(keys))
+
+
+@pytest.mark.postgres
+async def test_a_connection_idle_a_while_is_checked_before_use(
+    pg: tuple[Context, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connections that sat in the pool longer than PING_AFTER_IDLE_S and died meanwhile are
+    found out by the check on checkout and replaced: no statement fails; connections used
+    moments ago are not checked (that round trip is what the check saves)."""
+    ctx, app_name = pg
+    pings: list[object] = []
+    ping = ctx.store.engine.sync_engine.dialect.do_ping
+    monkeypatch.setattr(
+        ctx.store.engine.sync_engine.dialect, "do_ping",
+        lambda connection: (pings.append(connection), ping(connection))[1],
+    )
+    for _ in range(3):
+        async with ctx.store.transaction() as session:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    assert pings == []  # each came back moments before
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)
+    assert terminate("application_name = %s", app_name) >= 1
+    async with ctx.store.transaction() as session:
+        assert (await session.exec(text("SELECT 2"))).one() == (2,)  # type: ignore[call-overload]
+    assert len(pings) >= 1
 
 
 async def _seats(ctx: Context, person_id: int) -> list[Signup]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
+from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,7 +41,15 @@ def sms_routes(ctx: Context, dialogue: Dialogue) -> list[BaseRoute]:
         form = await _signed_form(ctx, request)
         if form is None:
             return Response(status_code=403)
-        return await _answer(ctx, dialogue, form)
+        try:
+            return await _answer(ctx, dialogue, form)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # the receipt makes this safe: had the first try committed, this one does nothing
+            log.warning("database connection lost (%s); handling the SMS once more",
+                        type(error.orig).__name__)
+            return await _answer(ctx, dialogue, form)
 
     async def status(request: Request) -> Response:
         form = await _signed_form(ctx, request)
