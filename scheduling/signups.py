@@ -168,23 +168,21 @@ SIGNUP_OF = (
     )
     .execution_options(**FRESH)
 )
+# A sign-up (joined with its shift) that holds the person's seat on another planned shift
+# overlapping the one asked for: the person is busy elsewhere then.
+_CLASHING = and_(
+    col(Signup.person_id) == bindparam("person_id"),
+    col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
+    col(Shift.status) == ShiftStatus.PLANNED,
+    col(Shift.id) != bindparam("shift_id"),
+    col(Shift.start_at) < bindparam("end_at"),
+    col(Shift.end_at) > bindparam("start_at"),
+)
 _SIGNUPS_AND_CLASHES = (
     sa_select(Signup, col(Person.trained))
     .join(Person, col(Person.id) == col(Signup.person_id))
     .join(Shift, col(Shift.id) == col(Signup.shift_id))
-    .where(
-        or_(
-            col(Signup.shift_id) == bindparam("shift_id"),
-            and_(
-                col(Signup.person_id) == bindparam("person_id"),
-                col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
-                col(Shift.status) == ShiftStatus.PLANNED,
-                col(Shift.id) != bindparam("shift_id"),
-                col(Shift.start_at) < bindparam("end_at"),
-                col(Shift.end_at) > bindparam("start_at"),
-            ),
-        )
-    )
+    .where(or_(col(Signup.shift_id) == bindparam("shift_id"), _CLASHING))
     .execution_options(**FRESH)
 )
 _SEATS_TAKEN = (
@@ -207,16 +205,7 @@ async def _seats_taken(session: AsyncSession, shift_id: int) -> int:
 
 
 _OVERLAPPING = (
-    select(Shift.id)
-    .join(Signup, col(Signup.shift_id) == col(Shift.id))
-    .where(
-        col(Signup.person_id) == bindparam("person_id"),
-        col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
-        col(Shift.status) == ShiftStatus.PLANNED,
-        col(Shift.id) != bindparam("shift_id"),
-        col(Shift.start_at) < bindparam("end_at"),
-        col(Shift.end_at) > bindparam("start_at"),
-    )
+    select(Shift.id).join(Signup, col(Signup.shift_id) == col(Shift.id)).where(_CLASHING)
 )
 
 
