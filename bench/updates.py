@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -62,6 +63,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters  # n
 
 from bot.channels.telegram import TelegramChannel  # noqa: E402
 from bot.dialogue.engine import Dialogue  # noqa: E402
+from bot.runtime import server_collector  # noqa: E402
 from models.db import Store, upgrade  # noqa: E402
 from scheduling import directory, shifts  # noqa: E402
 from scheduling.access import Actor  # noqa: E402
@@ -352,24 +354,25 @@ async def run_vandra(kind: str, url: str, options: Options) -> Measured:
             ctx = Context(store=store, settings=settings, clock=SystemClock())
             progress(f"{kind}: seeding {len(volunteers)} volunteers")
             shift_of = await seed(ctx, volunteers)
-            channel = TelegramChannel(ctx, Dialogue(ctx))
-            await channel.start()
-            try:
-                await asyncio.to_thread(
-                    drive, tg, warmup, help_script(), WARMUP_USERS, 60, f"{kind} warm-up"
-                )
-                progress(f"{kind}: measuring {len(volunteers)} volunteers")
-                measured = await asyncio.to_thread(
-                    drive,
-                    tg,
-                    volunteers,
-                    volunteer_script(shift_of),
-                    options.concurrency,
-                    options.deadline_s,
-                    f"vandra/{kind}",
-                )
-            finally:
-                await channel.stop()
+            with server_collector():  # as `vandra run` serves
+                channel = TelegramChannel(ctx, Dialogue(ctx))
+                await channel.start()
+                try:
+                    await asyncio.to_thread(
+                        drive, tg, warmup, help_script(), WARMUP_USERS, 60, f"{kind} warm-up"
+                    )
+                    progress(f"{kind}: measuring {len(volunteers)} volunteers")
+                    measured = await asyncio.to_thread(
+                        drive,
+                        tg,
+                        volunteers,
+                        volunteer_script(shift_of),
+                        options.concurrency,
+                        options.deadline_s,
+                        f"vandra/{kind}",
+                    )
+                finally:
+                    await channel.stop()
         finally:
             await store.close()
         if tg.violations:
@@ -397,30 +400,56 @@ async def run_echo(options: Options, updates_per_user: int) -> Measured:
             .build()
         )
         app.add_handler(MessageHandler(filters.TEXT, _echo))
-        await app.initialize()
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling()
-        try:
-            await asyncio.to_thread(
-                drive, tg, warmup, echo_script(1), WARMUP_USERS, 60, "echo warm-up"
-            )
-            progress(f"echo: measuring {options.volunteers * updates_per_user} updates")
-            measured = await asyncio.to_thread(
-                drive,
-                tg,
-                users,
-                echo_script(updates_per_user),
-                options.concurrency,
-                options.deadline_s,
-                "echo",
-            )
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
-        if tg.violations:
-            raise RuntimeError("Bot API violations:\n" + "\n".join(tg.violations[:10]))
+        with harness_frozen():
+            return await _serve_echo(app, tg, users, warmup, options, updates_per_user)
+
+
+@contextlib.contextmanager
+def harness_frozen() -> Iterator[None]:
+    """The harness's own objects (the fake's records, the drivers) out of the garbage
+    collector's sight while the echo bot runs, as they are in vandra's runs (whose
+    ``server_collector`` freezes what exists when it starts); the echo bot keeps Python's
+    default collector settings."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+async def _serve_echo(
+    app: Application,  # type: ignore[type-arg]
+    tg: FakeTelegramServer,
+    users: list[int],
+    warmup: list[int],
+    options: Options,
+    updates_per_user: int,
+) -> Measured:
+    await app.initialize()
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling()
+    try:
+        await asyncio.to_thread(
+            drive, tg, warmup, echo_script(1), WARMUP_USERS, 60, "echo warm-up"
+        )
+        progress(f"echo: measuring {options.volunteers * updates_per_user} updates")
+        measured = await asyncio.to_thread(
+            drive,
+            tg,
+            users,
+            echo_script(updates_per_user),
+            options.concurrency,
+            options.deadline_s,
+            "echo",
+        )
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+    if tg.violations:
+        raise RuntimeError("Bot API violations:\n" + "\n".join(tg.violations[:10]))
     return measured
 
 
