@@ -7,12 +7,13 @@ import asyncio
 from typing import Any
 
 import pytest
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
 from bot.dialogue.engine import Dialogue
 from bot.i18n import t
-from models.db import Store
-from models.tables import AuditEntry, Organisation, ShiftStatus, Signup
+from models.db import Store, write_rows
+from models.tables import AuditEntry, Conversation, Organisation, ShiftStatus, Signup
 from scheduling import directory, shifts, signups
 from scheduling.access import Actor
 from scheduling.context import Context
@@ -130,3 +131,27 @@ async def test_a_decision_under_the_lock_reads_afresh_within_a_unit(ctx: Context
         await other.close()
     async with ctx.store.sessions() as session:
         assert (await session.exec(select(Signup))).all() == []
+
+
+async def test_write_rows_runs_after_what_the_session_holds_unwritten(ctx: Context) -> None:
+    """`write_rows` (the conversation's save) counts the rows it changed, and runs after the
+    turn's pending ORM writes, as Session.execute would: an UPDATE of a row the turn deleted
+    changes nothing, so the dialogue writes the row anew."""
+    now = ctx.now()
+    async with ctx.store.unit() as session:
+        kept = Conversation(channel="console", address="Kvar", data={}, updated_at=now)
+        gone = Conversation(channel="console", address="Borta", data={}, updated_at=now)
+        session.add_all([kept, gone])
+        await session.flush()
+        await session.delete(gone)  # pending: not flushed yet
+        kept.flow = "report"  # pending too, and not what the UPDATE below is about
+        rename = (
+            update(Conversation)
+            .where(col(Conversation.id) == bindparam("conversation_id"))
+            .values(step=bindparam("new_step"))
+        )
+        assert await write_rows(session, rename, {"conversation_id": kept.id, "new_step": "2"}) == 1
+        assert await write_rows(session, rename, {"conversation_id": gone.id, "new_step": "2"}) == 0
+    async with ctx.store.sessions() as session:
+        rows = (await session.exec(select(Conversation))).all()
+    assert [(c.address, c.flow, c.step) for c in rows] == [("Kvar", "report", "2")]

@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import metrics
 from bot.dialogue.turn import Inbound, Turn
 from bot.i18n import t
+from models.db import write_rows
 from models.tables import Conversation, Person
 from scheduling.context import Context
 from scheduling.directory import activity_stale
@@ -269,14 +270,13 @@ class Dialogue:
         written = 0
         if conversation.id is not None:
             params["conversation_id"] = conversation.id
-            result = await session.exec(_SAVE_CONVERSATION, params=params)
-            written = int(result.rowcount or 0)
+            written = await write_rows(session, _SAVE_CONVERSATION, params)
         if not written:  # a new conversation, or its row went with the person's erasure
             params.update(new_channel=conversation.channel, new_address=conversation.address)
-            await session.exec(_NEW_CONVERSATION, params=params)
+            await write_rows(session, _NEW_CONVERSATION, params)
         person = turn.person
         if person is not None and person.id is not None and _activity_stale(person, now):
-            await session.exec(_NOTE_ACTIVITY, params={"person_id": person.id, "now": now})
+            await write_rows(session, _NOTE_ACTIVITY, {"person_id": person.id, "now": now})
 
 
 _SAVE_CONVERSATION = (
