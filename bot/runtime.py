@@ -35,8 +35,9 @@ log = logging.getLogger("vandra.run")
 STOP_TIMEOUT_S = 10.0
 DISPATCH_STOP_S = 5.0  # in-flight sends finish within this; the rest stays queued
 # Container objects allocated (net) before the collector looks at the young ones; Python's
-# default is 700. Every update makes thousands (Bot API objects, ORM rows), so at 700 the young
-# generation was collected about once per update (bench/README.md, `updates.py`).
+# default is 700. An update leaves a hundred or so behind for a while (Bot API objects, ORM
+# rows), so at 700 the young generation was collected every eight updates or so
+# (bench/README.md, `updates.py`).
 GC_YOUNG_THRESHOLD = 10_000
 
 
