@@ -401,7 +401,31 @@ async def run_echo(options: Options, updates_per_user: int) -> Measured:
         )
         app.add_handler(MessageHandler(filters.TEXT, _echo))
         with harness_frozen():
-            return await _serve_echo(app, tg, users, warmup, options, updates_per_user)
+            await app.initialize()
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling()
+            try:
+                await asyncio.to_thread(
+                    drive, tg, warmup, echo_script(1), WARMUP_USERS, 60, "echo warm-up"
+                )
+                progress(f"echo: measuring {options.volunteers * updates_per_user} updates")
+                measured = await asyncio.to_thread(
+                    drive,
+                    tg,
+                    users,
+                    echo_script(updates_per_user),
+                    options.concurrency,
+                    options.deadline_s,
+                    "echo",
+                )
+            finally:
+                await app.updater.stop()
+                await app.stop()
+                await app.shutdown()
+            if tg.violations:
+                raise RuntimeError("Bot API violations:\n" + "\n".join(tg.violations[:10]))
+            return measured
 
 
 @contextlib.contextmanager
@@ -416,41 +440,6 @@ def harness_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
-
-
-async def _serve_echo(
-    app: Application,  # type: ignore[type-arg]
-    tg: FakeTelegramServer,
-    users: list[int],
-    warmup: list[int],
-    options: Options,
-    updates_per_user: int,
-) -> Measured:
-    await app.initialize()
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling()
-    try:
-        await asyncio.to_thread(
-            drive, tg, warmup, echo_script(1), WARMUP_USERS, 60, "echo warm-up"
-        )
-        progress(f"echo: measuring {options.volunteers * updates_per_user} updates")
-        measured = await asyncio.to_thread(
-            drive,
-            tg,
-            users,
-            echo_script(updates_per_user),
-            options.concurrency,
-            options.deadline_s,
-            "echo",
-        )
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-    if tg.violations:
-        raise RuntimeError("Bot API violations:\n" + "\n".join(tg.violations[:10]))
-    return measured
 
 
 # --------------------------------------------------------------------------- main
