@@ -197,11 +197,11 @@ async def run(args: argparse.Namespace, url: str, tg: Any) -> Figures:
     from bot.dialogue.engine import Dialogue
     from bot.notifications import NotificationRenderer
     from models.tables import OutboxMessage, OutboxStatus, Person
-    from scheduling.access import Actor
-    from scheduling.broadcast import Audience, broadcast
-    from scheduling.config import settings_from_mapping
-    from scheduling.context import Context
-    from scheduling.dispatch import Dispatcher
+    from scheduling.common.config import settings_from_mapping
+    from scheduling.common.context import Context
+    from scheduling.messages.broadcast import Audience, broadcast
+    from scheduling.people.access import Actor
+    from scheduling.workers.dispatcher import Dispatcher
 
     settings = settings_from_mapping(
         {

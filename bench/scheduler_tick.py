@@ -258,10 +258,10 @@ async def measure(url: str, ticks: int) -> dict[str, float]:
     from bot.notifications import NotificationRenderer
     from bot.runtime import make_ticker
     from models.db import schema_state
-    from scheduling.clock import ManualClock
-    from scheduling.config import settings_from_mapping
-    from scheduling.context import Context
-    from scheduling.dispatch import Dispatcher
+    from scheduling.common.clock import ManualClock
+    from scheduling.common.config import settings_from_mapping
+    from scheduling.common.context import Context
+    from scheduling.workers.dispatcher import Dispatcher
 
     started = time.perf_counter()
     settings = settings_from_mapping({"database": {"url": url}})

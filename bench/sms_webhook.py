@@ -82,7 +82,7 @@ def phone(n: int) -> str:
 
 
 def settings_for(url: str) -> Any:
-    from scheduling.config import settings_from_mapping
+    from scheduling.common.config import settings_from_mapping
 
     return settings_from_mapping(
         {
@@ -126,10 +126,11 @@ def database(kind: str, postgres_url: str) -> Iterator[str]:
 async def seed(url: str, phones: int) -> list[int]:
     """Migrate, then an organisation, an area, shifts and SMS volunteers with consent."""
     from models.db import Store, upgrade
-    from scheduling import directory, shifts
-    from scheduling.access import Actor
-    from scheduling.clock import SystemClock
-    from scheduling.context import Context
+    from scheduling.common.clock import SystemClock
+    from scheduling.common.context import Context
+    from scheduling.people import directory
+    from scheduling.people.access import Actor
+    from scheduling.walks import shifts
 
     settings = settings_for(url)
     store = Store.open(settings.database.url)
@@ -173,7 +174,7 @@ def serve(url: str, ready: Connection) -> None:
     from bot.channels.sms_webhook import sms_routes
     from bot.dialogue.engine import Dialogue
     from bot.http import build_app
-    from scheduling.context import Context
+    from scheduling.common.context import Context
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     ctx = Context.create(settings_for(url))

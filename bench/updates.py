@@ -65,11 +65,12 @@ from bot.channels.telegram import TelegramChannel  # noqa: E402
 from bot.dialogue.engine import Dialogue  # noqa: E402
 from bot.runtime import server_collector  # noqa: E402
 from models.db import Store, upgrade  # noqa: E402
-from scheduling import directory, shifts  # noqa: E402
-from scheduling.access import Actor  # noqa: E402
-from scheduling.clock import SystemClock  # noqa: E402
-from scheduling.config import settings_from_mapping  # noqa: E402
-from scheduling.context import Context  # noqa: E402
+from scheduling.common.clock import SystemClock  # noqa: E402
+from scheduling.common.config import settings_from_mapping  # noqa: E402
+from scheduling.common.context import Context  # noqa: E402
+from scheduling.people import directory  # noqa: E402
+from scheduling.people.access import Actor  # noqa: E402
+from scheduling.walks import shifts  # noqa: E402
 from tests.fakes.telegram_server import FakeTelegramServer, SentMessage  # noqa: E402
 
 DEFAULT_VOLUNTEERS = 1000

@@ -17,10 +17,10 @@ import click
 from bot.i18n import error_text, operator_language, t
 from bot.logging_setup import redact
 from models.db import StoreError, schema_state, upgrade
-from scheduling.clock import Clock
-from scheduling.config import ConfigError, Settings, load_settings
-from scheduling.context import Context
-from scheduling.errors import DomainError
+from scheduling.common.clock import Clock
+from scheduling.common.config import ConfigError, Settings, load_settings
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError
 
 T = TypeVar("T")
 

@@ -17,10 +17,12 @@ from bot.presenters import (
     table,
 )
 from models.tables import Role
-from scheduling import directory, people, shifts
-from scheduling.access import Actor
-from scheduling.context import Context
-from scheduling.localtime import parse_date, parse_local_datetime
+from scheduling.common.context import Context
+from scheduling.common.localtime import parse_date, parse_local_datetime
+from scheduling.people import directory
+from scheduling.people import erasure as people
+from scheduling.people.access import Actor
+from scheduling.walks import shifts
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 
@@ -235,7 +237,7 @@ async def people_data(ctx: Context, person_id: int) -> None:
     \b
     Example:  vandra people data 12 > person-12.json
     """
-    from scheduling.privacy import export_person_data
+    from scheduling.people.privacy import export_person_data
 
     echo_json(await export_person_data(ctx, Actor.operator(), person_id))
 

@@ -12,11 +12,12 @@ import click
 from bot.cli import BadInput, cli, config_option, with_context
 from bot.cli_admin import orgs, people_group
 from bot.i18n import t
-from scheduling import calendar, exports, logins
-from scheduling.access import Actor
-from scheduling.context import Context
-from scheduling.directory import get_person
-from scheduling.localtime import parse_date
+from evaluation import exports
+from scheduling.common.context import Context
+from scheduling.common.localtime import parse_date
+from scheduling.links import calendar, logins
+from scheduling.people.access import Actor
+from scheduling.people.directory import get_person
 
 
 def swedish(key: str, /, **params: Any) -> str:

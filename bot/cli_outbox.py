@@ -10,8 +10,8 @@ import click
 from bot.cli import cli, config_option, echo_json, with_context
 from bot.presenters import iso_local, table
 from models.tables import OutboxMessage, OutboxStatus
-from scheduling.context import Context
-from scheduling.outbox import list_messages
+from scheduling.common.context import Context
+from scheduling.messages.outbox import list_messages
 
 HEADERS = [
     "id",

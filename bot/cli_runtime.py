@@ -51,7 +51,7 @@ def demo_command(database: str) -> None:
     from pathlib import Path
 
     from bot.demo import run_demo
-    from scheduling.clock import SystemClock
+    from scheduling.common.clock import SystemClock
 
     settings = settings_of(click.get_current_context())
     run_async(run_demo(settings, Path(database), SystemClock().now()))

@@ -31,6 +31,8 @@ from bot.dialogue.engine import Dialogue
 from bot.i18n import t
 from bot.notifications import NotificationRenderer
 from bot.presenters import SHIFT_HEADERS, shift_rows, table
+from evaluation import exports
+from evaluation import statistics as stats
 from fakes.telegram_server import FakeTelegramServer, SentMessage
 from fakes.twilio_server import (
     TEST_ACCOUNT_SID,
@@ -41,16 +43,17 @@ from fakes.twilio_server import (
 )
 from models.db import Store, upgrade
 from models.tables import Role
-from scheduling import directory, exports, shifts, stats
-from scheduling.access import Actor
-from scheduling.clock import ManualClock, SystemClock
-from scheduling.config import Settings
-from scheduling.context import Context
-from scheduling.dispatch import ChannelLimits, Dispatcher
-from scheduling.due import compute_due
-from scheduling.logins import issue_dashboard_link
-from scheduling.outgoing import Sender
-from scheduling.signups import expire_offers
+from scheduling.common.clock import ManualClock, SystemClock
+from scheduling.common.config import Settings
+from scheduling.common.context import Context
+from scheduling.links.logins import issue_dashboard_link
+from scheduling.messages.content import Sender
+from scheduling.messages.due import compute_due
+from scheduling.people import directory
+from scheduling.people.access import Actor
+from scheduling.walks import shifts
+from scheduling.walks.signups import expire_offers
+from scheduling.workers.dispatcher import ChannelLimits, Dispatcher
 
 ORGANISATIONS = ["IFK Kalmar", "Trygga vuxna Kalmar"]  # a club and a private initiative
 AREAS = [

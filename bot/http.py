@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot import metrics
-from scheduling.context import Context
+from scheduling.common.context import Context
 
 HealthProbe = Callable[[], Awaitable[bool]]
 PROBE_TIMEOUT_S = 2.0

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from scheduling.errors import DomainError
+from scheduling.common.errors import DomainError
 
 LOCALES = Path(__file__).parent / "locales"
 LANGUAGES = ("sv", "en")

@@ -9,8 +9,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.i18n import t
-from scheduling.calendar import feed_for_token, render_ics
-from scheduling.context import Context
+from scheduling.common.context import Context
+from scheduling.links.calendar import feed_for_token, render_ics
 
 ICS_MEDIA_TYPE = "text/calendar; charset=utf-8"
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from scheduling.config import Settings
+from scheduling.common.config import Settings
 
 REDACTED = "[redacted]"
 _PATTERNS = (

@@ -24,8 +24,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from models.tables import OutboxMessage, OutboxStatus, ShiftStatus
-from scheduling.context import Context
-from scheduling.shifts import shift_views
+from scheduling.common.context import Context
+from scheduling.walks.shifts import shift_views
 
 log = logging.getLogger("vandra.metrics")
 

@@ -20,11 +20,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import t
-from scheduling.context import Context
-from scheduling.details import ShiftDetails, checked_in_walkers, person_name, shift_details
-from scheduling.kinds import Kind
-from scheduling.outgoing import Option, Outgoing, Recipient
-from scheduling.safety import SAFETY_REPEAT
+from scheduling.common.context import Context
+from scheduling.messages.content import Option, Outgoing, Recipient
+from scheduling.messages.kinds import Kind
+from scheduling.walks.details import ShiftDetails, checked_in_walkers, person_name, shift_details
+from scheduling.walks.safety import SAFETY_REPEAT
 
 
 @dataclass(frozen=True)

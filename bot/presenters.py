@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from models.tables import Area, Organisation, Person
-from scheduling.shifts import ShiftView
+from scheduling.walks.shifts import ShiftView
 
 
 def iso_local(moment: datetime | None, zone: ZoneInfo) -> str | None:

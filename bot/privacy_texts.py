@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.i18n import t
-from scheduling.context import Context
-from scheduling.privacy import export_my_data, summarise_export
+from scheduling.common.context import Context
+from scheduling.people.privacy import export_my_data, summarise_export
 
 
 def short_notice(language: str | None, url: str) -> str:

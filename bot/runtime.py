@@ -22,14 +22,14 @@ from bot.dialogue.engine import Dialogue
 from bot.http import HealthRegistry, build_app, store_alive
 from bot.ical import ical_routes
 from bot.notifications import NotificationRenderer
-from scheduling.config import Settings
-from scheduling.context import Context
-from scheduling.dispatch import Dispatcher
-from scheduling.due import compute_due
-from scheduling.outgoing import Sender
-from scheduling.privacy import retention_step
-from scheduling.signups import expire_offers
-from scheduling.ticker import Ticker
+from scheduling.common.config import Settings
+from scheduling.common.context import Context
+from scheduling.messages.content import Sender
+from scheduling.messages.due import compute_due
+from scheduling.people.privacy import retention_step
+from scheduling.walks.signups import expire_offers
+from scheduling.workers.dispatcher import Dispatcher
+from scheduling.workers.ticker import Ticker
 
 log = logging.getLogger("vandra.run")
 STOP_TIMEOUT_S = 10.0

@@ -20,9 +20,9 @@ import psycopg
 import pytest
 
 from models.db import Store, upgrade
-from scheduling.clock import ManualClock
-from scheduling.config import Settings, settings_from_mapping
-from scheduling.context import Context
+from scheduling.common.clock import ManualClock
+from scheduling.common.config import Settings, settings_from_mapping
+from scheduling.common.context import Context
 from tests.pg_cluster import PostgresCluster, postgres_cluster
 
 POSTGRES_URL = os.environ.get(

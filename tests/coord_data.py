@@ -29,8 +29,9 @@ from typing import Any
 from sqlmodel import col, update
 
 from models.tables import Report, Shift, ShiftStatus, Signup, SignupStatus
-from scheduling import directory, shifts
-from scheduling.context import Context
+from scheduling.common.context import Context
+from scheduling.people import directory
+from scheduling.walks import shifts
 from tests.helpers import OPERATOR, local
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from models.tables import Person, Role, Shift
-from scheduling import directory, shifts
-from scheduling.access import Actor
-from scheduling.context import Context
+from scheduling.common.context import Context
+from scheduling.people import directory
+from scheduling.people.access import Actor
+from scheduling.walks import shifts
 
 OPERATOR = Actor.operator()
 
@@ -76,7 +77,7 @@ def local(text: str) -> datetime:
 
 def with_settings(ctx: Context, **sections: dict[str, object]) -> Context:
     """The same store and clock, with some settings changed (validated like a config file)."""
-    from scheduling.config import Settings
+    from scheduling.common.config import Settings
 
     data = ctx.settings.model_dump()
     for section, values in sections.items():

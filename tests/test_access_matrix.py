@@ -34,6 +34,8 @@ from bot.channels.telegram import TelegramChannel
 from bot.dialogue.engine import Dialogue
 from bot.dialogue.turn import Inbound
 from bot.i18n import t
+from evaluation import exports, overview, payments
+from evaluation import statistics as stats
 from models.db import Store, upgrade
 from models.tables import (
     AuditEntry,
@@ -45,25 +47,16 @@ from models.tables import (
     Signup,
     SignupStatus,
 )
-from scheduling import (
-    broadcast,
-    calendar,
-    directory,
-    exports,
-    overview,
-    payments,
-    people,
-    privacy,
-    reports,
-    shifts,
-    signups,
-    stats,
-)
-from scheduling.access import Actor
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from scheduling.errors import NotFound, PermissionDenied
-from scheduling.logins import issue_dashboard_link
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.common.errors import NotFound, PermissionDenied
+from scheduling.links import calendar
+from scheduling.links.logins import issue_dashboard_link
+from scheduling.messages import broadcast
+from scheduling.people import directory, privacy
+from scheduling.people import erasure as people
+from scheduling.people.access import Actor
+from scheduling.walks import reports, shifts, signups
 from tests.conftest import T0, database_for, make_settings
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.twilio_server import (

@@ -25,10 +25,11 @@ from bot.http import build_app
 from bot.ical import ical_routes
 from models.db import Store, upgrade
 from models.tables import Person, Role
-from scheduling import directory, shifts
-from scheduling.access import Actor
-from scheduling.clock import ManualClock
-from scheduling.context import Context
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.people import directory
+from scheduling.people.access import Actor
+from scheduling.walks import shifts
 from tests.conftest import T0, make_settings
 from tests.coord_data import DataSet, build, shift_at, signup
 from tests.helpers import OPERATOR

@@ -14,9 +14,10 @@ from icalendar import Calendar
 from bot.http import build_app
 from bot.ical import ical_routes
 from models.tables import Signup, SignupStatus
-from scheduling import calendar, shifts
-from scheduling.access import Actor
-from scheduling.context import Context
+from scheduling.common.context import Context
+from scheduling.links import calendar
+from scheduling.people.access import Actor
+from scheduling.walks import shifts
 from tests.helpers import add_people, add_shift, seed_org_area
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

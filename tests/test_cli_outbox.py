@@ -12,7 +12,7 @@ import pytest
 from bot.cli import main
 from models.db import Store
 from models.tables import OutboxStatus
-from scheduling.outbox import NewMessage, enqueue_many
+from scheduling.messages.outbox import NewMessage, enqueue_many
 
 CONTRACT_KEYS = {
     "id",

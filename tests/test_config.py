@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduling.config import ConfigError, load_settings, parse_duration
+from scheduling.common.config import ConfigError, load_settings, parse_duration
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
@@ -30,7 +30,7 @@ def test_defaults_match_the_contract(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_example_config_is_valid_and_complete() -> None:
     """config.example.toml loads and mentions every key there is."""
-    from scheduling.config import SECTIONS
+    from scheduling.common.config import SECTIONS
 
     load_settings(EXAMPLE, environ={})
     text = EXAMPLE.read_text(encoding="utf-8")

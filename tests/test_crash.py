@@ -18,11 +18,11 @@ from sqlmodel import select
 
 from models.db import Store
 from models.tables import OutboxMessage
-from scheduling.broadcast import Audience, broadcast
-from scheduling.clock import SystemClock
-from scheduling.config import load_settings
-from scheduling.context import Context
-from scheduling.directory import add_person, record_consent
+from scheduling.common.clock import SystemClock
+from scheduling.common.config import load_settings
+from scheduling.common.context import Context
+from scheduling.messages.broadcast import Audience, broadcast
+from scheduling.people.directory import add_person, record_consent
 from tests.fakes.twilio_server import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,

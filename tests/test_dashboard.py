@@ -20,10 +20,10 @@ from bot.dashboard import dashboard_routes, issue_dashboard_link
 from bot.dashboard.charts import bar_list, column_chart, stacked_bars
 from bot.http import build_app
 from models.tables import Person, Role
-from scheduling import directory
-from scheduling.access import Actor
-from scheduling.clock import ManualClock
-from scheduling.context import Context
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.people import directory
+from scheduling.people.access import Actor
 from tests.coord_data import DataSet, build
 from tests.helpers import OPERATOR
 from tests.test_run import free_port, vandra, vandra_env

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from models.tables import OutboxMessage
-from scheduling.context import Context
-from scheduling.delivery import moves_forward, record_delivery_status
-from scheduling.outbox import NewMessage, enqueue_many
+from scheduling.common.context import Context
+from scheduling.messages.delivery_status import moves_forward, record_delivery_status
+from scheduling.messages.outbox import NewMessage, enqueue_many
 from tests.world import outbox, person
 
 

@@ -11,9 +11,10 @@ from sqlmodel import select
 
 from bot.dialogue.engine import Dialogue
 from models.tables import Conversation, Person, Report, Role
-from scheduling import directory, signups
-from scheduling.clock import ManualClock
-from scheduling.context import Context
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.people import directory
+from scheduling.walks import signups
 from tests.fakes.chat import Chat
 from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
 
@@ -312,7 +313,7 @@ async def test_volunteer_refused_evaluation_commands(ctx: Context) -> None:
 async def test_safety_alert_acknowledged_from_chat(ctx: Context, clock: ManualClock) -> None:
     """A lead's ack:alert:<id> button stops the alert; a volunteer's is refused."""
     from models.tables import SafetyAlert
-    from scheduling import safety
+    from scheduling.walks import safety
 
     org, area = await seed_org_area(ctx)
     shift = await add_shift(ctx, org, area, start_in=timedelta(hours=1), hours=2)

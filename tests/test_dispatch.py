@@ -18,18 +18,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.db import Store
 from models.tables import OutboxMessage, OutboxStatus, Person
-from scheduling import dispatch, signups
-from scheduling.access import Actor
-from scheduling.broadcast import Audience, broadcast
-from scheduling.clock import ManualClock
-from scheduling.config import DispatchSettings
-from scheduling.context import Context
-from scheduling.dispatch import ChannelLimits, Dispatcher, backoff
-from scheduling.due import compute_due
-from scheduling.kinds import Kind
-from scheduling.outbox import NewMessage, enqueue_many
-from scheduling.outgoing import Delivery, Outgoing, Recipient, TransientSendError
-from scheduling.safety import acknowledge_alert, open_alerts
+from scheduling.common.clock import ManualClock
+from scheduling.common.config import DispatchSettings
+from scheduling.common.context import Context
+from scheduling.messages.broadcast import Audience, broadcast
+from scheduling.messages.content import Delivery, Outgoing, Recipient, TransientSendError
+from scheduling.messages.due import compute_due
+from scheduling.messages.kinds import Kind
+from scheduling.messages.outbox import NewMessage, enqueue_many
+from scheduling.people.access import Actor
+from scheduling.walks import signups
+from scheduling.walks.safety import acknowledge_alert, open_alerts
+from scheduling.workers import dispatcher as dispatch
+from scheduling.workers.dispatcher import ChannelLimits, Dispatcher, backoff
 from tests.fakes.senders import FakeTime, RecordingSender, plain_renderer
 from tests.helpers import OPERATOR
 from tests.world import make_world, outbox, person, shift_at
@@ -428,7 +429,7 @@ async def test_the_routing_rule_in_sql_matches_python(ctx: Context) -> None:
 
     from sqlmodel import select
 
-    from scheduling.routing import route, route_is
+    from scheduling.messages.routing import route, route_is
 
     async with ctx.store.transaction() as session:
         for n, flags in enumerate(product([False, True], repeat=7)):

@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from models.tables import OutboxStatus
-from scheduling import signups
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from scheduling.due import compute_due
-from scheduling.due_support import MISSED
-from scheduling.kinds import Kind
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.messages.due import compute_due
+from scheduling.messages.due_planning import MISSED
+from scheduling.messages.kinds import Kind
+from scheduling.walks import signups
 from tests.world import local, make_world, outbox, shift_at
 
 
@@ -119,7 +119,7 @@ async def test_no_walker_messages_for_a_cancelled_shift_or_a_cancelled_sign_up(
     ctx: Context, clock: ManualClock
 ) -> None:
     """A walker who cancelled gets no reminder; a cancelled shift gets no prompts."""
-    from scheduling.shifts import cancel_shift
+    from scheduling.walks.shifts import cancel_shift
     from tests.helpers import OPERATOR
 
     world = await make_world(ctx, walkers=2)

@@ -16,11 +16,11 @@ from openpyxl import load_workbook
 from sqlmodel import col, select
 
 from bot.cli_export import swedish
+from evaluation import exports
 from models.tables import AuditEntry, Role
-from scheduling import exports
-from scheduling.access import Actor
-from scheduling.context import Context
-from scheduling.errors import PermissionDenied
+from scheduling.common.context import Context
+from scheduling.common.errors import PermissionDenied
+from scheduling.people.access import Actor
 from tests.coord_data import DataSet, build
 
 NOV_1, NOV_30 = date(2026, 11, 1), date(2026, 11, 30)

@@ -27,9 +27,9 @@ from bot.dialogue.engine import Dialogue
 from models import db
 from models.db import Store, upgrade
 from models.tables import OutboxMessage, Signup, SignupStatus
-from scheduling import directory
-from scheduling.clock import ManualClock
-from scheduling.context import Context
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.people import directory
 from tests.conftest import POSTGRES_URL, T0, _libpq_url, make_settings, postgres_unavailable
 from tests.fakes.chat import Chat
 from tests.fakes.telegram_server import FakeTelegramServer, SentMessage

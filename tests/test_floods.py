@@ -29,8 +29,8 @@ from bot.channels.telegram_webhook import SECRET_HEADER, webhook_routes
 from bot.dialogue.engine import Dialogue
 from bot.http import build_app
 from models.tables import Signup, SignupStatus
-from scheduling import directory
-from scheduling.context import Context
+from scheduling.common.context import Context
+from scheduling.people import directory
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.twilio_server import (
     TEST_ACCOUNT_SID,

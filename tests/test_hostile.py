@@ -47,10 +47,11 @@ from bot.dialogue.engine import COMMANDS, Dialogue
 from bot.dialogue.turn import Inbound
 from models.db import Store, upgrade
 from models.tables import Role, Shift, ShiftStatus, Signup, SignupStatus
-from scheduling import directory, shifts, signups
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from scheduling.outgoing import Option, Outgoing
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.messages.content import Option, Outgoing
+from scheduling.people import directory
+from scheduling.walks import shifts, signups
 from tests.conftest import T0, make_settings
 from tests.fakes.telegram_server import FakeTelegramServer
 from tests.fakes.twilio_server import (

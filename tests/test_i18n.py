@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 
 from bot.i18n import catalogue, error_text, t
-from scheduling.errors import DomainError
+from scheduling.common.errors import DomainError
 
 
 def placeholders(template: str) -> set[str]:

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduling.errors import InvalidInput
-from scheduling.localtime import local_interval, to_utc
+from scheduling.common.errors import InvalidInput
+from scheduling.common.localtime import local_interval, to_utc
 from tests.helpers import local
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

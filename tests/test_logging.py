@@ -17,7 +17,7 @@ import pytest
 
 from bot.cli import main
 from bot.logging_setup import REDACTED, configure_logging, redact, remove_logging_handler
-from scheduling.config import Settings, settings_from_mapping
+from scheduling.common.config import Settings, settings_from_mapping
 from tests.test_run import _wait_healthy, free_port, vandra, vandra_env
 
 TOKEN = "123456789:AAE-secretTokenValue_abcdefghijklmnopq"

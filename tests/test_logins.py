@@ -8,11 +8,11 @@ import pytest
 from sqlmodel import col, select
 
 from models.tables import AuditEntry, Role
-from scheduling import logins
-from scheduling.access import Actor
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from scheduling.errors import DomainError, PermissionDenied
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError, PermissionDenied
+from scheduling.links import logins
+from scheduling.people.access import Actor
 from tests.helpers import add_people, seed_org_area
 
 

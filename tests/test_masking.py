@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduling.masking import (
+from scheduling.common.masking import (
     EMAIL,
     PERSONNUMMER,
     PHONE,

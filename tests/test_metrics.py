@@ -13,10 +13,10 @@ from sqlmodel import col, update
 from bot import metrics
 from bot.http import HealthRegistry, build_app
 from models.tables import OutboxMessage, OutboxStatus
-from scheduling import shifts, signups
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from scheduling.outbox import enqueue
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.messages.outbox import enqueue
+from scheduling.walks import shifts, signups
 from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
 
 Samples = dict[tuple[str, str], float]

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from bot.notifications import NotificationRenderer
-from scheduling import signups
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from scheduling.kinds import Kind
-from scheduling.outgoing import Outgoing, Recipient
-from scheduling.shifts import get_shift
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.messages.content import Outgoing, Recipient
+from scheduling.messages.kinds import Kind
+from scheduling.walks import signups
+from scheduling.walks.shifts import get_shift
 from tests.world import World, make_world, shift_at
 
 render = NotificationRenderer()

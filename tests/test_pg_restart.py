@@ -26,12 +26,12 @@ from sqlmodel import col, select
 
 from models.db import Store, upgrade
 from models.tables import Broadcast, InboundReceipt, OutboxMessage, Signup, SignupStatus
-from scheduling.broadcast import call_for_walkers
-from scheduling.clock import SystemClock
-from scheduling.config import load_settings
-from scheduling.context import Context
-from scheduling.directory import add_person, record_consent
-from scheduling.kinds import Kind
+from scheduling.common.clock import SystemClock
+from scheduling.common.config import load_settings
+from scheduling.common.context import Context
+from scheduling.messages.broadcast import call_for_walkers
+from scheduling.messages.kinds import Kind
+from scheduling.people.directory import add_person, record_consent
 from tests.fakes.telegram_server import FakeTelegramServer, SentMessage
 from tests.fakes.twilio_server import (
     TEST_ACCOUNT_SID,

@@ -17,13 +17,12 @@ from models.tables import (
     Role,
     Signup,
 )
-from scheduling import shifts, signups
-from scheduling.access import Actor
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from scheduling.errors import NotFound
-from scheduling.people import audit_contacts_viewed, erase_person
-from scheduling.privacy import (
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.common.errors import NotFound
+from scheduling.people.access import Actor
+from scheduling.people.erasure import audit_contacts_viewed, erase_person
+from scheduling.people.privacy import (
     NOTICE_KIND,
     RETENTION_ACTION,
     RetentionResult,
@@ -32,6 +31,7 @@ from scheduling.privacy import (
     retention_step,
     summarise_export,
 )
+from scheduling.walks import shifts, signups
 from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
 
 DAY = timedelta(days=1)

@@ -12,12 +12,12 @@ from bot.channels.gsm7 import is_gsm7, segments
 from bot.cli import main
 from bot.privacy_texts import masked_notice, my_data_summary, short_notice
 from models.tables import AuditEntry
-from scheduling import signups
-from scheduling.access import Actor
-from scheduling.context import Context
-from scheduling.errors import PermissionDenied
-from scheduling.masking import mask_report_text
-from scheduling.privacy import export_person_data
+from scheduling.common.context import Context
+from scheduling.common.errors import PermissionDenied
+from scheduling.common.masking import mask_report_text
+from scheduling.people.access import Actor
+from scheduling.people.privacy import export_person_data
+from scheduling.walks import signups
 from tests.helpers import add_people, add_shift, seed_org_area
 
 

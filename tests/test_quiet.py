@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from scheduling.config import QuietHours
-from scheduling.quiet import quiet_end_after, send_time
+from scheduling.common.config import QuietHours
+from scheduling.messages.quiet import quiet_end_after, send_time
 
 ZONE = ZoneInfo("Europe/Stockholm")
 NIGHT = QuietHours(start=time(22, 0), end=time(8, 0))

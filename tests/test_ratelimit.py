@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from scheduling.ratelimit import PacedBucket, PerKeyLimiter
+from scheduling.workers.ratelimit import PacedBucket, PerKeyLimiter
 
 
 class Time:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from scheduling.context import Context
-from scheduling.outbox import enqueue
-from scheduling.receipts import first_time
+from scheduling.common.context import Context
+from scheduling.messages.inbound_seen import first_time
+from scheduling.messages.outbox import enqueue
 from tests.helpers import add_people
 
 

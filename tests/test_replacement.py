@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from scheduling import signups
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from scheduling.due import compute_due
-from scheduling.errors import DomainError
-from scheduling.kinds import Kind
-from scheduling.replacement import request_replacement
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError
+from scheduling.messages.due import compute_due
+from scheduling.messages.kinds import Kind
+from scheduling.walks import signups
+from scheduling.walks.replacement import request_replacement
 from tests.world import make_world, outbox, shift_at
 
 

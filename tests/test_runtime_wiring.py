@@ -18,8 +18,8 @@ from bot.runtime import (
     server_collector,
     stop_dispatching,
 )
-from scheduling.context import Context
-from scheduling.dispatch import Dispatcher
+from scheduling.common.context import Context
+from scheduling.workers.dispatcher import Dispatcher
 from tests.conftest import make_settings
 from tests.fakes.twilio_server import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_FROM_NUMBER
 

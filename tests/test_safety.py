@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 
 from models.tables import SafetyAlertStatus
-from scheduling import signups
-from scheduling.access import Actor
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from scheduling.due import compute_due
-from scheduling.errors import PermissionDenied
-from scheduling.kinds import Kind
-from scheduling.safety import acknowledge_alert, open_alerts
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.common.errors import PermissionDenied
+from scheduling.messages.due import compute_due
+from scheduling.messages.kinds import Kind
+from scheduling.people.access import Actor
+from scheduling.walks import signups
+from scheduling.walks.safety import acknowledge_alert, open_alerts
 from tests.world import World, make_world, outbox, shift_at
 
 

@@ -8,10 +8,11 @@ import pytest
 from sqlmodel import select
 
 from models.tables import AuditEntry, OutboxMessage, Role, Shift
-from scheduling import directory, shifts, signups
-from scheduling.access import Actor
-from scheduling.context import Context
-from scheduling.errors import DomainError, InvalidInput, PermissionDenied
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError, InvalidInput, PermissionDenied
+from scheduling.people import directory
+from scheduling.people.access import Actor
+from scheduling.walks import shifts, signups
 from tests.helpers import OPERATOR, add_people, add_shift, local, seed_org_area
 
 

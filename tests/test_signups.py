@@ -9,11 +9,12 @@ import pytest
 from sqlmodel import select
 
 from models.tables import OutboxMessage, Person, Role, SignupStatus
-from scheduling import directory, shifts, signups
-from scheduling.access import Actor
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from scheduling.errors import DomainError, PermissionDenied
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError, PermissionDenied
+from scheduling.people import directory
+from scheduling.people.access import Actor
+from scheduling.walks import shifts, signups
 from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
 
 

@@ -22,9 +22,10 @@ from fakes.twilio_server import (
     signed_inbound_form,
 )
 from models.tables import OutboxMessage, Person, Role
-from scheduling import directory, signups
-from scheduling.clock import ManualClock
-from scheduling.context import Context
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.people import directory
+from scheduling.walks import signups
 from tests.helpers import OPERATOR, add_shift, seed_org_area, with_settings
 
 PUBLIC = "https://vandra.example.se/base"
@@ -306,7 +307,7 @@ async def test_one_person_on_both_channels(ctx: Context) -> None:
 async def test_status_callbacks_move_forward_and_mark_permanent_failures(ctx: Context) -> None:
     """delivered after sent sticks; a late 'sent' is ignored; 30005 marks unreachable and
     tells the coordinator; unknown sids are 204 too."""
-    from scheduling.outbox import enqueue
+    from scheduling.messages.outbox import enqueue
 
     org, _ = await seed_org_area(ctx)
     ctx = sms_ctx(ctx)

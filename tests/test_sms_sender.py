@@ -9,7 +9,7 @@ import pytest
 
 from bot.channels.sms_sender import SmsSender, keyword_hint, sms_text
 from bot.channels.twilio_client import TwilioSender
-from scheduling.outgoing import (
+from scheduling.messages.content import (
     Option,
     Outgoing,
     PermanentSendError,

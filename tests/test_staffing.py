@@ -8,14 +8,15 @@ import pytest
 from sqlmodel import select
 
 from models.tables import AuditEntry, Role, Shift
-from scheduling import directory, signups
-from scheduling.access import Actor
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from scheduling.due import compute_due
-from scheduling.errors import PermissionDenied
-from scheduling.kinds import Kind
-from scheduling.staffing import go_ahead
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.common.errors import PermissionDenied
+from scheduling.messages.due import compute_due
+from scheduling.messages.kinds import Kind
+from scheduling.people import directory
+from scheduling.people.access import Actor
+from scheduling.walks import signups
+from scheduling.walks.staffing import go_ahead
 from tests.helpers import OPERATOR
 from tests.world import World, local, make_world, outbox, person, shift_at
 
@@ -126,7 +127,7 @@ async def test_cancelling_after_the_final_check_tells_everyone_signed_up(
     ctx: Context, clock: ManualClock
 ) -> None:
     """The lead cancels: everyone signed up is told, and no more reminders or prompts come."""
-    from scheduling.shifts import cancel_shift
+    from scheduling.walks.shifts import cancel_shift
 
     world = await make_world(ctx, walkers=2)
     shift = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00", min_walkers=3)

@@ -10,12 +10,13 @@ from decimal import Decimal
 
 import pytest
 
+from evaluation import payments
+from evaluation import statistics as stats
+from evaluation.walk_facts import Walk, first_walks, load_walks
 from models.tables import Role
-from scheduling import payments, stats
-from scheduling.access import Actor
-from scheduling.context import Context
-from scheduling.errors import PermissionDenied
-from scheduling.walks import Walk, first_walks, load_walks
+from scheduling.common.context import Context
+from scheduling.common.errors import PermissionDenied
+from scheduling.people.access import Actor
 from tests.coord_data import DataSet, build
 
 NOV_1, NOV_30 = date(2026, 11, 1), date(2026, 11, 30)

@@ -19,7 +19,7 @@ from sqlmodel import SQLModel, select
 from models import db
 from models.db import Store, schema_state, upgrade
 from models.tables import Organisation
-from scheduling.context import Context
+from scheduling.common.context import Context
 
 
 async def test_aware_time_round_trips(ctx: Context) -> None:

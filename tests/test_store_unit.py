@@ -14,10 +14,11 @@ from bot.dialogue.engine import Dialogue
 from bot.i18n import t
 from models.db import Store, write_rows
 from models.tables import AuditEntry, Conversation, Organisation, ShiftStatus, Signup
-from scheduling import directory, shifts, signups
-from scheduling.access import Actor
-from scheduling.context import Context
-from scheduling.errors import DomainError, PermissionDenied
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError, PermissionDenied
+from scheduling.people import directory
+from scheduling.people.access import Actor
+from scheduling.walks import shifts, signups
 from tests.fakes.chat import Chat
 from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
 from tests.test_dialogue import register

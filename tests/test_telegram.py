@@ -24,8 +24,8 @@ from bot.channels.telegram import (
 from bot.dialogue.engine import Dialogue
 from fakes.telegram_server import FakeTelegramServer, SentMessage
 from models.tables import OutboxMessage, Person, Role
-from scheduling import directory
-from scheduling.context import Context
+from scheduling.common.context import Context
+from scheduling.people import directory
 from tests.helpers import OPERATOR, add_shift, seed_org_area, with_settings
 
 ANNA, BO, MARIA = 1001, 1002, 5005

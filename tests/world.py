@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from models.tables import OutboxMessage, Person, Role, Shift
-from scheduling import directory, shifts
-from scheduling.context import Context
+from scheduling.common.context import Context
+from scheduling.people import directory
+from scheduling.walks import shifts
 from tests.helpers import OPERATOR, seed_org_area
 
 

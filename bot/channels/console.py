@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 
 from bot.dialogue.engine import COMMANDS, Dialogue
 from bot.dialogue.turn import Inbound
-from scheduling.errors import DomainError
-from scheduling.outgoing import Outgoing
-from scheduling.text import normalise_phone
+from scheduling.common.errors import DomainError
+from scheduling.common.text import normalise_phone
+from scheduling.messages.content import Outgoing
 
 ReadLine = Callable[[str], Awaitable[str | None]]
 Write = Callable[[str], None]

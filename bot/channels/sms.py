@@ -15,8 +15,8 @@ from typing import Literal
 
 from bot.channels.gsm7 import to_gsm7
 from bot.dialogue.turn import Inbound
-from scheduling.outgoing import Outgoing
-from scheduling.text import small_number
+from scheduling.common.text import small_number
+from scheduling.messages.content import Outgoing
 
 TWILIO_OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 TWILIO_OPT_IN = frozenset({"START", "YES", "UNSTOP"})

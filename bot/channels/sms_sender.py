@@ -20,7 +20,7 @@ from bot.channels.twilio_client import (
     TwilioSender,
 )
 from bot.i18n import catalogue, t
-from scheduling.outgoing import (
+from scheduling.messages.content import (
     Delivery,
     Option,
     Outgoing,
@@ -28,7 +28,7 @@ from scheduling.outgoing import (
     Recipient,
     TransientSendError,
 )
-from scheduling.routing import SMS
+from scheduling.messages.routing import SMS
 
 MAX_BODY = 1600
 OPTED_OUT_CODE = 21610
@@ -63,7 +63,7 @@ def sms_text(message: Outgoing, language: str) -> str:
 
 
 class SmsSender:
-    """Implements ``scheduling.outgoing.Sender`` for the ``sms`` channel."""
+    """Implements ``scheduling.messages.content.Sender`` for the ``sms`` channel."""
 
     channel = SMS
 

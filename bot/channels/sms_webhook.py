@@ -22,12 +22,12 @@ from bot.channels import sms
 from bot.channels.twilio_client import is_permanent_error_code, validate_twilio_signature
 from bot.dialogue.engine import Dialogue
 from bot.i18n import t
-from scheduling.context import Context
-from scheduling.delivery import record_delivery_status
-from scheduling.errors import DomainError
-from scheduling.receipts import first_time
-from scheduling.sms_status import set_opt_out
-from scheduling.text import normalise_phone, small_number
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError
+from scheduling.common.text import normalise_phone, small_number
+from scheduling.messages.delivery_status import record_delivery_status
+from scheduling.messages.inbound_seen import first_time
+from scheduling.people.sms_opt_out import set_opt_out
 
 log = logging.getLogger("vandra.sms")
 MAX_FORM_BYTES = 64_000

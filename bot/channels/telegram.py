@@ -62,15 +62,15 @@ from bot.channels.telegram_http import AiohttpRequest
 from bot.dialogue.engine import COMMANDS, Dialogue
 from bot.dialogue.turn import Inbound
 from bot.i18n import t
-from scheduling import directory
-from scheduling.context import Context
-from scheduling.outgoing import (
+from scheduling.common.context import Context
+from scheduling.messages.content import (
     Delivery,
     Outgoing,
     PermanentSendError,
     Recipient,
     TransientSendError,
 )
+from scheduling.people import directory
 
 log = logging.getLogger("vandra.telegram")
 

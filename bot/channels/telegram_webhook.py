@@ -16,8 +16,8 @@ from starlette.routing import BaseRoute, Route
 from telegram import Update
 
 from bot.channels.telegram import TelegramChannel
-from scheduling.context import Context
-from scheduling.receipts import first_time
+from scheduling.common.context import Context
+from scheduling.messages.inbound_seen import first_time
 
 log = logging.getLogger("vandra.telegram")
 MAX_BODY = 1_000_000

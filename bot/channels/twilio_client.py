@@ -22,7 +22,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 if TYPE_CHECKING:
-    from scheduling.config import SmsSettings
+    from scheduling.common.config import SmsSettings
 
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 MAX_VALIDITY_PERIOD_S = 36_000  # Twilio's upper bound (and its default)

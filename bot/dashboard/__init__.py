@@ -2,7 +2,7 @@
 
 Server-rendered (Starlette + Jinja2), Swedish first, no external CDN: the stylesheet and the
 one small script are served from ``bot/dashboard/static``; charts are inline SVG. Sign-in is a
-one-time link from the bot (scheduling/logins.py); leads see only their organisation.
+one-time link from the bot (scheduling/links/logins.py); leads see only their organisation.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from starlette.staticfiles import StaticFiles
 
 from bot.dashboard import pages
 from bot.dashboard.web import STATIC, Site, page
-from scheduling.context import Context
-from scheduling.logins import issue_dashboard_link
+from scheduling.common.context import Context
+from scheduling.links.logins import issue_dashboard_link
 
 __all__ = ["dashboard_routes", "issue_dashboard_link"]
 

@@ -12,11 +12,13 @@ from starlette.responses import RedirectResponse, Response
 from bot.dashboard import charts
 from bot.dashboard.web import COOKIE, SECURITY_HEADERS, Site, Viewer, date_param, int_param
 from bot.i18n import t
-from scheduling import directory, exports, overview, payments, stats
-from scheduling.errors import DomainError, InvalidInput
-from scheduling.labels import label
-from scheduling.logins import SESSION_LIFETIME, redeem_login, session_cookie
-from scheduling.walks import MOODS
+from evaluation import exports, overview, payments
+from evaluation import statistics as stats
+from evaluation.walk_facts import MOODS
+from scheduling.common.errors import DomainError, InvalidInput
+from scheduling.common.labels import label
+from scheduling.links.logins import SESSION_LIFETIME, redeem_login, session_cookie
+from scheduling.people import directory
 
 
 def today(site: Site) -> date:

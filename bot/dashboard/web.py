@@ -16,12 +16,12 @@ from starlette.responses import HTMLResponse, Response
 
 from bot.i18n import error_text, t
 from models.tables import Organisation, Person
-from scheduling.access import Actor
-from scheduling.context import Context
-from scheduling.errors import DomainError, InvalidInput, NotFound, PermissionDenied
-from scheduling.localtime import parse_date
-from scheduling.logins import DashboardSession, session_from_cookie
-from scheduling.text import small_number
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from scheduling.common.localtime import parse_date
+from scheduling.common.text import small_number
+from scheduling.links.logins import DashboardSession, session_from_cookie
+from scheduling.people.access import Actor
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Literal, cast
 from bot.dialogue import render
 from bot.dialogue.turn import Turn
 from models.tables import ShiftStatus
-from scheduling import broadcast, directory, safety, shifts, staffing
-from scheduling.access import require_manager
-from scheduling.errors import DomainError
-from scheduling.localtime import parse_clock_time, parse_date
-from scheduling.scope import organisation_scope
-from scheduling.text import small_number
+from scheduling.common.errors import DomainError
+from scheduling.common.localtime import parse_clock_time, parse_date
+from scheduling.common.text import small_number
+from scheduling.messages import broadcast
+from scheduling.people import directory
+from scheduling.people.access import require_manager
+from scheduling.people.scope import organisation_scope
+from scheduling.walks import safety, shifts, staffing
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue

@@ -29,11 +29,11 @@ from bot.dialogue.turn import Inbound, Turn
 from bot.i18n import t
 from models.db import write_rows
 from models.tables import Conversation, Person
-from scheduling.context import Context
-from scheduling.directory import activity_stale
-from scheduling.errors import DomainError
-from scheduling.outgoing import Outgoing
-from scheduling.text import name_key, small_number
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError
+from scheduling.common.text import name_key, small_number
+from scheduling.messages.content import Outgoing
+from scheduling.people.directory import activity_stale
 
 log = logging.getLogger("vandra.dialogue")
 

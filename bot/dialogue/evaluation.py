@@ -1,6 +1,6 @@
 """What leads and the coordinator read back in chat: statistics, export files and a one-time
-link to the web dashboard. The figures and files come from the core (``scheduling.stats``,
-``scheduling.exports``), the same as the CLI and the dashboard show."""
+link to the web dashboard. The figures and files come from the core (``evaluation.statistics``,
+``evaluation.exports``), the same as the CLI and the dashboard show."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 from bot.dialogue.coordinator import managed_scope
 from bot.dialogue.turn import Turn
 from bot.i18n import t
-from scheduling import exports, stats
-from scheduling.errors import DomainError
-from scheduling.localtime import parse_date
-from scheduling.logins import issue_dashboard_link
-from scheduling.outgoing import Document
+from evaluation import exports
+from evaluation import statistics as stats
+from scheduling.common.errors import DomainError
+from scheduling.common.localtime import parse_date
+from scheduling.links.logins import issue_dashboard_link
+from scheduling.messages.content import Document
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from bot.dialogue.turn import Turn
 from models.tables import Person
-from scheduling import directory
-from scheduling.errors import DomainError
-from scheduling.text import clean_text, normalise_phone, small_number
+from scheduling.common.errors import DomainError
+from scheduling.common.text import clean_text, normalise_phone, small_number
+from scheduling.people import directory
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue

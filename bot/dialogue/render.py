@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import t
-from scheduling.shifts import ShiftView
+from scheduling.walks.shifts import ShiftView
 
 
 def local_when(view: ShiftView, lang: str, zone: ZoneInfo) -> str:

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.dialogue.turn import Turn
 from models.tables import Signup, SignupStatus
-from scheduling import reports
-from scheduling.errors import DomainError
-from scheduling.text import small_number
+from scheduling.common.errors import DomainError
+from scheduling.common.text import small_number
+from scheduling.walks import reports
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue

@@ -12,10 +12,10 @@ from typing import Any
 
 from bot.i18n import LANGUAGES, error_text, t
 from models.tables import Conversation, Person
-from scheduling.access import Actor
-from scheduling.context import Context
-from scheduling.errors import DomainError
-from scheduling.outgoing import Document, Option, Outgoing
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError
+from scheduling.messages.content import Document, Option, Outgoing
+from scheduling.people.access import Actor
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ from bot.dialogue import render
 from bot.dialogue.turn import Turn
 from bot.privacy_texts import my_data_summary
 from models.tables import ShiftStatus, Signup, SignupStatus
-from scheduling import people, replacement, shifts, signups
-from scheduling.calendar import feed_url_for_person
-from scheduling.errors import DomainError
-from scheduling.outgoing import Document, Option
-from scheduling.privacy import export_my_data
-from scheduling.text import small_number
+from scheduling.common.errors import DomainError
+from scheduling.common.text import small_number
+from scheduling.links.calendar import feed_url_for_person
+from scheduling.messages.content import Document, Option
+from scheduling.people import erasure as people
+from scheduling.people.privacy import export_my_data
+from scheduling.walks import replacement, shifts, signups
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue
@@ -272,7 +273,7 @@ async def _set_language(turn: Turn, action: str) -> None:
         return
     turn.data["lang"] = chosen
     if turn.person is not None:
-        from scheduling.directory import set_language
+        from scheduling.people.directory import set_language
 
         turn.person = await set_language(turn.ctx, turn.person_id, chosen)
     turn.say("language.set")

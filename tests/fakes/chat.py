@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.dialogue.engine import Dialogue
 from bot.dialogue.turn import Inbound
-from scheduling.outgoing import Outgoing
+from scheduling.messages.content import Outgoing
 
 
 @dataclass

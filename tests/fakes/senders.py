@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from scheduling.clock import ManualClock
-from scheduling.context import Context
-from scheduling.outgoing import Delivery, Outgoing, PermanentSendError, Recipient
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.messages.content import Delivery, Outgoing, PermanentSendError, Recipient
 
 
 @dataclass(frozen=True)

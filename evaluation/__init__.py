@@ -1,0 +1,3 @@
+"""The coordinator's evaluation: walk facts, statistics, payment basis, exports, overview.
+
+It reads the core (scheduling/, models/) and never writes walks."""

@@ -1,0 +1,90 @@
+"""Local wall time <-> UTC, refusing the times a DST change makes impossible or ambiguous.
+
+Series and CLI input are in local time (``[scheduling] timezone``); everything stored is UTC.
+Arithmetic such as "two hours before" is done on UTC instants, never on wall-clock times.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from scheduling.common.errors import InvalidInput
+
+Fold = Literal["earlier", "later"]
+
+
+def to_utc(local: datetime, zone: ZoneInfo, fold: Fold | None = None) -> datetime:
+    """Interpret a naive local wall time in ``zone``; refuse gaps, and folds unless told which.
+
+    ``fold="earlier"`` picks the first occurrence of a repeated time (still summer time),
+    ``"later"`` the second (already winter time).
+    """
+    if local.tzinfo is not None:
+        return local.astimezone(UTC)
+    first = local.replace(tzinfo=zone, fold=0)
+    second = local.replace(tzinfo=zone, fold=1)
+    if not _round_trips(first, zone) and not _round_trips(second, zone):
+        raise InvalidInput("time_does_not_exist", time=local.strftime("%Y-%m-%d %H:%M"))
+    if first.utcoffset() != second.utcoffset():
+        if fold is None:
+            raise InvalidInput("time_is_ambiguous", time=local.strftime("%Y-%m-%d %H:%M"))
+        chosen = first if fold == "earlier" else second
+        return chosen.astimezone(UTC)
+    return first.astimezone(UTC)
+
+
+def _round_trips(aware: datetime, zone: ZoneInfo) -> bool:
+    back = aware.astimezone(UTC).astimezone(zone)
+    return back.replace(tzinfo=None) == aware.replace(tzinfo=None)
+
+
+def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """An aware UTC instant as an aware local time."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given where an aware UTC instant was expected")
+    return moment.astimezone(zone)
+
+
+def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The UTC instants at which a local calendar day starts and the next one starts."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def parse_local_datetime(text: str) -> datetime:
+    """Parse ``YYYY-MM-DD HH:MM`` (also with a T) as a naive local time."""
+    cleaned = " ".join(text.strip().replace("T", " ").split())
+    try:
+        return datetime.strptime(cleaned, "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise InvalidInput("bad_datetime", text=text) from None
+
+
+def parse_date(text: str) -> date:
+    """Parse ``YYYY-MM-DD``."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput("bad_date", text=text) from None
+
+
+def parse_clock_time(text: str) -> time:
+    """Parse ``HH:MM``."""
+    try:
+        return datetime.strptime(text.strip(), "%H:%M").time()
+    except ValueError:
+        raise InvalidInput("bad_time", text=text) from None
+
+
+def local_interval(
+    start_day: date, start: time, end: time, zone: ZoneInfo, fold: Fold | None = None
+) -> tuple[datetime, datetime]:
+    """UTC start and end of a walk starting ``start_day`` at ``start``; an ``end`` earlier
+    than ``start`` is on the next day (a night shift across midnight)."""
+    end_day = start_day + timedelta(days=1) if end <= start else start_day
+    start_utc = to_utc(datetime.combine(start_day, start), zone, fold)
+    end_utc = to_utc(datetime.combine(end_day, end), zone, fold)
+    return start_utc, end_utc

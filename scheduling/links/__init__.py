@@ -1,0 +1,1 @@
+"""Links handed to people: calendar feeds and one-time dashboard logins."""

@@ -1,0 +1,157 @@
+"""Dashboard sign-in without passwords: a one-time link from the bot starts a session.
+
+A link is ``<public_url>/dashboard/login/<token>``: the token is signed (itsdangerous) with a
+random key kept in the database (``app_secret``, made on first use, shared by every process),
+expires after ``LINK_LIFETIME`` and names a row in ``dashboard_login`` that is marked used in the
+same statement that checks it is unused, so a link works once. Only coordinators and leads get
+links; a volunteer asking is refused (PermissionDenied, audited). The session cookie is signed
+with the same key, lasts ``SESSION_LIFETIME``, and the person's role is checked again on every
+request, so a role taken away ends the session.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select, update
+
+from models.tables import AppSecret, DashboardLogin, Person, Role
+from scheduling.common.clock import Clock
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError
+from scheduling.links.calendar import public_base
+from scheduling.people.access import Actor, audit, refuse
+from scheduling.people.scope import organisation_scope
+
+LINK_LIFETIME = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=12)
+SECRET_NAME = "dashboard"
+LINK_SALT = "vandra.dashboard.login"
+SESSION_SALT = "vandra.dashboard.session"
+
+
+async def shared_secret(ctx: Context, name: str = SECRET_NAME) -> str:
+    """A random secret stored in the database on first use; every process gets the same one."""
+    async with ctx.store.transaction() as session:
+        found = await session.get(AppSecret, name)
+        if found is not None:
+            return found.value
+    try:
+        async with ctx.store.transaction() as session:
+            session.add(AppSecret(name=name, value=secrets.token_urlsafe(48), created_at=ctx.now()))
+    except IntegrityError:
+        pass  # another process made it first: use theirs
+    async with ctx.store.transaction() as session:
+        made = await session.get(AppSecret, name)
+        assert made is not None
+        return made.value
+
+
+def _serializer(secret: str, clock: Clock, salt: str) -> URLSafeTimedSerializer:
+    """A signer whose notion of "now" is the context's clock (tests move it)."""
+
+    class ClockSigner(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(clock.now().timestamp())
+
+    return URLSafeTimedSerializer(secret, salt=salt, signer=ClockSigner)
+
+
+async def issue_dashboard_link(ctx: Context, actor: Actor) -> str:
+    """A one-time login link for a coordinator or lead (the bot's /dashboard); audited."""
+    await organisation_scope(ctx, actor, "dashboard.link")
+    if actor.person_id is None:
+        raise await refuse(ctx.store, actor, "dashboard.link", ctx.now())
+    now = ctx.now()
+    jti = secrets.token_urlsafe(24)
+    async with ctx.store.transaction() as session:
+        session.add(
+            DashboardLogin(
+                jti=jti, person_id=actor.person_id, issued_at=now, expires_at=now + LINK_LIFETIME
+            )
+        )
+        audit(session, actor, "dashboard.link", now, target=f"person:{actor.person_id}")
+    serializer = _serializer(await shared_secret(ctx), ctx.clock, LINK_SALT)
+    token = serializer.dumps({"jti": jti, "pid": actor.person_id})
+    return f"{public_base(ctx.settings)}/dashboard/login/{token}"
+
+
+def _invalid() -> DomainError:
+    return DomainError("login_link_invalid")
+
+
+async def redeem_login(ctx: Context, token: str) -> Person:
+    """The person a login link was issued to; DomainError("login_link_invalid") when the link
+    is forged, expired, already used, or its person may no longer use the dashboard."""
+    serializer = _serializer(await shared_secret(ctx), ctx.clock, LINK_SALT)
+    try:
+        claims: dict[str, Any] = serializer.loads(token, max_age=int(LINK_LIFETIME.total_seconds()))
+        jti, person_id = str(claims["jti"]), int(claims["pid"])
+    except (BadData, KeyError, TypeError, ValueError):
+        raise _invalid() from None
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        result = await session.exec(
+            update(DashboardLogin)
+            .where(
+                col(DashboardLogin.jti) == jti,
+                col(DashboardLogin.person_id) == person_id,
+                col(DashboardLogin.used_at).is_(None),
+                col(DashboardLogin.expires_at) > now,
+            )
+            .values(used_at=now)
+        )
+        if result.rowcount != 1:
+            raise _invalid()
+        person = await session.get(Person, person_id)
+        if person is None or not may_use_dashboard(person):
+            raise _invalid()
+        audit(session, Actor.of(person, "dashboard"), "dashboard.login", now)
+    return person
+
+
+def may_use_dashboard(person: Person) -> bool:
+    """Coordinators, and leads of an organisation, who have not been erased."""
+    if person.erased_at is not None:
+        return False
+    return person.role == Role.COORDINATOR or (
+        person.role == Role.LEAD and person.organisation_id is not None
+    )
+
+
+@dataclass(frozen=True)
+class DashboardSession:
+    person: Person
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.of(self.person, "dashboard")
+
+
+async def session_cookie(ctx: Context, person: Person) -> str:
+    """The signed value of the session cookie for a signed-in person."""
+    serializer = _serializer(await shared_secret(ctx), ctx.clock, SESSION_SALT)
+    return str(serializer.dumps({"pid": person.id}))
+
+
+async def session_from_cookie(ctx: Context, value: str | None) -> DashboardSession | None:
+    """The session a cookie carries, if it is genuine, fresh and its person may still sign in."""
+    if not value:
+        return None
+    serializer = _serializer(await shared_secret(ctx), ctx.clock, SESSION_SALT)
+    try:
+        claims = serializer.loads(value, max_age=int(SESSION_LIFETIME.total_seconds()))
+        person_id = int(claims["pid"])
+    except (BadData, KeyError, TypeError, ValueError):
+        return None
+    async with ctx.store.transaction() as session:
+        found = await session.exec(select(Person).where(col(Person.id) == person_id))
+        person = found.first()
+    if person is None or not may_use_dashboard(person):
+        return None
+    return DashboardSession(person)

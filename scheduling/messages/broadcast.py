@@ -1,0 +1,186 @@
+"""Broadcasts: a lead or coordinator writes once, the outbox carries it to each person; and
+calls for walkers for one shift (each with a one-tap sign-up) to those who could still join.
+
+Each recipient gets one row ``broadcast:<id>:person:<pid>``, due at once; the dispatcher sends
+them at each channel's rate. A broadcast is the author's deliberate act, so quiet hours do not
+hold it. A lead reaches their own organisation (or a shift of it); only a coordinator may write
+to everyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import Broadcast, Person, ShiftStatus, Signup, SignupStatus
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError
+from scheduling.common.text import clean_text
+from scheduling.messages.kinds import Kind
+from scheduling.messages.outbox import NewMessage, enqueue_many
+from scheduling.people.access import Actor, audit, require_coordinator, require_manager
+from scheduling.walks.shifts import get_shift
+
+MAX_BROADCAST_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a broadcast goes to: one shift's sign-ups, one organisation, or everyone."""
+
+    organisation_id: int | None = None
+    shift_id: int | None = None
+
+
+async def broadcast(ctx: Context, actor: Actor, text: str, audience: Audience) -> Broadcast:
+    """Queue ``text`` to everyone in the audience; returns the broadcast (with its count)."""
+    now = ctx.now()
+    body = clean_text(text, field="text", max_length=MAX_BROADCAST_CHARS)
+    organisation_id = await _authorise(ctx, actor, audience)
+    async with ctx.store.transaction() as session:
+        people = await _recipients(session, audience)
+        author = await session.get(Person, actor.person_id) if actor.person_id else None
+        sent = Broadcast(
+            text=body,
+            author_id=actor.person_id,
+            author_label=actor.label,
+            organisation_id=organisation_id,
+            shift_id=audience.shift_id,
+            recipients=len(people),
+            created_at=now,
+        )
+        session.add(sent)
+        await session.flush()
+        messages = [
+            NewMessage(
+                key=f"broadcast:{sent.id}:person:{person_id}",
+                kind=Kind.BROADCAST,
+                person_id=person_id,
+                due_at=now,
+                payload={
+                    "broadcast_id": sent.id,
+                    "text": body,
+                    "author": author.name if author else None,
+                },
+            )
+            for person_id in people
+        ]
+        await enqueue_many(session, messages, now)
+        audit(
+            session,
+            actor,
+            "broadcast.send",
+            now,
+            target=f"broadcast:{sent.id}",
+            recipients=len(people),
+        )
+        return sent
+
+
+async def _authorise(ctx: Context, actor: Actor, audience: Audience) -> int | None:
+    """Check the actor may write to the audience; the audience's organisation, if any."""
+    now = ctx.now()
+    organisation_id = audience.organisation_id
+    if audience.shift_id is not None:
+        async with ctx.store.transaction() as session:
+            organisation_id = (await get_shift(session, audience.shift_id)).organisation_id
+    if organisation_id is None:
+        await require_coordinator(ctx.store, actor, "broadcast.send", now)
+    else:
+        await require_manager(ctx.store, actor, "broadcast.send", organisation_id, now)
+    return organisation_id
+
+
+async def _recipients(session: AsyncSession, audience: Audience) -> list[int]:
+    statement = select(Person.id).where(
+        col(Person.erased_at).is_(None), col(Person.consent_at).is_not(None)
+    )
+    if audience.shift_id is not None:
+        statement = statement.join(Signup, col(Signup.person_id) == col(Person.id)).where(
+            col(Signup.shift_id) == audience.shift_id,
+            col(Signup.status) != SignupStatus.CANCELLED,
+        )
+    elif audience.organisation_id is not None:
+        statement = statement.where(col(Person.organisation_id) == audience.organisation_id)
+    result = await session.exec(statement.order_by(col(Person.id)))
+    return [person_id for person_id in result.all() if person_id is not None]
+
+
+# --- calls for walkers for one shift --------------------------------------------------------
+
+CallAudience = Literal["organisation", "everyone"]
+
+
+async def call_for_walkers(
+    ctx: Context, actor: Actor, shift_id: int, audience: CallAudience = "organisation"
+) -> Broadcast:
+    """Queue a call for walkers for a shift to the volunteers who could still sign up.
+
+    Leads may call their own organisation; only a coordinator may call everyone.
+    """
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id)
+    await require_manager(
+        ctx.store, actor, "broadcast", shift.organisation_id, now, target=f"shift:{shift_id}"
+    )
+    if audience == "everyone":
+        await require_coordinator(
+            ctx.store, actor, "broadcast.everyone", now, target=f"shift:{shift_id}"
+        )
+    if shift.status != ShiftStatus.PLANNED or shift.start_at <= now:
+        raise DomainError(
+            "shift_started" if shift.start_at <= now else "shift_cancelled", shift=shift_id
+        )
+    async with ctx.store.transaction() as session:
+        already = select(Signup.person_id).where(
+            col(Signup.shift_id) == shift_id, col(Signup.status) != SignupStatus.CANCELLED
+        )
+        query = select(Person.id).where(
+            col(Person.erased_at).is_(None),
+            col(Person.consent_at).is_not(None),
+            col(Person.id).not_in(already),
+        )
+        if audience == "organisation":
+            query = query.where(col(Person.organisation_id) == shift.organisation_id)
+        recipients = [
+            pid
+            for pid in (await session.exec(query.order_by(col(Person.id)))).all()
+            if pid is not None
+        ]
+        call = Broadcast(
+            shift_id=shift_id,
+            audience=audience,
+            author_id=actor.person_id,
+            author_label=actor.label,
+            organisation_id=shift.organisation_id,
+            recipients=len(recipients),
+            created_at=now,
+        )
+        session.add(call)
+        await session.flush()
+        calls = [
+            NewMessage(
+                key=f"broadcast:{call.id}:person:{person_id}",
+                kind=Kind.CALL_FOR_WALKERS,
+                person_id=person_id,
+                due_at=now,
+                expires_at=shift.start_at,
+                payload={"shift_id": shift_id, "broadcast_id": call.id},
+            )
+            for person_id in recipients
+        ]
+        await enqueue_many(session, calls, now)
+        audit(
+            session,
+            actor,
+            "broadcast",
+            now,
+            target=f"shift:{shift_id}",
+            audience=audience,
+            recipients=len(recipients),
+        )
+    return call

@@ -1,0 +1,157 @@
+"""What is due now: every message the shifts and sign-ups call for, derived from the store.
+
+``compute_due(ctx)`` runs on every tick. Each rule looks only at shifts in its own time window
+(indexed by start time), finds what has no outbox row yet and queues it under a deterministic
+dedupe key, so a second tick, a restart or a second process queues nothing new. Times are UTC
+instants: "2h before" is two real hours, also on the nights the clocks change.
+
+Per walker (this module):
+- reminders ``[reminders] before`` the start (``reminder:<label>:signup:<id>``), expiring at
+  the start. Only for sign-ups confirmed by the reminder's moment: a later sign-up's
+  confirmation already carried the details (no row is written for it). A moment passed while
+  vandra was down still sends if the shift has not started, else it is recorded ``expired``.
+- the check-in prompt at the start (``checkin:signup:<id>``), until the end;
+- the report prompt ``report_prompt_after`` the end (``report:signup:<id>``), for 24 h.
+
+Shift-level rules live in ``staffing.py`` (calls for walkers, notices, the final check),
+``safety.py`` (the overdue check-out alert) and ``replacement.py`` (after a late cancellation).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from scheduling.common.context import Context
+from scheduling.messages.due_planning import WalkerRow, label_of, plan, walkers_without
+from scheduling.messages.kinds import Kind
+from scheduling.messages.outbox import NewMessage, enqueue_many
+from scheduling.walks.replacement import late_cancellation_prompts
+from scheduling.walks.safety import raise_safety_alerts, repeat_safety_alerts
+from scheduling.walks.shifts import MAX_SHIFT_LENGTH
+from scheduling.walks.staffing import final_checks, staffing_alerts
+
+log = logging.getLogger("vandra.due")
+
+LOOKBACK = timedelta(hours=24)  # how far back a missed per-walker message is still recorded
+REPORT_PROMPT_VALID = timedelta(hours=24)
+
+Rule = Callable[[Context, AsyncSession, datetime], Awaitable[list[NewMessage]]]
+
+
+async def reminders(ctx: Context, session: AsyncSession, now: datetime) -> list[NewMessage]:
+    """One reminder per confirmed walker and ``[reminders] before`` entry."""
+    messages: list[NewMessage] = []
+    for before in ctx.settings.reminders.before:
+        label = label_of(before)
+        prefix = f"reminder:{label}:signup:"
+        rows = await walkers_without(
+            session, prefix, starts_after=now - LOOKBACK, starts_until=now + before
+        )
+        for row in rows:
+            moment = row.start_at - before
+            if row.confirmed_at is None or row.confirmed_at > moment:
+                continue  # signed up after the moment: no stale reminder
+            messages.append(
+                _to_walker(ctx, now, row, prefix, Kind.REMINDER, moment, row.start_at, label=label)
+            )
+    return messages
+
+
+async def check_in_prompts(ctx: Context, session: AsyncSession, now: datetime) -> list[NewMessage]:
+    """At the start, each confirmed walker is asked to check in."""
+    prefix = "checkin:signup:"
+    rows = await walkers_without(session, prefix, starts_after=now - LOOKBACK, starts_until=now)
+    return [
+        _to_walker(ctx, now, row, prefix, Kind.CHECK_IN_PROMPT, row.start_at, row.end_at)
+        for row in rows
+    ]
+
+
+async def report_prompts(ctx: Context, session: AsyncSession, now: datetime) -> list[NewMessage]:
+    """``report_prompt_after`` the planned end, each walker who came is asked for the report."""
+    after = ctx.settings.reminders.report_prompt_after
+    prefix = "report:signup:"
+    ends_until = now - after
+    ends_after = ends_until - LOOKBACK
+    rows = await walkers_without(
+        session,
+        prefix,
+        starts_after=ends_after - MAX_SHIFT_LENGTH,
+        starts_until=ends_until,
+        ends_after=ends_after,
+        ends_until=ends_until,
+    )
+    return [
+        _to_walker(
+            ctx,
+            now,
+            row,
+            prefix,
+            Kind.REPORT_PROMPT,
+            row.end_at + after,
+            row.end_at + REPORT_PROMPT_VALID,
+        )
+        for row in rows
+        if not row.no_show
+    ]
+
+
+def _to_walker(
+    ctx: Context,
+    now: datetime,
+    row: WalkerRow,
+    prefix: str,
+    kind: str,
+    moment: datetime,
+    expires_at: datetime,
+    **payload: object,
+) -> NewMessage:
+    return plan(
+        ctx,
+        now,
+        key=f"{prefix}{row.signup_id}",
+        kind=kind,
+        person_id=row.person_id,
+        moment=moment,
+        expires_at=expires_at,
+        shift_start=row.start_at,
+        payload={"shift_id": row.shift_id, "signup_id": row.signup_id, **payload},
+    )
+
+
+RULES: list[tuple[str, Rule]] = [
+    ("safety_raise", raise_safety_alerts),
+    ("safety_repeat", repeat_safety_alerts),
+    ("reminders", reminders),
+    ("check_in_prompts", check_in_prompts),
+    ("report_prompts", report_prompts),
+    ("final_checks", final_checks),
+    ("staffing_alerts", staffing_alerts),
+    ("late_cancellations", late_cancellation_prompts),
+]
+
+
+class DueError(Exception):
+    """One or more rules failed this tick (each is logged); the others ran."""
+
+
+async def compute_due(ctx: Context) -> dict[str, int]:
+    """Run every rule once, each in its own transaction; how many new messages each queued."""
+    now = ctx.now()
+    queued: dict[str, int] = {}
+    failed: list[str] = []
+    for name, rule in RULES:
+        try:
+            async with ctx.store.transaction() as session:
+                messages = await rule(ctx, session, now)
+                queued[name] = await enqueue_many(session, messages, now) if messages else 0
+        except Exception:
+            log.exception("due rule %s failed; it runs again next tick", name)
+            failed.append(name)
+    if failed:
+        raise DueError(", ".join(failed))
+    return queued

@@ -1,0 +1,168 @@
+"""Helpers the due rules share: planning one message, finding who has none yet, firing once.
+
+A rule never remembers anything itself. It asks the store which walkers of the shifts in its
+time window have no outbox row under the rule's key yet (``NOT EXISTS`` on the unique
+``dedupe_key``), or whether a shift-level trigger has fired (a ``due_mark`` row), and writes
+what is missing. Running it again writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, cast, exists, literal
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import (
+    DueMark,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Shift,
+    ShiftStatus,
+    Signup,
+    SignupStatus,
+)
+from scheduling.common.context import Context
+from scheduling.messages.outbox import NewMessage
+from scheduling.messages.quiet import send_time
+
+MISSED = "missed: its moment passed while vandra was not running"
+
+
+def label_of(before: timedelta) -> str:
+    """A duration as it appears in dedupe keys: ``24h``, ``2h``, ``90m``, ``45s``."""
+    seconds = int(before.total_seconds())
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@dataclass(frozen=True)
+class WalkerRow:
+    """A confirmed walker of a shift in a rule's window, without that rule's message yet."""
+
+    signup_id: int
+    person_id: int
+    shift_id: int
+    start_at: datetime
+    end_at: datetime
+    confirmed_at: datetime | None
+    no_show: bool
+
+
+def plan(
+    ctx: Context,
+    now: datetime,
+    *,
+    key: str,
+    kind: str,
+    person_id: int,
+    moment: datetime,
+    expires_at: datetime | None,
+    shift_start: datetime | None,
+    payload: dict[str, Any],
+    urgent: bool = False,
+) -> NewMessage:
+    """One message due at ``moment``: held through quiet hours, or recorded as missed when it
+    can no longer matter."""
+    if expires_at is not None and expires_at <= now:
+        return NewMessage(
+            key=key,
+            kind=kind,
+            person_id=person_id,
+            due_at=moment,
+            payload=payload,
+            expires_at=expires_at,
+            urgent=urgent,
+            status=OutboxStatus.EXPIRED,
+            last_error=MISSED,
+        )
+    due_at = send_time(
+        moment,
+        now,
+        quiet=ctx.settings.reminders.quiet_hours,
+        zone=ctx.zone,
+        shift_start=shift_start,
+        urgent=urgent,
+    )
+    return NewMessage(
+        key=key,
+        kind=kind,
+        person_id=person_id,
+        due_at=due_at,
+        payload=payload,
+        expires_at=expires_at,
+        urgent=urgent,
+    )
+
+
+async def walkers_without(
+    session: AsyncSession,
+    key_prefix: str,
+    *,
+    starts_after: datetime,
+    starts_until: datetime,
+    ends_after: datetime | None = None,
+    ends_until: datetime | None = None,
+) -> list[WalkerRow]:
+    """Confirmed walkers of not-cancelled shifts starting in (after, until] (and ending in the
+    given range) that have no outbox row ``<key_prefix><signup id>`` yet."""
+    key = literal(key_prefix, String).concat(cast(col(Signup.id), String))
+    statement = (
+        sa_select(
+            col(Signup.id),
+            col(Signup.person_id),
+            col(Shift.id),
+            col(Shift.start_at),
+            col(Shift.end_at),
+            col(Signup.confirmed_at),
+            col(Signup.no_show),
+        )
+        .join(Shift, col(Shift.id) == col(Signup.shift_id))
+        .join(Person, col(Person.id) == col(Signup.person_id))
+        .where(
+            col(Shift.start_at) > starts_after,
+            col(Shift.start_at) <= starts_until,
+            col(Shift.status) != ShiftStatus.CANCELLED,
+            col(Signup.status) == SignupStatus.CONFIRMED,
+            col(Person.erased_at).is_(None),
+            ~exists().where(col(OutboxMessage.dedupe_key) == key),
+        )
+    )
+    if ends_after is not None:
+        statement = statement.where(col(Shift.end_at) > ends_after)
+    if ends_until is not None:
+        statement = statement.where(col(Shift.end_at) <= ends_until)
+    # a multi-column SQLAlchemy select: sqlmodel types only its own select()
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    return [WalkerRow(*row) for row in rows]
+
+
+async def fired(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Which of these shift-level triggers have fired already."""
+    if not keys:
+        return set()
+    result = await session.exec(select(DueMark.key).where(col(DueMark.key).in_(list(keys))))
+    return set(result.all())
+
+
+async def fire_once(session: AsyncSession, key: str, now: datetime) -> bool:
+    """Record that a shift-level trigger fired; False when another tick did it first."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(DueMark).values(key=key, created_at=now)
+    statement = statement.on_conflict_do_nothing(index_elements=["key"])
+    result = await session.exec(statement.returning(col(DueMark.id)))
+    return result.first() is not None
+
+
+def shift_payload(shift: Shift, **extra: Any) -> dict[str, Any]:
+    return {"shift_id": shift.id, **extra}

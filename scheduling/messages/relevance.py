@@ -1,0 +1,130 @@
+"""Does a queued message still make sense? Asked by the dispatcher just before sending.
+
+A message may wait (quiet hours, a retry, a channel not yet configured) while the world moves
+on: the walker cancelled, the shift filled up or was cancelled, the alert was acknowledged.
+Such a message is not sent; it is recorded as ``expired`` with the reason. Kinds not listed
+here (announcements, broadcasts) always go out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import (
+    OutboxMessage,
+    Report,
+    SafetyAlert,
+    SafetyAlertStatus,
+    Shift,
+    ShiftStatus,
+    Signup,
+    SignupStatus,
+)
+from scheduling.messages.kinds import Kind
+from scheduling.walks.audience import StaffedShift, staffed_shifts
+
+Check = Callable[[AsyncSession, OutboxMessage, datetime, int], Awaitable[str | None]]
+
+
+async def stale_reason(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    """Why ``message`` should no longer be sent, or None when it should."""
+    check = CHECKS.get(message.kind)
+    return await check(session, message, now, trained_required) if check else None
+
+
+async def _signup_holds(session: AsyncSession, message: OutboxMessage) -> str | None:
+    signup = await session.get(Signup, int(message.payload.get("signup_id") or 0))
+    if signup is None or signup.status != SignupStatus.CONFIRMED:
+        return "no longer signed up"
+    return None
+
+
+async def _walker_message(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    reason = await _signup_holds(session, message)
+    shift = await session.get(Shift, int(message.payload.get("shift_id") or 0))
+    if reason is None and (shift is None or shift.status == ShiftStatus.CANCELLED):
+        reason = "shift cancelled"
+    return reason
+
+
+async def _report_prompt(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    reason = await _walker_message(session, message, now, trained_required)
+    if reason is not None:
+        return reason
+    report = await session.exec(
+        select(Report.id).where(
+            col(Report.shift_id) == message.payload.get("shift_id"),
+            col(Report.person_id) == message.person_id,
+            col(Report.status) == "submitted",
+        )
+    )
+    return "report already filed" if report.first() is not None else None
+
+
+async def _planned(session: AsyncSession, message: OutboxMessage) -> StaffedShift | None:
+    shift_id = int(message.payload.get("shift_id") or 0)
+    found = await staffed_shifts(session, shift_ids=[shift_id])
+    return found[0] if found and found[0].shift.status == ShiftStatus.PLANNED else None
+
+
+async def _seat_on_offer(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    staffed = await _planned(session, message)
+    if staffed is None or staffed.shift.start_at <= now:
+        return "shift cancelled or started"
+    if staffed.seats_free <= 0:
+        return "shift full"
+    if message.kind == Kind.REPLACE_PROMPT:
+        return None
+    mine = await session.exec(
+        select(Signup.id).where(
+            col(Signup.shift_id) == staffed.shift.id,
+            col(Signup.person_id) == message.person_id,
+            col(Signup.status) != SignupStatus.CANCELLED,
+        )
+    )
+    return "already signed up" if mine.first() is not None else None
+
+
+async def _still_understaffed(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    staffed = await _planned(session, message)
+    if staffed is None or staffed.shift.start_at <= now:
+        return "shift cancelled or started"
+    if staffed.staffing(trained_required) != "understaffed":
+        return "shift staffed now"
+    return None
+
+
+async def _alert_open(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    alert = await session.get(SafetyAlert, int(message.payload.get("alert_id") or 0))
+    if alert is None or alert.status != SafetyAlertStatus.OPEN:
+        return f"alert {alert.status if alert else 'gone'}"
+    return None
+
+
+CHECKS: dict[str, Check] = {
+    Kind.REMINDER: _walker_message,
+    Kind.CHECK_IN_PROMPT: _walker_message,
+    Kind.REPORT_PROMPT: _report_prompt,
+    Kind.CALL_FOR_WALKERS: _seat_on_offer,
+    Kind.REPLACEMENT_OFFER: _seat_on_offer,
+    Kind.REPLACE_PROMPT: _seat_on_offer,
+    Kind.STAFFING_NOTICE: _still_understaffed,
+    Kind.FINAL_CHECK: _still_understaffed,
+    Kind.SAFETY_ALERT: _alert_open,
+}

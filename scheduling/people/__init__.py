@@ -1,0 +1,1 @@
+"""People, organisations and areas; roles, access and the audit; privacy and erasure."""

@@ -1,0 +1,1 @@
+"""Shifts and series, sign-ups and the waitlist, reports, staffing and safety."""

@@ -1,0 +1,138 @@
+"""Who a message about a shift goes to, and how a set of shifts is staffed, in few queries.
+
+Everything here reads only the shifts asked about (by id or by a start-time window, through
+``ix_shift_status_start`` and ``ix_signup_shift_status``), never the whole table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import Person, Role, Shift, ShiftStatus, Signup, SignupStatus
+from scheduling.walks.shifts import MAX_SHIFT_LENGTH, Staffing, staffing_state
+
+
+@dataclass(frozen=True)
+class StaffedShift:
+    """A planned shift with its head-counts."""
+
+    shift: Shift
+    confirmed: int
+    offered: int
+    trained: int
+
+    def staffing(self, trained_required: int) -> Staffing:
+        return staffing_state(
+            self.confirmed,
+            self.trained,
+            self.shift.min_walkers,
+            self.shift.max_walkers,
+            trained_required,
+        )
+
+    @property
+    def seats_free(self) -> int:
+        return self.shift.max_walkers - self.confirmed - self.offered
+
+
+async def staffed_shifts(
+    session: AsyncSession,
+    *,
+    starts_after: datetime | None = None,
+    starts_until: datetime | None = None,
+    shift_ids: Sequence[int] | None = None,
+) -> list[StaffedShift]:
+    """Planned shifts in a start window (after, until] or by id, with their counts."""
+    seat = and_(
+        col(Signup.shift_id) == col(Shift.id), col(Signup.status).in_(SignupStatus.HOLDS_SEAT)
+    )
+    confirmed = col(Signup.status) == SignupStatus.CONFIRMED
+    statement = (
+        sa_select(
+            Shift,
+            func.sum(case((confirmed, 1), else_=0)),
+            func.sum(case((col(Signup.status) == SignupStatus.OFFERED, 1), else_=0)),
+            func.sum(case((and_(confirmed, col(Person.trained)), 1), else_=0)),
+        )
+        .outerjoin(Signup, seat)
+        .outerjoin(Person, col(Person.id) == col(Signup.person_id))
+        .where(col(Shift.status) == ShiftStatus.PLANNED)
+        .group_by(col(Shift.id))
+        .order_by(col(Shift.start_at), col(Shift.id))
+    )
+    if starts_after is not None:
+        statement = statement.where(col(Shift.start_at) > starts_after)
+    if starts_until is not None:
+        statement = statement.where(col(Shift.start_at) <= starts_until)
+    if shift_ids is not None:
+        statement = statement.where(col(Shift.id).in_(list(shift_ids)))
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    return [
+        StaffedShift(
+            shift=row[0],
+            confirmed=int(row[1] or 0),
+            offered=int(row[2] or 0),
+            trained=int(row[3] or 0),
+        )
+        for row in rows
+    ]
+
+
+async def managers(session: AsyncSession, organisation_id: int) -> list[int]:
+    """The organisation's leads and every coordinator: who hears about staffing and safety."""
+    result = await session.exec(
+        select(Person.id)
+        .where(
+            col(Person.erased_at).is_(None),
+            or_(
+                col(Person.role) == Role.COORDINATOR,
+                and_(col(Person.role) == Role.LEAD, col(Person.organisation_id) == organisation_id),
+            ),
+        )
+        .order_by(col(Person.id))
+    )
+    return [person_id for person_id in result.all() if person_id is not None]
+
+
+async def free_volunteers(session: AsyncSession, shift: Shift) -> list[int]:
+    """Registered volunteers of the shift's organisation, not on it and not on an overlapping
+    planned shift. Three indexed queries: members, this shift's sign-ups, and the seats held
+    on shifts in the overlap window."""
+    members = await session.exec(
+        select(Person.id)
+        .where(
+            col(Person.organisation_id) == shift.organisation_id,
+            col(Person.role) == Role.VOLUNTEER,
+            col(Person.erased_at).is_(None),
+            col(Person.consent_at).is_not(None),
+            col(Person.age_confirmed_at).is_not(None),
+        )
+        .order_by(col(Person.id))
+    )
+    on_it = await session.exec(select(Signup.person_id).where(col(Signup.shift_id) == shift.id))
+    excluded = set(on_it.all()) | await _busy_during(session, shift)
+    return [p for p in members.all() if p is not None and p not in excluded]
+
+
+async def _busy_during(session: AsyncSession, shift: Shift) -> set[int]:
+    """People holding a seat on another planned shift overlapping this one."""
+    result = await session.exec(
+        select(Signup.person_id)
+        .join(Shift, col(Shift.id) == col(Signup.shift_id))
+        .where(
+            col(Shift.status) == ShiftStatus.PLANNED,
+            col(Shift.start_at) > shift.start_at - MAX_SHIFT_LENGTH,  # keeps the range short
+            col(Shift.start_at) < shift.end_at,
+            col(Shift.end_at) > shift.start_at,
+            col(Shift.id) != shift.id,
+            col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
+        )
+    )
+    return set(result.all())

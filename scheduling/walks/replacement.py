@@ -1,0 +1,128 @@
+"""After a late cancellation: "find a replacement", and the seat offered to free volunteers.
+
+A walker who gives up a confirmed seat within ``LATE_CANCEL`` (24h) of the start, when the
+seat is still free (the waitlist did not fill it), is sent a one-tap prompt
+(``replace_prompt:signup:<id>``, button ``replace:<shift id>``). Tapping it calls
+``request_replacement``: the organisation's free volunteers are offered the seat
+(``replacement:shift:<id>:signup:<id>:person:<pid>``, button ``signup:<shift id>``). Accepting
+is an ordinary sign-up, decided with the shift row locked, so the first to accept gets the
+seat; later ones join the waitlist and are told so. Offers still queued when the seat is taken
+are dropped by the dispatcher (``relevance.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import Person, Shift, ShiftStatus, Signup, SignupStatus
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError
+from scheduling.messages.due_planning import plan
+from scheduling.messages.kinds import Kind
+from scheduling.messages.outbox import NewMessage, enqueue_many
+from scheduling.walks.audience import free_volunteers, staffed_shifts
+from scheduling.walks.shifts import get_shift
+from scheduling.walks.signups import LATE_CANCEL
+
+
+async def late_cancellation_prompts(
+    ctx: Context, session: AsyncSession, now: datetime
+) -> list[NewMessage]:
+    """Prompt each walker who cancelled a confirmed seat late, while the seat is still free."""
+    result = await session.exec(
+        select(Signup, Shift)
+        .join(Shift, col(Shift.id) == col(Signup.shift_id))
+        .join(Person, col(Person.id) == col(Signup.person_id))
+        .where(
+            col(Shift.start_at) > now,
+            col(Shift.start_at) <= now + LATE_CANCEL,
+            col(Shift.status) == ShiftStatus.PLANNED,
+            col(Signup.status) == SignupStatus.CANCELLED,
+            col(Signup.confirmed_at).is_not(None),
+            col(Signup.cancelled_at).is_not(None),
+            col(Person.erased_at).is_(None),
+        )
+    )
+    late = [
+        (signup, shift)
+        for signup, shift in result.all()
+        if signup.cancelled_at is not None and shift.start_at - signup.cancelled_at <= LATE_CANCEL
+    ]
+    if not late:
+        return []
+    free = await _seats_free(session, [shift.id or 0 for _, shift in late])
+    return [
+        plan(
+            ctx,
+            now,
+            key=f"replace_prompt:signup:{signup.id}",
+            kind=Kind.REPLACE_PROMPT,
+            person_id=signup.person_id,
+            moment=signup.cancelled_at or now,
+            expires_at=shift.start_at,
+            shift_start=shift.start_at,
+            payload={"shift_id": shift.id, "signup_id": signup.id},
+        )
+        for signup, shift in late
+        if free.get(shift.id or 0, 0) > 0
+    ]
+
+
+async def _seats_free(session: AsyncSession, shift_ids: list[int]) -> dict[int, int]:
+    staffed = await staffed_shifts(session, shift_ids=sorted(set(shift_ids)))
+    return {s.shift.id or 0: s.seats_free for s in staffed}
+
+
+async def request_replacement(ctx: Context, person_id: int, shift_id: int) -> int:
+    """Offer the seat a walker gave up late to the organisation's free volunteers.
+
+    Returns how many were offered it. Refused unless this person cancelled a confirmed seat
+    on this shift within 24 h of its start, the shift has not started and a seat is free.
+    Asking twice offers nothing new.
+    """
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id, lock=True)
+        signup = await _late_cancellation(session, person_id, shift)
+        if shift.status != ShiftStatus.PLANNED or shift.start_at <= now:
+            raise DomainError("shift_started", shift=shift_id)
+        if (await _seats_free(session, [shift_id])).get(shift_id, 0) <= 0:
+            raise DomainError("replacement_not_needed", shift=shift_id)
+        volunteers = await free_volunteers(session, shift)
+        offers = [
+            plan(
+                ctx,
+                now,
+                key=f"replacement:shift:{shift_id}:signup:{signup.id}:person:{volunteer}",
+                kind=Kind.REPLACEMENT_OFFER,
+                person_id=volunteer,
+                moment=now,
+                expires_at=shift.start_at,
+                shift_start=shift.start_at,
+                payload={"shift_id": shift_id, "signup_id": signup.id},
+            )
+            for volunteer in volunteers
+        ]
+        if offers:
+            await enqueue_many(session, offers, now)
+        return len(offers)
+
+
+async def _late_cancellation(session: AsyncSession, person_id: int, shift: Shift) -> Signup:
+    result = await session.exec(
+        select(Signup).where(col(Signup.shift_id) == shift.id, col(Signup.person_id) == person_id)
+    )
+    signup = result.first()
+    late = (
+        signup is not None
+        and signup.status == SignupStatus.CANCELLED
+        and signup.confirmed_at is not None
+        and signup.cancelled_at is not None
+        and shift.start_at - signup.cancelled_at <= LATE_CANCEL
+    )
+    if signup is None or not late:
+        raise DomainError("no_late_cancellation", shift=shift.id)
+    return signup

@@ -1,0 +1,417 @@
+"""Signing up, the waitlist and its promotions, cancelling, checking in and out, no-shows.
+
+Every decision about a seat is taken with the shift's row locked (``FOR UPDATE`` on PostgreSQL;
+``BEGIN IMMEDIATE`` serialises writers on SQLite), so two people racing for the last seat cannot
+both get it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import and_, bindparam, func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import Person, Shift, ShiftStatus, Signup, SignupStatus
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError, NotFound
+from scheduling.messages.outbox import enqueue
+from scheduling.people.access import Actor, audit, require_manager
+from scheduling.people.directory import activity_stale, get_person
+from scheduling.walks.shifts import (
+    LOCKED_SHIFT_WITH_NAMES,
+    ShiftView,
+    get_shift,
+    get_shift_view,
+    shift_views,
+    view_of_signups,
+)
+
+CHECK_IN_EARLY = timedelta(hours=1)
+CHECK_OUT_LATE = timedelta(hours=8)
+LATE_CANCEL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    outcome: Literal["confirmed", "waitlisted"]
+    signup: Signup
+    view: ShiftView
+    waitlist_position: int | None = None
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    signup: Signup
+    view: ShiftView
+    held_seat: bool
+    late: bool
+    promoted_person_ids: list[int]
+
+
+async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
+    """Take a seat while confirmed < max, else join the waitlist in arrival order.
+
+    A person holding an offered seat (promoted from the waitlist) confirms it by signing up.
+    Every refusal comes before the first write, so inside a unit (a dialogue turn) this needs
+    no savepoint of its own: a refusal has written nothing, and a database error fails the
+    whole turn.
+    """
+    now = ctx.now()
+    async with ctx.store.joined() as session:
+        person = await get_person(session, person_id)
+        _require_registered(person)
+        locked = (
+            await session.exec(LOCKED_SHIFT_WITH_NAMES, params={"shift_id": shift_id})  # type: ignore[call-overload]
+        ).first()
+        if locked is None:
+            raise NotFound("shift", shift_id)
+        shift, names = locked[0], (locked[1], locked[2], locked[3])
+        _require_open(shift, now)
+        # read after the lock is held: in PostgreSQL's READ COMMITTED a statement sees what
+        # was committed when it started, so the lock cannot be taken in the same statement
+        # one read for both: the shift's sign-ups, and the person's seats on overlapping shifts
+        params = {
+            "shift_id": shift_id,
+            "person_id": person_id,
+            "start_at": shift.start_at,
+            "end_at": shift.end_at,
+        }
+        rows = (await session.exec(_SIGNUPS_AND_CLASHES, params=params)).all()  # type: ignore[call-overload]
+        of_shift = [(row[0], bool(row[1])) for row in rows if row[0].shift_id == shift_id]
+        clashes = sorted(row[0].shift_id for row in rows if row[0].shift_id != shift_id)
+        existing = next((s for s, _ in of_shift if s.person_id == person_id), None)
+        if existing is not None and existing.status == SignupStatus.OFFERED:
+            existing.status = SignupStatus.CONFIRMED
+            existing.confirmed_at = now
+            existing.offer_expires_at = None
+            return await _result(session, ctx, shift, names, of_shift, existing, "confirmed")
+        if existing is not None and existing.status != SignupStatus.CANCELLED:
+            raise DomainError(f"already_{existing.status}", shift=shift_id)
+        if clashes:
+            raise DomainError("overlapping_shift", shift=shift_id, other=clashes[0])
+        seats_taken = sum(1 for s, _ in of_shift if s.status in SignupStatus.HOLDS_SEAT)
+        status = (
+            SignupStatus.CONFIRMED if seats_taken < shift.max_walkers else SignupStatus.WAITLISTED
+        )
+        signup = existing or Signup(
+            shift_id=shift_id, person_id=person_id, status=status, queued_at=now
+        )
+        signup.status = status
+        signup.queued_at = now
+        signup.confirmed_at = now if status == SignupStatus.CONFIRMED else None
+        signup.cancelled_at = None
+        signup.offer_expires_at = None
+        if existing is None:
+            of_shift.append((signup, person.trained))
+        if activity_stale(person, now):
+            person.last_active_at = now
+        session.add_all([signup, person])
+        outcome: Literal["confirmed", "waitlisted"] = (
+            "confirmed" if status == SignupStatus.CONFIRMED else "waitlisted"
+        )
+        return await _result(session, ctx, shift, names, of_shift, signup, outcome)
+
+
+async def _result(
+    session: AsyncSession,
+    ctx: Context,
+    shift: Shift,
+    names: tuple[str, str, str | None],
+    of_shift: list[tuple[Signup, bool]],
+    signup: Signup,
+    outcome: Literal["confirmed", "waitlisted"],
+) -> SignupResult:
+    """The outcome, with the shift's view counted from its sign-ups in hand (all of them were
+    read under the lock, and this one is written)."""
+    session.add(signup)
+    await session.flush()
+    position = None
+    if outcome == "waitlisted":
+        line = sorted(
+            (s for s, _ in of_shift if s.status == SignupStatus.WAITLISTED),
+            key=lambda s: (s.queued_at, s.id or 0),
+        )
+        position = next(n for n, s in enumerate(line, start=1) if s is signup)
+    view = view_of_signups(ctx, shift, names, of_shift)
+    return SignupResult(outcome=outcome, signup=signup, view=view, waitlist_position=position)
+
+
+def _require_registered(person: Person) -> None:
+    if person.erased_at is not None:
+        raise DomainError("person_not_found", ref=str(person.id))
+    if not person.may_walk:
+        raise DomainError("consent_required")
+
+
+def _require_open(shift: Shift, now: datetime) -> None:
+    if shift.status == ShiftStatus.CANCELLED:
+        raise DomainError("shift_cancelled", shift=shift.id)
+    if shift.start_at <= now:
+        raise DomainError("shift_started", shift=shift.id)
+
+
+# The statements of a sign-up are built once, with their values as parameters (SQLAlchemy then
+# finds their compiled form without computing a cache key each time). What a decision under
+# the shift's lock reads is read afresh (populate_existing), even if the turn's session
+# loaded the same rows earlier.
+FRESH = {"populate_existing": True}
+SIGNUP_OF = (
+    select(Signup)
+    .where(
+        col(Signup.shift_id) == bindparam("shift_id"),
+        col(Signup.person_id) == bindparam("person_id"),
+    )
+    .execution_options(**FRESH)
+)
+# A sign-up (joined with its shift) that holds the person's seat on another planned shift
+# overlapping the one asked for: the person is busy elsewhere then.
+_CLASHING = and_(
+    col(Signup.person_id) == bindparam("person_id"),
+    col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
+    col(Shift.status) == ShiftStatus.PLANNED,
+    col(Shift.id) != bindparam("shift_id"),
+    col(Shift.start_at) < bindparam("end_at"),
+    col(Shift.end_at) > bindparam("start_at"),
+)
+_SIGNUPS_AND_CLASHES = (
+    sa_select(Signup, col(Person.trained))
+    .join(Person, col(Person.id) == col(Signup.person_id))
+    .join(Shift, col(Shift.id) == col(Signup.shift_id))
+    .where(or_(col(Signup.shift_id) == bindparam("shift_id"), _CLASHING))
+    .execution_options(**FRESH)
+)
+_SEATS_TAKEN = (
+    select(func.count())
+    .select_from(Signup)
+    .where(
+        col(Signup.shift_id) == bindparam("shift_id"),
+        col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
+    )
+)
+
+
+async def _signup_of(session: AsyncSession, shift_id: int, person_id: int) -> Signup | None:
+    params = {"shift_id": shift_id, "person_id": person_id}
+    return (await session.exec(SIGNUP_OF, params=params)).first()
+
+
+async def _seats_taken(session: AsyncSession, shift_id: int) -> int:
+    return int((await session.exec(_SEATS_TAKEN, params={"shift_id": shift_id})).one())
+
+
+_OVERLAPPING = (
+    select(Shift.id).join(Signup, col(Signup.shift_id) == col(Shift.id)).where(_CLASHING)
+)
+
+
+async def _overlapping(session: AsyncSession, person_id: int, shift: Shift) -> int | None:
+    """Another planned shift of this person's, holding a seat, that overlaps in time."""
+    params = {
+        "person_id": person_id,
+        "shift_id": shift.id,
+        "start_at": shift.start_at,
+        "end_at": shift.end_at,
+    }
+    return (await session.exec(_OVERLAPPING, params=params)).first()
+
+
+async def cancel_signup(ctx: Context, person_id: int, shift_id: int) -> CancelResult:
+    """Give up a seat or a waitlist place; a freed seat goes to the first in line."""
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id, lock=True)
+        signup = await _signup_of(session, shift_id, person_id)
+        if signup is None or signup.status == SignupStatus.CANCELLED:
+            raise DomainError("not_signed_up", shift=shift_id)
+        if shift.start_at <= now:
+            raise DomainError("shift_started", shift=shift_id)
+        held_seat = signup.status in SignupStatus.HOLDS_SEAT
+        signup.status = SignupStatus.CANCELLED
+        signup.cancelled_at = now
+        signup.offer_expires_at = None
+        session.add(signup)
+        await session.flush()
+        promoted = await promote_waitlisted(session, ctx, shift, now) if held_seat else []
+        view = await get_shift_view(session, ctx, shift_id)
+        late = held_seat and shift.start_at - now <= LATE_CANCEL
+        return CancelResult(
+            signup=signup, view=view, held_seat=held_seat, late=late, promoted_person_ids=promoted
+        )
+
+
+async def promote_waitlisted(
+    session: AsyncSession, ctx: Context, shift: Shift, now: datetime
+) -> list[int]:
+    """Fill free seats from the waitlist, in arrival order, skipping people now busy elsewhere.
+
+    A promoted person holds the seat as an offer to confirm within ``promotion_confirm_within``
+    (and at the latest ``staffing_final_check_before`` the start); when no such time is left the
+    seat is confirmed at once. Each promotion is announced through the outbox.
+    """
+    if shift.status != ShiftStatus.PLANNED or shift.start_at <= now:
+        return []
+    promoted: list[int] = []
+    free = shift.max_walkers - await _seats_taken(session, shift.id or 0)
+    if free <= 0:
+        return promoted
+    waiting = await session.exec(
+        select(Signup)
+        .where(col(Signup.shift_id) == shift.id, col(Signup.status) == SignupStatus.WAITLISTED)
+        .order_by(col(Signup.queued_at), col(Signup.id))
+        .execution_options(**FRESH)
+    )
+    reminders = ctx.settings.reminders
+    deadline = min(
+        now + reminders.promotion_confirm_within,
+        shift.start_at - reminders.staffing_final_check_before,
+    )
+    for signup in waiting.all():
+        if free <= 0:
+            break
+        if await _overlapping(session, signup.person_id, shift) is not None:
+            continue
+        needs_confirmation = deadline > now
+        signup.status = SignupStatus.OFFERED if needs_confirmation else SignupStatus.CONFIRMED
+        signup.offer_expires_at = deadline if needs_confirmation else None
+        signup.confirmed_at = None if needs_confirmation else now
+        session.add(signup)
+        await enqueue(
+            session,
+            key=f"promoted:signup:{signup.id}:{int(now.timestamp())}",
+            kind="promoted",
+            person_id=signup.person_id,
+            due_at=now,
+            now=now,
+            urgent=True,
+            payload={
+                "shift_id": shift.id,
+                "needs_confirmation": needs_confirmation,
+                "confirm_by": deadline.isoformat() if needs_confirmation else None,
+            },
+        )
+        promoted.append(signup.person_id)
+        free -= 1
+    await session.flush()
+    return promoted
+
+
+async def expire_offers(ctx: Context) -> int:
+    """Offers not confirmed in time pass to the next in line, who is told. Returns how many."""
+    now = ctx.now()
+    expired = 0
+    async with ctx.store.transaction() as session:
+        due = await session.exec(
+            select(Signup).where(
+                col(Signup.status) == SignupStatus.OFFERED, col(Signup.offer_expires_at) <= now
+            )
+        )
+        for signup in due.all():
+            shift = await get_shift(session, signup.shift_id, lock=True)
+            signup.status = SignupStatus.CANCELLED
+            signup.cancelled_at = now
+            session.add(signup)
+            await enqueue(
+                session,
+                key=f"offer_expired:signup:{signup.id}:{int(now.timestamp())}",
+                kind="offer_expired",
+                person_id=signup.person_id,
+                due_at=now,
+                now=now,
+                payload={"shift_id": shift.id},
+            )
+            await session.flush()
+            await promote_waitlisted(session, ctx, shift, now)
+            expired += 1
+    return expired
+
+
+async def check_in(ctx: Context, person_id: int, shift_id: int) -> tuple[Signup, bool]:
+    """Record arrival at the muster; True when this call changed something."""
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id)
+        signup = await _confirmed_signup(session, shift_id, person_id)
+        if shift.status == ShiftStatus.CANCELLED:
+            raise DomainError("shift_cancelled", shift=shift_id)
+        if now < shift.start_at - CHECK_IN_EARLY:
+            raise DomainError("check_in_too_early", shift=shift_id)
+        if now > shift.end_at + CHECK_OUT_LATE:
+            raise DomainError("shift_over", shift=shift_id)
+        if signup.checked_in_at is not None:
+            return signup, False
+        signup.checked_in_at = now
+        signup.no_show = False
+        session.add(signup)
+        return signup, True
+
+
+async def check_out(ctx: Context, person_id: int, shift_id: int) -> tuple[Signup, bool]:
+    """Record the end of one's walk; True when this call changed something."""
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id)
+        signup = await _confirmed_signup(session, shift_id, person_id)
+        if signup.checked_in_at is None:
+            raise DomainError("not_checked_in", shift=shift_id)
+        if now > shift.end_at + CHECK_OUT_LATE:
+            raise DomainError("shift_over", shift=shift_id)
+        if signup.checked_out_at is not None:
+            return signup, False
+        signup.checked_out_at = now
+        session.add(signup)
+        return signup, True
+
+
+async def _confirmed_signup(session: AsyncSession, shift_id: int, person_id: int) -> Signup:
+    signup = await _signup_of(session, shift_id, person_id)
+    if signup is None or signup.status != SignupStatus.CONFIRMED:
+        raise DomainError("not_confirmed", shift=shift_id)
+    return signup
+
+
+async def mark_no_show(ctx: Context, actor: Actor, shift_id: int, person_id: int) -> Signup:
+    """A lead or coordinator records that a confirmed walker did not come (kept for follow-up)."""
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id)
+    await require_manager(
+        ctx.store, actor, "signups.no_show", shift.organisation_id, now, target=f"shift:{shift_id}"
+    )
+    async with ctx.store.transaction() as session:
+        shift = await get_shift(session, shift_id)
+        if shift.start_at > now:
+            raise DomainError("shift_not_started", shift=shift_id)
+        signup = await _confirmed_signup(session, shift_id, person_id)
+        if signup.no_show:
+            return signup
+        if signup.checked_in_at is not None:
+            raise DomainError("checked_in_not_absent", shift=shift_id)
+        signup.no_show = True
+        person = await get_person(session, person_id)
+        person.no_show_count += 1
+        session.add_all([signup, person])
+        audit(session, actor, "signups.no_show", now, target=f"signup:{signup.id}")
+        return signup
+
+
+async def my_shifts(ctx: Context, person_id: int) -> list[tuple[ShiftView, Signup]]:
+    """A person's sign-ups on shifts that have not ended, in start order."""
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        result = await session.exec(
+            select(Signup)
+            .join(Shift, col(Shift.id) == col(Signup.shift_id))
+            .where(
+                col(Signup.person_id) == person_id,
+                col(Signup.status) != SignupStatus.CANCELLED,
+                col(Shift.end_at) > now,
+            )
+        )
+        signups = {s.shift_id: s for s in result.all()}
+        views = await shift_views(session, ctx, shift_ids=list(signups)) if signups else []
+        return [(view, signups[view.shift.id or 0]) for view in views]

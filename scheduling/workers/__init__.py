@@ -1,0 +1,1 @@
+"""Infrastructure that runs the core: the dispatcher (worker), rate limits, the ticker."""
