@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
-from tests.fakes.twilio_server import (  # noqa: E402
+from fakes.twilio_server import (  # noqa: E402
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     TEST_FROM_NUMBER,

@@ -9,7 +9,7 @@ The bot is vandra's own ``TelegramChannel`` (python-telegram-bot's Application i
 vandra's handlers and dialogue, the store; different people's updates handled concurrently,
 each person's in order) in this process's main event loop, on a fresh database: a SQLite file
 in a temporary folder, or a schema of its own on the PostgreSQL server, dropped afterwards. The
-fake Bot API (``tests/fakes/telegram_server.py``) runs in a thread of its own with its own
+fake Bot API (``fakes/telegram_server.py``) runs in a thread of its own with its own
 loop, and the load driver in a third thread; all three share one interpreter (one GIL), so
 with the fake answering at once the run measures CPU per update. ``--api-latency-ms`` holds
 every Bot API answer as a network round trip to Telegram would. A fixed number of volunteers
@@ -64,6 +64,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters  # n
 from bot.channels.telegram import TelegramChannel  # noqa: E402
 from bot.dialogue.engine import Dialogue  # noqa: E402
 from bot.runtime import server_collector  # noqa: E402
+from fakes.telegram_server import FakeTelegramServer, SentMessage  # noqa: E402
 from models.db import Store, upgrade  # noqa: E402
 from scheduling.common.clock import SystemClock  # noqa: E402
 from scheduling.common.config import settings_from_mapping  # noqa: E402
@@ -71,7 +72,6 @@ from scheduling.common.context import Context  # noqa: E402
 from scheduling.people import directory  # noqa: E402
 from scheduling.people.access import Actor  # noqa: E402
 from scheduling.walks import shifts  # noqa: E402
-from tests.fakes.telegram_server import FakeTelegramServer, SentMessage  # noqa: E402
 
 DEFAULT_VOLUNTEERS = 1000
 DEFAULT_CONCURRENCY = 50

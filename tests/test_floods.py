@@ -28,16 +28,16 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram_webhook import SECRET_HEADER, webhook_routes
 from bot.dialogue.engine import Dialogue
 from bot.http import build_app
-from models.tables import Signup, SignupStatus
-from scheduling.common.context import Context
-from scheduling.people import directory
-from tests.fakes.telegram_server import FakeTelegramServer
-from tests.fakes.twilio_server import (
+from fakes.telegram_server import FakeTelegramServer
+from fakes.twilio_server import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     TEST_FROM_NUMBER,
     signed_inbound_form,
 )
+from models.tables import Signup, SignupStatus
+from scheduling.common.context import Context
+from scheduling.people import directory
 from tests.helpers import OPERATOR, add_shift, seed_org_area, with_settings
 
 PUBLIC = "https://vandra.example.se"

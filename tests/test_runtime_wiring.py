@@ -18,10 +18,10 @@ from bot.runtime import (
     server_collector,
     stop_dispatching,
 )
+from fakes.twilio_server import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_FROM_NUMBER
 from scheduling.common.context import Context
 from scheduling.workers.dispatcher import Dispatcher
 from tests.conftest import make_settings
-from tests.fakes.twilio_server import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_FROM_NUMBER
 
 
 def test_no_channel_configured_means_no_sender() -> None:
