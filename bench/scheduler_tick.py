@@ -255,22 +255,18 @@ async def load(url: str, shifts: int, history: bool, seed: int) -> dict[str, int
 
 
 async def measure(url: str, ticks: int) -> dict[str, float]:
-    from bot.notifications import NotificationRenderer
-    from bot.runtime import make_ticker
+    from bot.bootstrap import bootstrap
     from models.db import schema_state
     from scheduling.common.clock import ManualClock
     from scheduling.common.config import settings_from_mapping
-    from scheduling.common.context import Context
-    from scheduling.workers.dispatcher import Dispatcher
 
     started = time.perf_counter()
     settings = settings_from_mapping({"database": {"url": url}})
     clock = ManualClock(NOW)
-    ctx = Context.create(settings, clock)
-    state = await schema_state(ctx.store.engine)
+    app = bootstrap(settings, clock=clock)  # as `vandra run` builds it, no channel configured
+    state = await schema_state(app.ctx.store.engine)
     assert state.up_to_date, "the database is not at the code's schema"
-    dispatcher = Dispatcher(ctx, {}, NotificationRenderer())
-    ticker = make_ticker(ctx, dispatcher)
+    ticker = app.ticker
     ticker.start()  # the timed ticks below are run by hand, on the bench's clock
     startup_s = time.perf_counter() - started
     ticker.stop()
@@ -282,7 +278,7 @@ async def measure(url: str, ticks: int) -> dict[str, float]:
             clock.advance(timedelta(seconds=settings.scheduling.tick_seconds))
             steady.append(await _timed_tick(ticker))
     finally:
-        await ctx.store.close()
+        await app.close()
     return {
         "startup_s": startup_s,
         "first_tick_ms": first,
