@@ -193,15 +193,11 @@ async def run(args: argparse.Namespace, url: str, tg: Any) -> Figures:
     from sqlalchemy import func
     from sqlmodel import col, select
 
-    from bot.channels.telegram import TelegramChannel, TelegramSender
-    from bot.dialogue.engine import Dialogue
-    from bot.notifications import NotificationRenderer
+    from bot.bootstrap import bootstrap
     from models.tables import OutboxMessage, OutboxStatus, Person
     from scheduling.common.config import settings_from_mapping
-    from scheduling.common.context import Context
     from scheduling.messages.broadcast import Audience, broadcast
     from scheduling.people.access import Actor
-    from scheduling.workers.dispatcher import Dispatcher
 
     settings = settings_from_mapping(
         {
@@ -213,11 +209,9 @@ async def run(args: argparse.Namespace, url: str, tg: Any) -> Figures:
             },
         }
     )
-    ctx = Context.create(settings)
-    channel = TelegramChannel(ctx, Dialogue(ctx))
-    dispatcher = Dispatcher(
-        ctx, {"telegram": TelegramSender(channel.application)}, NotificationRenderer()
-    )
+    app = bootstrap(settings)  # as `vandra run` builds it: the Telegram bot and its sender
+    ctx, channel, dispatcher = app.ctx, app.telegram, app.dispatcher
+    assert channel is not None
     dispatching: asyncio.Task[None] | None = None
     try:
         await channel.start()
@@ -253,7 +247,7 @@ async def run(args: argparse.Namespace, url: str, tg: Any) -> Figures:
             except Exception:  # aborting anyway: the first error is the one to see
                 dispatching.cancel()
         await channel.stop()
-        await ctx.store.close()
+        await app.close()
     tg.stop_thread()  # the fake's records are complete and stay readable
     return _figures(args, tg, started, queue_s, failed)
 

@@ -6,10 +6,10 @@
 A child process loads the store (organisations, areas, people, shifts spread over two years
 around "now" with their sign-ups, check-ins and the outbox history a store of that age has);
 this process then measures what `vandra run` does: start-up (open the store, check the schema,
-build the dispatcher and ticker, start APScheduler) and ticks. A tick is the ticker's steps
-(pass on unconfirmed offers, compute what is due, wake the dispatcher), run on a clock that
-advances ``tick_seconds`` between ticks. The first tick after start catches up on everything in
-the look-back windows; the steady ticks are what runs every 15 s.
+build vandra with ``bot.bootstrap``, start APScheduler) and ticks. A tick is the ticker's
+steps (pass on unconfirmed offers, retention, compute what is due, wake the dispatcher), run on
+a clock that advances ``tick_seconds`` between ticks. The first tick after start catches up on
+everything in the look-back windows; the steady ticks are what runs every 15 s.
 
 The last line is ``RESULT shifts=... tick_ms=... peak_rss_mb=... startup_s=...`` (tick_ms is
 the median steady tick; first_tick_ms and max_tick_ms are given too). Targets: tick <= 50 ms,
@@ -188,89 +188,99 @@ def _history(shift: dict[str, Any], signups: list[dict[str, Any]]) -> list[dict[
 
 async def load(url: str, shifts: int, history: bool, seed: int) -> dict[str, int]:
     """Fill an empty database; how many rows of each kind."""
-    from sqlalchemy import insert
-
     from models.db import Store, upgrade
-    from models.tables import Area, Organisation, OutboxMessage, Person, Shift, Signup
 
-    rng = random.Random(seed)
     store = Store.open(url)
-    counts = {"loaded_shifts": 0, "signups": 0, "outbox_rows": 0}
     try:
         await upgrade(store.engine)
-        async with store.engine.begin() as connection:
-            await connection.execute(
-                insert(Organisation),
-                [
-                    {"id": n, "name": f"Org {n}", "name_key": f"org {n}", "created_at": NOW}
-                    for n in range(1, ORGANISATIONS + 1)
-                ],
-            )
-            await connection.execute(
-                insert(Area),
-                [
-                    {
-                        "id": n,
-                        "name": f"Area {n}",
-                        "name_key": f"area {n}",
-                        "meeting_point": f"Meeting point {n}",
-                        "created_at": NOW,
-                    }
-                    for n in range(1, AREAS + 1)
-                ],
-            )
-            await connection.execute(insert(Person), _people())
-        signup_id = 1
-        for first in range(1, shifts + 1, CHUNK):
-            batch = [_shift(n, shifts, rng) for n in range(first, min(first + CHUNK, shifts + 1))]
-            signup_rows, outbox_rows = [], []
-            for shift in batch:
-                rows = _signups(shift, signup_id, rng)
-                signup_id += len(rows)
-                signup_rows += rows
-                if history:
-                    outbox_rows += _history(shift, rows)
-            async with store.engine.begin() as connection:
-                await connection.execute(insert(Shift), batch)
-                if signup_rows:
-                    await connection.execute(insert(Signup), signup_rows)
-                if outbox_rows:
-                    await connection.execute(insert(OutboxMessage), outbox_rows)
-            counts["loaded_shifts"] += len(batch)
-            counts["signups"] += len(signup_rows)
-            counts["outbox_rows"] += len(outbox_rows)
-        if store.engine.dialect.name == "sqlite":
-            async with store.engine.connect() as connection:
-                await connection.exec_driver_sql("ANALYZE")
-        else:
-            async with store.engine.connect() as connection:
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await connection.exec_driver_sql("ANALYZE")
+        await _load_places_and_people(store)
+        counts = await _load_shifts(store, shifts, history, random.Random(seed))
+        await _analyze(store)
     finally:
         await store.close()
     return counts
+
+
+async def _load_places_and_people(store: Any) -> None:
+    from sqlalchemy import insert
+
+    from models.tables import Area, Organisation, Person
+
+    organisations = [
+        {"id": n, "name": f"Org {n}", "name_key": f"org {n}", "created_at": NOW}
+        for n in range(1, ORGANISATIONS + 1)
+    ]
+    areas = [
+        {
+            "id": n,
+            "name": f"Area {n}",
+            "name_key": f"area {n}",
+            "meeting_point": f"Meeting point {n}",
+            "created_at": NOW,
+        }
+        for n in range(1, AREAS + 1)
+    ]
+    async with store.engine.begin() as connection:
+        await connection.execute(insert(Organisation), organisations)
+        await connection.execute(insert(Area), areas)
+        await connection.execute(insert(Person), _people())
+
+
+async def _load_shifts(
+    store: Any, shifts: int, history: bool, rng: random.Random
+) -> dict[str, int]:
+    """The shifts in chunks, each with its sign-ups (and the outbox rows they left)."""
+    from sqlalchemy import insert
+
+    from models.tables import OutboxMessage, Shift, Signup
+
+    counts = {"loaded_shifts": 0, "signups": 0, "outbox_rows": 0}
+    signup_id = 1
+    for first in range(1, shifts + 1, CHUNK):
+        batch = [_shift(n, shifts, rng) for n in range(first, min(first + CHUNK, shifts + 1))]
+        signup_rows, outbox_rows = [], []
+        for shift in batch:
+            rows = _signups(shift, signup_id, rng)
+            signup_id += len(rows)
+            signup_rows += rows
+            if history:
+                outbox_rows += _history(shift, rows)
+        async with store.engine.begin() as connection:
+            await connection.execute(insert(Shift), batch)
+            if signup_rows:
+                await connection.execute(insert(Signup), signup_rows)
+            if outbox_rows:
+                await connection.execute(insert(OutboxMessage), outbox_rows)
+        counts["loaded_shifts"] += len(batch)
+        counts["signups"] += len(signup_rows)
+        counts["outbox_rows"] += len(outbox_rows)
+    return counts
+
+
+async def _analyze(store: Any) -> None:
+    """Planner statistics for the loaded tables, as a database in service has them."""
+    async with store.engine.connect() as connection:
+        if store.engine.dialect.name != "sqlite":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.exec_driver_sql("ANALYZE")
 
 
 # --- measuring (in this process) --------------------------------------------------------------
 
 
 async def measure(url: str, ticks: int) -> dict[str, float]:
-    from bot.notifications import NotificationRenderer
-    from bot.runtime import make_ticker
+    from bot.bootstrap import bootstrap
     from models.db import schema_state
     from scheduling.common.clock import ManualClock
     from scheduling.common.config import settings_from_mapping
-    from scheduling.common.context import Context
-    from scheduling.workers.dispatcher import Dispatcher
 
     started = time.perf_counter()
     settings = settings_from_mapping({"database": {"url": url}})
     clock = ManualClock(NOW)
-    ctx = Context.create(settings, clock)
-    state = await schema_state(ctx.store.engine)
+    app = bootstrap(settings, clock=clock)  # as `vandra run` builds it, no channel configured
+    state = await schema_state(app.ctx.store.engine)
     assert state.up_to_date, "the database is not at the code's schema"
-    dispatcher = Dispatcher(ctx, {}, NotificationRenderer())
-    ticker = make_ticker(ctx, dispatcher)
+    ticker = app.ticker
     ticker.start()  # the timed ticks below are run by hand, on the bench's clock
     startup_s = time.perf_counter() - started
     ticker.stop()
@@ -282,7 +292,7 @@ async def measure(url: str, ticks: int) -> dict[str, float]:
             clock.advance(timedelta(seconds=settings.scheduling.tick_seconds))
             steady.append(await _timed_tick(ticker))
     finally:
-        await ctx.store.close()
+        await app.close()
     return {
         "startup_s": startup_s,
         "first_tick_ms": first,
@@ -317,20 +327,7 @@ def main(argv: list[str] | None = None) -> None:
         url = args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
         print(f"loading {args.shifts:,} shifts into {url.split('@')[-1]} ...", flush=True)
         started = time.perf_counter()
-        loader = [
-            sys.executable,
-            __file__,
-            "--load-only",
-            "--database-url",
-            url,
-            "--shifts",
-            str(args.shifts),
-            "--seed",
-            str(args.seed),
-        ]
-        if args.no_history:
-            loader.append("--no-history")
-        loaded = subprocess.run(loader, check=True, capture_output=True, text=True).stdout.strip()
+        loaded = load_in_a_process(args, url)
         print(f"loaded {loaded} in {time.perf_counter() - started:.1f} s", flush=True)
         figures = asyncio.run(measure(url, args.ticks))
     print(
@@ -345,6 +342,15 @@ def main(argv: list[str] | None = None) -> None:
         f"first_tick_ms={figures['first_tick_ms']:.1f} max_tick_ms={figures['max_tick_ms']:.1f} "
         f"database={backend} {loaded}"
     )
+
+
+def load_in_a_process(args: argparse.Namespace, url: str) -> str:
+    """Load in a process of its own (its memory is not this one's peak); what it loaded."""
+    loader = [sys.executable, __file__, "--load-only", "--database-url", url]
+    loader += ["--shifts", str(args.shifts), "--seed", str(args.seed)]
+    if args.no_history:
+        loader.append("--no-history")
+    return subprocess.run(loader, check=True, capture_output=True, text=True).stdout.strip()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """SMS webhook: signed Twilio inbound requests against vandra's HTTP app, served by uvicorn.
 
-The server is the production ASGI app (``bot.http.build_app`` with ``sms_routes``: signature
+The server is the production ASGI app (``bot.bootstrap``'s, with the SMS routes: signature
 check with twilio's RequestValidator, the dialogue, the store, TwiML out), served by uvicorn on
 127.0.0.1 in a separate process, on a fresh database seeded with an organisation, shifts and
 volunteers registered by phone. This process is the load generator: every request is an
@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
-from tests.fakes.twilio_server import (  # noqa: E402
+from fakes.twilio_server import (  # noqa: E402
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     TEST_FROM_NUMBER,
@@ -168,22 +168,18 @@ async def seed(url: str, phones: int) -> list[int]:
 
 
 def serve(url: str, ready: Connection) -> None:
-    """The server process: vandra's HTTP app with the SMS routes, on a free port."""
+    """The server process: vandra's HTTP app (SMS webhooks configured), on a free port."""
     import uvicorn
 
-    from bot.channels.sms_webhook import sms_routes
-    from bot.dialogue.engine import Dialogue
-    from bot.http import build_app
-    from scheduling.common.context import Context
+    from bot.bootstrap import bootstrap
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    ctx = Context.create(settings_for(url))
-    app = build_app(ctx, {}, sms_routes(ctx, Dialogue(ctx)))
+    vandra = bootstrap(settings_for(url))  # as `vandra run` builds it, with [sms] configured
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
-        app,
+        vandra.http,
         log_level="warning",
         log_config=None,
         lifespan="off",
@@ -207,7 +203,7 @@ def serve(url: str, ready: Connection) -> None:
         started.set()  # releases the waiting thread if the server failed instead
         ready.send(sock.getsockname()[1] if server.started else 0)
         await task
-        await ctx.store.close()
+        await vandra.close()
 
     asyncio.run(main())
 

@@ -9,7 +9,7 @@ The bot is vandra's own ``TelegramChannel`` (python-telegram-bot's Application i
 vandra's handlers and dialogue, the store; different people's updates handled concurrently,
 each person's in order) in this process's main event loop, on a fresh database: a SQLite file
 in a temporary folder, or a schema of its own on the PostgreSQL server, dropped afterwards. The
-fake Bot API (``tests/fakes/telegram_server.py``) runs in a thread of its own with its own
+fake Bot API (``fakes/telegram_server.py``) runs in a thread of its own with its own
 loop, and the load driver in a third thread; all three share one interpreter (one GIL), so
 with the fake answering at once the run measures CPU per update. ``--api-latency-ms`` holds
 every Bot API answer as a network round trip to Telegram would. A fixed number of volunteers
@@ -61,17 +61,16 @@ import psycopg  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 
+from bot.bootstrap import bootstrap  # noqa: E402
 from bot.channels.telegram import TelegramChannel  # noqa: E402
-from bot.dialogue.engine import Dialogue  # noqa: E402
 from bot.runtime import server_collector  # noqa: E402
-from models.db import Store, upgrade  # noqa: E402
-from scheduling.common.clock import SystemClock  # noqa: E402
+from fakes.telegram_server import FakeTelegramServer, SentMessage  # noqa: E402
+from models.db import upgrade  # noqa: E402
 from scheduling.common.config import settings_from_mapping  # noqa: E402
 from scheduling.common.context import Context  # noqa: E402
 from scheduling.people import directory  # noqa: E402
 from scheduling.people.access import Actor  # noqa: E402
 from scheduling.walks import shifts  # noqa: E402
-from tests.fakes.telegram_server import FakeTelegramServer, SentMessage  # noqa: E402
 
 DEFAULT_VOLUNTEERS = 1000
 DEFAULT_CONCURRENCY = 50
@@ -349,36 +348,47 @@ async def run_vandra(kind: str, url: str, options: Options) -> Measured:
                 "logging": {"level": "WARNING"},
             }
         )
-        store = Store.open(settings.database.url)
+        app = bootstrap(settings)  # as `vandra run` builds it: the Telegram bot, the dialogue
         try:
-            await upgrade(store.engine)
-            ctx = Context(store=store, settings=settings, clock=SystemClock())
+            await upgrade(app.ctx.store.engine)
             progress(f"{kind}: seeding {len(volunteers)} volunteers")
-            shift_of = await seed(ctx, volunteers)
+            shift_of = await seed(app.ctx, volunteers)
+            assert app.telegram is not None
             with server_collector():  # as `vandra run` serves
-                channel = TelegramChannel(ctx, Dialogue(ctx))
-                await channel.start()
-                try:
-                    await asyncio.to_thread(
-                        drive, tg, warmup, help_script(), WARMUP_USERS, 60, f"{kind} warm-up"
-                    )
-                    progress(f"{kind}: measuring {len(volunteers)} volunteers")
-                    measured = await asyncio.to_thread(
-                        drive,
-                        tg,
-                        volunteers,
-                        volunteer_script(shift_of),
-                        options.concurrency,
-                        options.deadline_s,
-                        f"vandra/{kind}",
-                    )
-                finally:
-                    await channel.stop()
+                measured = await _measure_vandra(kind, tg, app.telegram, shift_of, options)
         finally:
-            await store.close()
+            await app.close()
         if tg.violations:
             raise RuntimeError("Bot API violations:\n" + "\n".join(tg.violations[:10]))
     return measured
+
+
+async def _measure_vandra(
+    kind: str,
+    tg: FakeTelegramServer,
+    channel: TelegramChannel,
+    shift_of: dict[int, int],
+    options: Options,
+) -> Measured:
+    """Warm up, then drive every volunteer through the running bot."""
+    await channel.start()
+    try:
+        warmup = [FIRST_USER_ID - 1 - n for n in range(WARMUP_USERS)]
+        await asyncio.to_thread(
+            drive, tg, warmup, help_script(), WARMUP_USERS, 60, f"{kind} warm-up"
+        )
+        progress(f"{kind}: measuring {len(shift_of)} volunteers")
+        return await asyncio.to_thread(
+            drive,
+            tg,
+            list(shift_of),
+            volunteer_script(shift_of),
+            options.concurrency,
+            options.deadline_s,
+            f"vandra/{kind}",
+        )
+    finally:
+        await channel.stop()
 
 
 async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

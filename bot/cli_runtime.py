@@ -16,6 +16,7 @@ def run_command() -> None:
     Stops within 10 s on SIGTERM or Ctrl-C; unsent messages stay queued.
     Example:  vandra --config vandra.toml run
     """
+    from bot.bootstrap import bootstrap
     from bot.logging_setup import configure_logging
     from bot.runtime import check_startup, serve
 
@@ -24,11 +25,12 @@ def run_command() -> None:
     check_startup(settings)
 
     async def body() -> None:
-        ctx = await open_context(settings, create_if_empty=False)
+        ctx = await open_context(settings, create_if_empty=False)  # the schema checked
+        app = bootstrap(settings, store=ctx.store)
         try:
-            await serve(ctx)
+            await serve(app)
         finally:
-            await ctx.store.close()
+            await app.close()
 
     run_async(body())
 
@@ -72,8 +74,8 @@ def chat_command(as_who: str | None) -> None:
     """
     import asyncio
 
+    from bot.bootstrap import bootstrap
     from bot.channels.console import chat_loop
-    from bot.dialogue.engine import Dialogue
 
     settings = settings_of(click.get_current_context())
 
@@ -85,9 +87,10 @@ def chat_command(as_who: str | None) -> None:
 
     async def body() -> None:
         ctx = await open_context(settings)
+        app = bootstrap(settings, store=ctx.store)
         try:
-            await chat_loop(Dialogue(ctx), read_line, click.echo, as_who)
+            await chat_loop(app.dialogue, read_line, click.echo, as_who)
         finally:
-            await ctx.store.close()
+            await app.close()
 
     run_async(body())

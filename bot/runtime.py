@@ -1,5 +1,6 @@
-"""``vandra run``: wires the store, the ticker, the channels and the HTTP server, and stops
-them cleanly on SIGTERM or SIGINT (within 10 s, exit 0; unsent messages stay queued)."""
+"""``vandra run``: runs what ``bot.bootstrap`` built (the ticker, the channels, the dispatcher,
+the HTTP server) and stops them cleanly on SIGTERM or SIGINT (within 10 s, exit 0; unsent
+messages stay queued)."""
 
 from __future__ import annotations
 
@@ -8,28 +9,16 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import uvicorn
-from starlette.routing import BaseRoute
 
-from bot.channels.sms_webhook import sms_routes
-from bot.channels.telegram import TelegramChannel, TelegramSender
-from bot.channels.telegram_webhook import webhook_routes
+from bot.bootstrap import App, close_senders
+from bot.channels.telegram import TelegramChannel
 from bot.cli import BadInput
-from bot.dashboard import dashboard_routes
-from bot.dialogue.engine import Dialogue
-from bot.http import HealthRegistry, build_app, store_alive
-from bot.ical import ical_routes
-from bot.notifications import NotificationRenderer
 from scheduling.common.config import Settings
-from scheduling.common.context import Context
 from scheduling.messages.content import Sender
-from scheduling.messages.due import compute_due
-from scheduling.people.privacy import retention_step
-from scheduling.walks.signups import expire_offers
 from scheduling.workers.dispatcher import Dispatcher
-from scheduling.workers.ticker import Ticker
 
 log = logging.getLogger("vandra.run")
 STOP_TIMEOUT_S = 10.0
@@ -90,34 +79,6 @@ class _Server(uvicorn.Server):
         yield
 
 
-def make_senders(settings: Settings) -> dict[str, Sender]:
-    """The senders that need no running channel: SMS when [sms] is set. (``serve`` adds the
-    Telegram sender, which uses the running bot.) With none, messages stay queued."""
-    senders: dict[str, Sender] = {}
-    if settings.sms.configured:
-        from bot.channels.sms_sender import SmsSender
-        from bot.channels.twilio_client import TwilioSender
-
-        client = TwilioSender.from_settings(settings.sms, settings.http.public_url)
-        senders["sms"] = SmsSender(client)
-    return senders
-
-
-def make_ticker(ctx: Context, dispatcher: Dispatcher | None = None) -> Ticker:
-    """Every tick: pass on unconfirmed offers, queue what is due, wake the dispatcher."""
-    ticker = Ticker(ctx)
-    ticker.add_step("expire_offers", expire_offers)
-    ticker.add_step("retention", retention_step)  # works once a day, however often it ticks
-    ticker.add_step("due", compute_due)
-    if dispatcher is not None:
-
-        async def wake_dispatcher(_ctx: Context) -> None:
-            dispatcher.wake()
-
-        ticker.add_step("dispatch", wake_dispatcher)
-    return ticker
-
-
 async def stop_dispatching(
     dispatcher: Dispatcher, task: asyncio.Task[None], senders: Mapping[str, Sender]
 ) -> None:
@@ -133,104 +94,80 @@ async def stop_dispatching(
         log.exception("dispatcher stopped with an error")
     with contextlib.suppress(Exception):
         await dispatcher.release_all()
-    for sender in senders.values():
-        close = getattr(sender, "close", None)
-        if close is not None:
-            with contextlib.suppress(Exception):
-                await close()
+    await close_senders(senders)
 
 
-async def serve(
-    ctx: Context, stop: asyncio.Event | None = None, senders: Mapping[str, Sender] | None = None
-) -> None:
-    """Run everything until ``stop`` is set or a stop signal arrives."""
+async def serve(app: App, stop: asyncio.Event | None = None) -> None:
+    """Run everything ``bootstrap`` built until ``stop`` is set or a stop signal arrives."""
     with server_collector():
-        await _serve(ctx, stop, senders)
+        await _serve(app, stop or asyncio.Event())
 
 
-async def _serve(
-    ctx: Context, stop: asyncio.Event | None, senders: Mapping[str, Sender] | None
-) -> None:
-    stop = stop or asyncio.Event()
+async def _serve(app: App, stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
-    dialogue = Dialogue(ctx)
-    telegram = TelegramChannel(ctx, dialogue) if ctx.settings.telegram.configured else None
-    if senders is None:
-        senders = make_senders(ctx.settings)
-        if telegram is not None:
-            senders = {**senders, "telegram": TelegramSender(telegram.application)}
-    dispatcher = Dispatcher(ctx, senders, NotificationRenderer())
-    ticker = make_ticker(ctx, dispatcher)
-
-    async def scheduler_alive() -> bool:
-        return ticker.running
-
-    async def store_ok() -> bool:
-        return await store_alive(ctx)
-
-    health = HealthRegistry({"store": store_ok, "scheduler": scheduler_alive})
-    routes: list[BaseRoute] = [*ical_routes(ctx), *dashboard_routes(ctx)]
-    if telegram is not None:
-        channel = telegram
-
-        async def telegram_alive() -> bool:
-            return channel.running
-
-        health.register("telegram", telegram_alive)
-        if ctx.settings.telegram.mode == "webhook":
-            routes += webhook_routes(ctx, telegram)
-    if ctx.settings.sms.configured:
-        routes += sms_routes(ctx, dialogue)
-
-        async def sms_configured() -> bool:
-            return True
-
-        health.register("sms", sms_configured)
-    app = build_app(ctx, health, routes)
-    http = ctx.settings.http
-    server = _Server(
-        uvicorn.Config(
-            app,
-            host=http.host,
-            port=http.port,
-            log_level="warning",
-            log_config=None,  # uvicorn logs through ours: one format, secrets redacted
-            lifespan="off",
-            access_log=False,
-        )
-    )
+    _handle_signals(loop, stop.set)
+    http = app.ctx.settings.http
+    server = _http_server(app)
     server_task = asyncio.create_task(server.serve(), name="http")
-    ticker.start()
-    starting = asyncio.create_task(_start_channel(telegram, stop)) if telegram else None
-    dispatch_task = asyncio.create_task(dispatcher.run(), name="dispatch")
+    app.ticker.start()
+    starting = asyncio.create_task(_start_channel(app.telegram, stop)) if app.telegram else None
+    dispatch_task = asyncio.create_task(app.dispatcher.run(), name="dispatch")
     log.info("vandra running on http://%s:%s", http.host, http.port)
     stop_task = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait({server_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     log.info("stopping")
     if starting is not None:
         starting.cancel()
-    ticker.stop()
+    await _stop_all(app, server, server_task, dispatch_task)
+    stop_task.cancel()
+    _handle_signals(loop, None)
+    if server_task in done and server_task.exception() is not None:
+        raise RuntimeError(f"HTTP server failed: {server_task.exception()}")
+    if not server.started and server_task in done:
+        raise RuntimeError(f"HTTP server could not start on {http.host}:{http.port}")
+
+
+def _handle_signals(loop: asyncio.AbstractEventLoop, handler: Callable[[], None] | None) -> None:
+    """SIGTERM and SIGINT call ``handler``; with None, they are given back."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            if handler is None:
+                loop.remove_signal_handler(signum)
+            else:
+                loop.add_signal_handler(signum, handler)
+
+
+def _http_server(app: App) -> _Server:
+    http = app.ctx.settings.http
+    config = uvicorn.Config(
+        app.http,
+        host=http.host,
+        port=http.port,
+        log_level="warning",
+        log_config=None,  # uvicorn logs through ours: one format, secrets redacted
+        lifespan="off",
+        access_log=False,
+    )
+    return _Server(config)
+
+
+async def _stop_all(
+    app: App, server: _Server, server_task: asyncio.Task[None], dispatch_task: asyncio.Task[None]
+) -> None:
+    """Stop ticking and serving; let the dispatcher finish; then stop the Telegram bot."""
+    app.ticker.stop()
     server.should_exit = True
-    dispatch_stopped = asyncio.create_task(stop_dispatching(dispatcher, dispatch_task, senders))
+    dispatch_stopped = asyncio.create_task(
+        stop_dispatching(app.dispatcher, dispatch_task, app.senders)
+    )
     try:
         await asyncio.wait_for(server_task, timeout=STOP_TIMEOUT_S - 2)
     except TimeoutError:
         server.force_exit = True
         server_task.cancel()
     await dispatch_stopped
-    if telegram is not None:
-        await telegram.stop()  # after the dispatcher: its Telegram sender uses this bot
-    stop_task.cancel()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.remove_signal_handler(signum)
-    if server_task in done and server_task.exception() is not None:
-        raise RuntimeError(f"HTTP server failed: {server_task.exception()}")
-    if not server.started and server_task in done:
-        raise RuntimeError(f"HTTP server could not start on {http.host}:{http.port}")
+    if app.telegram is not None:
+        await app.telegram.stop()  # after the dispatcher: its Telegram sender uses this bot
 
 
 async def _start_channel(channel: TelegramChannel, stop: asyncio.Event) -> None:

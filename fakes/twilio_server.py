@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 
-from bot.channels.gsm7 import encoding, segments
+from fakes.sms_segments import encoding, segments
 
 TEST_ACCOUNT_SID = "AC" + "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 TEST_AUTH_TOKEN = "5ecre7-t0ken-" + "9b8a7c6d5e4f3a2b1c0d"

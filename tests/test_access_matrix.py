@@ -36,6 +36,13 @@ from bot.dialogue.turn import Inbound
 from bot.i18n import t
 from evaluation import exports, overview, payments
 from evaluation import statistics as stats
+from fakes.telegram_server import FakeTelegramServer
+from fakes.twilio_server import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TEST_FROM_NUMBER,
+    signed_inbound_form,
+)
 from models.db import Store, upgrade
 from models.tables import (
     AuditEntry,
@@ -58,13 +65,6 @@ from scheduling.people import erasure as people
 from scheduling.people.access import Actor
 from scheduling.walks import reports, shifts, signups
 from tests.conftest import T0, database_for, make_settings
-from tests.fakes.telegram_server import FakeTelegramServer
-from tests.fakes.twilio_server import (
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
-    TEST_FROM_NUMBER,
-    signed_inbound_form,
-)
 from tests.helpers import OPERATOR, add_shift, with_settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

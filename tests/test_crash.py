@@ -16,6 +16,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from fakes.twilio_server import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TEST_FROM_NUMBER,
+    FakeTwilioServer,
+)
 from models.db import Store
 from models.tables import OutboxMessage
 from scheduling.common.clock import SystemClock
@@ -23,12 +29,6 @@ from scheduling.common.config import load_settings
 from scheduling.common.context import Context
 from scheduling.messages.broadcast import Audience, broadcast
 from scheduling.people.directory import add_person, record_consent
-from tests.fakes.twilio_server import (
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
-    TEST_FROM_NUMBER,
-    FakeTwilioServer,
-)
 from tests.helpers import OPERATOR
 from tests.test_run import free_port, vandra_env
 

@@ -24,6 +24,13 @@ from starlette.applications import Starlette
 from bot.channels.sms_webhook import sms_routes
 from bot.channels.telegram import TelegramChannel
 from bot.dialogue.engine import Dialogue
+from fakes.telegram_server import FakeTelegramServer, SentMessage
+from fakes.twilio_server import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TEST_FROM_NUMBER,
+    signed_inbound_form,
+)
 from models import db
 from models.db import Store, upgrade
 from models.tables import OutboxMessage, Signup, SignupStatus
@@ -32,13 +39,6 @@ from scheduling.common.context import Context
 from scheduling.people import directory
 from tests.conftest import POSTGRES_URL, T0, _libpq_url, make_settings, postgres_unavailable
 from tests.fakes.chat import Chat
-from tests.fakes.telegram_server import FakeTelegramServer, SentMessage
-from tests.fakes.twilio_server import (
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
-    TEST_FROM_NUMBER,
-    signed_inbound_form,
-)
 from tests.helpers import OPERATOR, add_shift, seed_org_area, with_settings
 
 ANNA = 1001

@@ -23,21 +23,18 @@ import httpx
 from sqlmodel import col, select
 from twilio.request_validator import RequestValidator
 
-from bot.channels.sms_webhook import sms_routes
-from bot.channels.telegram import TelegramChannel
-from bot.channels.telegram_webhook import SECRET_HEADER, webhook_routes
-from bot.dialogue.engine import Dialogue
-from bot.http import build_app
-from models.tables import Signup, SignupStatus
-from scheduling.common.context import Context
-from scheduling.people import directory
-from tests.fakes.telegram_server import FakeTelegramServer
-from tests.fakes.twilio_server import (
+from bot.bootstrap import bootstrap, close_senders
+from bot.channels.telegram_webhook import SECRET_HEADER
+from fakes.telegram_server import FakeTelegramServer
+from fakes.twilio_server import (
     TEST_ACCOUNT_SID,
     TEST_AUTH_TOKEN,
     TEST_FROM_NUMBER,
     signed_inbound_form,
 )
+from models.tables import Signup, SignupStatus
+from scheduling.common.context import Context
+from scheduling.people import directory
 from tests.helpers import OPERATOR, add_shift, seed_org_area, with_settings
 
 PUBLIC = "https://vandra.example.se"
@@ -114,17 +111,18 @@ async def test_forged_floods_are_refused_and_genuine_requests_served(ctx: Contex
             telegram={"token": tg.token, "api_base_url": tg.base_url, "mode": "webhook",
                       "webhook_secret": SECRET},
         )
-        dialogue = Dialogue(app_ctx)
-        channel = TelegramChannel(app_ctx, dialogue)
-        app = build_app(app_ctx, {}, [*sms_routes(app_ctx, dialogue),
-                                      *webhook_routes(app_ctx, channel)])
+        vandra = bootstrap(app_ctx.settings, clock=app_ctx.clock, store=app_ctx.store)
+        channel = vandra.telegram
+        assert channel is not None
         await channel.start()
         try:
-            statuses, sms_replies, elapsed = await _flood(
-                app, phones, telegram_ids, by_sms.id or 0, by_telegram.id or 0, target.id or 0)
+            statuses, sms_replies, elapsed = await _flood(vandra.http, phones, telegram_ids,
+                                                          by_sms.id or 0, by_telegram.id or 0,
+                                                          target.id or 0)
             await _wait_for_signups(ctx, by_telegram.id or 0, GENUINE)
         finally:
             await channel.stop()
+            await close_senders(vandra.senders)
     print(f"\n{2 * FORGED} forged + {4 * GENUINE} genuine webhook requests in {elapsed:.2f} s "
           f"({(2 * FORGED + 4 * GENUINE) / elapsed:.0f}/s): {dict(statuses)}")
     assert statuses == Counter({("sms", "forged", 403): FORGED, ("telegram", "forged", 403): FORGED,

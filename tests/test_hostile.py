@@ -45,6 +45,13 @@ from bot.channels.telegram import TelegramChannel, _text_inbound
 from bot.channels.telegram_webhook import SECRET_HEADER, webhook_routes
 from bot.dialogue.engine import COMMANDS, Dialogue
 from bot.dialogue.turn import Inbound
+from fakes.telegram_server import FakeTelegramServer
+from fakes.twilio_server import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TEST_FROM_NUMBER,
+    signed_inbound_form,
+)
 from models.db import Store, upgrade
 from models.tables import Role, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.clock import ManualClock
@@ -53,13 +60,6 @@ from scheduling.messages.content import Option, Outgoing
 from scheduling.people import directory
 from scheduling.walks import shifts, signups
 from tests.conftest import T0, make_settings
-from tests.fakes.telegram_server import FakeTelegramServer
-from tests.fakes.twilio_server import (
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
-    TEST_FROM_NUMBER,
-    signed_inbound_form,
-)
 from tests.helpers import OPERATOR, add_shift, with_settings
 
 ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=2000)

@@ -24,6 +24,14 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
+from fakes.telegram_server import FakeTelegramServer, SentMessage
+from fakes.twilio_server import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TEST_FROM_NUMBER,
+    FakeTwilioServer,
+    signed_inbound_form,
+)
 from models.db import Store, upgrade
 from models.tables import Broadcast, InboundReceipt, OutboxMessage, Signup, SignupStatus
 from scheduling.common.clock import SystemClock
@@ -32,14 +40,6 @@ from scheduling.common.context import Context
 from scheduling.messages.broadcast import call_for_walkers
 from scheduling.messages.kinds import Kind
 from scheduling.people.directory import add_person, record_consent
-from tests.fakes.telegram_server import FakeTelegramServer, SentMessage
-from tests.fakes.twilio_server import (
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
-    TEST_FROM_NUMBER,
-    FakeTwilioServer,
-    signed_inbound_form,
-)
 from tests.helpers import OPERATOR, add_shift, seed_org_area
 from tests.pg_cluster import PostgresCluster
 from tests.test_run import free_port, vandra_env

@@ -261,7 +261,7 @@ async def test_retention_step_runs_once_a_day_and_is_audited(
 
 def test_vandra_run_ticks_retention() -> None:
     """`vandra run`'s ticker has the retention step."""
-    from bot.runtime import make_ticker
+    from bot.bootstrap_ticks import make_ticker
 
     ticker = make_ticker(None)  # type: ignore[arg-type]
     assert "retention" in [name for name, _ in ticker.steps]

@@ -9,24 +9,22 @@ from typing import cast
 import pytest
 
 from bot import runtime
+from bot.bootstrap import App, bootstrap
+from bot.bootstrap_ticks import make_ticker
 from bot.channels.sms_sender import SmsSender
 from bot.notifications import NotificationRenderer
-from bot.runtime import (
-    GC_YOUNG_THRESHOLD,
-    make_senders,
-    make_ticker,
-    server_collector,
-    stop_dispatching,
-)
+from bot.runtime import GC_YOUNG_THRESHOLD, server_collector, stop_dispatching
+from fakes.twilio_server import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_FROM_NUMBER
 from scheduling.common.context import Context
 from scheduling.workers.dispatcher import Dispatcher
 from tests.conftest import make_settings
-from tests.fakes.twilio_server import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, TEST_FROM_NUMBER
 
 
-def test_no_channel_configured_means_no_sender() -> None:
-    """Without [sms] (and until Telegram plugs in) there is nothing to send with."""
-    assert make_senders(make_settings("sqlite:///x.db")) == {}
+async def test_no_channel_configured_means_no_sender() -> None:
+    """Without [sms] and [telegram] there is nothing to send with."""
+    app = bootstrap(make_settings("sqlite:///x.db"))
+    assert app.senders == {}
+    await app.close()
 
 
 async def test_sms_configured_gives_an_sms_sender() -> None:
@@ -41,9 +39,10 @@ async def test_sms_configured_gives_an_sms_sender() -> None:
         },
         http={"public_url": "https://vandra.example.se"},
     )
-    senders = make_senders(settings)
+    app = bootstrap(settings)
+    senders = app.senders
     assert set(senders) == {"sms"} and isinstance(senders["sms"], SmsSender)
-    await senders["sms"].close()  # type: ignore[attr-defined]
+    await app.close()
 
 
 async def test_the_ticker_passes_offers_on_computes_what_is_due_and_wakes_the_dispatcher(
@@ -100,6 +99,6 @@ async def test_serve_runs_under_the_server_collector(monkeypatch: pytest.MonkeyP
         seen.append((gc.get_threshold()[0], gc.get_freeze_count()))
 
     monkeypatch.setattr(runtime, "_serve", fake_serve)
-    await runtime.serve(cast(Context, None), asyncio.Event())
+    await runtime.serve(cast(App, None), asyncio.Event())
     assert seen and seen[0][0] == GC_YOUNG_THRESHOLD and seen[0][1] > 0
     assert gc.get_freeze_count() == 0

@@ -9,18 +9,18 @@ import pytest
 
 from bot.channels.sms_sender import SmsSender, keyword_hint, sms_text
 from bot.channels.twilio_client import TwilioSender
+from fakes.twilio_server import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TEST_FROM_NUMBER,
+    FakeTwilioServer,
+)
 from scheduling.messages.content import (
     Option,
     Outgoing,
     PermanentSendError,
     Recipient,
     TransientSendError,
-)
-from tests.fakes.twilio_server import (
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
-    TEST_FROM_NUMBER,
-    FakeTwilioServer,
 )
 
 NOW = datetime(2026, 11, 27, 19, 0, tzinfo=UTC)

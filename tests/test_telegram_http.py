@@ -11,7 +11,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.channels.telegram_http import AiohttpRequest
-from tests.fakes.telegram_server import FakeTelegramServer
+from fakes.telegram_server import FakeTelegramServer
 
 
 def _bot(tg: FakeTelegramServer, request: AiohttpRequest) -> Bot:

@@ -1,0 +1,36 @@
+"""The one list of tick steps, for every ticker vandra runs (`vandra run` and the demo)."""
+
+from __future__ import annotations
+
+from scheduling.common.context import Context
+from scheduling.messages.due import compute_due
+from scheduling.people.privacy import retention_step
+from scheduling.walks.signups import expire_offers
+from scheduling.workers.dispatcher import Dispatcher
+from scheduling.workers.ticker import Ticker, TickStep
+
+
+def tick_steps(dispatcher: Dispatcher | None = None) -> list[tuple[str, TickStep]]:
+    """Pass on unconfirmed offers, apply retention (once a day, however often it ticks),
+    queue what is due, wake the dispatcher (when there is one)."""
+    steps: list[tuple[str, TickStep]] = [
+        ("expire_offers", expire_offers),
+        ("retention", retention_step),
+        ("due", compute_due),
+    ]
+    if dispatcher is not None:
+        running = dispatcher
+
+        async def wake_dispatcher(_ctx: Context) -> None:
+            running.wake()
+
+        steps.append(("dispatch", wake_dispatcher))
+    return steps
+
+
+def make_ticker(ctx: Context, dispatcher: Dispatcher | None = None) -> Ticker:
+    """A ticker running ``tick_steps`` in order."""
+    ticker = Ticker(ctx)
+    for name, step in tick_steps(dispatcher):
+        ticker.add_step(name, step)
+    return ticker

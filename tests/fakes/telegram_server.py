@@ -1,3 +1,0 @@
-"""Kept so that tests may import the fake from here; it lives in the installed `fakes` package."""
-
-from fakes.telegram_server import *  # noqa: F403
