@@ -24,6 +24,7 @@ from scheduling.common.clock import ManualClock
 from scheduling.common.config import Settings, settings_from_mapping
 from scheduling.common.context import Context
 from tests.pg_cluster import PostgresCluster, postgres_cluster
+from tests.postgres_needed import unavailable
 
 POSTGRES_URL = os.environ.get(
     "VANDRA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -71,7 +72,7 @@ def database_for(kind: str, folder: Path) -> Iterator[str]:
         return
     problem = postgres_unavailable()
     if problem:
-        pytest.skip(problem)
+        unavailable(problem)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_libpq_url(POSTGRES_URL), autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')

@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-import pytest
 
+from tests.postgres_needed import unavailable
 from tests.test_run import free_port
 
 DATABASE = "vandra"
@@ -119,17 +119,17 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
     Skips, saying why, when no PostgreSQL binaries are installed or initdb cannot run here."""
     bindir = postgres_bindir()
     if bindir is None:
-        pytest.skip("no PostgreSQL binaries (initdb, pg_ctl, postgres) found: set "
+        unavailable("no PostgreSQL binaries (initdb, pg_ctl, postgres) found: set "
                     "VANDRA_TEST_POSTGRES_BIN to their folder")
     owner = None
     if os.geteuid() == 0:  # initdb refuses to run as root
         owner = "postgres"
         if shutil.which("runuser") is None:
-            pytest.skip("running as root, and runuser is missing: cannot run initdb as postgres")
+            unavailable("running as root, and runuser is missing: cannot run initdb as postgres")
         try:
             account = pwd.getpwnam(owner)
         except KeyError:
-            pytest.skip("running as root, and there is no 'postgres' user to run initdb as")
+            unavailable("running as root, and there is no 'postgres' user to run initdb as")
     root = Path(tempfile.mkdtemp(prefix="vandra-pg-"))  # short: the socket path has a limit
     cluster = PostgresCluster(bindir, root, free_port(), owner)
     try:
@@ -137,7 +137,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
             os.chown(root, account.pw_uid, account.pw_gid)
         problem = cluster.init()
         if problem:
-            pytest.skip(f"cannot create a private PostgreSQL cluster: {problem}")
+            unavailable(f"cannot create a private PostgreSQL cluster: {problem}")
         cluster.start()
         cluster.create_database()
         yield cluster

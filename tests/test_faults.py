@@ -40,6 +40,7 @@ from scheduling.people import directory
 from tests.conftest import POSTGRES_URL, T0, _libpq_url, make_settings, postgres_unavailable
 from tests.fakes.chat import Chat
 from tests.helpers import OPERATOR, add_shift, seed_org_area, with_settings
+from tests.postgres_needed import unavailable
 
 ANNA = 1001
 SORRY = "Något gick fel"
@@ -169,7 +170,7 @@ async def pg() -> AsyncIterator[tuple[Context, str]]:
     of their own, so that only they are terminated."""
     problem = postgres_unavailable()
     if problem:
-        pytest.skip(problem)
+        unavailable(problem)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     app_name = f"vandra-faults-{schema}"
     with psycopg.connect(_libpq_url(POSTGRES_URL), autocommit=True) as connection:
