@@ -19,7 +19,7 @@ from scheduling.common.errors import NotFound
 from scheduling.people.access import Actor, audit, require_coordinator
 from scheduling.people.directory import get_person
 from scheduling.walks.shifts import get_shift
-from scheduling.walks.signups import promote_waitlisted
+from scheduling.walks.waitlist import promote_waitlisted
 
 ERASED_NAME = "-"
 

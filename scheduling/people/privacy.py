@@ -38,7 +38,7 @@ from scheduling.messages.outbox import enqueue
 from scheduling.people.access import Actor, audit, require_coordinator
 from scheduling.people.directory import get_person
 from scheduling.people.erasure import erase_person
-from scheduling.walks.shifts import ShiftView, shift_views
+from scheduling.walks.views import ShiftView, shift_views
 
 log = logging.getLogger("vandra.privacy")
 

@@ -16,7 +16,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Person, Role, Shift, ShiftStatus, Signup, SignupStatus
-from scheduling.walks.shifts import MAX_SHIFT_LENGTH, Staffing, staffing_state
+from scheduling.walks.series import MAX_SHIFT_LENGTH
+from scheduling.walks.views import Staffing, staffing_state
 
 
 @dataclass(frozen=True)
