@@ -26,7 +26,7 @@ from scheduling.common.config import Settings
 from scheduling.common.context import Context
 from scheduling.messages.content import Sender
 from scheduling.messages.due import compute_due
-from scheduling.people.privacy import retention_step
+from scheduling.people.retention import retention_step
 from scheduling.walks.signups import expire_offers
 from scheduling.workers.dispatcher import Dispatcher
 from scheduling.workers.ticker import Ticker
