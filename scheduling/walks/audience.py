@@ -43,6 +43,27 @@ class StaffedShift:
         return self.shift.max_walkers - self.confirmed - self.offered
 
 
+_CONFIRMED = col(Signup.status) == SignupStatus.CONFIRMED
+_STAFFED = (
+    sa_select(
+        Shift,
+        func.sum(case((_CONFIRMED, 1), else_=0)),
+        func.sum(case((col(Signup.status) == SignupStatus.OFFERED, 1), else_=0)),
+        func.sum(case((and_(_CONFIRMED, col(Person.trained)), 1), else_=0)),
+    )
+    .outerjoin(
+        Signup,
+        and_(
+            col(Signup.shift_id) == col(Shift.id), col(Signup.status).in_(SignupStatus.HOLDS_SEAT)
+        ),
+    )
+    .outerjoin(Person, col(Person.id) == col(Signup.person_id))
+    .where(col(Shift.status) == ShiftStatus.PLANNED)
+    .group_by(col(Shift.id))
+    .order_by(col(Shift.start_at), col(Shift.id))
+)
+
+
 async def staffed_shifts(
     session: AsyncSession,
     *,
@@ -51,23 +72,7 @@ async def staffed_shifts(
     shift_ids: Sequence[int] | None = None,
 ) -> list[StaffedShift]:
     """Planned shifts in a start window (after, until] or by id, with their counts."""
-    seat = and_(
-        col(Signup.shift_id) == col(Shift.id), col(Signup.status).in_(SignupStatus.HOLDS_SEAT)
-    )
-    confirmed = col(Signup.status) == SignupStatus.CONFIRMED
-    statement = (
-        sa_select(
-            Shift,
-            func.sum(case((confirmed, 1), else_=0)),
-            func.sum(case((col(Signup.status) == SignupStatus.OFFERED, 1), else_=0)),
-            func.sum(case((and_(confirmed, col(Person.trained)), 1), else_=0)),
-        )
-        .outerjoin(Signup, seat)
-        .outerjoin(Person, col(Person.id) == col(Signup.person_id))
-        .where(col(Shift.status) == ShiftStatus.PLANNED)
-        .group_by(col(Shift.id))
-        .order_by(col(Shift.start_at), col(Shift.id))
-    )
+    statement = _STAFFED
     if starts_after is not None:
         statement = statement.where(col(Shift.start_at) > starts_after)
     if starts_until is not None:
