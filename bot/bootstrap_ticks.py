@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scheduling.common.context import Context
 from scheduling.messages.due import compute_due
-from scheduling.people.privacy import retention_step
+from scheduling.people.retention import retention_step
 from scheduling.walks.signups import expire_offers
 from scheduling.workers.dispatcher import Dispatcher
 from scheduling.workers.ticker import Ticker, TickStep

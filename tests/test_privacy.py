@@ -22,14 +22,13 @@ from scheduling.common.context import Context
 from scheduling.common.errors import NotFound
 from scheduling.people.access import Actor
 from scheduling.people.erasure import audit_contacts_viewed, erase_person
-from scheduling.people.privacy import (
+from scheduling.people.privacy import export_my_data, summarise_export
+from scheduling.people.retention import (
     NOTICE_KIND,
     RETENTION_ACTION,
     RetentionResult,
     apply_retention,
-    export_my_data,
     retention_step,
-    summarise_export,
 )
 from scheduling.walks import shifts, signups
 from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area

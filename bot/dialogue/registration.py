@@ -15,6 +15,7 @@ from models.tables import Person
 from scheduling.common.errors import DomainError
 from scheduling.common.text import clean_text, normalise_phone, small_number
 from scheduling.people import directory
+from scheduling.walks import phone_linking
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue
@@ -220,5 +221,5 @@ async def contact_shared(turn: Turn) -> None:
     except DomainError:
         turn.say("registration.bad_phone")
         return
-    turn.person = await directory.link_phone(turn.ctx, turn.person_id, phone)
+    turn.person = await phone_linking.link_phone(turn.ctx, turn.person_id, phone)
     turn.say("registration.phone_saved", phone=phone)

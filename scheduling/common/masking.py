@@ -1,4 +1,4 @@
-"""Masking free text before it is stored: reports must not identify anyone (DESIGN.md).
+"""Masking free text before it is stored: reports must not identify anyone (docs/architecture.md).
 
 Swedish personal identity numbers (personnummer and samordningsnummer, 10 or 12 digits, with or
 without ``-`` or ``+``, with a valid check digit), phone numbers (Swedish and international, found
@@ -22,7 +22,7 @@ EMAIL = "email"
 KINDS = (PERSONNUMMER, PHONE, EMAIL)
 MARKERS = {PERSONNUMMER: "[personnummer]", PHONE: "[telefon]", EMAIL: "[e-post]"}
 
-SUMMARY_MAX_LENGTH = 280  # DESIGN.md: the report's summary, at most 280 characters
+SUMMARY_MAX_LENGTH = 280  # docs/architecture.md: the report's summary, at most 280 characters
 ELLIPSIS = "…"
 
 _DIGIT_RUN_START = re.compile(r"(?<!\d)\d")

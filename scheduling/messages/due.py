@@ -31,7 +31,7 @@ from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage, enqueue_many
 from scheduling.walks.replacement import late_cancellation_prompts
 from scheduling.walks.safety import raise_safety_alerts, repeat_safety_alerts
-from scheduling.walks.shifts import MAX_SHIFT_LENGTH
+from scheduling.walks.series import MAX_SHIFT_LENGTH
 from scheduling.walks.staffing import final_checks, staffing_alerts
 
 log = logging.getLogger("vandra.due")

@@ -16,7 +16,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Person, Role, Shift, ShiftStatus, Signup, SignupStatus
-from scheduling.walks.shifts import MAX_SHIFT_LENGTH, Staffing, staffing_state
+from scheduling.walks.series import MAX_SHIFT_LENGTH
+from scheduling.walks.views import Staffing, staffing_state
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,27 @@ class StaffedShift:
         return self.shift.max_walkers - self.confirmed - self.offered
 
 
+_CONFIRMED = col(Signup.status) == SignupStatus.CONFIRMED
+_STAFFED = (
+    sa_select(
+        Shift,
+        func.sum(case((_CONFIRMED, 1), else_=0)),
+        func.sum(case((col(Signup.status) == SignupStatus.OFFERED, 1), else_=0)),
+        func.sum(case((and_(_CONFIRMED, col(Person.trained)), 1), else_=0)),
+    )
+    .outerjoin(
+        Signup,
+        and_(
+            col(Signup.shift_id) == col(Shift.id), col(Signup.status).in_(SignupStatus.HOLDS_SEAT)
+        ),
+    )
+    .outerjoin(Person, col(Person.id) == col(Signup.person_id))
+    .where(col(Shift.status) == ShiftStatus.PLANNED)
+    .group_by(col(Shift.id))
+    .order_by(col(Shift.start_at), col(Shift.id))
+)
+
+
 async def staffed_shifts(
     session: AsyncSession,
     *,
@@ -50,23 +72,7 @@ async def staffed_shifts(
     shift_ids: Sequence[int] | None = None,
 ) -> list[StaffedShift]:
     """Planned shifts in a start window (after, until] or by id, with their counts."""
-    seat = and_(
-        col(Signup.shift_id) == col(Shift.id), col(Signup.status).in_(SignupStatus.HOLDS_SEAT)
-    )
-    confirmed = col(Signup.status) == SignupStatus.CONFIRMED
-    statement = (
-        sa_select(
-            Shift,
-            func.sum(case((confirmed, 1), else_=0)),
-            func.sum(case((col(Signup.status) == SignupStatus.OFFERED, 1), else_=0)),
-            func.sum(case((and_(confirmed, col(Person.trained)), 1), else_=0)),
-        )
-        .outerjoin(Signup, seat)
-        .outerjoin(Person, col(Person.id) == col(Signup.person_id))
-        .where(col(Shift.status) == ShiftStatus.PLANNED)
-        .group_by(col(Shift.id))
-        .order_by(col(Shift.start_at), col(Shift.id))
-    )
+    statement = _STAFFED
     if starts_after is not None:
         statement = statement.where(col(Shift.start_at) > starts_after)
     if starts_until is not None:

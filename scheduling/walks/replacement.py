@@ -32,25 +32,7 @@ async def late_cancellation_prompts(
     ctx: Context, session: AsyncSession, now: datetime
 ) -> list[NewMessage]:
     """Prompt each walker who cancelled a confirmed seat late, while the seat is still free."""
-    result = await session.exec(
-        select(Signup, Shift)
-        .join(Shift, col(Shift.id) == col(Signup.shift_id))
-        .join(Person, col(Person.id) == col(Signup.person_id))
-        .where(
-            col(Shift.start_at) > now,
-            col(Shift.start_at) <= now + LATE_CANCEL,
-            col(Shift.status) == ShiftStatus.PLANNED,
-            col(Signup.status) == SignupStatus.CANCELLED,
-            col(Signup.confirmed_at).is_not(None),
-            col(Signup.cancelled_at).is_not(None),
-            col(Person.erased_at).is_(None),
-        )
-    )
-    late = [
-        (signup, shift)
-        for signup, shift in result.all()
-        if signup.cancelled_at is not None and shift.start_at - signup.cancelled_at <= LATE_CANCEL
-    ]
+    late = await _late_cancellations(session, now)
     if not late:
         return []
     free = await _seats_free(session, [shift.id or 0 for _, shift in late])
@@ -68,6 +50,29 @@ async def late_cancellation_prompts(
         )
         for signup, shift in late
         if free.get(shift.id or 0, 0) > 0
+    ]
+
+
+async def _late_cancellations(session: AsyncSession, now: datetime) -> list[tuple[Signup, Shift]]:
+    """Confirmed seats given up within ``LATE_CANCEL`` of a planned start still ahead."""
+    result = await session.exec(
+        select(Signup, Shift)
+        .join(Shift, col(Shift.id) == col(Signup.shift_id))
+        .join(Person, col(Person.id) == col(Signup.person_id))
+        .where(
+            col(Shift.start_at) > now,
+            col(Shift.start_at) <= now + LATE_CANCEL,
+            col(Shift.status) == ShiftStatus.PLANNED,
+            col(Signup.status) == SignupStatus.CANCELLED,
+            col(Signup.confirmed_at).is_not(None),
+            col(Signup.cancelled_at).is_not(None),
+            col(Person.erased_at).is_(None),
+        )
+    )
+    return [
+        (signup, shift)
+        for signup, shift in result.all()
+        if signup.cancelled_at is not None and shift.start_at - signup.cancelled_at <= LATE_CANCEL
     ]
 
 

@@ -1,6 +1,7 @@
-"""The post-walk report (DESIGN.md): a draft filled in step by step, submitted, correctable for
-24 hours. Answers are validated here against fixed vocabularies, so no channel can store
-anything else; free text is cleaned, capped at 280 characters and masked before storage.
+"""The post-walk report (docs/architecture.md): a draft filled in step by step, submitted,
+correctable for 24 hours. Answers are validated here against fixed vocabularies, so no channel
+can store anything else; free text is cleaned, capped at 280 characters and masked before
+storage.
 """
 
 from __future__ import annotations

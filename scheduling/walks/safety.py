@@ -25,7 +25,8 @@ from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage, enqueue_many
 from scheduling.people.access import Actor, audit, require_manager
 from scheduling.walks.audience import managers
-from scheduling.walks.shifts import MAX_SHIFT_LENGTH, get_shift
+from scheduling.walks.series import MAX_SHIFT_LENGTH
+from scheduling.walks.shifts import get_shift
 
 log = logging.getLogger("vandra.safety")
 

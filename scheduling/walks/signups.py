@@ -1,4 +1,4 @@
-"""Signing up, the waitlist and its promotions, cancelling, checking in and out, no-shows.
+"""Signing up, cancelling, checking in and out, no-shows; the waitlist is in waitlist.
 
 Every decision about a seat is taken with the shift's row locked (``FOR UPDATE`` on PostgreSQL;
 ``BEGIN IMMEDIATE`` serialises writers on SQLite), so two people racing for the last seat cannot
@@ -11,25 +11,34 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import and_, bindparam, func, or_
-from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Person, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError, NotFound
-from scheduling.messages.outbox import enqueue
 from scheduling.people.access import Actor, audit, require_manager
 from scheduling.people.directory import activity_stale, get_person
-from scheduling.walks.shifts import (
-    LOCKED_SHIFT_WITH_NAMES,
-    ShiftView,
-    get_shift,
-    get_shift_view,
-    shift_views,
-    view_of_signups,
-)
+from scheduling.walks.shifts import get_shift
+from scheduling.walks.signup_queries import SIGNUPS_AND_CLASHES, signup_of
+from scheduling.walks.view_statements import LOCKED_SHIFT_WITH_NAMES
+from scheduling.walks.views import ShiftView, get_shift_view, shift_views, view_of_signups
+from scheduling.walks.waitlist import expire_offers, promote_waitlisted
+
+__all__ = [
+    "CHECK_IN_EARLY",
+    "CHECK_OUT_LATE",
+    "LATE_CANCEL",
+    "CancelResult",
+    "SignupResult",
+    "cancel_signup",
+    "check_in",
+    "check_out",
+    "expire_offers",
+    "mark_no_show",
+    "my_shifts",
+    "sign_up",
+]
 
 CHECK_IN_EARLY = timedelta(hours=1)
 CHECK_OUT_LATE = timedelta(hours=8)
@@ -65,25 +74,9 @@ async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
     async with ctx.store.joined() as session:
         person = await get_person(session, person_id)
         _require_registered(person)
-        locked = (
-            await session.exec(LOCKED_SHIFT_WITH_NAMES, params={"shift_id": shift_id})  # type: ignore[call-overload]
-        ).first()
-        if locked is None:
-            raise NotFound("shift", shift_id)
-        shift, names = locked[0], (locked[1], locked[2], locked[3])
+        shift, names = await _locked_shift(session, shift_id)
         _require_open(shift, now)
-        # read after the lock is held: in PostgreSQL's READ COMMITTED a statement sees what
-        # was committed when it started, so the lock cannot be taken in the same statement
-        # one read for both: the shift's sign-ups, and the person's seats on overlapping shifts
-        params = {
-            "shift_id": shift_id,
-            "person_id": person_id,
-            "start_at": shift.start_at,
-            "end_at": shift.end_at,
-        }
-        rows = (await session.exec(_SIGNUPS_AND_CLASHES, params=params)).all()  # type: ignore[call-overload]
-        of_shift = [(row[0], bool(row[1])) for row in rows if row[0].shift_id == shift_id]
-        clashes = sorted(row[0].shift_id for row in rows if row[0].shift_id != shift_id)
+        of_shift, clashes = await _signups_and_clashes(session, shift, person_id)
         existing = next((s for s, _ in of_shift if s.person_id == person_id), None)
         if existing is not None and existing.status == SignupStatus.OFFERED:
             existing.status = SignupStatus.CONFIRMED
@@ -94,27 +87,69 @@ async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
             raise DomainError(f"already_{existing.status}", shift=shift_id)
         if clashes:
             raise DomainError("overlapping_shift", shift=shift_id, other=clashes[0])
-        seats_taken = sum(1 for s, _ in of_shift if s.status in SignupStatus.HOLDS_SEAT)
-        status = (
-            SignupStatus.CONFIRMED if seats_taken < shift.max_walkers else SignupStatus.WAITLISTED
-        )
-        signup = existing or Signup(
-            shift_id=shift_id, person_id=person_id, status=status, queued_at=now
-        )
-        signup.status = status
-        signup.queued_at = now
-        signup.confirmed_at = now if status == SignupStatus.CONFIRMED else None
-        signup.cancelled_at = None
-        signup.offer_expires_at = None
+        signup = _take_place(shift, person_id, of_shift, existing, now)
         if existing is None:
             of_shift.append((signup, person.trained))
         if activity_stale(person, now):
             person.last_active_at = now
         session.add_all([signup, person])
         outcome: Literal["confirmed", "waitlisted"] = (
-            "confirmed" if status == SignupStatus.CONFIRMED else "waitlisted"
+            "confirmed" if signup.status == SignupStatus.CONFIRMED else "waitlisted"
         )
         return await _result(session, ctx, shift, names, of_shift, signup, outcome)
+
+
+async def _locked_shift(
+    session: AsyncSession, shift_id: int
+) -> tuple[Shift, tuple[str, str, str | None]]:
+    """The shift, locked, with its organisation's and area's names and its meeting point."""
+    locked = (
+        await session.exec(LOCKED_SHIFT_WITH_NAMES, params={"shift_id": shift_id})  # type: ignore[call-overload]
+    ).first()
+    if locked is None:
+        raise NotFound("shift", shift_id)
+    return locked[0], (locked[1], locked[2], locked[3])
+
+
+async def _signups_and_clashes(
+    session: AsyncSession, shift: Shift, person_id: int
+) -> tuple[list[tuple[Signup, bool]], list[int]]:
+    """In one read: the shift's sign-ups (each with whether its walker is trained), and the
+    shifts on which the person holds a seat that overlap this one.
+
+    Read after the lock is held: in PostgreSQL's READ COMMITTED a statement sees what was
+    committed when it started, so the lock cannot be taken in the same statement."""
+    params = {
+        "shift_id": shift.id,
+        "person_id": person_id,
+        "start_at": shift.start_at,
+        "end_at": shift.end_at,
+    }
+    rows = (await session.exec(SIGNUPS_AND_CLASHES, params=params)).all()  # type: ignore[call-overload]
+    of_shift = [(row[0], bool(row[1])) for row in rows if row[0].shift_id == shift.id]
+    clashes = sorted(row[0].shift_id for row in rows if row[0].shift_id != shift.id)
+    return of_shift, clashes
+
+
+def _take_place(
+    shift: Shift,
+    person_id: int,
+    of_shift: list[tuple[Signup, bool]],
+    existing: Signup | None,
+    now: datetime,
+) -> Signup:
+    """A seat while confirmed < max, else the end of the waitlist (a cancelled sign-up reused)."""
+    seats_taken = sum(1 for s, _ in of_shift if s.status in SignupStatus.HOLDS_SEAT)
+    status = SignupStatus.CONFIRMED if seats_taken < shift.max_walkers else SignupStatus.WAITLISTED
+    signup = existing or Signup(
+        shift_id=shift.id or 0, person_id=person_id, status=status, queued_at=now
+    )
+    signup.status = status
+    signup.queued_at = now
+    signup.confirmed_at = now if status == SignupStatus.CONFIRMED else None
+    signup.cancelled_at = None
+    signup.offer_expires_at = None
+    return signup
 
 
 async def _result(
@@ -155,77 +190,12 @@ def _require_open(shift: Shift, now: datetime) -> None:
         raise DomainError("shift_started", shift=shift.id)
 
 
-# The statements of a sign-up are built once, with their values as parameters (SQLAlchemy then
-# finds their compiled form without computing a cache key each time). What a decision under
-# the shift's lock reads is read afresh (populate_existing), even if the turn's session
-# loaded the same rows earlier.
-FRESH = {"populate_existing": True}
-SIGNUP_OF = (
-    select(Signup)
-    .where(
-        col(Signup.shift_id) == bindparam("shift_id"),
-        col(Signup.person_id) == bindparam("person_id"),
-    )
-    .execution_options(**FRESH)
-)
-# A sign-up (joined with its shift) that holds the person's seat on another planned shift
-# overlapping the one asked for: the person is busy elsewhere then.
-_CLASHING = and_(
-    col(Signup.person_id) == bindparam("person_id"),
-    col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
-    col(Shift.status) == ShiftStatus.PLANNED,
-    col(Shift.id) != bindparam("shift_id"),
-    col(Shift.start_at) < bindparam("end_at"),
-    col(Shift.end_at) > bindparam("start_at"),
-)
-_SIGNUPS_AND_CLASHES = (
-    sa_select(Signup, col(Person.trained))
-    .join(Person, col(Person.id) == col(Signup.person_id))
-    .join(Shift, col(Shift.id) == col(Signup.shift_id))
-    .where(or_(col(Signup.shift_id) == bindparam("shift_id"), _CLASHING))
-    .execution_options(**FRESH)
-)
-_SEATS_TAKEN = (
-    select(func.count())
-    .select_from(Signup)
-    .where(
-        col(Signup.shift_id) == bindparam("shift_id"),
-        col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
-    )
-)
-
-
-async def _signup_of(session: AsyncSession, shift_id: int, person_id: int) -> Signup | None:
-    params = {"shift_id": shift_id, "person_id": person_id}
-    return (await session.exec(SIGNUP_OF, params=params)).first()
-
-
-async def _seats_taken(session: AsyncSession, shift_id: int) -> int:
-    return int((await session.exec(_SEATS_TAKEN, params={"shift_id": shift_id})).one())
-
-
-_OVERLAPPING = (
-    select(Shift.id).join(Signup, col(Signup.shift_id) == col(Shift.id)).where(_CLASHING)
-)
-
-
-async def _overlapping(session: AsyncSession, person_id: int, shift: Shift) -> int | None:
-    """Another planned shift of this person's, holding a seat, that overlaps in time."""
-    params = {
-        "person_id": person_id,
-        "shift_id": shift.id,
-        "start_at": shift.start_at,
-        "end_at": shift.end_at,
-    }
-    return (await session.exec(_OVERLAPPING, params=params)).first()
-
-
 async def cancel_signup(ctx: Context, person_id: int, shift_id: int) -> CancelResult:
     """Give up a seat or a waitlist place; a freed seat goes to the first in line."""
     now = ctx.now()
     async with ctx.store.transaction() as session:
         shift = await get_shift(session, shift_id, lock=True)
-        signup = await _signup_of(session, shift_id, person_id)
+        signup = await signup_of(session, shift_id, person_id)
         if signup is None or signup.status == SignupStatus.CANCELLED:
             raise DomainError("not_signed_up", shift=shift_id)
         if shift.start_at <= now:
@@ -242,92 +212,6 @@ async def cancel_signup(ctx: Context, person_id: int, shift_id: int) -> CancelRe
         return CancelResult(
             signup=signup, view=view, held_seat=held_seat, late=late, promoted_person_ids=promoted
         )
-
-
-async def promote_waitlisted(
-    session: AsyncSession, ctx: Context, shift: Shift, now: datetime
-) -> list[int]:
-    """Fill free seats from the waitlist, in arrival order, skipping people now busy elsewhere.
-
-    A promoted person holds the seat as an offer to confirm within ``promotion_confirm_within``
-    (and at the latest ``staffing_final_check_before`` the start); when no such time is left the
-    seat is confirmed at once. Each promotion is announced through the outbox.
-    """
-    if shift.status != ShiftStatus.PLANNED or shift.start_at <= now:
-        return []
-    promoted: list[int] = []
-    free = shift.max_walkers - await _seats_taken(session, shift.id or 0)
-    if free <= 0:
-        return promoted
-    waiting = await session.exec(
-        select(Signup)
-        .where(col(Signup.shift_id) == shift.id, col(Signup.status) == SignupStatus.WAITLISTED)
-        .order_by(col(Signup.queued_at), col(Signup.id))
-        .execution_options(**FRESH)
-    )
-    reminders = ctx.settings.reminders
-    deadline = min(
-        now + reminders.promotion_confirm_within,
-        shift.start_at - reminders.staffing_final_check_before,
-    )
-    for signup in waiting.all():
-        if free <= 0:
-            break
-        if await _overlapping(session, signup.person_id, shift) is not None:
-            continue
-        needs_confirmation = deadline > now
-        signup.status = SignupStatus.OFFERED if needs_confirmation else SignupStatus.CONFIRMED
-        signup.offer_expires_at = deadline if needs_confirmation else None
-        signup.confirmed_at = None if needs_confirmation else now
-        session.add(signup)
-        await enqueue(
-            session,
-            key=f"promoted:signup:{signup.id}:{int(now.timestamp())}",
-            kind="promoted",
-            person_id=signup.person_id,
-            due_at=now,
-            now=now,
-            urgent=True,
-            payload={
-                "shift_id": shift.id,
-                "needs_confirmation": needs_confirmation,
-                "confirm_by": deadline.isoformat() if needs_confirmation else None,
-            },
-        )
-        promoted.append(signup.person_id)
-        free -= 1
-    await session.flush()
-    return promoted
-
-
-async def expire_offers(ctx: Context) -> int:
-    """Offers not confirmed in time pass to the next in line, who is told. Returns how many."""
-    now = ctx.now()
-    expired = 0
-    async with ctx.store.transaction() as session:
-        due = await session.exec(
-            select(Signup).where(
-                col(Signup.status) == SignupStatus.OFFERED, col(Signup.offer_expires_at) <= now
-            )
-        )
-        for signup in due.all():
-            shift = await get_shift(session, signup.shift_id, lock=True)
-            signup.status = SignupStatus.CANCELLED
-            signup.cancelled_at = now
-            session.add(signup)
-            await enqueue(
-                session,
-                key=f"offer_expired:signup:{signup.id}:{int(now.timestamp())}",
-                kind="offer_expired",
-                person_id=signup.person_id,
-                due_at=now,
-                now=now,
-                payload={"shift_id": shift.id},
-            )
-            await session.flush()
-            await promote_waitlisted(session, ctx, shift, now)
-            expired += 1
-    return expired
 
 
 async def check_in(ctx: Context, person_id: int, shift_id: int) -> tuple[Signup, bool]:
@@ -368,7 +252,7 @@ async def check_out(ctx: Context, person_id: int, shift_id: int) -> tuple[Signup
 
 
 async def _confirmed_signup(session: AsyncSession, shift_id: int, person_id: int) -> Signup:
-    signup = await _signup_of(session, shift_id, person_id)
+    signup = await signup_of(session, shift_id, person_id)
     if signup is None or signup.status != SignupStatus.CONFIRMED:
         raise DomainError("not_confirmed", shift=shift_id)
     return signup

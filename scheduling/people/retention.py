@@ -1,0 +1,154 @@
+"""Retention (``[privacy]``, docs/privacy.md): old report text blanked, inactive people erased.
+
+The free text of old reports is blanked (the structured answers stay, so the statistics stay
+right), and people inactive for ``inactive_person_days`` are told, then erased 30 days later
+if they stay away. The ticker runs it once a day through ``retention_step``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from models.tables import AuditEntry, OutboxMessage, Person, Report, Role
+from scheduling.common.context import Context
+from scheduling.common.errors import NotFound
+from scheduling.messages.outbox import enqueue
+from scheduling.people.access import Actor, audit
+from scheduling.people.erasure import erase_person
+from scheduling.people.inactivity import inactive_people
+
+log = logging.getLogger("vandra.privacy")
+
+NOTICE_KIND = "inactivity_notice"
+NOTICE_GRACE = timedelta(days=30)  # a notice this old, and still inactive: erased
+RETENTION_EVERY = timedelta(hours=24)
+RETENTION_ACTION = "privacy.retention"
+RETENTION_ACTOR = Actor(
+    person_id=None,
+    role=Role.COORDINATOR,
+    organisation_id=None,
+    label="retention",
+    channel="system",
+)
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    reports_blanked: int = 0
+    notices_queued: int = 0
+    people_erased: int = 0
+
+
+async def retention_step(ctx: Context) -> RetentionResult | None:
+    """The ticker's step: apply retention unless it ran in the last 24 h (by any process)."""
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        recent = await session.exec(
+            select(AuditEntry.id)
+            .where(
+                col(AuditEntry.action) == RETENTION_ACTION,
+                col(AuditEntry.at) > now - RETENTION_EVERY,
+            )
+            .limit(1)
+        )
+        if recent.first() is not None:
+            return None
+    return await apply_retention(ctx)
+
+
+async def apply_retention(ctx: Context) -> RetentionResult:
+    """Blank old report text, notify and later erase inactive people; audited, idempotent."""
+    now = ctx.now()
+    blanked = await _blank_old_report_text(ctx, now)
+    notices, erased = await _retire_inactive_people(ctx, now)
+    result = RetentionResult(reports_blanked=blanked, notices_queued=notices, people_erased=erased)
+    async with ctx.store.transaction() as session:
+        audit(
+            session,
+            RETENTION_ACTOR,
+            RETENTION_ACTION,
+            now,
+            reports_blanked=blanked,
+            notices_queued=notices,
+            people_erased=erased,
+        )
+    if blanked or notices or erased:
+        log.info(
+            "retention: %d report texts blanked, %d inactivity notices, %d people erased",
+            blanked,
+            notices,
+            erased,
+        )
+    return result
+
+
+async def _blank_old_report_text(ctx: Context, now: datetime) -> int:
+    """The free-text summary of reports older than the retention period is removed."""
+    cutoff = now - timedelta(days=ctx.settings.privacy.report_text_retention_days)
+    async with ctx.store.transaction() as session:
+        result = await session.exec(
+            update(Report)
+            .where(col(Report.summary).is_not(None), col(Report.created_at) < cutoff)
+            .values(summary=None)
+        )
+        return int(result.rowcount or 0)
+
+
+async def _retire_inactive_people(ctx: Context, now: datetime) -> tuple[int, int]:
+    """Notify people inactive too long; erase those whose notice is 30 days old."""
+    notices = erased = 0
+    for person in await inactive_people(ctx, now):
+        key = inactivity_notice_key(person)
+        noticed_at = await _notice_time(ctx, key)
+        if noticed_at is None:
+            notices += await _queue_notice(ctx, person, key, now)
+        elif noticed_at <= now - NOTICE_GRACE and await _erase(ctx, person.id or 0):
+            erased += 1
+    return notices, erased
+
+
+async def _notice_time(ctx: Context, key: str) -> datetime | None:
+    async with ctx.store.transaction() as session:
+        statement = select(OutboxMessage.created_at).where(col(OutboxMessage.dedupe_key) == key)
+        return (await session.exec(statement)).first()
+
+
+def inactivity_notice_key(person: Person) -> str:
+    """The notice's dedupe key: one per person and period of inactivity.
+
+    The period is named by the day of the last activity, so a person who comes back and later
+    goes quiet again gets a fresh notice (and a fresh 30 days) instead of being erased on the
+    strength of an old one.
+    """
+    since = person.last_active_at or person.created_at
+    return f"inactivity:person:{person.id}:{since.date().isoformat()}"
+
+
+async def _queue_notice(ctx: Context, person: Person, key: str, now: datetime) -> int:
+    """The notice says how long they were away and on which (local) day they will be erased."""
+    erase_on = (now + NOTICE_GRACE).astimezone(ctx.zone).date()
+    days = ctx.settings.privacy.inactive_person_days
+    async with ctx.store.transaction() as session:
+        queued = await enqueue(
+            session,
+            key=key,
+            kind=NOTICE_KIND,
+            person_id=person.id or 0,
+            due_at=now,
+            now=now,
+            payload={"days": days, "date": erase_on.isoformat()},
+        )
+    return int(queued)
+
+
+async def _erase(ctx: Context, person_id: int) -> bool:
+    try:
+        await erase_person(ctx, RETENTION_ACTOR, person_id)
+    except NotFound:
+        return False  # erased meanwhile (by themselves, or by another process's run)
+    return True

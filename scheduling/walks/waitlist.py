@@ -1,0 +1,111 @@
+"""The waitlist: free seats offered in arrival order, offers that expire and pass on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import Shift, ShiftStatus, Signup, SignupStatus
+from scheduling.common.context import Context
+from scheduling.messages.outbox import enqueue
+from scheduling.walks.shifts import get_shift
+from scheduling.walks.signup_queries import FRESH, overlapping, seats_taken
+
+
+async def promote_waitlisted(
+    session: AsyncSession, ctx: Context, shift: Shift, now: datetime
+) -> list[int]:
+    """Fill free seats from the waitlist, in arrival order, skipping people now busy elsewhere.
+
+    A promoted person holds the seat as an offer to confirm within ``promotion_confirm_within``
+    (and at the latest ``staffing_final_check_before`` the start); when no such time is left the
+    seat is confirmed at once. Each promotion is announced through the outbox.
+    """
+    if shift.status != ShiftStatus.PLANNED or shift.start_at <= now:
+        return []
+    promoted: list[int] = []
+    free = shift.max_walkers - await seats_taken(session, shift.id or 0)
+    if free <= 0:
+        return promoted
+    waiting = await session.exec(
+        select(Signup)
+        .where(col(Signup.shift_id) == shift.id, col(Signup.status) == SignupStatus.WAITLISTED)
+        .order_by(col(Signup.queued_at), col(Signup.id))
+        .execution_options(**FRESH)
+    )
+    deadline = _confirm_by(ctx, shift, now)
+    for signup in waiting.all():
+        if free <= 0:
+            break
+        if await overlapping(session, signup.person_id, shift) is not None:
+            continue
+        await _offer(session, signup, shift, deadline, now)
+        promoted.append(signup.person_id)
+        free -= 1
+    await session.flush()
+    return promoted
+
+
+def _confirm_by(ctx: Context, shift: Shift, now: datetime) -> datetime:
+    reminders = ctx.settings.reminders
+    return min(
+        now + reminders.promotion_confirm_within,
+        shift.start_at - reminders.staffing_final_check_before,
+    )
+
+
+async def _offer(
+    session: AsyncSession, signup: Signup, shift: Shift, deadline: datetime, now: datetime
+) -> None:
+    """The seat goes to ``signup``: offered until ``deadline``, or confirmed when none is left."""
+    needs_confirmation = deadline > now
+    signup.status = SignupStatus.OFFERED if needs_confirmation else SignupStatus.CONFIRMED
+    signup.offer_expires_at = deadline if needs_confirmation else None
+    signup.confirmed_at = None if needs_confirmation else now
+    session.add(signup)
+    await enqueue(
+        session,
+        key=f"promoted:signup:{signup.id}:{int(now.timestamp())}",
+        kind="promoted",
+        person_id=signup.person_id,
+        due_at=now,
+        now=now,
+        urgent=True,
+        payload={
+            "shift_id": shift.id,
+            "needs_confirmation": needs_confirmation,
+            "confirm_by": deadline.isoformat() if needs_confirmation else None,
+        },
+    )
+
+
+async def expire_offers(ctx: Context) -> int:
+    """Offers not confirmed in time pass to the next in line, who is told. Returns how many."""
+    now = ctx.now()
+    expired = 0
+    async with ctx.store.transaction() as session:
+        due = await session.exec(
+            select(Signup).where(
+                col(Signup.status) == SignupStatus.OFFERED, col(Signup.offer_expires_at) <= now
+            )
+        )
+        for signup in due.all():
+            shift = await get_shift(session, signup.shift_id, lock=True)
+            signup.status = SignupStatus.CANCELLED
+            signup.cancelled_at = now
+            session.add(signup)
+            await enqueue(
+                session,
+                key=f"offer_expired:signup:{signup.id}:{int(now.timestamp())}",
+                kind="offer_expired",
+                person_id=signup.person_id,
+                due_at=now,
+                now=now,
+                payload={"shift_id": shift.id},
+            )
+            await session.flush()
+            await promote_waitlisted(session, ctx, shift, now)
+            expired += 1
+    return expired
