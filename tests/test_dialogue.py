@@ -435,3 +435,40 @@ async def test_erasure_leaves_only_the_language_in_the_conversation(ctx: Context
     assert stored.data.get("lang") == "en"
     assert set(stored.data) <= {"lang", "offered"}
     assert "What is your name" in await chat.command("start")
+
+
+async def test_linking_a_phone_moves_everything_that_names_the_person(ctx: Context) -> None:
+    """A coordinator who broadcast, signed in to the dashboard and acknowledged an alert, then
+    shares the number an operator filed for them, becomes that record with all of it: nothing
+    is left pointing at the removed record (found by tests/test_hostile.py)."""
+    from models.tables import Broadcast, DashboardLogin, SafetyAlert
+    from scheduling.walks.phone_linking import link_phone
+
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    filed = await directory.add_person(ctx, OPERATOR, name="Maria K", phone="0701230001")
+    coordinator = await directory.add_person(
+        ctx, OPERATOR, name="Maria", telegram_id=5005, role=Role.COORDINATOR
+    )
+    old_id = coordinator.id or 0
+    async with ctx.store.transaction() as session:
+        session.add(Broadcast(author_id=old_id, audience="organisation", created_at=ctx.now()))
+        session.add(
+            DashboardLogin(jti="j1", person_id=old_id, issued_at=ctx.now(), expires_at=ctx.now())
+        )
+        session.add(
+            SafetyAlert(
+                shift_id=shift.id or 0, overdue_at=ctx.now(), raised_at=ctx.now(),
+                acknowledged_by=old_id,
+            )
+        )
+    merged = await link_phone(ctx, old_id, "+46701230001")
+    assert merged.id == filed.id and merged.telegram_id == 5005
+    async with ctx.store.sessions() as session:
+        for table, column in (
+            (Broadcast, Broadcast.author_id),
+            (DashboardLogin, DashboardLogin.person_id),
+            (SafetyAlert, SafetyAlert.acknowledged_by),
+        ):
+            rows = (await session.exec(select(table).where(column == filed.id))).all()
+            assert len(rows) == 1, table

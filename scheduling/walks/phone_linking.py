@@ -9,7 +9,18 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Conversation, OutboxMessage, Person, Report, Signup, SignupStatus
+from models.tables import (
+    Broadcast,
+    CalendarToken,
+    Conversation,
+    DashboardLogin,
+    OutboxMessage,
+    Person,
+    Report,
+    SafetyAlert,
+    Signup,
+    SignupStatus,
+)
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.people.access import Actor, audit
@@ -69,10 +80,7 @@ async def _merge(session: AsyncSession, ctx: Context, person: Person, other: Per
     other.organisation_id = other.organisation_id or person.organisation_id
     other.language = person.language
     freed = await _merge_signups(session, person.id or 0, other.id or 0)
-    for table in (Conversation, OutboxMessage):
-        await session.exec(
-            update(table).where(col(table.person_id) == person.id).values(person_id=other.id)
-        )
+    await _move_references(session, person.id or 0, other.id or 0)
     await _merge_reports(session, person.id or 0, other.id or 0)
     await session.flush()
     session.add(other)
@@ -81,6 +89,26 @@ async def _merge(session: AsyncSession, ctx: Context, person: Person, other: Per
     for shift_id in freed:
         await promote_waitlisted(
             session, ctx, await get_shift(session, shift_id, lock=True), ctx.now()
+        )
+
+
+# every other column that points at a person, moved as it is
+_REFERENCES = (
+    (Conversation, "person_id"),
+    (OutboxMessage, "person_id"),
+    (CalendarToken, "person_id"),
+    (DashboardLogin, "person_id"),
+    (Broadcast, "author_id"),
+    (SafetyAlert, "acknowledged_by"),
+)
+
+
+async def _move_references(session: AsyncSession, from_id: int, into_id: int) -> None:
+    """Point every row that names the merged-away person at the person who stays."""
+    for table, column in _REFERENCES:
+        attribute = getattr(table, column)
+        await session.exec(
+            update(table).where(col(attribute) == from_id).values({column: into_id})
         )
 
 
