@@ -53,7 +53,8 @@ from scheduling.people import directory
 from scheduling.people.access import Actor
 from scheduling.walks import shifts
 from scheduling.walks.signups import expire_offers
-from scheduling.workers.dispatcher import ChannelLimits, Dispatcher
+from scheduling.workers.dispatcher import Dispatcher
+from scheduling.workers.limits import ChannelLimits
 
 ORGANISATIONS = ["IFK Kalmar", "Trygga vuxna Kalmar"]  # a club and a private initiative
 AREAS = [
