@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from evaluation.exports.contacts import contact_columns, contacts, people_by_id
 from evaluation.exports.tables import Cell, Column, ExportRequest, Table, local_naive
-from evaluation.statistics import YOUTH_ESTIMATE
+from evaluation.measures import YOUTH_ESTIMATE
 from evaluation.walk_facts import Walk, load_walks
 from models.tables import Person, Report
 from scheduling.common.context import Context

@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from evaluation.exports.tables import Cell, Column, ExportRequest, Table, local_naive
-from evaluation.statistics import walker_hours
+from evaluation.measures import walker_hours
 from evaluation.walk_facts import Walk, load_walks
 from scheduling.common.context import Context
 from scheduling.common.labels import Texts, label, yes_no
