@@ -28,7 +28,8 @@ from scheduling.common.clock import Clock, SystemClock
 from scheduling.common.config import Settings
 from scheduling.common.context import Context
 from scheduling.messages.content import Sender
-from scheduling.workers.dispatcher import ChannelLimits, Dispatcher
+from scheduling.workers.dispatcher import Dispatcher
+from scheduling.workers.limits import ChannelLimits
 from scheduling.workers.ticker import Ticker
 
 

@@ -145,7 +145,7 @@ class Signup(SQLModel, table=True):
 
 
 class Report(SQLModel, table=True):
-    """One walker's post-walk report (fields in DESIGN.md). Never names young people."""
+    """One walker's post-walk report (see scheduling/walks/reports.py). Never names young people."""
 
     __tablename__ = "report"
     __table_args__ = (UniqueConstraint("shift_id", "person_id", name="uq_report_shift_person"),)

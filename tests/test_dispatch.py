@@ -29,8 +29,10 @@ from scheduling.messages.outbox import NewMessage, enqueue_many
 from scheduling.people.access import Actor
 from scheduling.walks import signups
 from scheduling.walks.safety import acknowledge_alert, open_alerts
-from scheduling.workers import dispatcher as dispatch
-from scheduling.workers.dispatcher import ChannelLimits, Dispatcher, backoff
+from scheduling.workers import outcomes
+from scheduling.workers.dispatcher import Dispatcher
+from scheduling.workers.limits import ChannelLimits
+from scheduling.workers.outcomes import backoff
 from tests.fakes.senders import FakeTime, RecordingSender, plain_renderer
 from tests.helpers import OPERATOR
 from tests.world import make_world, outbox, person, shift_at
@@ -340,7 +342,7 @@ async def test_a_send_is_recorded_once_the_database_is_back(
 ) -> None:
     """The database goes away between a send and its record: the outcome is kept and written
     when the database answers again, and the message is not sent again after the lease."""
-    monkeypatch.setattr(dispatch, "STORE_RETRY_FIRST_S", 0.01)
+    monkeypatch.setattr(outcomes, "STORE_RETRY_FIRST_S", 0.01)
     store = FlakyStore(ctx.store.engine, ctx.store.sessions)
     ctx = dataclasses.replace(ctx, store=store)
     telegram = DownAfterSending(store, failures=3)

@@ -21,6 +21,7 @@ from sqlalchemy import event, text
 from sqlmodel import col, select
 from starlette.applications import Starlette
 
+import models.engine
 from bot.channels.sms_webhook import sms_routes
 from bot.channels.telegram import TelegramChannel
 from bot.dialogue.engine import Dialogue
@@ -31,7 +32,6 @@ from fakes.twilio_server import (
     TEST_FROM_NUMBER,
     signed_inbound_form,
 )
-from models import db
 from models.db import Store, upgrade
 from models.tables import OutboxMessage, Signup, SignupStatus
 from scheduling.common.clock import ManualClock
@@ -314,7 +314,7 @@ async def test_a_connection_idle_a_while_is_checked_before_use(
         async with ctx.store.transaction() as session:
             await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     assert pings == []  # each came back moments before
-    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)
+    monkeypatch.setattr(models.engine, "PING_AFTER_IDLE_S", 0.0)
     assert terminate("application_name = %s", app_name) >= 1
     async with ctx.store.transaction() as session:
         assert (await session.exec(text("SELECT 2"))).one() == (2,)  # type: ignore[call-overload]

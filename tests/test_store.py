@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel, select
 
-from models import db
+from models import sqlite_loop
 from models.db import Store, schema_state, upgrade
 from models.tables import Organisation
 from scheduling.common.context import Context
@@ -141,7 +141,7 @@ async def test_sqlite_waits_for_another_writer_without_blocking_the_loop(
             await asyncio.sleep(0.3)
             assert not waiting.done() and ticks >= 10  # waiting, and the loop ran meanwhile
         await asyncio.wait_for(waiting, 5)
-        monkeypatch.setattr(db, "LOCK_WAIT_S", 0.2)
+        monkeypatch.setattr(sqlite_loop, "LOCK_WAIT_S", 0.2)
         async with first.engine.begin():
             started = time.monotonic()
             with pytest.raises(OperationalError, match="locked"):

@@ -12,8 +12,9 @@ from sqlmodel import col, select
 
 from bot.dialogue.engine import Dialogue
 from bot.i18n import t
-from models.db import Store, write_rows
+from models.db import Store
 from models.tables import AuditEntry, Conversation, Organisation, ShiftStatus, Signup
+from models.writes import write_rows
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError, PermissionDenied
 from scheduling.people import directory

@@ -25,7 +25,7 @@ from models.db import upgrade
 from scheduling.common.clock import ManualClock
 from scheduling.common.config import Settings
 from scheduling.common.context import Context
-from scheduling.workers.dispatcher import ChannelLimits
+from scheduling.workers.limits import ChannelLimits
 
 # The stand-ins answer at once: the demo sends as fast as they take it.
 DEMO_LIMITS = {"telegram": ChannelLimits(200), "sms": ChannelLimits(200)}

@@ -27,8 +27,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import metrics
 from bot.dialogue.turn import Inbound, Turn
 from bot.i18n import t
-from models.db import write_rows
 from models.tables import Conversation, Person
+from models.writes import write_rows
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.common.text import name_key, small_number

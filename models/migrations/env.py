@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection vandra hands it (see models.db.upgrade)."""
+"""Alembic environment: runs on the connection vandra hands it (see models.schema.upgrade)."""
 
 from alembic import context
 from sqlmodel import SQLModel

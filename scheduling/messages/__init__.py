@@ -1,1 +1,1 @@
-"""What is said to people: the outbox (the queue), what is due now (derivation), broadcasts."""
+"""What is said to people: the outbox, what is due, broadcasts, delivery status, quiet hours."""

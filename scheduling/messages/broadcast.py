@@ -10,12 +10,13 @@ to everyone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Broadcast, Person, ShiftStatus, Signup, SignupStatus
+from models.tables import Broadcast, Person, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.common.text import clean_text
@@ -36,7 +37,7 @@ class Audience:
 
 
 async def broadcast(ctx: Context, actor: Actor, text: str, audience: Audience) -> Broadcast:
-    """Queue ``text`` to everyone in the audience; returns the broadcast (with its count)."""
+    """Put ``text`` in the outbox for everyone in the audience; the broadcast (with its count)."""
     now = ctx.now()
     body = clean_text(text, field="text", max_length=MAX_BROADCAST_CHARS)
     organisation_id = await _authorise(ctx, actor, audience)
@@ -54,30 +55,31 @@ async def broadcast(ctx: Context, actor: Actor, text: str, audience: Audience) -
         )
         session.add(sent)
         await session.flush()
-        messages = [
-            NewMessage(
-                key=f"broadcast:{sent.id}:person:{person_id}",
-                kind=Kind.BROADCAST,
-                person_id=person_id,
-                due_at=now,
-                payload={
-                    "broadcast_id": sent.id,
-                    "text": body,
-                    "author": author.name if author else None,
-                },
-            )
-            for person_id in people
-        ]
-        await enqueue_many(session, messages, now)
+        payload = {"broadcast_id": sent.id, "text": body, "author": author.name if author else None}
+        await enqueue_many(session, _one_each(sent, people, Kind.BROADCAST, now, payload), now)
         audit(
-            session,
-            actor,
-            "broadcast.send",
-            now,
-            target=f"broadcast:{sent.id}",
+            session, actor, "broadcast.send", now, target=f"broadcast:{sent.id}",
             recipients=len(people),
         )
         return sent
+
+
+def _one_each(
+    sent: Broadcast, people: list[int], kind: str, now: datetime, payload: dict[str, Any],
+    expires_at: datetime | None = None,
+) -> list[NewMessage]:
+    """One outbox row ``broadcast:<id>:person:<pid>`` per person, due at once."""
+    return [
+        NewMessage(
+            key=f"broadcast:{sent.id}:person:{person_id}",
+            kind=kind,
+            person_id=person_id,
+            due_at=now,
+            expires_at=expires_at,
+            payload=dict(payload),
+        )
+        for person_id in people
+    ]
 
 
 async def _authorise(ctx: Context, actor: Actor, audience: Audience) -> int | None:
@@ -117,11 +119,37 @@ CallAudience = Literal["organisation", "everyone"]
 async def call_for_walkers(
     ctx: Context, actor: Actor, shift_id: int, audience: CallAudience = "organisation"
 ) -> Broadcast:
-    """Queue a call for walkers for a shift to the volunteers who could still sign up.
-
-    Leads may call their own organisation; only a coordinator may call everyone.
-    """
+    """Put a call for walkers for a shift in the outbox for the volunteers who could still
+    sign up. Leads may call their own organisation; only a coordinator may call everyone."""
     now = ctx.now()
+    shift = await _callable_shift(ctx, actor, shift_id, audience, now)
+    async with ctx.store.transaction() as session:
+        recipients = await _free_volunteers(session, shift, audience)
+        call = Broadcast(
+            shift_id=shift_id,
+            audience=audience,
+            author_id=actor.person_id,
+            author_label=actor.label,
+            organisation_id=shift.organisation_id,
+            recipients=len(recipients),
+            created_at=now,
+        )
+        session.add(call)
+        await session.flush()
+        payload = {"shift_id": shift_id, "broadcast_id": call.id}
+        calls = _one_each(call, recipients, Kind.CALL_FOR_WALKERS, now, payload, shift.start_at)
+        await enqueue_many(session, calls, now)
+        audit(
+            session, actor, "broadcast", now, target=f"shift:{shift_id}", audience=audience,
+            recipients=len(recipients),
+        )
+    return call
+
+
+async def _callable_shift(
+    ctx: Context, actor: Actor, shift_id: int, audience: CallAudience, now: datetime
+) -> Shift:
+    """The shift, once the actor may call for it and it is planned and not yet begun."""
     async with ctx.store.transaction() as session:
         shift = await get_shift(session, shift_id)
     await require_manager(
@@ -135,52 +163,22 @@ async def call_for_walkers(
         raise DomainError(
             "shift_started" if shift.start_at <= now else "shift_cancelled", shift=shift_id
         )
-    async with ctx.store.transaction() as session:
-        already = select(Signup.person_id).where(
-            col(Signup.shift_id) == shift_id, col(Signup.status) != SignupStatus.CANCELLED
-        )
-        query = select(Person.id).where(
-            col(Person.erased_at).is_(None),
-            col(Person.consent_at).is_not(None),
-            col(Person.id).not_in(already),
-        )
-        if audience == "organisation":
-            query = query.where(col(Person.organisation_id) == shift.organisation_id)
-        recipients = [
-            pid
-            for pid in (await session.exec(query.order_by(col(Person.id)))).all()
-            if pid is not None
-        ]
-        call = Broadcast(
-            shift_id=shift_id,
-            audience=audience,
-            author_id=actor.person_id,
-            author_label=actor.label,
-            organisation_id=shift.organisation_id,
-            recipients=len(recipients),
-            created_at=now,
-        )
-        session.add(call)
-        await session.flush()
-        calls = [
-            NewMessage(
-                key=f"broadcast:{call.id}:person:{person_id}",
-                kind=Kind.CALL_FOR_WALKERS,
-                person_id=person_id,
-                due_at=now,
-                expires_at=shift.start_at,
-                payload={"shift_id": shift_id, "broadcast_id": call.id},
-            )
-            for person_id in recipients
-        ]
-        await enqueue_many(session, calls, now)
-        audit(
-            session,
-            actor,
-            "broadcast",
-            now,
-            target=f"shift:{shift_id}",
-            audience=audience,
-            recipients=len(recipients),
-        )
-    return call
+    return shift
+
+
+async def _free_volunteers(
+    session: AsyncSession, shift: Shift, audience: CallAudience
+) -> list[int]:
+    """Consenting people not signed up to the shift (of its organisation, unless everyone)."""
+    already = select(Signup.person_id).where(
+        col(Signup.shift_id) == shift.id, col(Signup.status) != SignupStatus.CANCELLED
+    )
+    query = select(Person.id).where(
+        col(Person.erased_at).is_(None),
+        col(Person.consent_at).is_not(None),
+        col(Person.id).not_in(already),
+    )
+    if audience == "organisation":
+        query = query.where(col(Person.organisation_id) == shift.organisation_id)
+    result = await session.exec(query.order_by(col(Person.id)))
+    return [person_id for person_id in result.all() if person_id is not None]

@@ -5,7 +5,7 @@ A message is text plus options (one-tap choices). Each option carries a compact 
 renders options its own way: inline keyboard buttons (Telegram), numbered choices or keywords
 (SMS), a numbered menu (console).
 
-Channels that deliver outbox messages implement ``Sender``; what they raise tells the
+Channels that send outbox messages implement ``Sender``; what they raise tells the
 dispatcher whether to retry.
 """
 
@@ -61,7 +61,8 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What a channel reports after handing a message over."""
+    """What a channel reports after the provider accepted a message: its id there and the first
+    delivery status."""
 
     channel: str
     provider_message_id: str | None = None

@@ -1,4 +1,4 @@
-"""Delivery reports from providers (Twilio status callbacks): a status only moves forward."""
+"""Delivery status from providers (Twilio status callbacks): a status only moves forward."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """What is due now: every message the shifts and sign-ups call for, derived from the store.
 
 ``compute_due(ctx)`` runs on every tick. Each rule looks only at shifts in its own time window
-(indexed by start time), finds what has no outbox row yet and queues it under a deterministic
-dedupe key, so a second tick, a restart or a second process queues nothing new. Times are UTC
+(indexed by start time), finds what has no outbox row yet and adds it under a deterministic
+dedupe key, so a second tick, a restart or a second process adds nothing new. Times are UTC
 instants: "2h before" is two real hours, also on the nights the clocks change.
 
 Per walker (this module):
@@ -140,18 +140,18 @@ class DueError(Exception):
 
 
 async def compute_due(ctx: Context) -> dict[str, int]:
-    """Run every rule once, each in its own transaction; how many new messages each queued."""
+    """Run every rule once, each in its own transaction; how many new outbox rows each wrote."""
     now = ctx.now()
-    queued: dict[str, int] = {}
+    added: dict[str, int] = {}
     failed: list[str] = []
     for name, rule in RULES:
         try:
             async with ctx.store.transaction() as session:
                 messages = await rule(ctx, session, now)
-                queued[name] = await enqueue_many(session, messages, now) if messages else 0
+                added[name] = await enqueue_many(session, messages, now) if messages else 0
         except Exception:
             log.exception("due rule %s failed; it runs again next tick", name)
             failed.append(name)
     if failed:
         raise DueError(", ".join(failed))
-    return queued
+    return added

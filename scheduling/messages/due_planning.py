@@ -9,7 +9,7 @@ what is missing. Running it again writes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,35 +73,22 @@ def plan(
 ) -> NewMessage:
     """One message due at ``moment``: held through quiet hours, or recorded as missed when it
     can no longer matter."""
-    if expires_at is not None and expires_at <= now:
-        return NewMessage(
-            key=key,
-            kind=kind,
-            person_id=person_id,
-            due_at=moment,
-            payload=payload,
-            expires_at=expires_at,
-            urgent=urgent,
-            status=OutboxStatus.EXPIRED,
-            last_error=MISSED,
-        )
-    due_at = send_time(
-        moment,
-        now,
-        quiet=ctx.settings.reminders.quiet_hours,
-        zone=ctx.zone,
-        shift_start=shift_start,
-        urgent=urgent,
-    )
-    return NewMessage(
+    message = NewMessage(
         key=key,
         kind=kind,
         person_id=person_id,
-        due_at=due_at,
+        due_at=moment,
         payload=payload,
         expires_at=expires_at,
         urgent=urgent,
     )
+    if expires_at is not None and expires_at <= now:
+        return replace(message, status=OutboxStatus.EXPIRED, last_error=MISSED)
+    quiet = ctx.settings.reminders.quiet_hours
+    due_at = send_time(
+        moment, now, quiet=quiet, zone=ctx.zone, shift_start=shift_start, urgent=urgent
+    )
+    return replace(message, due_at=due_at)
 
 
 async def walkers_without(

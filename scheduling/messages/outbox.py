@@ -34,7 +34,7 @@ async def enqueue(
     expires_at: datetime | None = None,
     urgent: bool = False,
 ) -> bool:
-    """Queue one message unless its key exists already; True when a new row was written."""
+    """Add one message to the outbox unless its key exists already; True when a row was written."""
     values = {
         "dedupe_key": key,
         "kind": kind,
@@ -82,7 +82,8 @@ ENQUEUE_CHUNK = 500  # rows per INSERT (SQLite caps the number of bound values)
 
 
 async def enqueue_many(session: AsyncSession, messages: Sequence[NewMessage], now: datetime) -> int:
-    """Queue many messages in few round trips, skipping keys that exist; how many were new.
+    """Add many messages to the outbox in few round trips, skipping keys that exist; how many
+    were new.
 
     One compiled ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` executed for all rows
     (SQLAlchemy batches them into multi-row statements).

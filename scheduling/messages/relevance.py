@@ -1,4 +1,4 @@
-"""Does a queued message still make sense? Asked by the dispatcher just before sending.
+"""Does an outbox message still make sense? Asked by the dispatcher just before sending.
 
 A message may wait (quiet hours, a retry, a channel not yet configured) while the world moves
 on: the walker cancelled, the shift filled up or was cancelled, the alert was acknowledged.

@@ -1,1 +1,1 @@
-"""Infrastructure that runs the core: the dispatcher (worker), rate limits, the ticker."""
+"""What runs the core: the dispatcher and its parts, the rate limits, the ticker."""

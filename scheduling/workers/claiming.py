@@ -1,0 +1,141 @@
+"""Claiming due outbox rows for one channel, and tidying the rows no dispatcher may send."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import OutboxMessage, OutboxStatus, Person
+from scheduling.messages.content import Recipient
+from scheduling.messages.relevance import stale_reason
+from scheduling.messages.routing import SMS, TELEGRAM, route_is
+
+log = logging.getLogger("vandra.dispatch")
+
+UNREACHABLE = "unreachable"
+MAX_ERROR = 300
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claimed row, with what sending it needs."""
+
+    message_id: int
+    kind: str
+    payload: dict[str, Any]
+    channel: str
+    recipient: Recipient
+    attempts: int
+    expires_at: datetime | None
+
+
+def short(text: str) -> str:
+    """An error text cut to what ``last_error`` keeps."""
+    return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"
+
+
+async def claim_batch(
+    session: AsyncSession, now: datetime, channel: str, limit: int, worker_id: str,
+    required_trained: int,
+) -> tuple[list[Claim], int]:
+    """Mark up to ``limit`` due rows routed to ``channel`` ``sending`` for ``worker_id``; rows
+    that no longer make sense are ``expired`` instead. The claims and the expired count."""
+    claims, expired = [], 0
+    for message, person in await _due_rows(session, now, channel, limit):
+        reason = await stale_reason(session, message, now, required_trained)
+        if reason is not None:
+            message.status, message.last_error = OutboxStatus.EXPIRED, short(f"not sent: {reason}")
+            message.claimed_by = None
+            expired += 1
+        else:
+            message.status, message.channel = OutboxStatus.SENDING, channel
+            message.claimed_by, message.claimed_at = worker_id, now
+            claims.append(_claim_of(message, person, channel))
+        session.add(message)
+    return claims, expired
+
+
+def _due(now: datetime) -> list[Any]:
+    return [
+        col(OutboxMessage.status) == OutboxStatus.PENDING,
+        col(OutboxMessage.due_at) <= now,
+        or_(
+            col(OutboxMessage.next_attempt_at).is_(None), col(OutboxMessage.next_attempt_at) <= now
+        ),
+        or_(col(OutboxMessage.expires_at).is_(None), col(OutboxMessage.expires_at) > now),
+    ]
+
+
+async def _due_rows(
+    session: AsyncSession, now: datetime, channel: str, limit: int
+) -> list[tuple[OutboxMessage, Person]]:
+    """Lock up to ``limit`` due rows routed to ``channel`` (skipping rows others hold)."""
+    result = await session.exec(
+        select(OutboxMessage, Person)
+        .join(Person, col(Person.id) == col(OutboxMessage.person_id))
+        .where(*_due(now), route_is(channel))
+        .order_by(
+            col(OutboxMessage.urgent).desc(), col(OutboxMessage.due_at), col(OutboxMessage.id)
+        )
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=OutboxMessage)
+    )
+    return [(message, person) for message, person in result.all()]
+
+
+def _claim_of(message: OutboxMessage, person: Person, channel: str) -> Claim:
+    recipient = Recipient(
+        person_id=person.id or 0,
+        language=person.language,
+        telegram_id=person.telegram_id if channel == TELEGRAM else None,
+        phone=person.phone if channel == SMS else None,
+    )
+    return Claim(
+        message_id=message.id or 0,
+        kind=message.kind,
+        payload=dict(message.payload or {}),
+        channel=channel,
+        recipient=recipient,
+        attempts=message.attempts,
+        expires_at=message.expires_at,
+    )
+
+
+async def expire_overdue(session: AsyncSession, now: datetime) -> int:
+    """Pending rows whose moment is over become ``expired``; never sent."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.expires_at) <= now,
+        )
+        .values(status=OutboxStatus.EXPIRED, last_error="expired before it could be sent")
+    )
+    return int(result.rowcount or 0)
+
+
+async def fail_unreachable(session: AsyncSession, now: datetime, limit: int = 500) -> int:
+    """Due rows for people no channel reaches become ``failed`` with ``unreachable``."""
+    result = await session.exec(
+        select(OutboxMessage.id)
+        .outerjoin(Person, col(Person.id) == col(OutboxMessage.person_id))
+        .where(*_due(now), or_(col(OutboxMessage.person_id).is_(None), route_is(None)))
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=OutboxMessage)
+    )
+    ids = [message_id for message_id in result.all() if message_id is not None]
+    if not ids:
+        return 0
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .values(status=OutboxStatus.FAILED, last_error=UNREACHABLE, channel=None)
+    )
+    log.warning("%d message(s) reach nobody: marked failed (unreachable)", len(ids))
+    return len(ids)
