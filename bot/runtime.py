@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 from bot.channels.sms_webhook import sms_routes
 from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.telegram_webhook import webhook_routes
-from bot.cli import BadInput
+from bot.cli.errors import BadInput
 from bot.dashboard import dashboard_routes
 from bot.dialogue.engine import Dialogue
 from bot.http import HealthRegistry, build_app, store_alive

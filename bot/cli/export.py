@@ -9,8 +9,10 @@ from typing import Any, cast
 
 import click
 
-from bot.cli import BadInput, cli, config_option, with_context
-from bot.cli_admin import orgs, people_group
+from bot.cli.admin import orgs, people_group
+from bot.cli.context import with_context
+from bot.cli.errors import BadInput
+from bot.cli.root import config_option
 from bot.i18n import t
 from evaluation import exports
 from scheduling.common.context import Context
@@ -35,7 +37,7 @@ def chosen_format(fmt: str | None, out: str) -> str:
     raise BadInput("export: give --format csv|xlsx (or an --out name ending in .csv or .xlsx)")
 
 
-@cli.command("export")
+@click.command("export")
 @click.argument("kind", type=click.Choice(exports.KINDS))
 @click.option("--from", "first_day", required=True, metavar="DATE", help="First local day.")
 @click.option("--to", "last_day", required=True, metavar="DATE", help="Last local day, included.")
@@ -127,7 +129,7 @@ async def _print_feed(ctx: Context, owner: calendar.FeedOwner, renew: bool, revo
     click.echo(await calendar.feed_url(ctx, owner))
 
 
-@cli.group("dashboard")
+@click.group("dashboard")
 def dashboard_group() -> None:
     """The coordinator's web dashboard."""
 

@@ -6,7 +6,9 @@ from typing import Literal, cast
 
 import click
 
-from bot.cli import cli, config_option, echo_json, with_context
+from bot.cli.context import with_context
+from bot.cli.output import echo_json, json_option
+from bot.cli.root import config_option
 from bot.presenters import (
     SHIFT_HEADERS,
     area_json,
@@ -24,13 +26,10 @@ from scheduling.people import erasure as people
 from scheduling.people.access import Actor
 from scheduling.walks import shifts
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-
-
 # --- organisations ---------------------------------------------------------------------------
 
 
-@cli.group()
+@click.group()
 def orgs() -> None:
     """Organisations that walk: a football club, a private initiative, ..."""
 
@@ -70,7 +69,7 @@ async def orgs_list(ctx: Context, as_json: bool) -> None:
 # --- areas -----------------------------------------------------------------------------------
 
 
-@cli.group()
+@click.group()
 def areas() -> None:
     """Walk areas and their meeting points."""
 
@@ -113,7 +112,7 @@ async def areas_list(ctx: Context, as_json: bool) -> None:
 # --- people ----------------------------------------------------------------------------------
 
 
-@cli.group("people")
+@click.group("people")
 def people_group() -> None:
     """Walkers, leads and coordinators."""
 
@@ -245,7 +244,7 @@ async def people_data(ctx: Context, person_id: int) -> None:
 # --- shifts ----------------------------------------------------------------------------------
 
 
-@cli.group("shifts")
+@click.group("shifts")
 def shifts_group() -> None:
     """Walk shifts: add (once or weekly), list with staffing, cancel."""
 
