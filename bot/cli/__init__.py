@@ -10,7 +10,7 @@ import sys
 import click
 
 from bot import cli_runtime  # noqa: F401  (run, demo and chat register on the root group)
-from bot.cli import admin, db, export, outbox
+from bot.cli import areas, db, export, links, orgs, outbox, people, shifts
 from bot.cli.errors import BadInput, fail, first_line
 from bot.cli.root import cli
 from bot.i18n import error_text, operator_language
@@ -20,12 +20,12 @@ from scheduling.common.errors import DomainError
 
 for command in (
     db.db,
-    admin.orgs,
-    admin.areas,
-    admin.people_group,
-    admin.shifts_group,
+    orgs.orgs,
+    areas.areas,
+    people.people_group,
+    shifts.shifts_group,
     export.export_command,
-    export.dashboard_group,
+    links.dashboard_group,
     outbox.outbox_group,
 ):
     cli.add_command(command)

@@ -1,5 +1,4 @@
-"""The coordinator's files and links: ``vandra export ...``, ``vandra orgs ical ORG``,
-``vandra people ical ID`` and ``vandra dashboard link ID``."""
+"""``vandra export KIND``: the coordinator's files (reports, shifts, sign-ups, stats, payments)."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ from typing import Any, cast
 
 import click
 
-from bot.cli.admin import orgs, people_group
 from bot.cli.context import with_context
 from bot.cli.errors import BadInput
 from bot.cli.root import config_option
@@ -17,9 +15,7 @@ from bot.i18n import t
 from evaluation import exports
 from scheduling.common.context import Context
 from scheduling.common.localtime import parse_date
-from scheduling.links import calendar, logins
 from scheduling.people.access import Actor
-from scheduling.people.directory import get_person
 
 
 def swedish(key: str, /, **params: Any) -> str:
@@ -79,71 +75,3 @@ async def export_command(
     await asyncio.to_thread(Path(out).write_bytes, data)
     rows = sum(len(table.rows) for table in tables)
     click.echo(f"{out}: {kind}, {rows} rows")
-
-
-def _renew_options(function: Any) -> Any:
-    function = click.option("--revoke", is_flag=True, help="Revoke the link; print nothing.")(
-        function
-    )
-    return click.option("--renew", is_flag=True, help="Revoke the old link and make a new one.")(
-        function
-    )
-
-
-@orgs.command("ical")
-@click.argument("organisation", metavar="ORG")
-@_renew_options
-@config_option
-@with_context
-async def orgs_ical(ctx: Context, organisation: str, renew: bool, revoke: bool) -> None:
-    """Print the calendar-feed URL of an organisation's shifts (made on first use).
-
-    \b
-    Example:  vandra orgs ical "IFK Kalmar"
-    """
-    owner = await calendar.organisation_owner(ctx, organisation)
-    await _print_feed(ctx, owner, renew, revoke)
-
-
-@people_group.command("ical")
-@click.argument("person_id", type=int)
-@_renew_options
-@config_option
-@with_context
-async def people_ical(ctx: Context, person_id: int, renew: bool, revoke: bool) -> None:
-    """Print the calendar-feed URL of a person's own shifts (made on first use).
-
-    \b
-    Example:  vandra people ical 12
-    """
-    owner = await calendar.person_owner(ctx, person_id)
-    await _print_feed(ctx, owner, renew, revoke)
-
-
-async def _print_feed(ctx: Context, owner: calendar.FeedOwner, renew: bool, revoke: bool) -> None:
-    if revoke or renew:
-        count = await calendar.revoke_tokens(ctx, Actor.operator(), owner)
-        if revoke:
-            click.echo(f"{count} link(s) revoked")
-            return
-    click.echo(await calendar.feed_url(ctx, owner))
-
-
-@click.group("dashboard")
-def dashboard_group() -> None:
-    """The coordinator's web dashboard."""
-
-
-@dashboard_group.command("link")
-@click.argument("person_id", type=int)
-@config_option
-@with_context
-async def dashboard_link(ctx: Context, person_id: int) -> None:
-    """Print a one-time dashboard login link for a coordinator or lead (15 minutes, single use).
-
-    \b
-    Example:  vandra dashboard link 3
-    """
-    async with ctx.store.transaction() as session:
-        person = await get_person(session, person_id)
-    click.echo(await logins.issue_dashboard_link(ctx, Actor.of(person, "cli")))
