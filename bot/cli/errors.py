@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import click
 
-from bot.logging_setup import redact
+from bot.redaction import redact
 
 
 class BadInput(Exception):

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from bot.logging_setup import redact
+from bot.redaction import redact
 from scheduling.common.config import Settings, load_settings
 
 
