@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import cli, config_option, open_context, run_async, settings_of
+from bot.cli.context import open_context, run_async
+from bot.cli.root import cli, config_option, settings_of
 
 
 @cli.command("run")

@@ -1,31 +1,21 @@
 """Logs: one line per event, as text or JSON (``[logging] format``), secrets always redacted.
 
-Every configured secret (``Settings.secrets()``: the Telegram token, the webhook secret, the
-Twilio auth token) is replaced by ``[redacted]`` wherever it appears: in the message, its
-arguments, extra fields and exception text. So are Telegram bot tokens in any URL
-(``/bot<digits>:<token>/``) and passwords in URLs (``scheme://user:password@host``), configured
-or not. The same ``redact`` scrubs the command line's one-line error messages.
+Every record goes through ``bot.redaction.redact`` before it is formatted: the message, its
+arguments, extra fields and exception text lose configured secrets, bot tokens in URLs and
+passwords in URLs.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
-from urllib.parse import quote
 
+from bot.redaction import redact
 from scheduling.common.config import Settings
 
-REDACTED = "[redacted]"
-_PATTERNS = (
-    (re.compile(r"bot\d+:[A-Za-z0-9_-]+"), f"bot{REDACTED}"),  # .../bot<id>:<token>/getMe
-    (re.compile(r"(?<![\w:])\d{5,}:[A-Za-z0-9_-]{30,}"), REDACTED),  # a bare bot token
-    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@", re.IGNORECASE), rf"\1{REDACTED}@"),
-)
 _STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
@@ -39,29 +29,6 @@ _QUIET_LOGGERS = (
     "twilio.http_client",
 )
 _HANDLER_MARK = "_vandra_handler"
-
-
-class Redactor:
-    """Replaces known secret values and secret-shaped patterns in text."""
-
-    def __init__(self) -> None:
-        self._secrets: set[str] = set()
-
-    def add(self, secrets: Iterable[str]) -> None:
-        """Remember secret values (also as they look percent-encoded in a URL)."""
-        for secret in secrets:
-            if secret:
-                self._secrets.update({secret, quote(secret, safe=""), quote(secret)})
-
-    def __call__(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
-        return text
-
-
-redact = Redactor()  # process-wide: every log line and every CLI error goes through it
 
 
 class RedactingFilter(logging.Filter):

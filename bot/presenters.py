@@ -1,4 +1,4 @@
-"""How core objects look outside: JSON objects (pinned by CONTRACT.md) and plain-text tables."""
+"""How core objects look outside: JSON objects (docs/interface.md pins them) and text tables."""
 
 from __future__ import annotations
 
@@ -63,6 +63,31 @@ def person_json(
         data["phone"] = person.phone
         data["telegram_id"] = person.telegram_id
     return data
+
+
+PEOPLE_HEADERS = ["id", "name", "organisation", "role", "trained", "lang", "reachable"]
+CONTACT_HEADERS = ["phone", "telegram id"]
+
+
+def person_row(
+    person: Person, organisation: Organisation | None, with_contacts: bool = False
+) -> list[object]:
+    """A person as a table row: the channels that reach them, contacts only if asked."""
+    data = person_json(person, organisation, with_contacts)
+    channels = (("telegram", data["telegram_reachable"]), ("sms", data["sms_reachable"]))
+    reach = [channel for channel, ok in channels if ok]
+    row: list[object] = [
+        person.id,
+        person.name,
+        data["organisation"],
+        person.role,
+        "yes" if person.trained else "",
+        person.language,
+        ",".join(reach) or "-",
+    ]
+    if with_contacts:
+        row += [person.phone, person.telegram_id]
+    return row
 
 
 def organisation_json(org: Organisation) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import uvicorn
 
 from bot.bootstrap import App, close_senders
 from bot.channels.telegram import TelegramChannel
-from bot.cli import BadInput
+from bot.cli.errors import BadInput
 from scheduling.common.config import Settings
 from scheduling.messages.content import Sender
 from scheduling.workers.dispatcher import Dispatcher

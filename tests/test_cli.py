@@ -73,7 +73,7 @@ def test_series_across_october_dst_lists_right_local_times(vandra) -> None:  # t
 
 
 def test_json_objects_carry_the_contract_fields(vandra) -> None:  # type: ignore[no-untyped-def]
-    """Shift and person JSON objects have at least the fields CONTRACT.md pins."""
+    """Shift and person JSON objects have at least the fields docs/interface.md pins."""
     seed(vandra)
     code, out, err = vandra(
         "shifts",

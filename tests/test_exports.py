@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
-from bot.cli_export import swedish
+from bot.cli.export import swedish
 from evaluation import exports
 from models.tables import AuditEntry, Role
 from scheduling.common.context import Context

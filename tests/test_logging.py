@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from bot.cli import main
-from bot.logging_setup import REDACTED, configure_logging, redact, remove_logging_handler
+from bot.logging_setup import configure_logging, remove_logging_handler
+from bot.redaction import REDACTED, redact
 from scheduling.common.config import Settings, settings_from_mapping
 from tests.test_run import _wait_healthy, free_port, vandra, vandra_env
 

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.dashboard import pages
+from bot.dashboard import downloads, figures, signin, walks
 from bot.dashboard.web import STATIC, Site, page
 from scheduling.common.context import Context
 from scheduling.links.logins import issue_dashboard_link
@@ -31,17 +31,17 @@ def dashboard_routes(ctx: Context) -> list[BaseRoute]:
 
     return [
         Route("/dashboard", to_calendar, methods=["GET"]),
-        Route("/dashboard/", page(site, pages.calendar_page), methods=["GET"]),
-        Route("/dashboard/login/{token}", partial(pages.login, site), methods=["GET"]),
-        Route("/dashboard/logout", partial(pages.logout, site), methods=["POST"]),
-        Route("/dashboard/reports", page(site, pages.reports_page), methods=["GET"]),
-        Route("/dashboard/reports/{id:int}", page(site, pages.report_page), methods=["GET"]),
-        Route("/dashboard/stats", page(site, pages.stats_page), methods=["GET"]),
-        Route("/dashboard/summary", page(site, pages.summary_page), methods=["GET"]),
-        Route("/dashboard/exports", page(site, pages.exports_page), methods=["GET"]),
+        Route("/dashboard/", page(site, walks.calendar_page), methods=["GET"]),
+        Route("/dashboard/login/{token}", partial(signin.login, site), methods=["GET"]),
+        Route("/dashboard/logout", partial(signin.logout, site), methods=["POST"]),
+        Route("/dashboard/reports", page(site, walks.reports_page), methods=["GET"]),
+        Route("/dashboard/reports/{id:int}", page(site, walks.report_page), methods=["GET"]),
+        Route("/dashboard/stats", page(site, figures.stats_page), methods=["GET"]),
+        Route("/dashboard/summary", page(site, figures.summary_page), methods=["GET"]),
+        Route("/dashboard/exports", page(site, downloads.exports_page), methods=["GET"]),
         Route(
             "/dashboard/export/{kind}.{format:str}",
-            page(site, pages.download),
+            page(site, downloads.download),
             methods=["GET"],
         ),
         Mount("/dashboard/static", app=StaticFiles(directory=STATIC), name="dashboard-static"),

@@ -18,8 +18,6 @@ from bot.i18n import error_text, t
 from models.tables import Organisation, Person
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError, InvalidInput, NotFound, PermissionDenied
-from scheduling.common.localtime import parse_date
-from scheduling.common.text import small_number
 from scheduling.links.logins import DashboardSession, session_from_cookie
 from scheduling.people.access import Actor
 
@@ -96,6 +94,14 @@ class Site:
         names = t(language, "coordinator.dash.weekdays").split(",")
         return f"{names[day.weekday()]} {day.day}/{day.month}"
 
+    def today(self) -> date:
+        """Today's local date."""
+        return self.ctx.now().astimezone(self.ctx.zone).date()
+
+    def values(self, viewer: Viewer, active: str) -> dict[str, Any]:
+        """What every page's template gets: the viewer, the active tab and today."""
+        return {"viewer": viewer, "active": active, "today": self.today()}
+
     @property
     def cookie_path(self) -> str:
         return f"{self.prefix}/dashboard"
@@ -151,19 +157,3 @@ def page(site: Site, handler: Handler) -> Callable[[Request], Awaitable[Response
             return site.message(language, 400, title, error_text(language, exc))
 
     return endpoint
-
-
-def date_param(request: Request, name: str, default: date) -> date:
-    """A ``YYYY-MM-DD`` query parameter, or the default when absent or empty."""
-    value = request.query_params.get(name, "").strip()
-    return parse_date(value) if value else default
-
-
-def int_param(request: Request, name: str) -> int | None:
-    value = request.query_params.get(name, "").strip()
-    if not value:
-        return None
-    number = small_number(value)
-    if number is None:
-        raise InvalidInput("bad_number", field=name, text=value[:20])
-    return number

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from bot.cli import cli, config_option, echo_json, with_context
+from bot.cli.context import with_context
+from bot.cli.output import echo_json
+from bot.cli.root import config_option
 from bot.presenters import iso_local, table
 from models.tables import OutboxMessage, OutboxStatus
 from scheduling.common.context import Context
@@ -28,7 +30,7 @@ HEADERS = [
 
 
 def outbox_json(message: OutboxMessage, zone: ZoneInfo) -> dict[str, Any]:
-    """One outbox row as CONTRACT.md pins it (and a little more)."""
+    """One outbox row as docs/interface.md pins it (and a little more)."""
     return {
         "id": message.id,
         "kind": message.kind,
@@ -67,7 +69,7 @@ def outbox_row(message: OutboxMessage, zone: ZoneInfo) -> list[object]:
     ]
 
 
-@cli.group("outbox")
+@click.group("outbox")
 def outbox_group() -> None:
     """Messages to people: queued, sent, failed (unreachable) or expired."""
 

@@ -1,0 +1,126 @@
+"""``vandra people add|list|remove|data``: walkers, leads and coordinators."""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli.context import with_context
+from bot.cli.output import echo_json, json_option
+from bot.cli.root import config_option
+from bot.presenters import CONTACT_HEADERS, PEOPLE_HEADERS, person_json, person_row, table
+from models.tables import Person, Role
+from scheduling.common.context import Context
+from scheduling.people import directory
+from scheduling.people import erasure as people
+from scheduling.people.access import Actor
+
+
+@click.group("people")
+def people_group() -> None:
+    """Walkers, leads and coordinators."""
+
+
+@people_group.command("add")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--phone", help="Mobile number (stored in E.164; Swedish numbers may omit +46).")
+@click.option("--telegram-id", type=int, help="Telegram user id.")
+@click.option("--org", "organisation", metavar="ORG", help="Organisation name or id.")
+@click.option("--role", type=click.Choice(Role.ALL), default=Role.VOLUNTEER, show_default=True)
+@click.option("--trained", is_flag=True, help="Has done the walk course.")
+@click.option(
+    "--lang", "language", type=click.Choice(["sv", "en"]), default="sv", show_default=True
+)
+@json_option
+@config_option
+@with_context
+async def people_add(
+    ctx: Context,
+    name: str,
+    phone: str | None,
+    telegram_id: int | None,
+    organisation: str | None,
+    role: str,
+    trained: bool,
+    language: str,
+    as_json: bool,
+) -> None:
+    """Add a person (counts as registered) and print the id.
+
+    \b
+    Example:  vandra people add --name "Anna L" --phone 0701234567 --org "IFK Kalmar" --trained
+    """
+    person = await directory.add_person(
+        ctx,
+        Actor.operator(),
+        name=name,
+        phone=phone,
+        telegram_id=telegram_id,
+        organisation=organisation,
+        role=role,
+        trained=trained,
+        language=language,
+    )
+    if as_json:
+        echo_json([await _new_person_json(ctx, person)])
+    else:
+        click.echo(person.id)
+
+
+async def _new_person_json(ctx: Context, person: Person) -> dict[str, object]:
+    org_name = None
+    if person.organisation_id is not None:
+        async with ctx.store.transaction() as session:
+            org_name = (await directory.find_organisation(session, person.organisation_id)).name
+    data = person_json(person, None)
+    data["organisation"] = org_name
+    return data
+
+
+@people_group.command("list")
+@json_option
+@click.option("--with-contacts", is_flag=True, help="Include phone numbers and Telegram ids.")
+@config_option
+@with_context
+async def people_list(ctx: Context, as_json: bool, with_contacts: bool) -> None:
+    """List people (contacts only with --with-contacts).
+
+    \b
+    Example:  vandra people list --json
+    """
+    found = await directory.list_people(ctx)
+    if with_contacts:
+        await people.audit_contacts_viewed(ctx, Actor.operator(), len(found))
+    if as_json:
+        echo_json([person_json(p, org, with_contacts) for p, org in found])
+        return
+    headers = PEOPLE_HEADERS + (CONTACT_HEADERS if with_contacts else [])
+    click.echo(table(headers, [person_row(p, org, with_contacts) for p, org in found]))
+
+
+@people_group.command("remove")
+@click.argument("person_id", type=int)
+@config_option
+@with_context
+async def people_remove(ctx: Context, person_id: int) -> None:
+    """Erase a person: personal data deleted, reports kept without the name.
+
+    \b
+    Example:  vandra people remove 12
+    """
+    await people.erase_person(ctx, Actor.operator(), person_id)
+    click.echo(f"person {person_id} erased")
+
+
+@people_group.command("data")
+@click.argument("person_id", type=int)
+@config_option
+@with_context
+async def people_data(ctx: Context, person_id: int) -> None:
+    """Print everything stored about a person as JSON (a request for one's own data; audited).
+
+    \b
+    Example:  vandra people data 12 > person-12.json
+    """
+    from scheduling.people.privacy import export_person_data
+
+    echo_json(await export_person_data(ctx, Actor.operator(), person_id))

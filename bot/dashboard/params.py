@@ -1,0 +1,44 @@
+"""What a page reads from its query string, and the date ranges it falls back on."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from starlette.requests import Request
+
+from scheduling.common.errors import InvalidInput
+from scheduling.common.localtime import parse_date
+from scheduling.common.text import small_number
+
+
+def date_param(request: Request, name: str, default: date) -> date:
+    """A ``YYYY-MM-DD`` query parameter, or the default when absent or empty."""
+    value = request.query_params.get(name, "").strip()
+    return parse_date(value) if value else default
+
+
+def int_param(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name, "").strip()
+    if not value:
+        return None
+    number = small_number(value)
+    if number is None:
+        raise InvalidInput("bad_number", field=name, text=value[:20])
+    return number
+
+
+def default_range(today: date) -> tuple[date, date]:
+    """From the first day of the month two months back to the end of this month."""
+    first = (today.replace(day=1) - timedelta(days=40)).replace(day=1)
+    following = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def month_range(text: str | None, fallback: date) -> tuple[date, date]:
+    """``YYYY-MM`` as its first and last day (the fallback's month when empty)."""
+    try:
+        first = date.fromisoformat(f"{text}-01") if text else fallback.replace(day=1)
+    except ValueError:
+        raise InvalidInput("bad_date", text=text) from None
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first, following - timedelta(days=1)
