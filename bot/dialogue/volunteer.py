@@ -4,7 +4,6 @@ shifts, check in and out, choose a language, get help, see or delete their data.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.dialogue import render
@@ -18,12 +17,12 @@ from scheduling.messages.content import Document, Option
 from scheduling.people import erasure as people
 from scheduling.people.privacy import export_my_data
 from scheduling.walks import replacement, shifts, signups
+from scheduling.walks.windows import check_in_open
 
 if TYPE_CHECKING:
     from bot.dialogue.engine import Dialogue
 
 PAGE_SIZE = {"sms": 4, "telegram": 8, "console": 8}
-CHECK_IN_OPENS = timedelta(hours=1)
 
 
 def register(dialogue: Dialogue) -> None:
@@ -143,8 +142,7 @@ def _card_options(turn: Turn, view: shifts.ShiftView, status: str | None) -> lis
         open_for_signup
     ):
         options.append(turn.option("shift.cancel", f"cancel:{sid}"))
-    in_window = shift.start_at - CHECK_IN_OPENS <= now <= shift.end_at + signups.CHECK_OUT_LATE
-    if status == SignupStatus.CONFIRMED and in_window:
+    if status == SignupStatus.CONFIRMED and check_in_open(shift.start_at, shift.end_at, now):
         options.append(turn.option("shift.check_in", f"in:{sid}"))
     if status == "checked_in":
         options.append(turn.option("shift.check_out", f"out:{sid}"))

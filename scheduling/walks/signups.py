@@ -30,9 +30,8 @@ from scheduling.walks.shifts import (
     shift_views,
     view_of_signups,
 )
+from scheduling.walks.windows import CHECK_IN_EARLY, CHECK_OUT_LATE
 
-CHECK_IN_EARLY = timedelta(hours=1)
-CHECK_OUT_LATE = timedelta(hours=8)
 LATE_CANCEL = timedelta(hours=24)
 
 
