@@ -34,6 +34,7 @@ from models.tables import (
 )
 from scheduling.common.context import Context
 from scheduling.common.errors import NotFound
+from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import enqueue
 from scheduling.people.access import Actor, audit, require_coordinator
 from scheduling.people.directory import get_person
@@ -42,7 +43,7 @@ from scheduling.walks.shifts import ShiftView, shift_views
 
 log = logging.getLogger("vandra.privacy")
 
-NOTICE_KIND = "inactivity_notice"
+NOTICE_KIND = Kind.INACTIVITY_NOTICE
 NOTICE_GRACE = timedelta(days=30)  # a notice this old, and still inactive: erased
 RETENTION_EVERY = timedelta(hours=24)
 RETENTION_ACTION = "privacy.retention"
