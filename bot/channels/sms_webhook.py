@@ -21,7 +21,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.channels import sms
 from bot.channels.twilio_client import is_permanent_error_code, validate_twilio_signature
 from bot.dialogue.engine import Dialogue
-from bot.i18n import t
+from bot.i18n import pick_language, t
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.common.text import normalise_phone, small_number
@@ -138,5 +138,5 @@ async def _special(ctx: Context, special: sms.Special, phone: str) -> Response:
         return twiml([])
     if special != "opt_out":
         return twiml([])
-    lang = person.language if person is not None else "sv"
+    lang = pick_language(person.language if person is not None else None)
     return twiml([sms.to_gsm7(t(lang, "sms.opted_out"))])

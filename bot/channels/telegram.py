@@ -61,7 +61,7 @@ from telegram.ext import (
 from bot.channels.telegram_http import AiohttpRequest
 from bot.dialogue.engine import COMMANDS, Dialogue
 from bot.dialogue.turn import Inbound
-from bot.i18n import t
+from bot.i18n import pick_language, t
 from scheduling.common.context import Context
 from scheduling.messages.content import (
     Delivery,
@@ -264,7 +264,7 @@ class TelegramChannel:
         for person in await directory.list_managers(self.ctx):
             if person.telegram_id is None or person.telegram_blocked:
                 continue
-            lang = person.language if person.language in ("sv", "en") else "sv"
+            lang = pick_language(person.language)
             with contextlib.suppress(TelegramError):
                 await bot.set_my_commands(
                     commands_for(lang, True), scope=BotCommandScopeChat(person.telegram_id)
@@ -430,9 +430,7 @@ class TelegramChannel:
 
     async def _language_of(self, telegram_id: int, hint: str | None) -> str:
         person = await directory.find_by_telegram_id(self.ctx, telegram_id)
-        if person is not None:
-            return person.language
-        return "en" if (hint or "").startswith("en") else "sv"
+        return pick_language(person.language if person is not None else None, hint=hint)
 
 
 def markup(reply: Outgoing) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:

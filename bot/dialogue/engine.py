@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import metrics
 from bot.dialogue.turn import Inbound, Turn
-from bot.i18n import t
+from bot.i18n import pick_language, t
 from models.db import write_rows
 from models.tables import Conversation, Person
 from scheduling.common.context import Context
@@ -331,7 +331,7 @@ def _language_after_failure(turn: Turn | None, inbound: Inbound) -> str:
 
 
 def _hinted(inbound: Inbound) -> str:
-    return "en" if (inbound.language_hint or "").lower().startswith("en") else "sv"
+    return pick_language(hint=inbound.language_hint)
 
 
 async def _find_person(

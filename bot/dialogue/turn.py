@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.i18n import LANGUAGES, error_text, t
+from bot.i18n import error_text, pick_language, t
 from models.tables import Conversation, Person
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
@@ -47,13 +47,9 @@ class Turn:
 
     @property
     def lang(self) -> str:
-        if self.person is not None and self.person.language in LANGUAGES:
-            return self.person.language
+        person_language = self.person.language if self.person is not None else None
         chosen = self.conversation.data.get("lang")
-        if chosen in LANGUAGES:
-            return str(chosen)
-        hint = (self.inbound.language_hint or "").lower()
-        return "en" if hint.startswith("en") else "sv"
+        return pick_language(person_language, chosen, hint=self.inbound.language_hint)
 
     def text(self, key: str, **params: Any) -> str:
         return t(self.lang, key, **params)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.dialogue import render
 from bot.dialogue.turn import Turn
+from bot.i18n import LANGUAGES
 from bot.privacy_texts import my_data_summary
 from models.tables import ShiftStatus, Signup, SignupStatus
 from scheduling.common.errors import DomainError
@@ -266,7 +267,7 @@ async def _language(turn: Turn, args: str) -> None:
 
 async def _set_language(turn: Turn, action: str) -> None:
     chosen = action.split(":", 1)[1] if ":" in action else ""
-    if chosen not in ("sv", "en"):
+    if chosen not in LANGUAGES:
         turn.say("common.stale_button")
         return
     turn.data["lang"] = chosen

@@ -12,10 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.tables import Area, Organisation, Person, Role
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError, InvalidInput, NotFound
+from scheduling.common.languages import LANGUAGES, pick_language
 from scheduling.common.text import clean_text, name_key, normalise_phone, small_number
 from scheduling.people.access import Actor, audit, require_coordinator, require_manager
 
-LANGUAGES = ("sv", "en")
 _Named = TypeVar("_Named", Organisation, Area)
 
 
@@ -261,7 +261,7 @@ async def register_person(
             phone=phone,
             telegram_id=telegram_id,
             preferred_channel=channel if channel in ("telegram", "sms") else "telegram",
-            language=language if language in LANGUAGES else "sv",
+            language=pick_language(language),
             organisation_id=organisation_id,
             role=Role.VOLUNTEER,
             consent_at=now,
