@@ -43,7 +43,8 @@ from bot.channels.gsm7 import is_gsm7
 from bot.channels.sms_webhook import sms_routes
 from bot.channels.telegram import TelegramChannel, _text_inbound
 from bot.channels.telegram_webhook import SECRET_HEADER, webhook_routes
-from bot.dialogue.engine import COMMANDS, Dialogue
+from bot.dialogue.commands import COMMANDS
+from bot.dialogue.engine import Dialogue
 from bot.dialogue.turn import Inbound
 from models.db import Store, upgrade
 from models.tables import Role, Shift, ShiftStatus, Signup, SignupStatus

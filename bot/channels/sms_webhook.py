@@ -1,4 +1,4 @@
-"""``POST /sms/inbound`` and ``POST /sms/status``: Twilio's webhooks (CONTRACT.md, "HTTP").
+"""``POST /sms/inbound`` and ``POST /sms/status``: Twilio's webhooks (``docs/interface.md``, HTTP).
 
 Every request must carry a valid ``X-Twilio-Signature`` over ``<public_url><path><?query>`` and
 the form fields (checked with twilio's RequestValidator); anything else is 403 and changes

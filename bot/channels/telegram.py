@@ -59,7 +59,8 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram_http import AiohttpRequest
-from bot.dialogue.engine import COMMANDS, Dialogue
+from bot.dialogue.commands import COMMANDS, menu
+from bot.dialogue.engine import Dialogue
 from bot.dialogue.turn import Inbound
 from bot.i18n import pick_language, t
 from scheduling.common.context import Context
@@ -88,46 +89,6 @@ CONCURRENT_UPDATES = 32
 # Updates taken in at once, running or waiting for their person's earlier update; more wait
 # in line (in arrival order) for python-telegram-bot's own limit.
 ACCEPTED_UPDATES = 4096
-VOLUNTEER_COMMANDS = {
-    "sv": [
-        ("start", "Börja / registrera dig"),
-        ("pass", "Kommande pass"),
-        ("mina", "Mina pass och kalender"),
-        ("rapport", "Rapport efter vandringen"),
-        ("hjalp", "Hjälp"),
-        ("sprak", "Språk / language"),
-        ("mina_data", "Allt vi sparat om dig"),
-        ("radera", "Radera mig"),
-    ],
-    "en": [
-        ("start", "Start / register"),
-        ("shifts", "Coming shifts"),
-        ("my", "My shifts and calendar"),
-        ("report", "Report after the walk"),
-        ("help", "Help"),
-        ("language", "Language / språk"),
-        ("mydata", "Everything stored about you"),
-        ("delete", "Delete me"),
-    ],
-}
-MANAGER_COMMANDS = {
-    "sv": [
-        ("nytt_pass", "Nytt pass eller serie"),
-        ("bemanning", "Bemanning två veckor"),
-        ("utskick", "Kalla in vandrare"),
-        ("statistik", "Statistik"),
-        ("export", "Exportfil"),
-        ("dashboard", "Länk till webbvyn"),
-    ],
-    "en": [
-        ("newshift", "New shift or series"),
-        ("staffing", "Staffing two weeks ahead"),
-        ("broadcast", "Call for walkers"),
-        ("stats", "Statistics"),
-        ("export", "Export file"),
-        ("dashboard", "Link to the web view"),
-    ],
-}
 
 
 class PerPersonOrder(BaseUpdateProcessor):
@@ -190,8 +151,8 @@ def ordering_key(update: object) -> tuple[str, int] | None:
 
 
 def commands_for(language: str, manager: bool) -> list[BotCommand]:
-    pairs = VOLUNTEER_COMMANDS[language] + (MANAGER_COMMANDS[language] if manager else [])
-    return [BotCommand(name, description) for name, description in pairs]
+    """A Telegram command menu in ``language``: every walker's commands, a manager's too."""
+    return [BotCommand(c.name(language), t(language, str(c.menu))) for c in menu(manager)]
 
 
 class TelegramChannel:

@@ -25,6 +25,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import metrics
+from bot.dialogue.commands import COMMANDS, OPEN_COMMANDS
 from bot.dialogue.turn import Inbound, Turn
 from bot.i18n import pick_language, t
 from models.db import write_rows
@@ -39,40 +40,6 @@ log = logging.getLogger("vandra.dialogue")
 
 Handler = Callable[[Turn, str], Awaitable[None]]
 
-COMMANDS: dict[str, str] = {
-    # canonical name <- Swedish and English command words (Telegram, console)
-    "start": "start",
-    "pass": "shifts",
-    "shifts": "shifts",
-    "mina": "my",
-    "my": "my",
-    "rapport": "report",
-    "report": "report",
-    "hjalp": "help",
-    "hjälp": "help",
-    "help": "help",
-    "sprak": "language",
-    "språk": "language",
-    "language": "language",
-    "mina_data": "mydata",
-    "mydata": "mydata",
-    "radera": "delete",
-    "delete": "delete",
-    "nytt_pass": "newshift",
-    "newshift": "newshift",
-    "bemanning": "staffing",
-    "staffing": "staffing",
-    "utskick": "broadcast",
-    "broadcast": "broadcast",
-    "statistik": "stats",
-    "stats": "stats",
-    "export": "export",
-    "dashboard": "dashboard",
-    "avbryt": "cancel_flow",
-    "cancel": "cancel_flow",
-}
-# Commands that work before registration.
-OPEN_COMMANDS = frozenset({"help", "language", "cancel_flow"})
 
 
 class Dialogue:
