@@ -10,9 +10,10 @@ raises PermissionDenied, which the dialogue answers politely.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, cast
+from typing import Literal, cast
 
 from bot.dialogue import render
+from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Turn
 from models.tables import ShiftStatus
 from scheduling.common.errors import DomainError
@@ -24,26 +25,23 @@ from scheduling.people.access import require_manager
 from scheduling.people.scope import organisation_scope
 from scheduling.walks import safety, shifts, staffing
 
-if TYPE_CHECKING:
-    from bot.dialogue.engine import Dialogue
-
 FLOW = "newshift"
 STAFFING_DAYS = 14
 START_TIMES = ("20:00", "21:00", "22:00")
 END_TIMES = ("00:00", "01:00", "02:00", "03:00")
 
 
-def register(dialogue: Dialogue) -> None:
-    dialogue.command("newshift", _newshift)
-    dialogue.command("staffing", _staffing)
-    dialogue.command("broadcast", _broadcast)
-    dialogue.action("ns", _newshift_action)
-    dialogue.action("bc", _broadcast_action)
-    dialogue.action("sc", _cancel_shift_action)
-    dialogue.action("cancelshift", _cancel_shift_now)
-    dialogue.action("keep", _keep_shift)
-    dialogue.action("ack", _acknowledge)
-    dialogue.flow(FLOW, _newshift_text)
+def register(routes: Routes) -> None:
+    routes.command("newshift", _newshift)
+    routes.command("staffing", _staffing)
+    routes.command("broadcast", _broadcast)
+    routes.action("ns", _newshift_action)
+    routes.action("bc", _broadcast_action)
+    routes.action("sc", _cancel_shift_action)
+    routes.action("cancelshift", _cancel_shift_now)
+    routes.action("keep", _keep_shift)
+    routes.action("ack", _acknowledge)
+    routes.flow(FLOW, _newshift_text)
 
 
 async def managed_scope(turn: Turn, action: str) -> int | None:

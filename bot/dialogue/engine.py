@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import Select, and_, bindparam, insert, inspect, update
@@ -25,7 +24,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import metrics
+from bot.dialogue import coordinator, evaluation, registration, report, volunteer
 from bot.dialogue.commands import COMMANDS, OPEN_COMMANDS
+from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Inbound, Turn
 from bot.i18n import pick_language, t
 from models.db import write_rows
@@ -38,7 +39,7 @@ from scheduling.people.directory import activity_stale
 
 log = logging.getLogger("vandra.dialogue")
 
-Handler = Callable[[Turn, str], Awaitable[None]]
+FLOWS = (registration, volunteer, report, coordinator, evaluation)
 
 
 
@@ -46,26 +47,13 @@ class Dialogue:
     """The conversation flows, written once for every channel."""
 
     def __init__(self, ctx: Context) -> None:
-        from bot.dialogue import coordinator, evaluation, registration, report, volunteer
-
         self.ctx = ctx
-        self.commands: dict[str, Handler] = {}
-        self.actions: dict[str, Handler] = {}
-        self.flows: dict[str, Handler] = {}
-        for module in (registration, volunteer, report, coordinator, evaluation):
-            module.register(self)
-
-    # --- registration of handlers -----------------------------------------------------------
-
-    def command(self, name: str, handler: Handler) -> None:
-        self.commands[name] = handler
-
-    def action(self, prefix: str, handler: Handler) -> None:
-        self.actions[prefix] = handler
-
-    def flow(self, name: str, handler: Handler) -> None:
-        """``handler(turn, text)`` receives free text while the person is in flow ``name``."""
-        self.flows[name] = handler
+        routes = Routes()
+        for flow in FLOWS:
+            flow.register(routes)
+        self.commands = routes.commands
+        self.actions = routes.actions
+        self.flows = routes.flows
 
     # --- the entry point --------------------------------------------------------------------
 
@@ -119,8 +107,6 @@ class Dialogue:
             turn.say("common.sorry")
 
     async def _route(self, turn: Turn) -> None:
-        from bot.dialogue import registration
-
         inbound = turn.inbound
         _remember_deep_link(turn)
         if inbound.command in OPEN_COMMANDS:

@@ -8,23 +8,19 @@ consent) is asked.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Turn
 from models.tables import Person
 from scheduling.common.errors import DomainError
 from scheduling.common.text import clean_text, normalise_phone, small_number
 from scheduling.people import directory
 
-if TYPE_CHECKING:
-    from bot.dialogue.engine import Dialogue
-
 FLOW = "register"
 PRIVATE_ORG = 0
 
 
-def register(dialogue: Dialogue) -> None:
-    dialogue.action("reg", _action)
+def register(routes: Routes) -> None:
+    routes.action("reg", _action)
 
 
 def complete(turn: Turn) -> bool:

@@ -7,16 +7,14 @@ answer, so the report can be skipped and resumed with /rapport; it can be correc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Turn
 from models.tables import Signup, SignupStatus
 from scheduling.common.errors import DomainError
 from scheduling.common.text import small_number
 from scheduling.walks import reports
-
-if TYPE_CHECKING:
-    from bot.dialogue.engine import Dialogue
 
 FLOW = "report"
 SINGLE = {
@@ -44,11 +42,11 @@ ORDER = (
 )
 
 
-def register(dialogue: Dialogue) -> None:
-    dialogue.command("report", _command)
-    dialogue.action("report", _start_from_button)
-    dialogue.action("rep", _action)
-    dialogue.flow(FLOW, _text)
+def register(routes: Routes) -> None:
+    routes.command("report", _command)
+    routes.action("report", _start_from_button)
+    routes.action("rep", _action)
+    routes.flow(FLOW, _text)
 
 
 async def _command(turn: Turn, args: str) -> None:

@@ -4,9 +4,9 @@ shifts, check in and out, choose a language, get help, see or delete their data.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from bot.dialogue import render
+from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Turn
 from bot.i18n import LANGUAGES
 from bot.privacy_texts import my_data_summary
@@ -20,32 +20,29 @@ from scheduling.people.privacy import export_my_data
 from scheduling.walks import replacement, shifts, signups
 from scheduling.walks.windows import check_in_open
 
-if TYPE_CHECKING:
-    from bot.dialogue.engine import Dialogue
-
 PAGE_SIZE = {"sms": 4, "telegram": 8, "console": 8}
 
 
-def register(dialogue: Dialogue) -> None:
-    dialogue.command("start", _start)
-    dialogue.command("shifts", _shifts)
-    dialogue.command("my", _my)
-    dialogue.command("help", _help)
-    dialogue.command("language", _language)
-    dialogue.command("delete", _delete)
-    dialogue.command("mydata", _my_data)
-    dialogue.command("cancel_flow", _cancel_flow)
-    dialogue.action("page", lambda turn, action: _shifts(turn, action.split(":", 1)[1]))
-    dialogue.action("shift", _shift_card)
-    dialogue.action("signup", _sign_up)
-    dialogue.action("cancel", _cancel)
-    dialogue.action("in", _check_in)
-    dialogue.action("checkin", _check_in)
-    dialogue.action("replace", _replace)
-    dialogue.action("out", _check_out)
-    dialogue.action("lang", _set_language)
-    dialogue.action("del", _confirm_delete)
-    dialogue.action("menu", lambda turn, action: _shifts(turn, ""))
+def register(routes: Routes) -> None:
+    routes.command("start", _start)
+    routes.command("shifts", _shifts)
+    routes.command("my", _my)
+    routes.command("help", _help)
+    routes.command("language", _language)
+    routes.command("delete", _delete)
+    routes.command("mydata", _my_data)
+    routes.command("cancel_flow", _cancel_flow)
+    routes.action("page", lambda turn, action: _shifts(turn, action.split(":", 1)[1]))
+    routes.action("shift", _shift_card)
+    routes.action("signup", _sign_up)
+    routes.action("cancel", _cancel)
+    routes.action("in", _check_in)
+    routes.action("checkin", _check_in)
+    routes.action("replace", _replace)
+    routes.action("out", _check_out)
+    routes.action("lang", _set_language)
+    routes.action("del", _confirm_delete)
+    routes.action("menu", lambda turn, action: _shifts(turn, ""))
 
 
 def _shift_id(action: str) -> int:
@@ -58,8 +55,6 @@ def _shift_id(action: str) -> int:
 
 async def _start(turn: Turn, args: str) -> None:
     if turn.data.get("then"):
-        from bot.dialogue.engine import Dialogue  # noqa: F401  (for typing only)
-
         pending = str(turn.data.pop("then"))
         await _dispatch_pending(turn, pending)
         return
