@@ -15,15 +15,14 @@ from typing import Literal, cast
 from bot.dialogue import render
 from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Turn
-from models.tables import ShiftStatus
 from scheduling.common.errors import DomainError
 from scheduling.common.localtime import parse_clock_time, parse_date
 from scheduling.common.text import small_number
 from scheduling.messages import broadcast
 from scheduling.people import directory
-from scheduling.people.access import require_manager
 from scheduling.people.scope import organisation_scope
-from scheduling.walks import safety, shifts, staffing
+from scheduling.walks import safety, shifts, staffing, views
+from scheduling.walks.views import planned_shifts
 
 FLOW = "newshift"
 STAFFING_DAYS = 14
@@ -52,16 +51,7 @@ async def managed_scope(turn: Turn, action: str) -> int | None:
 
 async def require_shift_manager(turn: Turn, shift_id: int, action: str) -> None:
     """Refuse (audited) anyone who may not manage this shift's organisation."""
-    async with turn.ctx.store.joined() as session:
-        shift = await shifts.get_shift(session, shift_id)
-    await require_manager(
-        turn.ctx.store,
-        turn.actor,
-        action,
-        shift.organisation_id,
-        turn.ctx.now(),
-        target=f"shift:{shift_id}",
-    )
+    await views.require_shift_manager(turn.ctx, turn.actor, shift_id, action)
 
 
 # --- staffing -----------------------------------------------------------------------------
@@ -71,15 +61,12 @@ async def _staffing(turn: Turn, args: str) -> None:
     """The coming two weeks, understaffed shifts first."""
     org = await managed_scope(turn, "staffing")
     now = turn.ctx.now()
-    async with turn.ctx.store.joined() as session:
-        views = await shifts.shift_views(
-            session,
-            turn.ctx,
-            start_from=now,
-            start_before=now + timedelta(days=STAFFING_DAYS),
-            organisation_id=org,
-        )
-    views = [v for v in views if v.shift.status == ShiftStatus.PLANNED]
+    views = await planned_shifts(
+        turn.ctx,
+        start_from=now,
+        start_before=now + timedelta(days=STAFFING_DAYS),
+        organisation_id=org,
+    )
     if not views:
         turn.say("staffing.none")
         return
@@ -107,11 +94,8 @@ async def _staffing(turn: Turn, args: str) -> None:
 async def _broadcast(turn: Turn, args: str) -> None:
     """Choose an upcoming shift, then the audience; each recipient gets a one-tap sign-up."""
     org = await managed_scope(turn, "broadcast")
-    async with turn.ctx.store.joined() as session:
-        views = await shifts.shift_views(
-            session, turn.ctx, start_from=turn.ctx.now(), organisation_id=org
-        )
-    views = [v for v in views if v.shift.status == ShiftStatus.PLANNED][:8]
+    views = await planned_shifts(turn.ctx, start_from=turn.ctx.now(), organisation_id=org)
+    views = views[:8]
     if not views:
         turn.say("staffing.none")
         return

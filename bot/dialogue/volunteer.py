@@ -10,15 +10,16 @@ from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Turn
 from bot.i18n import LANGUAGES
 from bot.privacy_texts import my_data_summary
-from models.tables import ShiftStatus, Signup, SignupStatus
 from scheduling.common.errors import DomainError
 from scheduling.common.text import small_number
 from scheduling.links.calendar import feed_url_for_person
 from scheduling.messages.content import Document, Option
 from scheduling.people import erasure as people
+from scheduling.people.directory import set_language
+from scheduling.people.lookups import person_view
 from scheduling.people.privacy import export_my_data
-from scheduling.walks import replacement, shifts, signups
-from scheduling.walks.windows import check_in_open
+from scheduling.walks import replacement, signups
+from scheduling.walks.views import ShiftCard, planned_shifts, shift_card
 
 PAGE_SIZE = {"sms": 4, "telegram": 8, "console": 8}
 
@@ -73,12 +74,7 @@ async def _shifts(turn: Turn, args: str) -> None:
     """Upcoming planned shifts, a page at a time, each with a button to open it."""
     page = small_number(args) or 1
     size = PAGE_SIZE.get(turn.inbound.channel, 8)
-    async with turn.ctx.store.joined() as session:
-        views = [
-            v
-            for v in await shifts.shift_views(session, turn.ctx, start_from=turn.ctx.now())
-            if v.shift.status == ShiftStatus.PLANNED
-        ]
+    views = await planned_shifts(turn.ctx, start_from=turn.ctx.now())
     if not views:
         turn.say("shifts.none")
         return
@@ -100,52 +96,30 @@ async def _shifts(turn: Turn, args: str) -> None:
     turn.say("shifts.title", page=page, pages=pages, options=options)
 
 
-def _signup_status(signup: Signup | None) -> str | None:
-    """What a card says about the person's own sign-up."""
-    if signup is None or signup.status == SignupStatus.CANCELLED:
-        return None
-    if signup.status == SignupStatus.CONFIRMED and signup.checked_in_at is not None:
-        return "checked_out" if signup.checked_out_at is not None else "checked_in"
-    return signup.status
-
-
 async def _shift_card(turn: Turn, action: str) -> None:
     """One shift with the buttons that fit: sign up, waitlist, cancel, check in or out, report."""
     shift_id = _shift_id(action)
-    async with turn.ctx.store.joined() as session:
-        view, mine = await shifts.get_shift_view_with_signup(
-            session, turn.ctx, shift_id, turn.person_id
-        )
-    status = _signup_status(mine)
+    card = await shift_card(turn.ctx, turn.actor, shift_id)
     turn.send(
-        render.card(view, turn.lang, turn.ctx.zone, status),
-        options=_card_options(turn, view, status),
+        render.card(card.view, turn.lang, turn.ctx.zone, card.my_status),
+        options=_card_options(turn, card),
         edit_key=f"shift:{shift_id}",
     )
 
 
-def _card_options(turn: Turn, view: shifts.ShiftView, status: str | None) -> list[Option]:
-    now, shift = turn.ctx.now(), view.shift
-    sid = shift.id
-    options = []
-    open_for_signup = shift.status == ShiftStatus.PLANNED and shift.start_at > now
-    if status is None and open_for_signup:
-        key = "shift.sign_up" if view.seats_taken < shift.max_walkers else "shift.join_waitlist"
-        options.append(turn.option(key, f"signup:{sid}"))
-    if status == SignupStatus.OFFERED:
-        options.append(turn.option("shift.confirm_offer", f"signup:{sid}"))
-    if status in (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED, SignupStatus.OFFERED) and (
-        open_for_signup
-    ):
-        options.append(turn.option("shift.cancel", f"cancel:{sid}"))
-    if status == SignupStatus.CONFIRMED and check_in_open(shift.start_at, shift.end_at, now):
-        options.append(turn.option("shift.check_in", f"in:{sid}"))
-    if status == "checked_in":
-        options.append(turn.option("shift.check_out", f"out:{sid}"))
-    if status in ("checked_in", "checked_out", SignupStatus.CONFIRMED) and shift.end_at <= now:
-        options.append(turn.option("shift.report", f"report:{sid}"))
-    if turn.actor.may_manage(shift.organisation_id) and open_for_signup:
-        options.append(turn.option("shift.cancel_shift", f"sc:{sid}"))
+def _card_options(turn: Turn, card: ShiftCard) -> list[Option]:
+    """The buttons of a card, in order, as far as the person may use them now."""
+    sid = card.view.shift.id
+    buttons = (
+        (card.may_sign_up, "shift.join_waitlist" if card.full else "shift.sign_up", "signup"),
+        (card.may_confirm_offer, "shift.confirm_offer", "signup"),
+        (card.may_cancel, "shift.cancel", "cancel"),
+        (card.may_check_in, "shift.check_in", "in"),
+        (card.may_check_out, "shift.check_out", "out"),
+        (card.may_report, "shift.report", "report"),
+        (card.may_cancel_shift, "shift.cancel_shift", "sc"),
+    )
+    options = [turn.option(key, f"{prefix}:{sid}") for shown, key, prefix in buttons if shown]
     options.append(turn.option("shift.back", "menu"))
     return options
 
@@ -249,7 +223,7 @@ async def _check_out(turn: Turn, action: str) -> None:
 async def _help(turn: Turn, args: str) -> None:
     channel = turn.inbound.channel
     turn.say("help.sms" if channel == "sms" else "help.chat")
-    if turn.person is not None and turn.person.role in ("lead", "coordinator") and channel != "sms":
+    if turn.person is not None and turn.person.is_manager and channel != "sms":
         turn.say("help.coordinator")
 
 
@@ -267,9 +241,7 @@ async def _set_language(turn: Turn, action: str) -> None:
         return
     turn.data["lang"] = chosen
     if turn.person is not None:
-        from scheduling.people.directory import set_language
-
-        turn.person = await set_language(turn.ctx, turn.person_id, chosen)
+        turn.person = person_view(await set_language(turn.ctx, turn.person_id, chosen))
     turn.say("language.set")
 
 
