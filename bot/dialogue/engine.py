@@ -17,7 +17,15 @@ import logging
 import re
 
 from bot import metrics
-from bot.dialogue import coordinator, evaluation, registration, report, volunteer
+from bot.dialogue import (
+    coordinator,
+    decisions,
+    evaluation,
+    newshift,
+    registration,
+    report,
+    volunteer,
+)
 from bot.dialogue.commands import COMMANDS, OPEN_COMMANDS
 from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Inbound, Turn
@@ -31,7 +39,7 @@ from scheduling.people.conversations import Caller, load_conversation, save_conv
 
 log = logging.getLogger("vandra.dialogue")
 
-FLOWS = (registration, volunteer, report, coordinator, evaluation)
+FLOWS = (registration, volunteer, report, newshift, coordinator, decisions, evaluation)
 
 
 class Dialogue:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import partial
 
-from bot.dialogue.coordinator import managed_scope
 from bot.dialogue.registry import Routes
+from bot.dialogue.roles import managed_scope
 from bot.dialogue.turn import Turn
 from bot.i18n import t
 from evaluation import exports
