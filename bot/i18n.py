@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from scheduling.common.errors import DomainError
+from scheduling.common.languages import DEFAULT_LANGUAGE as DEFAULT_LANGUAGE
+from scheduling.common.languages import LANGUAGES as LANGUAGES
+from scheduling.common.languages import pick_language as pick_language
 
 LOCALES = Path(__file__).parent / "locales"
-LANGUAGES = ("sv", "en")
-DEFAULT_LANGUAGE = "sv"
 
 
 def _flatten(prefix: str, table: dict[str, Any], into: dict[str, str]) -> None:
@@ -53,7 +54,7 @@ class _Lenient(dict[str, Any]):
 
 def t(language: str | None, key: str, **params: Any) -> str:
     """The text for ``key`` in ``language`` (falling back to Swedish), with values filled in."""
-    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    lang = pick_language(language)
     template = catalogue(lang).get(key) or catalogue(DEFAULT_LANGUAGE).get(key)
     if template is None:
         raise KeyError(f"no text for {key!r}")

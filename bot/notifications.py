@@ -239,9 +239,9 @@ class NotificationRenderer:
         words = Words(recipient.language, ctx.zone)
         if kind == Kind.BROADCAST:
             return _broadcast(words, payload)
-        if kind == "sms_unreachable":
+        if kind == Kind.SMS_UNREACHABLE:
             return Outgoing(words("sms_unreachable", name=str(payload.get("name") or "?")))
-        if kind == "inactivity_notice":
+        if kind == Kind.INACTIVITY_NOTICE:
             return Outgoing(t(recipient.language, "privacy.inactivity_notice",
                               days=payload.get("days", ""), date=payload.get("date", "")))
         builder = ABOUT_A_SHIFT.get(kind)

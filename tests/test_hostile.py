@@ -41,9 +41,11 @@ from bot.channels import sms
 from bot.channels.console import to_inbound
 from bot.channels.gsm7 import is_gsm7
 from bot.channels.sms_webhook import sms_routes
-from bot.channels.telegram import TelegramChannel, _text_inbound
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_inbound import text_inbound
 from bot.channels.telegram_webhook import SECRET_HEADER, webhook_routes
-from bot.dialogue.engine import COMMANDS, Dialogue
+from bot.dialogue.commands import COMMANDS
+from bot.dialogue.engine import Dialogue
 from bot.dialogue.turn import Inbound
 from fakes.telegram_server import FakeTelegramServer
 from fakes.twilio_server import (
@@ -292,12 +294,12 @@ def inbound_for(persona: Persona, kind: str, value: str, args: str) -> Inbound |
             return None
         return to_inbound(line, address, None, persona.name)
     assert persona.telegram_id is not None
-    base = _text_inbound("", persona.telegram_id, persona.name, "sv")
+    base = text_inbound("", persona.telegram_id, persona.name, "sv")
     if kind == "action":
         return replace(base, text=None, action=value)
     if kind == "contact":
         return replace(base, text=None, contact_phone=value)
-    return _text_inbound(line, persona.telegram_id, persona.name, "sv")
+    return text_inbound(line, persona.telegram_id, persona.name, "sv")
 
 
 LIVE = (SignupStatus.CONFIRMED, SignupStatus.OFFERED, SignupStatus.WAITLISTED)

@@ -72,6 +72,8 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
         Kind.OFFER_EXPIRED: {},
         Kind.SHIFT_CANCELLED: {"reason": "Storm"},
         Kind.BROADCAST: {"text": "Extra pass!", "author": "Maria"},
+        Kind.SMS_UNREACHABLE: {"name": "Anna"},
+        Kind.INACTIVITY_NOTICE: {"days": 730, "date": "2027-01-01"},
     }
     kinds = {v for k, v in vars(Kind).items() if k.isupper()}
     assert set(payloads) == kinds

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.dialogue.engine import COMMANDS, Dialogue
+from bot.dialogue.commands import COMMANDS
+from bot.dialogue.engine import Dialogue
 from bot.dialogue.turn import Inbound
 from scheduling.common.errors import DomainError
 from scheduling.common.text import normalise_phone

@@ -1,4 +1,4 @@
-"""The SMS channel's words: keywords in, GSM-7 text out (CONTRACT.md, "SMS keywords").
+"""The SMS channel's words: keywords in, GSM-7 text out (``docs/interface.md``).
 
 Case, accents (HJALP = HJÄLP) and extra spaces do not matter. A message that is exactly one of
 Twilio's own keywords (STOP, START, HELP, ...) has already been answered by Twilio: vandra
@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.channels.gsm7 import to_gsm7
+from bot.dialogue.commands import SMS_ACTIONS, SMS_COMMANDS, SMS_OPT_OUT, SMS_REGISTER
 from bot.dialogue.turn import Inbound
 from scheduling.common.text import small_number
 from scheduling.messages.content import Outgoing
@@ -41,33 +42,7 @@ def fold(text: str) -> str:
     return " ".join(plain.upper().split())
 
 
-_WITH_ID = {
-    "JA": "signup",
-    "YES": "signup",
-    "NEJ": "cancel",
-    "NO": "cancel",
-    "IN": "in",
-    "UT": "out",
-    "OUT": "out",
-    "KVITTERA": "ack:alert",  # acknowledge a safety alert (the alert's number follows)
-    "ACK": "ack:alert",
-}
-_COMMANDS = {
-    "PASS": "shifts",
-    "SHIFTS": "shifts",
-    "MINA": "my",
-    "MY": "my",
-    "RAPPORT": "report",
-    "REPORT": "report",
-    "HJALP": "help",
-    "HELP": "help",
-    "MINA DATA": "mydata",
-    "MY DATA": "mydata",
-    "RADERA": "delete",
-    "DELETE": "delete",
-    "AVBRYT": "cancel_flow",
-}
-_NAME = re.compile(r"^\s*(namn|name)\b[\s:]*(.*)$", re.IGNORECASE | re.DOTALL)
+_NAME = re.compile(r"^\s*(" + "|".join(SMS_REGISTER) + r")\b[\s:]*(.*)$", re.IGNORECASE | re.DOTALL)
 
 
 def parse(body: str, phone: str) -> Parsed:
@@ -81,23 +56,23 @@ def parse(body: str, phone: str) -> Parsed:
         return Parsed(special="twilio_opt_in")
     if folded in TWILIO_HELP:
         return Parsed(special="twilio_help")
-    if folded == "STOPP":
+    if folded == SMS_OPT_OUT:
         return Parsed(special="opt_out")
     words = folded.split(" ")
     number = small_number(words[1]) if len(words) == 2 else None
-    if words[0] in _WITH_ID and number is not None:
-        return Parsed(replace(base, action=f"{_WITH_ID[words[0]]}:{number}"))
+    if words[0] in SMS_ACTIONS and number is not None:
+        return Parsed(replace(base, action=f"{SMS_ACTIONS[words[0]]}:{number}"))
     name = _NAME.match(text)
     if name:
         return Parsed(replace(base, command="register", args=name.group(2)[:80]))
     for length in (2, 1):
         head = " ".join(words[:length])
-        if head in _COMMANDS and (
+        if head in SMS_COMMANDS and (
             len(words) == length
             or (length == 1 and number is not None)
         ):
             args = " ".join(words[length:])
-            return Parsed(replace(base, command=_COMMANDS[head], args=args))
+            return Parsed(replace(base, command=SMS_COMMANDS[head], args=args))
     return Parsed(replace(base, text=text))
 
 

@@ -1,4 +1,4 @@
-"""``POST /sms/inbound`` and ``POST /sms/status``: Twilio's webhooks (CONTRACT.md, "HTTP").
+"""``POST /sms/inbound`` and ``POST /sms/status``: Twilio's webhooks (``docs/interface.md``, HTTP).
 
 Every request must carry a valid ``X-Twilio-Signature`` over ``<public_url><path><?query>`` and
 the form fields (checked with twilio's RequestValidator); anything else is 403 and changes
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 
-from sqlalchemy.exc import DBAPIError
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,9 +20,10 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.channels import sms
 from bot.channels.twilio_client import is_permanent_error_code, validate_twilio_signature
 from bot.dialogue.engine import Dialogue
-from bot.i18n import t
+from bot.i18n import pick_language, t
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
+from scheduling.common.failures import cause, connection_lost
 from scheduling.common.text import normalise_phone, small_number
 from scheduling.messages.delivery_status import record_delivery_status
 from scheduling.messages.inbound_seen import first_time
@@ -43,12 +43,12 @@ def sms_routes(ctx: Context, dialogue: Dialogue) -> list[BaseRoute]:
             return Response(status_code=403)
         try:
             return await _answer(ctx, dialogue, form)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
+        except Exception as error:
+            if not connection_lost(error):
                 raise
             # the receipt makes this safe: had the first try committed, this one does nothing
             log.warning("database connection lost (%s); handling the SMS once more",
-                        type(error.orig).__name__)
+                        cause(error))
             return await _answer(ctx, dialogue, form)
 
     async def status(request: Request) -> Response:
@@ -138,5 +138,5 @@ async def _special(ctx: Context, special: sms.Special, phone: str) -> Response:
         return twiml([])
     if special != "opt_out":
         return twiml([])
-    lang = person.language if person is not None else "sv"
+    lang = pick_language(person.language if person is not None else None)
     return twiml([sms.to_gsm7(t(lang, "sms.opted_out"))])

@@ -70,34 +70,9 @@ class AiohttpRequest(BaseRequest):
         session = self._session
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        has_files = request_data is not None and request_data.contains_files
-        uploads = request_data.multipart_data if request_data and has_files else None
-        fields = request_data.json_parameters if request_data else None
-        body: aiohttp.FormData | dict[str, str] | None = fields
-        if uploads:
-            form = aiohttp.FormData()
-            for name, value in (fields or {}).items():
-                form.add_field(name, value)
-            for name, part in uploads.items():
-                filename, content, mime = _part(part)
-                form.add_field(name, content, filename=filename, content_type=mime)
-            body = form
-        write = _chosen(
-            write_timeout, self._media_write_timeout if uploads else self._write_timeout
-        )
-        read = _chosen(read_timeout, self._read_timeout)
-        connect = _chosen(connect_timeout, self._connect_timeout)
-        pool = _chosen(pool_timeout, self._pool_timeout)
-        # aiohttp has no write timeout of its own: an upload's write allowance is added to
-        # the read's (the answer comes once the body is sent); the wait for a pooled
-        # connection counts in aiohttp's ``connect``.
-        if uploads and read is not None:
-            read += write or 0.0
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=None if connect is None else connect + (pool or 0.0),
-            sock_connect=connect,
-            sock_read=read,
+        body, uploading = _body(request_data)
+        timeout = self._timeout(
+            uploading, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         try:
             async with session.request(method, url, data=body, timeout=timeout) as response:
@@ -107,6 +82,53 @@ class AiohttpRequest(BaseRequest):
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
 
+
+    def _timeout(
+        self,
+        uploading: bool,
+        read_timeout: object,
+        write_timeout: object,
+        connect_timeout: object,
+        pool_timeout: object,
+    ) -> aiohttp.ClientTimeout:
+        """A call's timeouts (its own, else ours) in aiohttp's terms."""
+        write = _chosen(
+            write_timeout, self._media_write_timeout if uploading else self._write_timeout
+        )
+        read = _chosen(read_timeout, self._read_timeout)
+        connect = _chosen(connect_timeout, self._connect_timeout)
+        pool = _chosen(pool_timeout, self._pool_timeout)
+        # aiohttp has no write timeout of its own: an upload's write allowance is added to
+        # the read's (the answer comes once the body is sent); the wait for a pooled
+        # connection counts in aiohttp's ``connect``.
+        if uploading and read is not None:
+            read += write or 0.0
+        return aiohttp.ClientTimeout(
+            total=None,
+            connect=None if connect is None else connect + (pool or 0.0),
+            sock_connect=connect,
+            sock_read=read,
+        )
+
+
+Body = aiohttp.FormData | dict[str, str] | None
+
+
+def _body(request_data: RequestData | None) -> tuple[Body, bool]:
+    """The request's body: its JSON parameters as form fields, or a multipart form with the
+    files to upload; and whether there are files."""
+    has_files = request_data is not None and request_data.contains_files
+    uploads = request_data.multipart_data if request_data and has_files else None
+    fields = request_data.json_parameters if request_data else None
+    if not uploads:
+        return fields, False
+    form = aiohttp.FormData()
+    for name, value in (fields or {}).items():
+        form.add_field(name, value)
+    for name, part in uploads.items():
+        filename, content, mime = _part(part)
+        form.add_field(name, content, filename=filename, content_type=mime)
+    return form, True
 
 def _chosen(given: object, default: float | None) -> float | None:
     """A call's own timeout, or the default when it left it to us (PTB's ``DEFAULT_NONE``)."""

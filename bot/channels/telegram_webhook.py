@@ -1,4 +1,4 @@
-"""``POST /telegram/webhook``: Telegram's updates in webhook mode (CONTRACT.md, "HTTP").
+"""``POST /telegram/webhook``: Telegram's updates in webhook mode (``docs/interface.md``, HTTP).
 
 The secret header must match (else 403 and nothing is processed); a malformed body is 400;
 anything else is answered 200 at once and handed to the application, each ``update_id`` once.

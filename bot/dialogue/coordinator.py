@@ -1,69 +1,26 @@
-"""What leads and the kommun coordinator do in chat: create a shift or a weekly series, see
-staffing for the coming two weeks, call for walkers, cancel a shift.
-
-Roles are checked by the core use cases (so a refusal is audited whatever the channel); the
-dialogue checks early too, with the core's own rules (``organisation_scope``,
-``require_manager``), only to avoid asking questions whose answer would be refused. A refusal
-raises PermissionDenied, which the dialogue answers politely.
-"""
+"""What leads and the kommun coordinator look at in chat: staffing for the coming two weeks,
+and a call for walkers to one shift (the role checks: ``roles``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Literal, cast
+from datetime import timedelta
+from typing import Literal, cast
 
 from bot.dialogue import render
+from bot.dialogue.registry import Routes
+from bot.dialogue.roles import managed_scope, require_shift_manager
 from bot.dialogue.turn import Turn
-from models.tables import ShiftStatus
-from scheduling.common.errors import DomainError
-from scheduling.common.localtime import parse_clock_time, parse_date
 from scheduling.common.text import small_number
 from scheduling.messages import broadcast
-from scheduling.people import directory
-from scheduling.people.access import require_manager
-from scheduling.people.scope import organisation_scope
-from scheduling.walks import safety, shifts, staffing
+from scheduling.walks.cards import planned_shifts
 
-if TYPE_CHECKING:
-    from bot.dialogue.engine import Dialogue
-
-FLOW = "newshift"
 STAFFING_DAYS = 14
-START_TIMES = ("20:00", "21:00", "22:00")
-END_TIMES = ("00:00", "01:00", "02:00", "03:00")
 
 
-def register(dialogue: Dialogue) -> None:
-    dialogue.command("newshift", _newshift)
-    dialogue.command("staffing", _staffing)
-    dialogue.command("broadcast", _broadcast)
-    dialogue.action("ns", _newshift_action)
-    dialogue.action("bc", _broadcast_action)
-    dialogue.action("sc", _cancel_shift_action)
-    dialogue.action("cancelshift", _cancel_shift_now)
-    dialogue.action("keep", _keep_shift)
-    dialogue.action("ack", _acknowledge)
-    dialogue.flow(FLOW, _newshift_text)
-
-
-async def managed_scope(turn: Turn, action: str) -> int | None:
-    """The organisation a lead manages, or None (every one) for a coordinator. Anyone else,
-    a lead without an organisation too, is refused: PermissionDenied, audited."""
-    return await organisation_scope(turn.ctx, turn.actor, action)
-
-
-async def require_shift_manager(turn: Turn, shift_id: int, action: str) -> None:
-    """Refuse (audited) anyone who may not manage this shift's organisation."""
-    async with turn.ctx.store.joined() as session:
-        shift = await shifts.get_shift(session, shift_id)
-    await require_manager(
-        turn.ctx.store,
-        turn.actor,
-        action,
-        shift.organisation_id,
-        turn.ctx.now(),
-        target=f"shift:{shift_id}",
-    )
+def register(routes: Routes) -> None:
+    routes.command("staffing", _staffing)
+    routes.command("broadcast", _broadcast)
+    routes.action("bc", _broadcast_action)
 
 
 # --- staffing -----------------------------------------------------------------------------
@@ -73,15 +30,12 @@ async def _staffing(turn: Turn, args: str) -> None:
     """The coming two weeks, understaffed shifts first."""
     org = await managed_scope(turn, "staffing")
     now = turn.ctx.now()
-    async with turn.ctx.store.joined() as session:
-        views = await shifts.shift_views(
-            session,
-            turn.ctx,
-            start_from=now,
-            start_before=now + timedelta(days=STAFFING_DAYS),
-            organisation_id=org,
-        )
-    views = [v for v in views if v.shift.status == ShiftStatus.PLANNED]
+    views = await planned_shifts(
+        turn.ctx,
+        start_from=now,
+        start_before=now + timedelta(days=STAFFING_DAYS),
+        organisation_id=org,
+    )
     if not views:
         turn.say("staffing.none")
         return
@@ -109,11 +63,8 @@ async def _staffing(turn: Turn, args: str) -> None:
 async def _broadcast(turn: Turn, args: str) -> None:
     """Choose an upcoming shift, then the audience; each recipient gets a one-tap sign-up."""
     org = await managed_scope(turn, "broadcast")
-    async with turn.ctx.store.joined() as session:
-        views = await shifts.shift_views(
-            session, turn.ctx, start_from=turn.ctx.now(), organisation_id=org
-        )
-    views = [v for v in views if v.shift.status == ShiftStatus.PLANNED][:8]
+    views = await planned_shifts(turn.ctx, start_from=turn.ctx.now(), organisation_id=org)
+    views = views[:8]
     if not views:
         turn.say("staffing.none")
         return
@@ -151,278 +102,3 @@ async def _broadcast_action(turn: Turn, action: str) -> None:
     else:
         turn.say("common.stale_button")
 
-
-async def _cancel_shift_action(turn: Turn, action: str) -> None:
-    """``sc:<id>`` asks to confirm; ``sc:<id>:yes`` cancels (everyone signed up is told)."""
-    parts = action.split(":")
-    shift_id = small_number(parts[1]) if len(parts) >= 2 else None
-    if shift_id is None:
-        turn.say("common.stale_button")
-        return
-    if len(parts) == 3 and parts[2] == "yes":
-        await shifts.cancel_shift(turn.ctx, turn.actor, shift_id)
-        turn.say("cancelshift.done", id=shift_id)
-        return
-    await require_shift_manager(turn, shift_id, "shifts.cancel")
-    turn.say(
-        "cancelshift.confirm",
-        id=shift_id,
-        options=[
-            turn.option("cancelshift.yes", f"sc:{shift_id}:yes"),
-            turn.option("delete.no", "menu"),
-        ],
-    )
-
-
-async def _cancel_shift_now(turn: Turn, action: str) -> None:
-    """``cancelshift:<id>`` from the final staffing check: cancel (everyone is told)."""
-    await _cancel_shift_action(turn, f"sc:{_number(action)}:yes")
-
-
-async def _keep_shift(turn: Turn, action: str) -> None:
-    """``keep:<id>``: the lead or coordinator goes ahead with an understaffed shift."""
-    await staffing.go_ahead(turn.ctx, turn.actor, _number(action))
-    turn.say("finalcheck.kept", id=_number(action))
-
-
-async def _acknowledge(turn: Turn, action: str) -> None:
-    """``ack:alert:<id>``: a safety alert is taken care of; its repeats stop."""
-    parts = action.split(":")
-    alert_id = small_number(parts[2]) if len(parts) == 3 and parts[1] == "alert" else None
-    if alert_id is None:
-        turn.say("common.stale_button")
-        return
-    await safety.acknowledge_alert(turn.ctx, turn.actor, alert_id)
-    turn.say("safety.acknowledged", id=alert_id)
-
-
-def _number(action: str) -> int:
-    number = small_number(action.rsplit(":", 1)[-1])
-    if number is None:
-        raise DomainError("stale_button")
-    return number
-
-
-# --- a new shift or weekly series ---------------------------------------------------------
-
-
-async def _newshift(turn: Turn, args: str) -> None:
-    org = await managed_scope(turn, "shifts.add")
-    if org is None:
-        orgs = await directory.list_organisations(turn.ctx)
-        if not orgs:
-            turn.say("newshift.no_orgs")
-            return
-        turn.goto(FLOW, "org")
-        turn.say(
-            "newshift.ask_org",
-            options=[
-                turn.option("registration.org_name", f"ns:org:{o.id}", name=o.name[:40])
-                for o in orgs[:20]
-            ],
-        )
-        return
-    turn.goto(FLOW, "area", org=org)
-    await _ask_area(turn)
-
-
-async def _ask_area(turn: Turn) -> None:
-    areas = await directory.list_areas(turn.ctx)
-    if not areas:
-        turn.end_flow()
-        turn.say("newshift.no_areas")
-        return
-    turn.goto(FLOW, "area")
-    turn.say(
-        "newshift.ask_area",
-        options=[
-            turn.option("registration.org_name", f"ns:area:{a.id}", name=a.name[:40])
-            for a in areas[:20]
-        ],
-    )
-
-
-def _ask_date(turn: Turn) -> None:
-    turn.goto(FLOW, "date")
-    today = turn.ctx.now().astimezone(turn.ctx.zone).date()
-    days = [today + timedelta(days=n) for n in range(1, 15)]
-    weekend = [d for d in days if d.weekday() in (4, 5)][:4]
-    turn.say(
-        "newshift.ask_date",
-        options=[
-            turn.option(
-                "newshift.day",
-                f"ns:date:{d.isoformat()}",
-                day=turn.text(f"weekday.{d.weekday()}"),
-                date=f"{d.day}/{d.month}",
-            )
-            for d in weekend
-        ],
-    )
-
-
-async def _newshift_action(turn: Turn, action: str) -> None:
-    await managed_scope(turn, "shifts.add")
-    if turn.flow != FLOW:
-        turn.say("common.stale_button")
-        return
-    parts = action.split(":", 2)
-    what, value = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
-    await _take(turn, what, value)
-
-
-async def _newshift_text(turn: Turn, text: str) -> None:
-    offered = turn.data.get("offered") or []
-    number = small_number(text)
-    if number is not None and 1 <= number <= len(offered) and turn.step not in ("start", "end"):
-        await _newshift_action(turn, offered[number - 1])
-        return
-    await _take(turn, turn.step or "", text.strip())
-
-
-async def _take(turn: Turn, what: str, value: str) -> None:
-    """One answer of the new-shift dialogue; a bad answer repeats the question with why."""
-    try:
-        await _take_answer(turn, what, value)
-    except DomainError as error:
-        turn.refuse(error)
-        await _reask(turn)
-
-
-async def _take_answer(turn: Turn, what: str, value: str) -> None:
-    number = small_number(value)
-    if what == "org" and turn.step == "org" and number is not None:
-        turn.data["org"] = number
-        await _ask_area(turn)
-    elif what == "area" and turn.step == "area" and number is not None:
-        turn.data["area"] = number
-        _ask_date(turn)
-    elif what == "date" and turn.step == "date":
-        day = parse_date(value)
-        if day < turn.ctx.now().astimezone(turn.ctx.zone).date():
-            raise DomainError("shift_in_past", start=value)
-        turn.data["date"] = day.isoformat()
-        _ask_time(turn, "start", START_TIMES)
-    elif what in ("start", "end") and turn.step == what:
-        turn.data[what] = f"{parse_clock_time(value):%H:%M}"
-        if what == "start":
-            _ask_time(turn, "end", END_TIMES)
-        else:
-            _ask_repeat(turn)
-    elif what == "repeat" and turn.step == "repeat" and value in ("no", "weekly", "frisat"):
-        turn.data["repeat"] = value
-        if value == "no":
-            _confirm(turn)
-        else:
-            _ask_until(turn)
-    elif what == "until" and turn.step == "until":
-        turn.data["until"] = parse_date(value).isoformat()
-        _confirm(turn)
-    elif what == "confirm" and turn.step == "confirm":
-        await _create(turn) if value == "yes" else _abandon(turn)
-    else:
-        await _reask(turn)
-
-
-async def _reask(turn: Turn) -> None:
-    step = turn.step
-    if step == "area":
-        await _ask_area(turn)
-    elif step == "date":
-        _ask_date(turn)
-    elif step in ("start", "end"):
-        _ask_time(turn, step, START_TIMES if step == "start" else END_TIMES)
-    elif step == "repeat":
-        _ask_repeat(turn)
-    elif step == "until":
-        _ask_until(turn)
-    elif step == "confirm":
-        _confirm(turn)
-    else:
-        turn.say("report.use_options")
-
-
-def _ask_time(turn: Turn, step: str, choices: tuple[str, ...]) -> None:
-    turn.goto(FLOW, step)
-    turn.say(
-        f"newshift.ask_{step}",
-        options=[turn.option("newshift.time", f"ns:{step}:{c}", time=c) for c in choices],
-    )
-
-
-def _ask_repeat(turn: Turn) -> None:
-    turn.goto(FLOW, "repeat")
-    day = date.fromisoformat(str(turn.data["date"]))
-    turn.say(
-        "newshift.ask_repeat",
-        options=[
-            turn.option("newshift.once", "ns:repeat:no"),
-            turn.option(
-                "newshift.weekly", "ns:repeat:weekly", day=turn.text(f"weekday.{day.weekday()}")
-            ),
-            turn.option("newshift.fri_sat", "ns:repeat:frisat"),
-        ],
-    )
-
-
-def _ask_until(turn: Turn) -> None:
-    turn.goto(FLOW, "until")
-    first = date.fromisoformat(str(turn.data["date"]))
-    turn.say(
-        "newshift.ask_until",
-        options=[
-            turn.option(
-                "newshift.weeks", f"ns:until:{(first + timedelta(weeks=n)).isoformat()}", weeks=n
-            )
-            for n in (4, 8, 12)
-        ],
-    )
-
-
-def _spec(turn: Turn) -> tuple[shifts.ShiftSpec, set[int] | None, date | None]:
-    first = date.fromisoformat(str(turn.data["date"]))
-    start = datetime.combine(first, parse_clock_time(str(turn.data["start"])))
-    end = datetime.combine(first, parse_clock_time(str(turn.data["end"])))
-    if end <= start:
-        end += timedelta(days=1)
-    repeat = {"no": None, "weekly": {first.weekday()}, "frisat": {4, 5}}[
-        str(turn.data.get("repeat", "no"))
-    ]
-    until = date.fromisoformat(str(turn.data["until"])) if repeat else None
-    spec = shifts.ShiftSpec(
-        organisation=int(turn.data["org"]), area=int(turn.data["area"]), start=start, end=end
-    )
-    return spec, repeat, until
-
-
-def _confirm(turn: Turn) -> None:
-    turn.goto(FLOW, "confirm")
-    spec, _repeat, until = _spec(turn)
-    turn.say(
-        "newshift.confirm",
-        start=f"{spec.start:%Y-%m-%d %H:%M}",
-        end=f"{spec.end:%H:%M}",
-        repeat=turn.text(f"newshift.repeat_{turn.data.get('repeat', 'no')}"),
-        until=until.isoformat() if until else "-",
-        options=[
-            turn.option("newshift.create", "ns:confirm:yes"),
-            turn.option("newshift.abandon", "ns:confirm:no"),
-        ],
-    )
-
-
-async def _create(turn: Turn) -> None:
-    spec, repeat, until = _spec(turn)
-    created = await shifts.create_shifts(turn.ctx, turn.actor, spec, repeat=repeat, until=until)
-    turn.end_flow()
-    turn.say(
-        "newshift.created",
-        count=len(created),
-        ids=", ".join(str(s.id) for s in created[:20]),
-        options=[turn.option("broadcast.call_now", f"bc:shift:{created[0].id}")],
-    )
-
-
-def _abandon(turn: Turn) -> None:
-    turn.end_flow()
-    turn.say("common.cancelled")

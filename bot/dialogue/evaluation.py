@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
 
-from bot.dialogue.coordinator import managed_scope
+from bot.dialogue.registry import Routes
+from bot.dialogue.roles import managed_scope
 from bot.dialogue.turn import Turn
 from bot.i18n import t
 from evaluation import exports
@@ -18,15 +18,12 @@ from scheduling.common.localtime import parse_date
 from scheduling.links.logins import issue_dashboard_link
 from scheduling.messages.content import Document
 
-if TYPE_CHECKING:
-    from bot.dialogue.engine import Dialogue
 
-
-def register(dialogue: Dialogue) -> None:
-    dialogue.command("stats", _stats)
-    dialogue.command("export", _export)
-    dialogue.command("dashboard", _dashboard)
-    dialogue.action("ex", _export_action)
+def register(routes: Routes) -> None:
+    routes.command("stats", _stats)
+    routes.command("export", _export)
+    routes.command("dashboard", _dashboard)
+    routes.action("ex", _export_action)
 
 
 def _range(turn: Turn, args: str) -> tuple[date, date]:

@@ -8,24 +8,20 @@ consent) is asked.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Turn
-from models.tables import Person
 from scheduling.common.errors import DomainError
 from scheduling.common.text import clean_text, normalise_phone, small_number
 from scheduling.people import directory
+from scheduling.people.lookups import PersonView, organisation_exists, person_view
 from scheduling.walks import phone_linking
-
-if TYPE_CHECKING:
-    from bot.dialogue.engine import Dialogue
 
 FLOW = "register"
 PRIVATE_ORG = 0
 
 
-def register(dialogue: Dialogue) -> None:
-    dialogue.action("reg", _action)
+def register(routes: Routes) -> None:
+    routes.action("reg", _action)
 
 
 def complete(turn: Turn) -> bool:
@@ -159,13 +155,9 @@ async def _action(turn: Turn, action: str) -> None:
 
 
 async def _take_org(turn: Turn, org_id: int) -> None:
-    if org_id != PRIVATE_ORG:
-        async with turn.ctx.store.joined() as session:
-            try:
-                await directory.find_organisation(session, org_id)
-            except DomainError:
-                await _ask_org(turn)
-                return
+    if org_id != PRIVATE_ORG and not await organisation_exists(turn.ctx, org_id):
+        await _ask_org(turn)
+        return
     turn.data["org"] = org_id or None
     turn.goto(FLOW, "age")
     await _ask(turn)
@@ -189,20 +181,21 @@ async def _take_consent(turn: Turn, agreed: bool) -> None:
         turn.say("registration.no_consent")
         return
     if turn.person is None:
-        turn.person = await _create_person(turn)
+        person = await _create_person(turn)
     else:
         if not turn.person.registered:
-            turn.person = await directory.confirm_age(turn.ctx, turn.person_id)
-        turn.person = await directory.record_consent(turn.ctx, turn.person_id)
+            await directory.confirm_age(turn.ctx, turn.person_id)
+        person = person_view(await directory.record_consent(turn.ctx, turn.person_id))
+    turn.person = person
     turn.end_flow()
-    turn.say("registration.done", name=turn.person.name)
-    if turn.inbound.channel == "telegram" and turn.person.phone is None:
+    turn.say("registration.done", name=person.name)
+    if turn.inbound.channel == "telegram" and person.phone is None:
         turn.say("registration.ask_phone", request_contact=True)
 
 
-async def _create_person(turn: Turn) -> Person:
+async def _create_person(turn: Turn) -> PersonView:
     inbound = turn.inbound
-    return await directory.register_person(
+    person = await directory.register_person(
         turn.ctx,
         name=str(turn.data.get("name") or inbound.display_name or "?"),
         organisation_id=turn.data.get("org"),
@@ -211,6 +204,7 @@ async def _create_person(turn: Turn) -> Person:
         telegram_id=inbound.telegram_id,
         phone=inbound.phone,
     )
+    return person_view(person)
 
 
 async def contact_shared(turn: Turn) -> None:
@@ -221,5 +215,5 @@ async def contact_shared(turn: Turn) -> None:
     except DomainError:
         turn.say("registration.bad_phone")
         return
-    turn.person = await phone_linking.link_phone(turn.ctx, turn.person_id, phone)
+    turn.person = person_view(await phone_linking.link_phone(turn.ctx, turn.person_id, phone))
     turn.say("registration.phone_saved", phone=phone)

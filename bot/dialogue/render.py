@@ -22,7 +22,8 @@ def local_time(moment: datetime, zone: ZoneInfo) -> str:
 
 
 def compact_line(view: ShiftView, lang: str, zone: ZoneInfo) -> str:
-    """The SMS list form pinned by CONTRACT.md: ``12 fre 28/11 21-01 Baronen 3/8``."""
+    """The SMS list form of the outside interface (``docs/interface.md``):
+    ``12 fre 28/11 21-01 Baronen 3/8``."""
     start = view.shift.start_at.astimezone(zone)
     end = view.shift.end_at.astimezone(zone)
     day = t(lang, f"weekday.{start.weekday()}")

@@ -7,16 +7,14 @@ answer, so the report can be skipped and resumed with /rapport; it can be correc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Turn
-from models.tables import Signup, SignupStatus
 from scheduling.common.errors import DomainError
 from scheduling.common.text import small_number
 from scheduling.walks import reports
-
-if TYPE_CHECKING:
-    from bot.dialogue.engine import Dialogue
+from scheduling.walks.report_views import latest_walked_shift
 
 FLOW = "report"
 SINGLE = {
@@ -44,11 +42,11 @@ ORDER = (
 )
 
 
-def register(dialogue: Dialogue) -> None:
-    dialogue.command("report", _command)
-    dialogue.action("report", _start_from_button)
-    dialogue.action("rep", _action)
-    dialogue.flow(FLOW, _text)
+def register(routes: Routes) -> None:
+    routes.command("report", _command)
+    routes.action("report", _start_from_button)
+    routes.action("rep", _action)
+    routes.flow(FLOW, _text)
 
 
 async def _command(turn: Turn, args: str) -> None:
@@ -56,33 +54,11 @@ async def _command(turn: Turn, args: str) -> None:
     if shift is not None:
         await _open(turn, shift)
         return
-    shift_id = await _latest_walked_shift(turn)
+    shift_id = await latest_walked_shift(turn.ctx, turn.person_id)
     if shift_id is None:
         turn.say("report.nothing_to_report")
         return
     await _open(turn, shift_id)
-
-
-async def _latest_walked_shift(turn: Turn) -> int | None:
-    """The most recent started shift the person had a confirmed seat on."""
-    from sqlmodel import col, select
-
-    from models.tables import Shift
-
-    async with turn.ctx.store.joined() as session:
-        row = (
-            await session.exec(
-                select(Shift.id)
-                .join(Signup, col(Signup.shift_id) == col(Shift.id))
-                .where(
-                    col(Signup.person_id) == turn.person_id,
-                    col(Signup.status) == SignupStatus.CONFIRMED,
-                    col(Shift.start_at) <= turn.ctx.now(),
-                )
-                .order_by(col(Shift.start_at).desc())
-            )
-        ).first()
-    return row
 
 
 async def _start_from_button(turn: Turn, action: str) -> None:

@@ -1,8 +1,9 @@
 """One exchange with a person: what came in, who they are, and the replies being built.
 
 A ``Turn`` is what every flow step receives. The conversation's state (which flow and step,
-and the little data a flow carries) lives in the database row ``Conversation``, so a restart
-mid-dialogue resumes exactly where the person was.
+and the little data a flow carries) is stored with every turn
+(``scheduling.people.conversations``), so a restart mid-dialogue resumes exactly where the
+person was.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.i18n import LANGUAGES, error_text, t
-from models.tables import Conversation, Person
+from bot.i18n import error_text, pick_language, t
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.messages.content import Document, Option, Outgoing
 from scheduling.people.access import Actor
+from scheduling.people.conversations import ConversationState
+from scheduling.people.lookups import PersonView
 
 
 @dataclass(frozen=True)
@@ -39,21 +41,17 @@ class Inbound:
 class Turn:
     ctx: Context
     inbound: Inbound
-    conversation: Conversation
-    person: Person | None
+    conversation: ConversationState
+    person: PersonView | None
     replies: list[Outgoing] = field(default_factory=list)
 
     # --- language and text ------------------------------------------------------------------
 
     @property
     def lang(self) -> str:
-        if self.person is not None and self.person.language in LANGUAGES:
-            return self.person.language
+        person_language = self.person.language if self.person is not None else None
         chosen = self.conversation.data.get("lang")
-        if chosen in LANGUAGES:
-            return str(chosen)
-        hint = (self.inbound.language_hint or "").lower()
-        return "en" if hint.startswith("en") else "sv"
+        return pick_language(person_language, chosen, hint=self.inbound.language_hint)
 
     def text(self, key: str, **params: Any) -> str:
         return t(self.lang, key, **params)
@@ -132,11 +130,11 @@ class Turn:
     @property
     def actor(self) -> Actor:
         assert self.person is not None
-        return Actor.of(self.person, self.inbound.channel)
+        return self.person.actor(self.inbound.channel)
 
     @property
     def person_id(self) -> int:
-        assert self.person is not None and self.person.id is not None
+        assert self.person is not None
         return self.person.id
 
 

@@ -4,48 +4,46 @@ shifts, check in and out, choose a language, get help, see or delete their data.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from bot.dialogue import render
+from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Turn
+from bot.i18n import LANGUAGES
 from bot.privacy_texts import my_data_summary
-from models.tables import ShiftStatus, Signup, SignupStatus
 from scheduling.common.errors import DomainError
 from scheduling.common.text import small_number
 from scheduling.links.calendar import feed_url_for_person
 from scheduling.messages.content import Document, Option
 from scheduling.people import erasure as people
+from scheduling.people.directory import set_language
+from scheduling.people.lookups import person_view
 from scheduling.people.privacy import export_my_data
-from scheduling.walks import replacement, shifts, signups
-
-if TYPE_CHECKING:
-    from bot.dialogue.engine import Dialogue
+from scheduling.walks import replacement, signups
+from scheduling.walks.cards import ShiftCard, planned_shifts, shift_card
 
 PAGE_SIZE = {"sms": 4, "telegram": 8, "console": 8}
-CHECK_IN_OPENS = timedelta(hours=1)
 
 
-def register(dialogue: Dialogue) -> None:
-    dialogue.command("start", _start)
-    dialogue.command("shifts", _shifts)
-    dialogue.command("my", _my)
-    dialogue.command("help", _help)
-    dialogue.command("language", _language)
-    dialogue.command("delete", _delete)
-    dialogue.command("mydata", _my_data)
-    dialogue.command("cancel_flow", _cancel_flow)
-    dialogue.action("page", lambda turn, action: _shifts(turn, action.split(":", 1)[1]))
-    dialogue.action("shift", _shift_card)
-    dialogue.action("signup", _sign_up)
-    dialogue.action("cancel", _cancel)
-    dialogue.action("in", _check_in)
-    dialogue.action("checkin", _check_in)
-    dialogue.action("replace", _replace)
-    dialogue.action("out", _check_out)
-    dialogue.action("lang", _set_language)
-    dialogue.action("del", _confirm_delete)
-    dialogue.action("menu", lambda turn, action: _shifts(turn, ""))
+def register(routes: Routes) -> None:
+    routes.command("start", _start)
+    routes.command("shifts", _shifts)
+    routes.command("my", _my)
+    routes.command("help", _help)
+    routes.command("language", _language)
+    routes.command("delete", _delete)
+    routes.command("mydata", _my_data)
+    routes.command("cancel_flow", _cancel_flow)
+    routes.action("page", lambda turn, action: _shifts(turn, action.split(":", 1)[1]))
+    routes.action("shift", _shift_card)
+    routes.action("signup", _sign_up)
+    routes.action("cancel", _cancel)
+    routes.action("in", _check_in)
+    routes.action("checkin", _check_in)
+    routes.action("replace", _replace)
+    routes.action("out", _check_out)
+    routes.action("lang", _set_language)
+    routes.action("del", _confirm_delete)
+    routes.action("menu", lambda turn, action: _shifts(turn, ""))
 
 
 def _shift_id(action: str) -> int:
@@ -58,8 +56,6 @@ def _shift_id(action: str) -> int:
 
 async def _start(turn: Turn, args: str) -> None:
     if turn.data.get("then"):
-        from bot.dialogue.engine import Dialogue  # noqa: F401  (for typing only)
-
         pending = str(turn.data.pop("then"))
         await _dispatch_pending(turn, pending)
         return
@@ -78,12 +74,7 @@ async def _shifts(turn: Turn, args: str) -> None:
     """Upcoming planned shifts, a page at a time, each with a button to open it."""
     page = small_number(args) or 1
     size = PAGE_SIZE.get(turn.inbound.channel, 8)
-    async with turn.ctx.store.joined() as session:
-        views = [
-            v
-            for v in await shifts.shift_views(session, turn.ctx, start_from=turn.ctx.now())
-            if v.shift.status == ShiftStatus.PLANNED
-        ]
+    views = await planned_shifts(turn.ctx, start_from=turn.ctx.now())
     if not views:
         turn.say("shifts.none")
         return
@@ -105,53 +96,30 @@ async def _shifts(turn: Turn, args: str) -> None:
     turn.say("shifts.title", page=page, pages=pages, options=options)
 
 
-def _signup_status(signup: Signup | None) -> str | None:
-    """What a card says about the person's own sign-up."""
-    if signup is None or signup.status == SignupStatus.CANCELLED:
-        return None
-    if signup.status == SignupStatus.CONFIRMED and signup.checked_in_at is not None:
-        return "checked_out" if signup.checked_out_at is not None else "checked_in"
-    return signup.status
-
-
 async def _shift_card(turn: Turn, action: str) -> None:
     """One shift with the buttons that fit: sign up, waitlist, cancel, check in or out, report."""
     shift_id = _shift_id(action)
-    async with turn.ctx.store.joined() as session:
-        view, mine = await shifts.get_shift_view_with_signup(
-            session, turn.ctx, shift_id, turn.person_id
-        )
-    status = _signup_status(mine)
+    card = await shift_card(turn.ctx, turn.actor, shift_id)
     turn.send(
-        render.card(view, turn.lang, turn.ctx.zone, status),
-        options=_card_options(turn, view, status),
+        render.card(card.view, turn.lang, turn.ctx.zone, card.my_status),
+        options=_card_options(turn, card),
         edit_key=f"shift:{shift_id}",
     )
 
 
-def _card_options(turn: Turn, view: shifts.ShiftView, status: str | None) -> list[Option]:
-    now, shift = turn.ctx.now(), view.shift
-    sid = shift.id
-    options = []
-    open_for_signup = shift.status == ShiftStatus.PLANNED and shift.start_at > now
-    if status is None and open_for_signup:
-        key = "shift.sign_up" if view.seats_taken < shift.max_walkers else "shift.join_waitlist"
-        options.append(turn.option(key, f"signup:{sid}"))
-    if status == SignupStatus.OFFERED:
-        options.append(turn.option("shift.confirm_offer", f"signup:{sid}"))
-    if status in (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED, SignupStatus.OFFERED) and (
-        open_for_signup
-    ):
-        options.append(turn.option("shift.cancel", f"cancel:{sid}"))
-    in_window = shift.start_at - CHECK_IN_OPENS <= now <= shift.end_at + signups.CHECK_OUT_LATE
-    if status == SignupStatus.CONFIRMED and in_window:
-        options.append(turn.option("shift.check_in", f"in:{sid}"))
-    if status == "checked_in":
-        options.append(turn.option("shift.check_out", f"out:{sid}"))
-    if status in ("checked_in", "checked_out", SignupStatus.CONFIRMED) and shift.end_at <= now:
-        options.append(turn.option("shift.report", f"report:{sid}"))
-    if turn.actor.may_manage(shift.organisation_id) and open_for_signup:
-        options.append(turn.option("shift.cancel_shift", f"sc:{sid}"))
+def _card_options(turn: Turn, card: ShiftCard) -> list[Option]:
+    """The buttons of a card, in order, as far as the person may use them now."""
+    sid = card.view.shift.id
+    buttons = (
+        (card.may_sign_up, "shift.join_waitlist" if card.full else "shift.sign_up", "signup"),
+        (card.may_confirm_offer, "shift.confirm_offer", "signup"),
+        (card.may_cancel, "shift.cancel", "cancel"),
+        (card.may_check_in, "shift.check_in", "in"),
+        (card.may_check_out, "shift.check_out", "out"),
+        (card.may_report, "shift.report", "report"),
+        (card.may_cancel_shift, "shift.cancel_shift", "sc"),
+    )
+    options = [turn.option(key, f"{prefix}:{sid}") for shown, key, prefix in buttons if shown]
     options.append(turn.option("shift.back", "menu"))
     return options
 
@@ -255,7 +223,7 @@ async def _check_out(turn: Turn, action: str) -> None:
 async def _help(turn: Turn, args: str) -> None:
     channel = turn.inbound.channel
     turn.say("help.sms" if channel == "sms" else "help.chat")
-    if turn.person is not None and turn.person.role in ("lead", "coordinator") and channel != "sms":
+    if turn.person is not None and turn.person.is_manager and channel != "sms":
         turn.say("help.coordinator")
 
 
@@ -268,14 +236,12 @@ async def _language(turn: Turn, args: str) -> None:
 
 async def _set_language(turn: Turn, action: str) -> None:
     chosen = action.split(":", 1)[1] if ":" in action else ""
-    if chosen not in ("sv", "en"):
+    if chosen not in LANGUAGES:
         turn.say("common.stale_button")
         return
     turn.data["lang"] = chosen
     if turn.person is not None:
-        from scheduling.people.directory import set_language
-
-        turn.person = await set_language(turn.ctx, turn.person_id, chosen)
+        turn.person = person_view(await set_language(turn.ctx, turn.person_id, chosen))
     turn.say("language.set")
 
 

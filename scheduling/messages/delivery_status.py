@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import OutboxMessage, Person, Role
 from scheduling.common.context import Context
+from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import enqueue
 
 # Twilio's message statuses in the order they happen; the final ones share the last rank.
@@ -84,7 +85,7 @@ async def _mark_sms_unreachable(
             await enqueue(
                 session,
                 key=f"sms_unreachable:person:{person.id}:to:{coordinator_id}",
-                kind="sms_unreachable",
+                kind=Kind.SMS_UNREACHABLE,
                 person_id=coordinator_id,
                 due_at=now,
                 now=now,

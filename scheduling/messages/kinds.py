@@ -18,3 +18,5 @@ class Kind:
     PROMOTED = "promoted"
     OFFER_EXPIRED = "offer_expired"
     SHIFT_CANCELLED = "shift_cancelled"
+    SMS_UNREACHABLE = "sms_unreachable"  # to the coordinators: a walker's number fails
+    INACTIVITY_NOTICE = "inactivity_notice"  # before an inactive person is erased

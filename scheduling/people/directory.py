@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.tables import Organisation, Person, Role
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError, InvalidInput, NotFound
+from scheduling.common.languages import LANGUAGES, pick_language
 from scheduling.common.text import clean_text, normalise_phone
 from scheduling.people.access import Actor, audit, require_coordinator, require_manager
 from scheduling.people.organisations import (
@@ -50,7 +51,6 @@ __all__ = [
     "set_trained",
 ]
 
-LANGUAGES = ("sv", "en")
 
 
 async def add_person(
@@ -245,7 +245,7 @@ async def register_person(
             phone=phone,
             telegram_id=telegram_id,
             preferred_channel=channel if channel in ("telegram", "sms") else "telegram",
-            language=language if language in LANGUAGES else "sv",
+            language=pick_language(language),
             organisation_id=organisation_id,
             role=Role.VOLUNTEER,
             consent_at=now,

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from models.tables import AuditEntry, OutboxMessage, Person, Report, Role
 from scheduling.common.context import Context
 from scheduling.common.errors import NotFound
+from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import enqueue
 from scheduling.people.access import Actor, audit
 from scheduling.people.erasure import erase_person
@@ -24,7 +25,7 @@ from scheduling.people.inactivity import inactive_people
 
 log = logging.getLogger("vandra.privacy")
 
-NOTICE_KIND = "inactivity_notice"
+NOTICE_KIND = Kind.INACTIVITY_NOTICE
 NOTICE_GRACE = timedelta(days=30)  # a notice this old, and still inactive: erased
 RETENTION_EVERY = timedelta(hours=24)
 RETENTION_ACTION = "privacy.retention"

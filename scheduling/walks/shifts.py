@@ -21,6 +21,7 @@ from scheduling.common.context import Context
 from scheduling.common.errors import DomainError, InvalidInput, NotFound
 from scheduling.common.localtime import Fold, local_day_bounds
 from scheduling.common.text import clean_text
+from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import enqueue
 from scheduling.people.access import Actor, audit, require_manager
 from scheduling.people.organisations import find_area, find_organisation
@@ -181,7 +182,7 @@ async def cancel_shift(
             await enqueue(
                 session,
                 key=f"cancelled:shift:{shift_id}:person:{signup.person_id}",
-                kind="shift_cancelled",
+                kind=Kind.SHIFT_CANCELLED,
                 person_id=signup.person_id,
                 due_at=now,
                 now=now,

@@ -24,6 +24,7 @@ from scheduling.walks.signup_queries import SIGNUPS_AND_CLASHES, signup_of
 from scheduling.walks.view_statements import LOCKED_SHIFT_WITH_NAMES
 from scheduling.walks.views import ShiftView, get_shift_view, shift_views, view_of_signups
 from scheduling.walks.waitlist import expire_offers, promote_waitlisted
+from scheduling.walks.windows import CHECK_IN_EARLY, CHECK_OUT_LATE
 
 __all__ = [
     "CHECK_IN_EARLY",
@@ -40,8 +41,6 @@ __all__ = [
     "sign_up",
 ]
 
-CHECK_IN_EARLY = timedelta(hours=1)
-CHECK_OUT_LATE = timedelta(hours=8)
 LATE_CANCEL = timedelta(hours=24)
 
 

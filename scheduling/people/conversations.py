@@ -1,0 +1,224 @@
+"""Where each person is in the dialogue: the ``Conversation`` row of a channel address.
+
+A turn of the dialogue loads the conversation with the person the channel names in one
+statement (``load_conversation``) and writes it back without reading it again
+(``save_conversation``), both in the turn's unit of the store. The dialogue works on a plain
+``ConversationState`` and a ``PersonView``; the rows stay here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, insert, inspect, update
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import Conversation, Person
+from models.writes import write_rows
+from scheduling.common.context import Context
+from scheduling.common.text import name_key
+from scheduling.people.directory import activity_stale
+from scheduling.people.lookups import PersonView, person_view
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a channel says is writing: its address, and the Telegram id or phone it vouches for
+    (the console names nobody: it may give a display name to look up)."""
+
+    channel: str
+    address: str
+    telegram_id: int | None = None
+    phone: str | None = None
+    display_name: str | None = None
+
+
+@dataclass
+class ConversationState:
+    """The flow and step a person is in, and the little data the flow carries."""
+
+    channel: str
+    address: str
+    data: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+    person_id: int | None = None
+    flow: str | None = None
+    step: str | None = None
+    # The person's row as loaded, held for the turn: the session only holds it weakly, and the
+    # turn's use cases find it there (and note what they change in it) without reading again.
+    loaded: tuple[object, ...] = field(default=(), repr=False, compare=False)
+
+
+async def load_conversation(
+    ctx: Context, caller: Caller
+) -> tuple[ConversationState, PersonView | None]:
+    """The conversation and the person behind the input: one statement when the channel
+    names a registered person (Telegram id, phone), with or without a conversation yet. An
+    erased person is nobody."""
+    conversation: Conversation | None = None
+    person: Person | None = None
+    keyed = _load_statement(caller)
+    async with ctx.store.joined() as session:
+        if keyed is not None:
+            statement, params = keyed
+            row = (await session.exec(statement, params=params)).first()  # type: ignore[call-overload]
+            if row is not None:
+                person, conversation = row
+        if person is None:
+            conversation = (await session.exec(_CONVERSATION, params=_where(caller))).first()
+        if conversation is not None:
+            session.expunge(conversation)  # written back by save_conversation only
+        if keyed is None:
+            person = await _find_person(session, caller, conversation)
+    if person is not None and person.erased_at is not None:
+        person = None
+    state = _state(caller, conversation)
+    state.person_id = person.id if person else None
+    if person is None:
+        return state, None
+    state.loaded = (person,)
+    return state, person_view(person)
+
+
+def _state(caller: Caller, conversation: Conversation | None) -> ConversationState:
+    if conversation is None:
+        return ConversationState(channel=caller.channel, address=caller.address)
+    return ConversationState(
+        channel=conversation.channel,
+        address=conversation.address,
+        data=conversation.data,
+        id=conversation.id,
+        person_id=conversation.person_id,
+        flow=conversation.flow,
+        step=conversation.step,
+    )
+
+
+async def save_conversation(
+    ctx: Context, state: ConversationState, person: PersonView | None
+) -> None:
+    """Write the conversation back and note the person's activity.
+
+    The row is overwritten with this state (as a merge would, without reading it first). If
+    the turn erased the person, the erasure deleted the row: it is written anew, keeping only
+    what the turn left in it (the language of the goodbye). Activity is noted at most once an
+    hour (``directory.activity_stale``)."""
+    now = ctx.now()
+    params = {
+        "new_person_id": state.person_id,
+        "new_flow": state.flow,
+        "new_step": state.step,
+        "new_data": state.data,
+        "new_updated_at": now,
+    }
+    async with ctx.store.joined() as session:
+        written = 0
+        if state.id is not None:
+            written = await write_rows(
+                session, _SAVE_CONVERSATION, {**params, "conversation_id": state.id}
+            )
+        if not written:  # a new conversation, or its row went with the person's erasure
+            params.update(new_channel=state.channel, new_address=state.address)
+            await write_rows(session, _NEW_CONVERSATION, params)
+        if person is not None and _activity_stale(session, person, now):
+            await write_rows(session, _NOTE_ACTIVITY, {"person_id": person.id, "now": now})
+
+
+def _activity_stale(session: AsyncSession, person: PersonView, now: datetime) -> bool:
+    """Whether to note activity: as the person's row in the session knows it (a use case of
+    the turn may have noted it already), else as the view says; a row whose state the session
+    has forgotten (a failed use case's savepoint) is noted again."""
+    key = inspect(Person).identity_key_from_primary_key((person.id,))
+    row = session.identity_map.get(key)
+    if not isinstance(row, Person):
+        return activity_stale(person, now)  # type: ignore[arg-type]  # reads last_active_at
+    state = inspect(row)
+    if state.deleted or state.detached or "last_active_at" in state.expired_attributes:
+        return True
+    return activity_stale(row, now)
+
+
+async def _find_person(
+    session: AsyncSession, caller: Caller, conversation: Conversation | None
+) -> Person | None:
+    """The person behind an input whose channel names nobody (the console): as the
+    conversation knows, or by the name typed."""
+    if conversation is not None and conversation.person_id is not None:
+        return await session.get(Person, conversation.person_id)
+    if caller.channel != "console" or not caller.display_name:
+        return None
+    wanted = name_key(caller.display_name)
+    for candidate in (
+        await session.exec(select(Person).where(col(Person.erased_at).is_(None)))
+    ).all():
+        if name_key(candidate.name) == wanted:
+            return candidate
+    return None
+
+
+_SAVE_CONVERSATION = (
+    update(Conversation)
+    .where(col(Conversation.id) == bindparam("conversation_id"))
+    .values(
+        person_id=bindparam("new_person_id"),
+        flow=bindparam("new_flow"),
+        step=bindparam("new_step"),
+        data=bindparam("new_data"),
+        updated_at=bindparam("new_updated_at"),
+    )
+)
+_NEW_CONVERSATION = insert(Conversation).values(
+    channel=bindparam("new_channel"),
+    address=bindparam("new_address"),
+    person_id=bindparam("new_person_id"),
+    flow=bindparam("new_flow"),
+    step=bindparam("new_step"),
+    data=bindparam("new_data"),
+    updated_at=bindparam("new_updated_at"),
+)
+_NOTE_ACTIVITY = (
+    update(Person)
+    .where(col(Person.id) == bindparam("person_id"), col(Person.erased_at).is_(None))
+    .values(last_active_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def _where(caller: Caller) -> dict[str, object]:
+    return {"channel": caller.channel, "address": caller.address}
+
+
+_OF_CONVERSATION = (
+    col(Conversation.channel) == bindparam("channel"),
+    col(Conversation.address) == bindparam("address"),
+)
+_CONVERSATION = select(Conversation).where(*_OF_CONVERSATION)
+_WITH_CONVERSATION = and_(*_OF_CONVERSATION)
+_PERSON_AND_CONVERSATION_BY_TELEGRAM_ID = (
+    sa_select(Person, Conversation)
+    .outerjoin(Conversation, _WITH_CONVERSATION)
+    .where(col(Person.telegram_id) == bindparam("telegram_id"))
+)
+_PERSON_AND_CONVERSATION_BY_PHONE = (
+    sa_select(Person, Conversation)
+    .outerjoin(Conversation, _WITH_CONVERSATION)
+    .where(col(Person.phone) == bindparam("phone"))
+)
+
+
+def _load_statement(
+    caller: Caller,
+) -> tuple[Select[Person, Conversation], dict[str, object]] | None:
+    """The statement (built once) that loads the person the channel names together with
+    their conversation, and its parameters; None when the channel names nobody (the
+    console)."""
+    if caller.telegram_id is not None:
+        params = {**_where(caller), "telegram_id": caller.telegram_id}
+        return _PERSON_AND_CONVERSATION_BY_TELEGRAM_ID, params
+    if caller.phone is not None:
+        return _PERSON_AND_CONVERSATION_BY_PHONE, {**_where(caller), "phone": caller.phone}
+    return None
