@@ -28,6 +28,7 @@ RULE_ROOTS = (*GRAPH_ROOTS, "bench")
 # The outer shell: entry points and wiring, which may import anything.
 SHELL = (
     "bot.bootstrap",
+    "bot.bootstrap_*",
     "bot.cli",
     "bot.cli_*",
     "bot.runtime",
