@@ -101,7 +101,7 @@ def test_cap_length_cuts_with_an_ellipsis_and_drops_a_split_number() -> None:
 
 
 def test_mask_summary_masks_then_caps_at_280() -> None:
-    """A long summary is masked and fits the 280 characters DESIGN.md allows."""
+    """A long summary is masked and fits the 280 characters a report summary may hold."""
     result = mask_summary("Ring 070-123 45 67. " * 40)
     assert len(result.text) <= SUMMARY_MAX_LENGTH
     assert "070" not in result.text and result.masked == [PHONE]
