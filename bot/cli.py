@@ -138,7 +138,7 @@ def cli(click_ctx: click.Context, config_path: str | None) -> None:
 
 @cli.group()
 def db() -> None:
-    """The database: create it or bring its schema up to date."""
+    """The database: create it, bring its schema up to date, back it up and restore it."""
 
 
 @db.command("upgrade")
@@ -166,6 +166,7 @@ def db_upgrade() -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every failure into the contract's exit codes."""
     from bot import cli_admin, cli_export, cli_outbox, cli_runtime  # noqa: F401  (commands)
+    from bot import cli_db_backup  # noqa: F401  (db backup, db restore)
 
     try:
         cli.main(args=argv, prog_name="vandra", standalone_mode=False)
