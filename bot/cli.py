@@ -165,8 +165,8 @@ def db_upgrade() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every failure into the contract's exit codes."""
+    import bot.cli_db_backup  # noqa: F401  (db backup, db restore)
     from bot import cli_admin, cli_export, cli_outbox, cli_runtime  # noqa: F401  (commands)
-    from bot import cli_db_backup  # noqa: F401  (db backup, db restore)
 
     try:
         cli.main(args=argv, prog_name="vandra", standalone_mode=False)
