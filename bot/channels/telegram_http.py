@@ -7,6 +7,7 @@ load a bot spends a large part of its time in these calls. Behaviour is the same
 ``HTTPXRequest``: the same timeouts (PTB's defaults unless a call gives its own), form-encoded
 parameters (nested values JSON-encoded by PTB) or multipart for uploads, and aiohttp's errors
 mapped to PTB's ``TimedOut`` and ``NetworkError`` so retries and error handling do not change.
+Requests go through the proxy the environment names (HTTPS_PROXY, NO_PROXY: channels/proxy.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.channels.proxy import proxy_for
 
 DEFAULT_TIMEOUT_S = 5.0
 DEFAULT_MEDIA_WRITE_TIMEOUT_S = 20.0
@@ -38,6 +41,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, str | None] = {}  # by scheme and host, read at initialize
 
     @property
     def read_timeout(self) -> float | None:
@@ -51,6 +55,7 @@ class AiohttpRequest(BaseRequest):
                 cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=("Accept-Encoding",),
             )
+            self._proxies.clear()
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -75,13 +80,23 @@ class AiohttpRequest(BaseRequest):
             uploading, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
         try:
-            async with session.request(method, url, data=body, timeout=timeout) as response:
+            async with session.request(
+                method, url, data=body, timeout=timeout, proxy=self._proxy(url)
+            ) as response:
                 return response.status, await response.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
 
+
+    def _proxy(self, url: str) -> str | None:
+        """The proxy for ``url``'s scheme and host (looked up once per session)."""
+        end = url.find("/", url.find("//") + 2)
+        origin = url if end < 0 else url[:end]
+        if origin not in self._proxies:
+            self._proxies[origin] = proxy_for(origin)
+        return self._proxies[origin]
 
     def _timeout(
         self,

@@ -3,7 +3,8 @@
 The seam is twilio's own: `twilio.rest.Client` takes an `http_client`. `_BaseUrlHttpClient` is
 twilio's `AsyncTwilioHttpClient` that sends requests meant for `https://api.twilio.com` (or a
 regional `api.<edge>.<region>.twilio.com`) to `[sms] api_base_url` instead, path unchanged, so a
-local fake server sees exactly the requests Twilio would.
+local fake server sees exactly the requests Twilio would. Its aiohttp session goes through the
+proxy the environment names for that base URL (HTTPS_PROXY / NO_PROXY, bot/channels/proxy.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+
+from bot.channels.proxy import proxy_for
 
 if TYPE_CHECKING:
     from scheduling.common.config import SmsSettings
@@ -103,7 +106,9 @@ class _BaseUrlHttpClient(AsyncTwilioHttpClient):
     """twilio's aiohttp client, pointed at another API base URL and with a default time-out."""
 
     def __init__(self, api_base_url: str, timeout: float) -> None:
-        super().__init__(timeout=timeout)
+        # twilio's own session ignores its proxy_url: a session of ours, with the proxy
+        super().__init__(timeout=timeout, pool_connections=False)
+        self.session = aiohttp.ClientSession(proxy=proxy_for(api_base_url))
         base = urlsplit(api_base_url)
         self._scheme, self._netloc, self._prefix = base.scheme, base.netloc, base.path.rstrip("/")
         self._rewrite = api_base_url.rstrip("/") != TWILIO_API_BASE_URL

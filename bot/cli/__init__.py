@@ -10,7 +10,17 @@ import sys
 import click
 
 from bot import cli_runtime  # noqa: F401  (run, demo and chat register on the root group)
-from bot.cli import areas, db, export, links, orgs, outbox, people, shifts
+from bot.cli import (
+    areas,
+    backup,  # noqa: F401  (db backup and db restore register on the db group)
+    db,
+    export,
+    links,
+    orgs,
+    outbox,
+    people,
+    shifts,
+)
 from bot.cli.errors import BadInput, fail, first_line
 from bot.cli.root import cli
 from bot.i18n import error_text, operator_language

@@ -12,7 +12,7 @@ from scheduling.common.context import Context
 
 @click.group()
 def db() -> None:
-    """The database: create it or bring its schema up to date."""
+    """The database: create it, bring its schema up to date, back it up and restore it."""
 
 
 @db.command("upgrade")
