@@ -23,19 +23,19 @@ from pathlib import Path
 import pytest
 
 from bot.channels.proxy import proxy_for
+from fakes.telegram_server import FakeTelegramServer
+from fakes.twilio_server import (
+    TEST_ACCOUNT_SID,
+    TEST_AUTH_TOKEN,
+    TEST_FROM_NUMBER,
+    FakeTwilioServer,
+)
 from models.db import Store
 from scheduling.common.clock import SystemClock
 from scheduling.common.config import load_settings
 from scheduling.common.context import Context
 from scheduling.messages.broadcast import Audience, broadcast
 from scheduling.people.directory import add_person, record_consent
-from tests.fakes.telegram_server import FakeTelegramServer
-from tests.fakes.twilio_server import (
-    TEST_ACCOUNT_SID,
-    TEST_AUTH_TOKEN,
-    TEST_FROM_NUMBER,
-    FakeTwilioServer,
-)
 from tests.helpers import OPERATOR
 from tests.test_crash import vandra, wait_until
 from tests.test_run import free_port, vandra_env
