@@ -34,7 +34,6 @@ _QUIET_LOGGERS = (
     "twilio",
     "aiohttp",
     "aiosqlite",
-    "sqlalchemy",
     "psycopg",
     "uvicorn.access",
 )
@@ -136,6 +135,8 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
     for name in _QUIET_LOGGERS:  # a line per HTTP request or per tick is noise, not events;
         # below INFO they log message texts, parameters and rows (bot/log_privacy.py)
         logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.INFO)
+    # a line per statement, at any level (its own default); DEBUG would add every row
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     return handler
 
 
