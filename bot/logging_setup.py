@@ -1,8 +1,11 @@
-"""Logs: one line per event, as text or JSON (``[logging] format``), secrets always redacted.
+"""Logs: one line per event, as text or JSON (``[logging] format``), secrets always redacted,
+no personal data (docs/security.md).
 
 Every record goes through ``bot.redaction.redact`` before it is formatted: the message, its
-arguments, extra fields and exception text lose configured secrets, bot tokens in URLs and
-passwords in URLs.
+arguments, extra fields and exception text lose configured secrets, bot tokens in URLs,
+passwords in URLs, link tokens and phone numbers. A traceback keeps its frames but not the
+exceptions' messages (``bot.log_privacy``); libraries' records below INFO are dropped, and
+their loggers are held at INFO even when vandra logs at DEBUG.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from bot.redaction import redact
+from bot.log_privacy import library_detail, safe_traceback
+from bot.redaction import redact, without_phones
 from scheduling.common.config import Settings
 
 _STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -23,26 +27,33 @@ _STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None
 _QUIET_LOGGERS = (
     "httpx",
     "httpcore",
+    "hpack",
     "apscheduler",
     "alembic",
-    "telegram.ext",
-    "twilio.http_client",
+    "telegram",
+    "twilio",
+    "aiohttp",
+    "aiosqlite",
+    "psycopg",
+    "uvicorn.access",
 )
 _HANDLER_MARK = "_vandra_handler"
 
 
 class RedactingFilter(logging.Filter):
-    """Scrubs a record before any handler formats it; never drops one."""
+    """Scrubs a record before any handler formats it; drops a library's DEBUG detail."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(_message(record))
+        if library_detail(record):
+            return False
+        record.msg = scrub(_message(record))
         record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_info:
+            record.exc_text = safe_traceback(*record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = scrub(record.exc_text)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = scrub(record.stack_info)
         for key, value in _extras(record).items():
             setattr(record, key, _scrub(value))
         return True
@@ -59,12 +70,17 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD_FIELDS}
 
 
+def scrub(text: str) -> str:
+    """A log line's text without secrets, link tokens or phone numbers."""
+    return without_phones(redact(text))
+
+
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return scrub(value)
     if isinstance(value, int | float | bool) or value is None:
         return value
-    return redact(str(value))
+    return scrub(str(value))
 
 
 class TextFormatter(logging.Formatter):
@@ -116,8 +132,11 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
     root.addHandler(handler)
     root.setLevel(settings.logging.level)
     quiet = settings.logging.level != "DEBUG"
-    for name in _QUIET_LOGGERS:  # a line per HTTP request or per tick is noise, not events
-        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
+    for name in _QUIET_LOGGERS:  # a line per HTTP request or per tick is noise, not events;
+        # below INFO they log message texts, parameters and rows (bot/log_privacy.py)
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.INFO)
+    # a line per statement, at any level (its own default); DEBUG would add every row
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     return handler
 
 

@@ -44,9 +44,12 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine for the configured URL, with SQLite set up for WAL and safe writes."""
+    """An async engine for the configured URL, with SQLite set up for WAL and safe writes.
+
+    Parameters are hidden: a failed statement's error, which reaches the logs, shows the SQL
+    with placeholders, never the values (a report text, a name, a phone number)."""
     target = async_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if target.get_backend_name() == "sqlite":
         in_memory = target.database in (None, "", ":memory:")
         if in_memory:

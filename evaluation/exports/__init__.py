@@ -7,7 +7,8 @@ no words of its own. Times are local wall time. Phone numbers and Telegram ids a
 ``with_contacts``, which a coordinator alone may ask for; every export is audited.
 
 This package's front door: ``build_export`` (``build.py``) makes the tables, one module per
-export kind; ``render`` (``files.py``) writes them as a file.
+export kind; ``render`` (``files.py``) writes them as a file, in which text typed by people
+is never a live formula (``text_cells.py``, docs/security.md).
 """
 
 from evaluation.exports.build import build_export

@@ -13,8 +13,10 @@ from typing import BinaryIO
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from evaluation.exports.tables import Cell, Table
+from evaluation.exports.text_cells import csv_text, set_text
 from scheduling.common.errors import InvalidInput
 from scheduling.common.labels import Texts
 
@@ -37,17 +39,27 @@ def sheet_title(texts: Texts, table: Table) -> str:
     return title[:31]
 
 
+def write_row(sheet: Worksheet, row_index: int, values: Sequence[Cell]) -> None:
+    """One row of typed cells; every string a string cell, never a formula (text_cells.py)."""
+    for column_index, value in enumerate(values, start=1):
+        cell = sheet.cell(row=row_index, column=column_index)
+        if isinstance(value, str):
+            set_text(cell, value)
+        else:
+            cell.value = value
+
+
 def write_xlsx(tables: Sequence[Table], texts: Texts, target: Path | BinaryIO) -> None:
     """One sheet per table: bold frozen header row, column widths, typed cells, a filter."""
     book = Workbook()
     book.remove(book.worksheets[0])
     for table in tables:
         sheet = book.create_sheet(sheet_title(texts, table))
-        sheet.append([texts(f"coordinator.col.{c.key}") for c in table.columns])
+        write_row(sheet, 1, [texts(f"coordinator.col.{c.key}") for c in table.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for row in table.rows:
-            sheet.append(row)
+        for row_index, row in enumerate(table.rows, start=2):
+            write_row(sheet, row_index, row)
         for index, column in enumerate(table.columns, start=1):
             letter = get_column_letter(index)
             sheet.column_dimensions[letter].width = column.display_width
@@ -61,7 +73,10 @@ def write_xlsx(tables: Sequence[Table], texts: Texts, target: Path | BinaryIO) -
 
 
 def csv_value(value: Cell) -> str:
-    """Swedish Excel's reading of a cell: decimal comma, ISO dates, local times."""
+    """Swedish Excel's reading of a cell: decimal comma, ISO dates, local times; a string that
+    could start a formula behind an apostrophe (text_cells.py)."""
+    if isinstance(value, str):
+        return csv_text(value)
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -84,8 +99,8 @@ def write_csv(tables: Sequence[Table], texts: Texts, target: Path | BinaryIO) ->
     for index, table in enumerate(tables):
         if index:
             writer.writerow([])
-            writer.writerow([texts(f"coordinator.sheet.{table.name}")])
-        writer.writerow([texts(f"coordinator.col.{c.key}") for c in table.columns])
+            writer.writerow([csv_value(texts(f"coordinator.sheet.{table.name}"))])
+        writer.writerow([csv_value(texts(f"coordinator.col.{c.key}")) for c in table.columns])
         writer.writerows([[csv_value(v) for v in row] for row in table.rows])
     data = buffer.getvalue().encode("utf-8-sig")
     if isinstance(target, Path):
