@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -186,3 +187,34 @@ async def test_the_dispatcher_counts_what_becomes_of_each_message(
         **{key: value for key, value in delta.items() if key[0] == "outbox_lag_seconds"},
     }
     assert len(telegram.sent) == 3 and len(sms.sent) == 1
+
+
+class RecordedElsewhere(RecordingSender):
+    """Sends, while another process records the same message as sent (its claim had lapsed)."""
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__("telegram")
+        self.ctx = ctx
+
+    async def send(self, recipient: Any, message: Any, valid_until: Any = None) -> Any:
+        async with self.ctx.store.transaction() as session:
+            await session.exec(update(OutboxMessage).values(status=OutboxStatus.SENT))
+        return await super().send(recipient, message, valid_until)
+
+
+async def test_a_send_another_process_recorded_first_is_a_suspected_duplicate(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The outcome of a send finds the message recorded as sent already: counted as sent and
+    as a suspected duplicate."""
+    telegram = RecordedElsewhere(ctx)
+    app = bootstrap(ctx.settings, clock=clock, senders={"telegram": telegram}, store=ctx.store,
+                    limits={"telegram": ChannelLimits(1000.0, None)})  # fmt: skip
+    await person(ctx, "Tg", telegram_id=100)
+    await broadcast(ctx, OPERATOR, "Extra pass i kväll!", Audience())
+    before = await scrape_by_kind(ctx)
+    await app.dispatcher.dispatch_once()
+    after = await scrape_by_kind(ctx)
+    for name in ("messages_sent_total", "messages_duplicate_suspected_total"):
+        key = (name, "telegram", "broadcast")
+        assert after[key] - before[key] == 1, name
