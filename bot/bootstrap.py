@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from bot import metrics
 from bot.bootstrap_http import health_probes, http_routes
 from bot.bootstrap_ticks import make_ticker
 from bot.channels.telegram import TelegramChannel, TelegramSender
@@ -94,7 +95,8 @@ def bootstrap(
     telegram = TelegramChannel(ctx, dialogue) if settings.telegram.configured else None
     if senders is None:
         senders = make_senders(ctx, telegram)
-    dispatcher = Dispatcher(ctx, senders, NotificationRenderer(), limits=limits)
+    renderer = NotificationRenderer()
+    dispatcher = Dispatcher(ctx, senders, renderer, limits=limits, observer=metrics.DELIVERY)
     ticker = make_ticker(ctx, dispatcher)
     health = health_probes(ctx, ticker, telegram)
     routes = http_routes(ctx, dialogue, telegram)

@@ -1,7 +1,9 @@
 """Prometheus metrics for ``GET /metrics``, in a registry of vandra's own.
 
-Counters are counted where things happen (the channels and the dispatcher call
-``update_handled``, ``message_sent``, ``message_failed``, ``message_retried``); the gauges are
+Counters are counted where things happen: the dialogue calls ``update_handled``, and the
+dispatcher tells ``DELIVERY`` (a ``DeliveryObserver``, scheduling/messages/observing.py, wired
+in bot/bootstrap.py) what became of each message, counted by channel and kind as sent, failed,
+retried, expired or duplicate-suspected. They count this process's work. The gauges are
 computed from the database at scrape time, so every process of a deployment reports the same
 store-wide figures.
 """
@@ -25,6 +27,8 @@ from sqlmodel import col, select
 
 from models.tables import OutboxMessage, OutboxStatus, ShiftStatus
 from scheduling.common.context import Context
+from scheduling.messages import observing
+from scheduling.messages.kinds import Kind
 from scheduling.walks.shifts import shift_views
 
 log = logging.getLogger("vandra.metrics")
@@ -32,19 +36,47 @@ log = logging.getLogger("vandra.metrics")
 disable_created_metrics()  # no *_created series: they double the output and nobody reads them
 REGISTRY = CollectorRegistry(auto_describe=True)
 CHANNELS = ("telegram", "sms")
+KINDS = sorted(v for k, v in vars(Kind).items() if k.isupper() and isinstance(v, str))
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 STAFFING_WINDOW = timedelta(hours=48)
 
 _updates = Counter(
     "updates_handled", "Inbound updates handled, by channel.", ["channel"], registry=REGISTRY
 )
-_sent = Counter("messages_sent", "Messages delivered, by channel.", ["channel"], registry=REGISTRY)
+_by = ["channel", "kind"]
+_sent = Counter(
+    "messages_sent", "Messages delivered, by channel and kind.", _by, registry=REGISTRY
+)
 _failed = Counter(
-    "messages_failed", "Messages given up on, by channel.", ["channel"], registry=REGISTRY
+    "messages_failed", "Messages given up on, by channel and kind.", _by, registry=REGISTRY
 )
 _retried = Counter(
-    "messages_retried", "Send attempts to be retried, by channel.", ["channel"], registry=REGISTRY
+    "messages_retried",
+    "Send attempts to be retried (on the same channel or another), by channel and kind.",
+    _by,
+    registry=REGISTRY,
 )
+_expired = Counter(
+    "messages_expired",
+    "Messages whose moment passed before they could be sent, by channel and kind.",
+    _by,
+    registry=REGISTRY,
+)
+_duplicates = Counter(
+    "messages_duplicate_suspected",
+    "Messages that may reach their person twice (a stopped sender's claim taken up again, "
+    "or a send another process had recorded already), by channel and kind.",
+    _by,
+    registry=REGISTRY,
+)
+_BY_EVENT = {
+    observing.SENT: _sent,
+    observing.FAILED: _failed,
+    observing.RETRIED: _retried,
+    observing.EXPIRED: _expired,
+    observing.DUPLICATE_SUSPECTED: _duplicates,
+}
+NO_CHANNEL = "none"  # the label of a message no channel was chosen for
 _lag = Gauge(
     "outbox_lag_seconds",
     "How long the oldest due, unsent outbox message has been waiting (0 when none).",
@@ -56,8 +88,10 @@ _understaffed = Gauge(
     registry=REGISTRY,
 )
 for _channel in CHANNELS:  # every series exists from the start, at 0
-    for _counter in (_updates, _sent, _failed, _retried):
-        _counter.labels(_channel)
+    _updates.labels(_channel)
+    for _kind in KINDS:
+        for _counter in _BY_EVENT.values():
+            _counter.labels(_channel, _kind)
 
 
 def update_handled(channel: str) -> None:
@@ -65,19 +99,29 @@ def update_handled(channel: str) -> None:
     _updates.labels(channel).inc()
 
 
-def message_sent(channel: str) -> None:
+def message_sent(channel: str, kind: str) -> None:
     """One outbox message was accepted by the channel's provider."""
-    _sent.labels(channel).inc()
+    _sent.labels(channel, kind).inc()
 
 
-def message_failed(channel: str) -> None:
+def message_failed(channel: str | None, kind: str) -> None:
     """One outbox message failed for good (no more attempts)."""
-    _failed.labels(channel).inc()
+    _failed.labels(channel or NO_CHANNEL, kind).inc()
 
 
-def message_retried(channel: str) -> None:
+def message_retried(channel: str, kind: str) -> None:
     """One send attempt failed and the message will be tried again."""
-    _retried.labels(channel).inc()
+    _retried.labels(channel, kind).inc()
+
+
+class DeliveryMetrics:
+    """The dispatcher's ``DeliveryObserver``: each outcome counted by channel and kind."""
+
+    def delivery(self, event: str, channel: str | None, kind: str, count: int = 1) -> None:
+        _BY_EVENT[event].labels(channel or NO_CHANNEL, kind).inc(count)
+
+
+DELIVERY = DeliveryMetrics()
 
 
 async def outbox_lag_seconds(ctx: Context) -> float:

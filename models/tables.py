@@ -138,6 +138,7 @@ class Signup(SQLModel, table=True):
     queued_at: datetime = utc_field(nullable=False)  # arrival order for the waitlist
     confirmed_at: datetime | None = utc_field()
     offer_expires_at: datetime | None = utc_field()
+    offers: int = 0  # seats offered to this sign-up so far: numbers each offer's messages
     cancelled_at: datetime | None = utc_field()
     checked_in_at: datetime | None = utc_field()
     checked_out_at: datetime | None = utc_field()

@@ -29,12 +29,13 @@ from scheduling.messages.outbox import NewMessage, enqueue_many
 from scheduling.people.access import Actor
 from scheduling.walks import signups
 from scheduling.walks.safety import acknowledge_alert, open_alerts
-from scheduling.workers import outcomes
+from scheduling.workers import claiming, outcomes
 from scheduling.workers.dispatcher import Dispatcher
 from scheduling.workers.limits import ChannelLimits
 from scheduling.workers.outcomes import backoff
 from tests.fakes.senders import FakeTime, RecordingSender, plain_renderer
 from tests.helpers import OPERATOR
+from tests.race import Gate
 from tests.world import make_world, outbox, person, shift_at
 
 FAST = {"telegram": ChannelLimits(1000.0, None), "sms": ChannelLimits(1000.0)}
@@ -390,10 +391,19 @@ async def _claim_as(ctx: Context, worker: str) -> None:
 
 
 async def test_two_dispatchers_on_one_database_send_each_message_exactly_once(
-    ctx: Context, clock: ManualClock
+    ctx: Context, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two workers with their own connections race over a 120-person broadcast: every
-    recipient gets it exactly once."""
+    recipient gets it exactly once. A gate holds each worker's first claim after its rows are
+    selected (locked) until both are there, so without the row locks both take the same rows
+    (``tests/race.py``)."""
+    gate, judge = Gate(2), claiming.stale_reason
+
+    async def at_the_gate(*args: Any) -> str | None:
+        await gate.arrive()
+        return await judge(*args)
+
+    monkeypatch.setattr(claiming, "stale_reason", at_the_gate)
     people = [await person(ctx, f"P{n}", telegram_id=100 + n) for n in range(120)]
     await broadcast(ctx, OPERATOR, "Extra pass i kväll!", Audience())
     other_store = Store.open(ctx.settings.database.url)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlmodel import select
 
+from models.db import Store
 from models.tables import OutboxMessage, Person, Role, SignupStatus
 from scheduling.common.clock import ManualClock
 from scheduling.common.context import Context
@@ -16,6 +19,7 @@ from scheduling.people import directory
 from scheduling.people.access import Actor
 from scheduling.walks import shifts, signups
 from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
+from tests.race import Gate
 
 
 async def test_confirmed_until_full_then_waitlisted_in_order(ctx: Context) -> None:
@@ -186,24 +190,41 @@ async def test_no_show_is_counted_and_restricted(ctx: Context, clock: ManualCloc
     assert stored is not None and stored.no_show_count == 1
 
 
-async def test_racing_for_the_last_seat(ctx: Context) -> None:
-    """Ten people on ten connections race for the last seat: exactly one gets it."""
+async def test_racing_for_the_last_seat(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten people, each through a store (an engine, a connection) of their own as if in ten
+    processes, race for the last seat: exactly one gets it. A gate holds each racer after it
+    took the shift's lock until all ten are there (or a second passed), so without the lock
+    all ten count the seats at once (``tests/race.py``)."""
     org, area = await seed_org_area(ctx)
     shift = await add_shift(ctx, org, area, max_walkers=3, min_walkers=1)
     early = await add_people(ctx, 2, org=org, prefix="Early")
     for person in early:
         await signups.sign_up(ctx, person.id or 0, shift.id or 0)
     racers = await add_people(ctx, 10, org=org, prefix="Racer")
+    gate = Gate(len(racers))
+    count_seats = signups._signups_and_clashes
+
+    async def at_the_gate(session: Any, shift: Any, person_id: int) -> Any:
+        await gate.arrive()
+        return await count_seats(session, shift, person_id)
+
+    monkeypatch.setattr(signups, "_signups_and_clashes", at_the_gate)
+    stores = [Store.open(ctx.settings.database.url) for _ in racers]
     start = asyncio.Event()
 
-    async def race(person_id: int) -> str:
+    async def race(person_id: int, store: Store) -> str:
+        own = dataclasses.replace(ctx, store=store)
         await start.wait()
-        return (await signups.sign_up(ctx, person_id, shift.id or 0)).outcome
+        return (await signups.sign_up(own, person_id, shift.id or 0)).outcome
 
-    tasks = [asyncio.create_task(race(p.id or 0)) for p in racers]
+    tasks = [asyncio.create_task(race(p.id or 0, st)) for p, st in zip(racers, stores, strict=True)]
     await asyncio.sleep(0)
     start.set()
-    outcomes = await asyncio.gather(*tasks)
+    try:
+        outcomes = await asyncio.gather(*tasks)
+    finally:
+        for store in stores:
+            await store.close()
     assert sorted(outcomes).count("confirmed") == 1
     assert outcomes.count("waitlisted") == 9
     async with ctx.store.sessions() as session:

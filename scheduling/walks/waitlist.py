@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import and_, bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,10 +65,11 @@ async def _offer(
     signup.status = SignupStatus.OFFERED if needs_confirmation else SignupStatus.CONFIRMED
     signup.offer_expires_at = deadline if needs_confirmation else None
     signup.confirmed_at = None if needs_confirmation else now
+    signup.offers += 1
     session.add(signup)
     await enqueue(
         session,
-        key=f"promoted:signup:{signup.id}:{int(now.timestamp())}",
+        key=f"promoted:signup:{signup.id}:offer:{signup.offers}",
         kind="promoted",
         person_id=signup.person_id,
         due_at=now,
@@ -82,30 +84,56 @@ async def _offer(
 
 
 async def expire_offers(ctx: Context) -> int:
-    """Offers not confirmed in time pass to the next in line, who is told. Returns how many."""
+    """Offers not confirmed in time pass to the next in line, who is told. Returns how many.
+
+    Each shift is settled in a transaction of its own, in shift order, as every decision about
+    a seat is: the shift locked first, then its offers read afresh under the lock. An offer
+    confirmed meanwhile (``sign_up`` takes the same lock) stays confirmed, and one another
+    process expired already is not expired twice, so the person hears one outcome. The
+    message's key names the sign-up and the offer's number: two processes compute it alike.
+    """
     now = ctx.now()
-    expired = 0
     async with ctx.store.transaction() as session:
-        due = await session.exec(
-            select(Signup).where(
-                col(Signup.status) == SignupStatus.OFFERED, col(Signup.offer_expires_at) <= now
-            )
-        )
-        for signup in due.all():
-            shift = await get_shift(session, signup.shift_id, lock=True)
-            signup.status = SignupStatus.CANCELLED
-            signup.cancelled_at = now
-            session.add(signup)
-            await enqueue(
-                session,
-                key=f"offer_expired:signup:{signup.id}:{int(now.timestamp())}",
-                kind="offer_expired",
-                person_id=signup.person_id,
-                due_at=now,
-                now=now,
-                payload={"shift_id": shift.id},
-            )
-            await session.flush()
-            await promote_waitlisted(session, ctx, shift, now)
-            expired += 1
+        shift_ids = (await session.exec(_SHIFTS_WITH_LAPSED, params={"now": now})).all()
+    expired = 0
+    for shift_id in sorted(set(shift_ids)):
+        async with ctx.store.transaction() as session:
+            expired += await _expire_on_shift(session, ctx, shift_id, now)
     return expired
+
+
+async def _expire_on_shift(
+    session: AsyncSession, ctx: Context, shift_id: int, now: datetime
+) -> int:
+    """Under the shift's lock: its lapsed offers cancelled, their seats offered on."""
+    shift = await get_shift(session, shift_id, lock=True)
+    lapsed = (await session.exec(_LAPSED_ON_SHIFT, params={"shift_id": shift_id, "now": now})).all()
+    for signup in lapsed:
+        signup.status = SignupStatus.CANCELLED
+        signup.cancelled_at = now
+        session.add(signup)
+        await enqueue(
+            session,
+            key=f"offer_expired:signup:{signup.id}:offer:{signup.offers}",
+            kind="offer_expired",
+            person_id=signup.person_id,
+            due_at=now,
+            now=now,
+            payload={"shift_id": shift.id},
+        )
+    if lapsed:
+        await session.flush()
+        await promote_waitlisted(session, ctx, shift, now)
+    return len(lapsed)
+
+
+_LAPSED = and_(
+    col(Signup.status) == SignupStatus.OFFERED, col(Signup.offer_expires_at) <= bindparam("now")
+)
+_SHIFTS_WITH_LAPSED = select(Signup.shift_id).where(_LAPSED).distinct()
+_LAPSED_ON_SHIFT = (
+    select(Signup)
+    .where(col(Signup.shift_id) == bindparam("shift_id"), _LAPSED)
+    .order_by(col(Signup.id))
+    .execution_options(**FRESH)
+)

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import OutboxMessage, OutboxStatus, Person
 from scheduling.messages.content import Recipient
+from scheduling.messages.observing import EXPIRED, FAILED, UNOBSERVED, DeliveryObserver
 from scheduling.messages.relevance import stale_reason
 from scheduling.messages.routing import SMS, TELEGRAM, route_is
 
@@ -42,7 +43,7 @@ def short(text: str) -> str:
 
 async def claim_batch(
     session: AsyncSession, now: datetime, channel: str, limit: int, worker_id: str,
-    required_trained: int,
+    required_trained: int, observer: DeliveryObserver = UNOBSERVED,
 ) -> tuple[list[Claim], int]:
     """Mark up to ``limit`` due rows routed to ``channel`` ``sending`` for ``worker_id``; rows
     that no longer make sense are ``expired`` instead. The claims and the expired count."""
@@ -53,6 +54,7 @@ async def claim_batch(
             message.status, message.last_error = OutboxStatus.EXPIRED, short(f"not sent: {reason}")
             message.claimed_by = None
             expired += 1
+            observer.delivery(EXPIRED, channel, message.kind)
         else:
             message.status, message.channel = OutboxStatus.SENDING, channel
             message.claimed_by, message.claimed_at = worker_id, now
@@ -107,7 +109,9 @@ def _claim_of(message: OutboxMessage, person: Person, channel: str) -> Claim:
     )
 
 
-async def expire_overdue(session: AsyncSession, now: datetime) -> int:
+async def expire_overdue(
+    session: AsyncSession, now: datetime, observer: DeliveryObserver = UNOBSERVED
+) -> int:
     """Pending rows whose moment is over become ``expired``; never sent."""
     result = await session.exec(
         update(OutboxMessage)
@@ -116,22 +120,32 @@ async def expire_overdue(session: AsyncSession, now: datetime) -> int:
             col(OutboxMessage.expires_at) <= now,
         )
         .values(status=OutboxStatus.EXPIRED, last_error="expired before it could be sent")
+        .returning(col(OutboxMessage.channel), col(OutboxMessage.kind))
     )
-    return int(result.rowcount or 0)
+    rows = result.all()
+    for channel, kind in rows:
+        observer.delivery(EXPIRED, channel, kind)
+    return len(rows)
 
 
-async def fail_unreachable(session: AsyncSession, now: datetime, limit: int = 500) -> int:
+async def fail_unreachable(
+    session: AsyncSession, now: datetime, limit: int = 500,
+    observer: DeliveryObserver = UNOBSERVED,
+) -> int:
     """Due rows for people no channel reaches become ``failed`` with ``unreachable``."""
     result = await session.exec(
-        select(OutboxMessage.id)
+        select(OutboxMessage.id, OutboxMessage.kind)
         .outerjoin(Person, col(Person.id) == col(OutboxMessage.person_id))
         .where(*_due(now), or_(col(OutboxMessage.person_id).is_(None), route_is(None)))
         .limit(limit)
         .with_for_update(skip_locked=True, of=OutboxMessage)
     )
-    ids = [message_id for message_id in result.all() if message_id is not None]
+    rows = result.all()
+    ids = [message_id for message_id, _ in rows if message_id is not None]
     if not ids:
         return 0
+    for _, kind in rows:
+        observer.delivery(FAILED, None, kind)
     await session.exec(
         update(OutboxMessage)
         .where(col(OutboxMessage.id).in_(ids))

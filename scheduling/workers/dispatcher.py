@@ -43,6 +43,7 @@ from datetime import datetime, timedelta
 
 from scheduling.common.context import Context
 from scheduling.messages.content import Sender
+from scheduling.messages.observing import OF_OUTCOME, UNOBSERVED, DeliveryObserver
 from scheduling.workers.claiming import Claim, claim_batch, expire_overdue, fail_unreachable
 from scheduling.workers.limits import ChannelLimits, Pacing, limits_from_settings
 from scheduling.workers.outcomes import Outcomes
@@ -81,6 +82,7 @@ class Dispatcher:
     batch_size: int | None = None  # default: BATCH_SECONDS of the channel's rate
     monotonic: Monotonic = time.monotonic  # the rate limiters' time (tests pass a fake)
     sleep: Sleep = asyncio.sleep
+    observer: DeliveryObserver = UNOBSERVED  # counts what becomes of each message
     _pacing: Pacing = field(init=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _stopping: bool = field(default=False, init=False)
@@ -91,24 +93,27 @@ class Dispatcher:
 
     @property
     def _outcomes(self) -> Outcomes:
-        return Outcomes(self.ctx, self.worker_id)
+        return Outcomes(self.ctx, self.worker_id, self.observer)
 
     async def dispatch_once(self) -> DispatchReport:
         """Tidy the outbox, claim one batch per configured channel and send it."""
         report = DispatchReport()
         now = self.ctx.now()
         async with self.ctx.store.transaction() as session:
-            await reclaim_stale(session, now, self.lease, self.worker_id)
-            report.expired += await expire_overdue(session, now)
-            report.failed += await fail_unreachable(session, now)
+            await reclaim_stale(session, now, self.lease, self.worker_id, self.observer)
+            report.expired += await expire_overdue(session, now, self.observer)
+            report.failed += await fail_unreachable(session, now, observer=self.observer)
         claims: list[Claim] = []
         for channel in self.senders:
             claims += await self._claim(channel, now, report)
         report.claimed = len(claims)
         send = SendOne(self.ctx, self.senders, self.renderer, self._pacing, self._outcomes,
                        stopping=lambda: self._stopping, wake=self.wake)
-        for outcome in await asyncio.gather(*(send(claim) for claim in claims)):
+        outcomes = await asyncio.gather(*(send(claim) for claim in claims))
+        for claim, outcome in zip(claims, outcomes, strict=True):
             report.add(outcome)
+            if outcome in OF_OUTCOME:
+                self.observer.delivery(OF_OUTCOME[outcome], claim.channel, claim.kind)
         return report
 
     async def _claim(self, channel: str, now: datetime, report: DispatchReport) -> list[Claim]:
@@ -116,7 +121,7 @@ class Dispatcher:
         required = self.ctx.settings.walks.trained_walkers_per_shift
         async with self.ctx.store.transaction() as session:
             claims, expired = await claim_batch(
-                session, now, channel, size, self.worker_id, required
+                session, now, channel, size, self.worker_id, required, self.observer
             )
         report.expired += expired
         return claims

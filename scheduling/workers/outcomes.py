@@ -16,6 +16,7 @@ from sqlmodel import col
 from models.tables import OutboxMessage, OutboxStatus, Person
 from scheduling.common.context import Context
 from scheduling.messages.content import PermanentSendError
+from scheduling.messages.observing import DUPLICATE_SUSPECTED, UNOBSERVED, DeliveryObserver
 from scheduling.messages.routing import SMS, TELEGRAM
 from scheduling.workers.claiming import Claim, short
 
@@ -80,6 +81,7 @@ class Outcomes:
 
     ctx: Context
     worker_id: str
+    observer: DeliveryObserver = UNOBSERVED
 
     async def sent(self, claim: Claim, channel: str, provider_id: str | None, status: str) -> None:
         async with self.ctx.store.transaction() as session:
@@ -100,6 +102,7 @@ class Outcomes:
                 )
             )
             if not result.rowcount:
+                self.observer.delivery(DUPLICATE_SUSPECTED, channel, claim.kind)
                 log.warning(
                     "outbox message %s was sent, but another process had already recorded it",
                     claim.message_id,

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import OutboxMessage, OutboxStatus
+from scheduling.messages.observing import DUPLICATE_SUSPECTED, UNOBSERVED, DeliveryObserver
 
 log = logging.getLogger("vandra.dispatch")
 
@@ -27,9 +28,11 @@ def worker_identity() -> str:
 
 
 async def reclaim_stale(
-    session: AsyncSession, now: datetime, lease: timedelta, worker_id: str
+    session: AsyncSession, now: datetime, lease: timedelta, worker_id: str,
+    observer: DeliveryObserver = UNOBSERVED,
 ) -> int:
-    """Claims older than ``lease``, or made here by a process that is gone, are pending again."""
+    """Claims older than ``lease``, or made here by a process that is gone, are pending again
+    (each a suspected duplicate: whether its holder sent it is not known)."""
     holders = await session.exec(
         select(OutboxMessage.claimed_by)
         .where(col(OutboxMessage.status) == OutboxStatus.SENDING)
@@ -46,8 +49,12 @@ async def reclaim_stale(
             ),
         )
         .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None)
+        .returning(col(OutboxMessage.channel), col(OutboxMessage.kind))
     )
-    count = int(result.rowcount or 0)
+    rows = result.all()
+    for channel, kind in rows:
+        observer.delivery(DUPLICATE_SUSPECTED, channel, kind)
+    count = len(rows)
     if count:
         log.warning("%d claim(s) of a stopped or stuck dispatcher are pending again", count)
     return count
