@@ -74,6 +74,9 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
         Kind.BROADCAST: {"text": "Extra pass!", "author": "Maria"},
         Kind.SMS_UNREACHABLE: {"name": "Anna"},
         Kind.INACTIVITY_NOTICE: {"days": 730, "date": "2027-01-01"},
+        Kind.APPROVAL_REQUEST: {"person_id": 1, "name": "Bea", "organisation": "IFK Kalmar"},
+        Kind.APPROVED: {"outcome": "confirmed"},
+        Kind.REJECTED: {},
     }
     kinds = {v for k, v in vars(Kind).items() if k.isupper()}
     assert set(payloads) == kinds

@@ -1,4 +1,4 @@
-"""``vandra people add|list|remove|data``: walkers, leads and coordinators."""
+"""``vandra people add|list|remove|data|approve|reject``: walkers, leads and coordinators."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from scheduling.common.context import Context
 from scheduling.people import directory
 from scheduling.people import erasure as people
 from scheduling.people.access import Actor
+from scheduling.walks import approval
 
 
 @click.group("people")
@@ -124,3 +125,33 @@ async def people_data(ctx: Context, person_id: int) -> None:
     from scheduling.people.privacy import export_person_data
 
     echo_json(await export_person_data(ctx, Actor.operator(), person_id))
+
+
+@people_group.command("approve")
+@click.argument("person_id", type=int)
+@config_option
+@with_context
+async def people_approve(ctx: Context, person_id: int) -> None:
+    """Approve a walker who registered through the bot (``[walks] approval``); they are told,
+    and signed up for the shift they asked for while waiting.
+
+    \b
+    Example:  vandra people approve 12
+    """
+    done = await approval.approve_person(ctx, Actor.operator(), person_id)
+    signed = f", {done.outcome} for shift {done.shift_id}" if done.shift_id else ""
+    click.echo(f"person {person_id} approved{signed}")
+
+
+@people_group.command("reject")
+@click.argument("person_id", type=int)
+@config_option
+@with_context
+async def people_reject(ctx: Context, person_id: int) -> None:
+    """Turn down a walker waiting for approval: they are told politely, then erased.
+
+    \b
+    Example:  vandra people reject 12
+    """
+    await approval.reject_person(ctx, Actor.operator(), person_id)
+    click.echo(f"person {person_id} rejected")

@@ -18,6 +18,7 @@ import re
 
 from bot import metrics
 from bot.dialogue import (
+    approval,
     coordinator,
     decisions,
     evaluation,
@@ -39,7 +40,9 @@ from scheduling.people.conversations import Caller, load_conversation, save_conv
 
 log = logging.getLogger("vandra.dialogue")
 
-FLOWS = (registration, volunteer, report, newshift, coordinator, decisions, evaluation)
+FLOWS = (
+    registration, volunteer, report, newshift, coordinator, decisions, evaluation, approval
+)
 
 
 class Dialogue:
@@ -130,9 +133,12 @@ class Dialogue:
         await handler(turn, action)
 
     async def continue_pending(self, turn: Turn) -> None:
-        """After registration: carry on with the deep link or action that started it."""
+        """After registration: carry on with the deep link or action that started it (a walker
+        waiting for approval is told what comes next; the shift they asked for waits too)."""
         pending = turn.data.pop("then", None)
-        if isinstance(pending, str) and pending:
+        if approval.waiting(turn):
+            await approval.wait_with(turn, pending if isinstance(pending, str) else None)
+        elif isinstance(pending, str) and pending:
             await self.run_action(turn, pending)
         else:
             await self.commands["shifts"](turn, "")

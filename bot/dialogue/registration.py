@@ -14,7 +14,7 @@ from scheduling.common.errors import DomainError
 from scheduling.common.text import clean_text, normalise_phone, small_number
 from scheduling.people import directory
 from scheduling.people.lookups import PersonView, organisation_exists, person_view
-from scheduling.walks import phone_linking
+from scheduling.walks import approval, phone_linking
 
 FLOW = "register"
 PRIVATE_ORG = 0
@@ -182,6 +182,8 @@ async def _take_consent(turn: Turn, agreed: bool) -> None:
         return
     if turn.person is None:
         person = await _create_person(turn)
+        if not person.approved:
+            await approval.request_approval(turn.ctx, person.id)
     else:
         if not turn.person.registered:
             await directory.confirm_age(turn.ctx, turn.person_id)

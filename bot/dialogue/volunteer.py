@@ -18,7 +18,7 @@ from scheduling.people import erasure as people
 from scheduling.people.directory import set_language
 from scheduling.people.lookups import person_view
 from scheduling.people.privacy import export_my_data
-from scheduling.walks import replacement, signups
+from scheduling.walks import approval, replacement, signups
 from scheduling.walks.cards import ShiftCard, planned_shifts, shift_card
 
 PAGE_SIZE = {"sms": 4, "telegram": 8, "console": 8}
@@ -126,6 +126,10 @@ def _card_options(turn: Turn, card: ShiftCard) -> list[Option]:
 
 async def _sign_up(turn: Turn, action: str) -> None:
     shift_id = _shift_id(action)
+    if turn.person is not None and not turn.person.approved:
+        await approval.wait_for_shift(turn.ctx, turn.person_id, shift_id)
+        turn.say("lifecycle.waiting_shift", id=shift_id)
+        return
     result = await signups.sign_up(turn.ctx, turn.person_id, shift_id)
     view = result.view
     when = render.local_when(view, turn.lang, turn.ctx.zone)

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import (
     OutboxMessage,
+    Person,
     Report,
     SafetyAlert,
     SafetyAlertStatus,
@@ -117,6 +118,15 @@ async def _alert_open(
     return None
 
 
+async def _still_pending(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    person = await session.get(Person, int(message.payload.get("person_id") or 0))
+    if person is None or person.erased_at is not None or person.rejected_at is not None:
+        return "walker gone or turned down"
+    return "walker approved" if person.approved else None
+
+
 CHECKS: dict[str, Check] = {
     Kind.REMINDER: _walker_message,
     Kind.CHECK_IN_PROMPT: _walker_message,
@@ -127,4 +137,5 @@ CHECKS: dict[str, Check] = {
     Kind.STAFFING_NOTICE: _still_understaffed,
     Kind.FINAL_CHECK: _still_understaffed,
     Kind.SAFETY_ALERT: _alert_open,
+    Kind.APPROVAL_REQUEST: _still_pending,
 }

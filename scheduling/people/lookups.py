@@ -25,6 +25,7 @@ class PersonView:
     organisation_id: int | None
     registered: bool  # age confirmed (by the dialogue or the operator), not erased
     may_walk: bool  # registered and consented
+    approved: bool  # a lead or the coordinator let them walk (``[walks] approval``)
     last_active_at: datetime | None
 
     @property
@@ -56,6 +57,7 @@ def person_view(person: Person) -> PersonView:
         organisation_id=person.organisation_id,
         registered=person.registered,
         may_walk=person.may_walk,
+        approved=person.approved,
         last_active_at=person.last_active_at,
     )
 

@@ -180,6 +180,8 @@ def _require_registered(person: Person) -> None:
         raise DomainError("person_not_found", ref=str(person.id))
     if not person.may_walk:
         raise DomainError("consent_required")
+    if not person.approved:
+        raise DomainError("approval_pending")
 
 
 def _require_open(shift: Shift, now: datetime) -> None:

@@ -64,6 +64,7 @@ class WalkSettings(Section):
     risk_night_min_walkers: int = Field(default=4, ge=1, le=100)
     trained_walkers_per_shift: int = Field(default=1, ge=0, le=100)
     places: list[str] = Field(default_factory=lambda: list(DEFAULT_PLACES))
+    approval: Literal["required", "open"] = "required"
 
     @model_validator(mode="after")
     def _consistent(self) -> WalkSettings:
