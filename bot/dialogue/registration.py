@@ -3,7 +3,8 @@ an optional phone number (for SMS when Telegram fails). Nothing about a person i
 before they consent: until then the answers live only in the conversation's state.
 
 People added by an operator are registered already; for them only what is missing (their
-consent) is asked.
+consent) is asked, and the button that started the conversation (an alert's "Kvittera", the
+final check's "Genomför") is carried out once they consent.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ async def advance(turn: Turn) -> None:
     if turn.person is None and not _may_register(turn):
         return
     if inbound.action is not None and not inbound.action.startswith("reg:"):
-        if inbound.action.split(":", 1)[0] in ("signup", "shift"):
+        if _worth_keeping(turn, inbound.action):
             turn.data["then"] = inbound.action
         inbound_action = None
     else:
@@ -62,6 +63,13 @@ async def advance(turn: Turn) -> None:
             await _ask(turn)
     else:
         await _ask(turn)
+
+
+def _worth_keeping(turn: Turn, action: str) -> bool:
+    """Whether a button pressed before registration is carried out after it: a shift or a
+    sign-up for anyone; any button for a person already stored (a lead added by the operator
+    who taps "Genomför" or "Kvittera" on their first message consents, then it is done)."""
+    return turn.person is not None or action.split(":", 1)[0] in ("signup", "shift")
 
 
 def _may_register(turn: Turn) -> bool:
