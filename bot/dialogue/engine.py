@@ -176,9 +176,9 @@ class Dialogue:
 
     async def _save(self, turn: Turn) -> None:
         """Write the conversation back, with the options just offered (a number answered next
-        picks one), and note the person's activity."""
+        picks one; asking for help in between forgets none), and note the person's activity."""
         conversation = turn.conversation
-        if turn.replies:
+        if turn.replies and turn.inbound.command != "help":  # help keeps a question's options
             offered = [o.action for reply in turn.replies for o in reply.options]
             conversation.data = {**conversation.data, "offered": offered}
         if turn.person is not None:

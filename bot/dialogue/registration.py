@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Turn
+from bot.privacy_page import privacy_url
 from scheduling.common.errors import DomainError
 from scheduling.common.text import clean_text, normalise_phone, small_number
 from scheduling.people import directory
@@ -116,12 +117,23 @@ async def _ask(turn: Turn) -> None:
     elif step == "consent":
         turn.say(
             "registration.ask_consent",
-            notice=turn.text("registration.privacy_notice"),
+            notice=consent_notice(turn),
             options=[
                 turn.option("registration.consent_yes", "reg:consent:yes"),
                 turn.option("registration.consent_no", "reg:consent:no"),
             ],
         )
+
+
+def consent_notice(turn: Turn) -> str:
+    """What is stored and why, in this channel's words, with the link to the full notice."""
+    url = privacy_url(turn.ctx.settings, turn.lang)
+    more = (
+        turn.text("registration.privacy_more", url=url)
+        if url
+        else turn.text("registration.privacy_more_none")
+    )
+    return turn.text("registration.privacy_notice", more=more)
 
 
 async def _take_name(turn: Turn, text: str) -> None:

@@ -20,6 +20,7 @@ from scheduling.people.lookups import person_view
 from scheduling.people.privacy import export_my_data
 from scheduling.walks import approval, replacement, signups
 from scheduling.walks.cards import ShiftCard, planned_shifts, shift_card
+from scheduling.walks.views import ShiftView
 
 PAGE_SIZE = {"sms": 4, "telegram": 8, "console": 8}
 
@@ -176,7 +177,7 @@ async def _my(turn: Turn, args: str) -> None:
     zone, lang = turn.ctx.zone, turn.lang
     if turn.inbound.channel == "sms":
         lines = [
-            f"{render.compact_line(v, lang, zone)} {turn.text(f'my.status_{s.status}')}"
+            f"{render.compact_line(v, lang, zone)} {_my_status(turn, v, s.status)}"
             for v, s in mine
         ]
         turn.send("\n".join([*lines, turn.text("my.sms_how"), link]).strip())
@@ -186,11 +187,18 @@ async def _my(turn: Turn, args: str) -> None:
             "my.button",
             f"shift:{v.shift.id}",
             line=render.list_line(v, lang, zone),
-            status=turn.text(f"my.status_{s.status}"),
+            status=_my_status(turn, v, s.status),
         )
         for v, s in mine
     ]
     turn.say("my.title", calendar=link, options=options)
+
+
+def _my_status(turn: Turn, view: ShiftView, status: str) -> str:
+    """"anmäld", "reservlista", ... or "inställt" when the shift itself was cancelled."""
+    if view.cancelled:
+        return turn.text("my.status_shift_cancelled")
+    return turn.text(f"my.status_{status}")
 
 
 async def _calendar_link(turn: Turn) -> str:

@@ -87,6 +87,10 @@ class DispatchSettings(Section):
 class PrivacySettings(Section):
     report_text_retention_days: int = Field(default=90, ge=1)
     inactive_person_days: int = Field(default=730, ge=1)
+    # Filled into the privacy notice served at <public_url>/integritet (and /privacy).
+    controller: str | None = Field(default=None, max_length=200)  # the kommun
+    contact: str | None = Field(default=None, max_length=200)  # the coordinator's details
+    dpo: str | None = Field(default=None, max_length=200)  # the data protection officer
 
 
 class PaymentSettings(Section):
