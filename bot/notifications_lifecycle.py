@@ -1,4 +1,5 @@
-"""The words of the walker's life-cycle messages: approval asked for, given or refused.
+"""The words of the walker's life-cycle messages: approval asked for, given or refused; who
+came to a shift (``att:<shift>`` opens the list).
 
 Option actions: ``approve:<person>`` and ``reject:<person>`` (a lead's or the coordinator's
 decision); ``cancel:<shift>`` after being signed up on approval.
@@ -12,9 +13,9 @@ from bot.i18n import t
 from scheduling.common.context import Context
 from scheduling.messages.content import Option, Outgoing, Recipient
 from scheduling.messages.kinds import Kind
-from scheduling.walks.details import shift_details
+from scheduling.walks.details import ShiftDetails, shift_details
 
-KINDS = frozenset({Kind.APPROVAL_REQUEST, Kind.APPROVED, Kind.REJECTED})
+KINDS = frozenset({Kind.APPROVAL_REQUEST, Kind.APPROVED, Kind.REJECTED, Kind.ATTENDANCE_CHECK})
 
 
 async def render_lifecycle(
@@ -39,7 +40,30 @@ async def render_lifecycle(
         )
     if kind == Kind.REJECTED:
         return Outgoing(t(lang, "lifecycle.rejected"))
+    if kind == Kind.ATTENDANCE_CHECK:
+        return await _attendance(lang, payload, ctx)
     return await _approved(lang, payload, ctx)
+
+
+async def _attendance(lang: str, payload: dict[str, Any], ctx: Context) -> Outgoing:
+    shift_id = payload.get("shift_id")
+    details = await shift_details(ctx, int(shift_id)) if shift_id else None
+    if details is None:
+        return Outgoing(t(lang, "notify.generic"))
+    text = t(lang, "lifecycle.attendance_check", when=_when(lang, details, ctx), area=details.area)
+    return Outgoing(text, (Option(t(lang, "lifecycle.attendance_mark"), f"att:{shift_id}"),))
+
+
+def _when(lang: str, details: ShiftDetails, ctx: Context) -> str:
+    local = details.shift.start_at.astimezone(ctx.zone)
+    end = details.shift.end_at.astimezone(ctx.zone)
+    return t(
+        lang,
+        "notify.when",
+        day=f"{t(lang, f'notify.weekday.{local.weekday()}')} {local.day}/{local.month}",
+        start=f"{local:%H:%M}",
+        end=f"{end:%H:%M}",
+    )
 
 
 async def _approved(lang: str, payload: dict[str, Any], ctx: Context) -> Outgoing:
@@ -47,15 +71,7 @@ async def _approved(lang: str, payload: dict[str, Any], ctx: Context) -> Outgoin
     details = await shift_details(ctx, int(shift_id)) if shift_id else None
     if details is None:
         return Outgoing(t(lang, "lifecycle.approved"))
-    local = details.shift.start_at.astimezone(ctx.zone)
-    end = details.shift.end_at.astimezone(ctx.zone)
-    when = t(
-        lang,
-        "notify.when",
-        day=f"{t(lang, f'notify.weekday.{local.weekday()}')} {local.day}/{local.month}",
-        start=f"{local:%H:%M}",
-        end=f"{end:%H:%M}",
-    )
+    when = _when(lang, details, ctx)
     outcome = str(payload.get("outcome") or "")
     key = outcome if outcome in ("confirmed", "waitlisted") else "closed"
     text = t(lang, f"lifecycle.approved_{key}", when=when, area=details.area)

@@ -77,6 +77,7 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
         Kind.APPROVAL_REQUEST: {"person_id": 1, "name": "Bea", "organisation": "IFK Kalmar"},
         Kind.APPROVED: {"outcome": "confirmed"},
         Kind.REJECTED: {},
+        Kind.ATTENDANCE_CHECK: {},
     }
     kinds = {v for k, v in vars(Kind).items() if k.isupper()}
     assert set(payloads) == kinds

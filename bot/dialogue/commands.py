@@ -84,6 +84,8 @@ SMS_ACTIONS: dict[str, str] = {
     "APPROVE": "approve",
     "NEKA": "reject",
     "REFUSE": "reject",
+    "NARVARO": "att",  # after a shift: mark who came (the shift's number follows)
+    "ATTENDANCE": "att",
 }
 SMS_OPT_OUT = "STOPP"  # vandra's own opt-out word (Twilio answers STOP itself)
 SMS_REGISTER = ("namn", "name")  # ``NAMN Anna Lind`` registers (when SMS registration is open)

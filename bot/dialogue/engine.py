@@ -19,6 +19,7 @@ import re
 from bot import metrics
 from bot.dialogue import (
     approval,
+    attendance,
     coordinator,
     decisions,
     evaluation,
@@ -41,7 +42,15 @@ from scheduling.people.conversations import Caller, load_conversation, save_conv
 log = logging.getLogger("vandra.dialogue")
 
 FLOWS = (
-    registration, volunteer, report, newshift, coordinator, decisions, evaluation, approval
+    registration,
+    volunteer,
+    report,
+    newshift,
+    coordinator,
+    decisions,
+    evaluation,
+    approval,
+    attendance,
 )
 
 
@@ -80,8 +89,9 @@ class Dialogue:
                 if turn is None and attempt == 1 and connection_lost(error):
                     log.warning("database connection lost (%s); trying once more", cause(error))
                     continue
-                log.exception("dialogue failed on %s input: the turn was not stored",
-                              inbound.channel)
+                log.exception(
+                    "dialogue failed on %s input: the turn was not stored", inbound.channel
+                )
             break
         return [Outgoing(text=t(_language_after_failure(turn, inbound), "common.sorry"))]
 

@@ -23,3 +23,4 @@ class Kind:
     APPROVAL_REQUEST = "approval_request"  # to the leads: a new walker waits for approval
     APPROVED = "approved"  # to the walker: approved (and signed up for the shift they chose)
     REJECTED = "rejected"  # to the walker: turned down (then erased)
+    ATTENDANCE_CHECK = "attendance_check"  # to the lead after a shift: who came?
