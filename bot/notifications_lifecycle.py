@@ -15,7 +15,15 @@ from scheduling.messages.content import Option, Outgoing, Recipient
 from scheduling.messages.kinds import Kind
 from scheduling.walks.details import ShiftDetails, shift_details
 
-KINDS = frozenset({Kind.APPROVAL_REQUEST, Kind.APPROVED, Kind.REJECTED, Kind.ATTENDANCE_CHECK})
+KINDS = frozenset(
+    {
+        Kind.APPROVAL_REQUEST,
+        Kind.APPROVED,
+        Kind.REJECTED,
+        Kind.ATTENDANCE_CHECK,
+        Kind.RECORD_CHECK_LAPSING,
+    }
+)
 
 
 async def render_lifecycle(
@@ -42,6 +50,11 @@ async def render_lifecycle(
         return Outgoing(t(lang, "lifecycle.rejected"))
     if kind == Kind.ATTENDANCE_CHECK:
         return await _attendance(lang, payload, ctx)
+    if kind == Kind.RECORD_CHECK_LAPSING:
+        own = payload.get("person_id") == recipient.person_id
+        key = "lifecycle.record_check_yours" if own else "lifecycle.record_check_theirs"
+        until = str(payload.get("until") or "")
+        return Outgoing(t(lang, key, name=payload.get("name") or "?", until=until))
     return await _approved(lang, payload, ctx)
 
 

@@ -53,6 +53,10 @@ def person_json(
         "language": person.language,
         "registered": person.registered,
         "approved": person.approved,
+        "course_on": person.course_on.isoformat() if person.course_on else None,
+        "record_checked_on": (
+            person.record_checked_on.isoformat() if person.record_checked_on else None
+        ),
         "telegram_reachable": person.telegram_id is not None and not person.telegram_blocked,
         "sms_reachable": person.phone is not None
         and not person.sms_opted_out

@@ -81,6 +81,8 @@ class Person(SQLModel, table=True):
     approved_at: datetime | None = utc_field()  # None: waiting for a lead's approval
     rejected_at: datetime | None = utc_field()  # turned down: told so, then erased
     waiting_shift_id: int | None = None  # the shift to sign up for once approved
+    course_on: date | None = None  # did the walk course (what "trained" means)
+    record_checked_on: date | None = None  # a police-record extract was shown (none stored)
 
     @property
     def registered(self) -> bool:

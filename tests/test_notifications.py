@@ -78,6 +78,7 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
         Kind.APPROVED: {"outcome": "confirmed"},
         Kind.REJECTED: {},
         Kind.ATTENDANCE_CHECK: {},
+        Kind.RECORD_CHECK_LAPSING: {"person_id": 1, "name": "Bea", "until": "2027-01-31"},
     }
     kinds = {v for k, v in vars(Kind).items() if k.isupper()}
     assert set(payloads) == kinds

@@ -15,7 +15,8 @@ Per walker (this module):
 
 Shift-level rules live in ``staffing.py`` (calls for walkers, notices, the final check),
 ``safety.py`` (the overdue check-out alert), ``replacement.py`` (after a late cancellation) and
-``attendance.py`` (who came, asked of the lead after the shift).
+``attendance.py`` (who came, asked of the lead after the shift); ``people/vetting.py`` reminds
+of record checks about to lapse.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from scheduling.common.context import Context
 from scheduling.messages.due_planning import WalkerRow, label_of, plan, walkers_without
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage, enqueue_many
+from scheduling.people.vetting import record_check_reminders
 from scheduling.walks.attendance import attendance_checks
 from scheduling.walks.replacement import late_cancellation_prompts
 from scheduling.walks.safety import raise_safety_alerts, repeat_safety_alerts
@@ -135,6 +137,7 @@ RULES: list[tuple[str, Rule]] = [
     ("staffing_alerts", staffing_alerts),
     ("late_cancellations", late_cancellation_prompts),
     ("attendance_checks", attendance_checks),
+    ("record_checks", record_check_reminders),
 ]
 
 

@@ -24,3 +24,4 @@ class Kind:
     APPROVED = "approved"  # to the walker: approved (and signed up for the shift they chose)
     REJECTED = "rejected"  # to the walker: turned down (then erased)
     ATTENDANCE_CHECK = "attendance_check"  # to the lead after a shift: who came?
+    RECORD_CHECK_LAPSING = "record_check_lapsing"  # to walker and lead, a month before

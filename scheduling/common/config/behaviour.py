@@ -65,6 +65,8 @@ class WalkSettings(Section):
     trained_walkers_per_shift: int = Field(default=1, ge=0, le=100)
     places: list[str] = Field(default_factory=lambda: list(DEFAULT_PLACES))
     approval: Literal["required", "open"] = "required"
+    record_check_valid: int = Field(default=12, ge=1, le=120)  # months a record check holds
+    require_record_check: bool = False  # a valid record check is a condition for signing up
 
     @model_validator(mode="after")
     def _consistent(self) -> WalkSettings:
