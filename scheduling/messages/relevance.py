@@ -127,9 +127,19 @@ async def _still_pending(
     return "walker approved" if person.approved else None
 
 
+async def _not_checked_in(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    reason = await _walker_message(session, message, now, trained_required)
+    signup = await session.get(Signup, int(message.payload.get("signup_id") or 0))
+    if reason is None and signup is not None and signup.checked_in_at is not None:
+        reason = "checked in already"
+    return reason
+
+
 CHECKS: dict[str, Check] = {
     Kind.REMINDER: _walker_message,
-    Kind.CHECK_IN_PROMPT: _walker_message,
+    Kind.CHECK_IN_PROMPT: _not_checked_in,
     Kind.REPORT_PROMPT: _report_prompt,
     Kind.CALL_FOR_WALKERS: _seat_on_offer,
     Kind.REPLACEMENT_OFFER: _seat_on_offer,

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel import col, select
+
 from models.tables import Person, Role
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
+from scheduling.common.text import name_key
 from scheduling.people.access import Actor
 from scheduling.people.directory import find_organisation
 
@@ -70,3 +73,11 @@ async def organisation_exists(ctx: Context, organisation_id: int) -> bool:
         except DomainError:
             return False
     return True
+
+
+async def name_known(ctx: Context, name: str) -> bool:
+    """Whether someone (not erased) goes by this name, as the console finds people."""
+    wanted = name_key(name)
+    async with ctx.store.joined() as session:
+        names = await session.exec(select(Person.name).where(col(Person.erased_at).is_(None)))
+        return any(name_key(found) == wanted for found in names.all())

@@ -245,6 +245,8 @@ async def check_out(ctx: Context, person_id: int, shift_id: int) -> tuple[Signup
         signup = await _confirmed_signup(session, shift_id, person_id)
         if signup.checked_in_at is None:
             raise DomainError("not_checked_in", shift=shift_id)
+        if now < shift.start_at:
+            raise DomainError("check_out_too_early", shift=shift_id)
         if now > shift.end_at + CHECK_OUT_LATE:
             raise DomainError("shift_over", shift=shift_id)
         if signup.checked_out_at is not None:

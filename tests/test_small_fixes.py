@@ -1,0 +1,67 @@
+"""The smaller fixes of the walker's life cycle, each pinned."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.i18n import catalogue
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError
+from scheduling.common.masking import PERSONNUMMER, mask_report_text
+from scheduling.messages.due import compute_due
+from scheduling.messages.kinds import Kind
+from scheduling.messages.relevance import stale_reason
+from scheduling.walks import signups
+from tests.world import make_world, outbox, shift_at
+
+
+async def test_no_check_in_prompt_to_a_walker_already_checked_in(
+    ctx: Context, clock: ManualClock
+) -> None:
+    world = await make_world(ctx, walkers=2)
+    shift = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    early, late = world.walkers
+    for walker in world.walkers:
+        await signups.sign_up(ctx, walker.id or 0, shift.id or 0)
+    clock.set(shift.start_at - timedelta(minutes=20))
+    await signups.check_in(ctx, early.id or 0, shift.id or 0)
+    clock.set(shift.start_at)
+    await compute_due(ctx)
+    prompts = {m.person_id: m for m in await outbox(ctx, Kind.CHECK_IN_PROMPT)}
+    async with ctx.store.transaction() as session:
+        assert await stale_reason(session, prompts[early.id], clock.now(), 1) == (
+            "checked in already"
+        )
+        assert await stale_reason(session, prompts[late.id], clock.now(), 1) is None
+
+
+async def test_check_out_is_refused_before_the_start(ctx: Context, clock: ManualClock) -> None:
+    world = await make_world(ctx, walkers=1)
+    shift = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    (walker,) = world.walkers
+    await signups.sign_up(ctx, walker.id or 0, shift.id or 0)
+    clock.set(shift.start_at - timedelta(minutes=30))
+    await signups.check_in(ctx, walker.id or 0, shift.id or 0)
+    with pytest.raises(DomainError) as refused:
+        await signups.check_out(ctx, walker.id or 0, shift.id or 0)
+    assert refused.value.code == "check_out_too_early"
+    clock.set(shift.start_at + timedelta(hours=1))
+    assert (await signups.check_out(ctx, walker.id or 0, shift.id or 0))[1]
+
+
+@pytest.mark.parametrize(
+    "text", ["Han heter 811218-9874.", "Nr 19811218-9874 i anteckningen", "811218+9874"]
+)
+def test_a_personnummer_with_a_wrong_check_digit_is_still_masked(text: str) -> None:
+    result = mask_report_text(text)
+    assert "9874" not in result.text and result.masked == [PERSONNUMMER]
+
+
+def test_the_check_in_words_ask_walkers_to_look_after_each_other() -> None:
+    swedish = catalogue("sv")["checkin.done"]
+    assert "Håll ihop gruppen och ta hand om varandra" in swedish
+    assert "lugnt" not in swedish
+    assert "look after each other" in catalogue("en")["checkin.done"]
