@@ -65,3 +65,34 @@ def test_the_check_in_words_ask_walkers_to_look_after_each_other() -> None:
     assert "Håll ihop gruppen och ta hand om varandra" in swedish
     assert "lugnt" not in swedish
     assert "look after each other" in catalogue("en")["checkin.done"]
+
+
+async def test_a_fold_later_shift_keeps_its_hour_in_the_calendar(ctx: Context) -> None:
+    """02:30 the second time round (the night the clocks go back) is not shown an hour early:
+    calendars read an ambiguous TZID time as the first, so it is written in UTC."""
+    from datetime import UTC, datetime
+
+    from icalendar import Calendar
+
+    from bot.i18n import t
+    from scheduling.links import calendar
+    from scheduling.people.access import Actor
+    from scheduling.walks import shifts
+    from tests.helpers import seed_org_area
+
+    org, area = await seed_org_area(ctx)
+    spec = shifts.ShiftSpec(
+        organisation=org,
+        area=area,
+        start=datetime(2027, 10, 31, 2, 30),
+        end=datetime(2027, 10, 31, 5, 0),
+        fold="later",
+    )
+    (shift,) = await shifts.create_shifts(ctx, Actor.operator(), spec)
+    url = await calendar.feed_url_for_organisation(ctx, org)
+    feed = await calendar.feed_for_token(ctx, url.rsplit("/", 1)[-1].removesuffix(".ics"))
+    assert feed is not None
+    ics = calendar.render_ics(feed, lambda key, /, **p: t("sv", key, **p), ctx)
+    assert b"DTSTART:20271031T013000Z" in ics
+    (event,) = Calendar.from_ical(ics).walk("VEVENT")
+    assert event.decoded("DTSTART").astimezone(UTC) == shift.start_at
