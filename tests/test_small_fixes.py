@@ -96,3 +96,33 @@ async def test_a_fold_later_shift_keeps_its_hour_in_the_calendar(ctx: Context) -
     assert b"DTSTART:20271031T013000Z" in ics
     (event,) = Calendar.from_ical(ics).walk("VEVENT")
     assert event.decoded("DTSTART").astimezone(UTC) == shift.start_at
+
+
+def test_every_report_code_has_words_for_the_dashboard_charts_and_exports() -> None:
+    """No code such as "guards" or "glass_litter" reaches the coordinator untranslated."""
+    from scheduling.walks.reports import HELP_KINDS, PLACE_ISSUES, SERVICES
+
+    for language in ("sv", "en"):
+        texts = catalogue(language)
+        for section, codes in (
+            ("service", SERVICES),
+            ("place", PLACE_ISSUES),
+            ("help", HELP_KINDS),
+        ):
+            for code in codes:
+                assert f"coordinator.{section}.{code}" in texts, (language, section, code)
+
+
+def test_counts_read_right_for_one() -> None:
+    """No "1 lediga vandrare", "1 anmälningar" or "1 pass skapade"."""
+    from bot.i18n import t
+
+    one = {
+        t("sv", "notify.staffing_notice", called=1),
+        t("sv", "privacy.my_data_summary", signups=1, upcoming=1, reports=1, messages=1),
+        t("sv", "newshift.created", count=1, ids="12"),
+        t("sv", "replace.asked", count=1, id=12),
+    }
+    for text in one:
+        for wrong in ("1 lediga", "1 anmälningar", "1 pass skapade", "1 rapporter"):
+            assert wrong not in text, text
