@@ -126,3 +126,28 @@ def test_counts_read_right_for_one() -> None:
     for text in one:
         for wrong in ("1 lediga", "1 anmälningar", "1 pass skapade", "1 rapporter"):
             assert wrong not in text, text
+
+
+async def test_the_demos_dashboard_link_lasts_long_enough_to_open(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The demo's link still works hours later; an ordinary one still lapses at 15 minutes,
+    and no link lasts beyond 24 hours."""
+    from bot.demo.coordinator import DEMO_LINK_LIFETIME
+    from models.tables import Role
+    from scheduling.links import logins
+    from scheduling.people.access import Actor
+    from tests.helpers import add_people
+
+    (person,) = await add_people(ctx, 1, role=Role.COORDINATOR)
+    actor = Actor.of(person, "cli")
+    demo = await logins.issue_dashboard_link(ctx, actor, DEMO_LINK_LIFETIME)
+    ordinary = await logins.issue_dashboard_link(ctx, actor)
+    endless = await logins.issue_dashboard_link(ctx, actor, timedelta(days=30))
+    clock.advance(timedelta(hours=3))
+    assert (await logins.redeem_login(ctx, demo.rsplit("/", 1)[1])).id == person.id
+    with pytest.raises(DomainError):
+        await logins.redeem_login(ctx, ordinary.rsplit("/", 1)[1])
+    clock.advance(timedelta(hours=21, seconds=1))
+    with pytest.raises(DomainError):
+        await logins.redeem_login(ctx, endless.rsplit("/", 1)[1])
