@@ -65,3 +65,11 @@ async def test_a_volunteer_may_not_mark_attendance(ctx: Context, clock: ManualCl
     walker = world.walkers[1]  # type: ignore[attr-defined]
     chat = Chat(Dialogue(ctx), address=str(walker.telegram_id), telegram_id=walker.telegram_id)
     assert "behörighet" in await chat.act(f"att:{shift_id}")
+
+
+async def test_the_question_waits_for_the_morning(ctx: Context, clock: ManualClock) -> None:
+    """A night walk's lead is not woken for bookkeeping: the question is held to 08:00."""
+    _, _ = await walked(ctx, clock)
+    await compute_due(ctx)
+    (asked,) = await outbox(ctx, Kind.ATTENDANCE_CHECK)
+    assert asked.due_at.astimezone(ctx.zone).strftime("%H:%M") == "08:00"

@@ -4,7 +4,8 @@ attendance, and a confirmed walker marked absent is a no-show (``Signup.no_show`
 ``Person.no_show_count``).
 
 The question is a due rule (``attendance_checks``, once per shift through a ``DueMark``),
-``report_prompt_after`` the planned end, and may be answered for a week.
+``report_prompt_after`` the planned end (held through quiet hours, so a night walk's lead is
+asked in the morning), and may be answered for a week.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ async def attendance_checks(ctx: Context, session: AsyncSession, now: datetime) 
                     person_id=person_id,
                     moment=shift.end_at + ctx.settings.reminders.report_prompt_after,
                     expires_at=shift.end_at + ANSWER_WITHIN,
-                    shift_start=shift.start_at,
+                    shift_start=None,  # bookkeeping: held through quiet hours (morning)
                     payload={"shift_id": shift.id},
                 )
             )
