@@ -11,6 +11,7 @@ from bot.dashboard import dashboard_routes
 from bot.dialogue.engine import Dialogue
 from bot.http import HealthRegistry, store_alive
 from bot.ical import ical_routes
+from bot.privacy_page import privacy_routes
 from scheduling.common.context import Context
 from scheduling.workers.ticker import Ticker
 
@@ -44,9 +45,11 @@ def health_probes(ctx: Context, ticker: Ticker, telegram: TelegramChannel | None
 def http_routes(
     ctx: Context, dialogue: Dialogue, telegram: TelegramChannel | None
 ) -> list[BaseRoute]:
-    """Calendar feeds and the dashboard; the Telegram webhook in webhook mode; the SMS
-    webhooks when [sms] is configured."""
-    routes: list[BaseRoute] = [*ical_routes(ctx), *dashboard_routes(ctx)]
+    """Calendar feeds, the dashboard and the privacy notice; the Telegram webhook in webhook
+    mode; the SMS webhooks when [sms] is configured."""
+    routes: list[BaseRoute] = [
+        *ical_routes(ctx), *dashboard_routes(ctx), *privacy_routes(ctx.settings)
+    ]
     if telegram is not None and ctx.settings.telegram.mode == "webhook":
         routes += webhook_routes(ctx, telegram)
     if ctx.settings.sms.configured:

@@ -5,17 +5,19 @@ from __future__ import annotations
 from scheduling.common.context import Context
 from scheduling.messages.due import compute_due
 from scheduling.people.retention import retention_step
+from scheduling.walks.approval import erase_rejected
 from scheduling.walks.signups import expire_offers
 from scheduling.workers.dispatcher import Dispatcher
 from scheduling.workers.ticker import Ticker, TickStep
 
 
 def tick_steps(dispatcher: Dispatcher | None = None) -> list[tuple[str, TickStep]]:
-    """Pass on unconfirmed offers, apply retention (once a day, however often it ticks),
+    """Pass on unconfirmed offers, apply retention (rejected walkers at once, the rest once a
+    day, however often it ticks),
     queue what is due, wake the dispatcher (when there is one)."""
     steps: list[tuple[str, TickStep]] = [
         ("expire_offers", expire_offers),
-        ("retention", retention_step),
+        ("retention", _retention),
         ("due", compute_due),
     ]
     if dispatcher is not None:
@@ -26,6 +28,13 @@ def tick_steps(dispatcher: Dispatcher | None = None) -> list[tuple[str, TickStep
 
         steps.append(("dispatch", wake_dispatcher))
     return steps
+
+
+async def _retention(ctx: Context) -> object:
+    """Erase the walkers turned down once they were told (every tick); the rest of retention
+    once a day."""
+    await erase_rejected(ctx)
+    return await retention_step(ctx)
 
 
 def make_ticker(ctx: Context, dispatcher: Dispatcher | None = None) -> Ticker:

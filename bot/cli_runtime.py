@@ -61,8 +61,12 @@ def demo_command(database: str) -> None:
 
 
 @cli.command("chat")
-@click.option("--as", "as_who", metavar="NAME|PHONE",
-              help="Talk as this person (a name or a phone number); else as a new person.")
+@click.option(
+    "--as",
+    "as_who",
+    metavar="NAME|PHONE",
+    help="Talk as this person (a stored person's name, or a phone number); else as a new person.",
+)
 @config_option
 def chat_command(as_who: str | None) -> None:
     """Talk to the bot in the terminal: the same dialogue as Telegram and SMS.
@@ -76,7 +80,8 @@ def chat_command(as_who: str | None) -> None:
     import asyncio
 
     from bot.bootstrap import bootstrap
-    from bot.channels.console import chat_loop
+    from bot.channels.console import chat_loop, may_act_as
+    from scheduling.common.errors import DomainError
 
     settings = settings_of(click.get_current_context())
 
@@ -88,6 +93,9 @@ def chat_command(as_who: str | None) -> None:
 
     async def body() -> None:
         ctx = await open_context(settings)
+        if as_who and not await may_act_as(ctx, as_who):
+            await ctx.store.close()
+            raise DomainError("person_not_found", ref=as_who)
         app = bootstrap(settings, store=ctx.store)
         try:
             await chat_loop(app.dialogue, read_line, click.echo, as_who)

@@ -20,6 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import t
+from bot.notifications_lifecycle import KINDS as LIFECYCLE_KINDS
+from bot.notifications_lifecycle import render_lifecycle
 from scheduling.common.context import Context
 from scheduling.messages.content import Option, Outgoing, Recipient
 from scheduling.messages.kinds import Kind
@@ -241,6 +243,8 @@ class NotificationRenderer:
             return _broadcast(words, payload)
         if kind == Kind.SMS_UNREACHABLE:
             return Outgoing(words("sms_unreachable", name=str(payload.get("name") or "?")))
+        if kind in LIFECYCLE_KINDS:
+            return await render_lifecycle(kind, payload, recipient, ctx)
         if kind == Kind.INACTIVITY_NOTICE:
             return Outgoing(t(recipient.language, "privacy.inactivity_notice",
                               days=payload.get("days", ""), date=payload.get("date", "")))

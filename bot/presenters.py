@@ -52,6 +52,11 @@ def person_json(
         "trained": person.trained,
         "language": person.language,
         "registered": person.registered,
+        "approved": person.approved,
+        "course_on": person.course_on.isoformat() if person.course_on else None,
+        "record_checked_on": (
+            person.record_checked_on.isoformat() if person.record_checked_on else None
+        ),
         "telegram_reachable": person.telegram_id is not None and not person.telegram_blocked,
         "sms_reachable": person.phone is not None
         and not person.sms_opted_out
@@ -65,7 +70,7 @@ def person_json(
     return data
 
 
-PEOPLE_HEADERS = ["id", "name", "organisation", "role", "trained", "lang", "reachable"]
+PEOPLE_HEADERS = ["id", "name", "organisation", "role", "trained", "lang", "reachable", "approved"]
 CONTACT_HEADERS = ["phone", "telegram id"]
 
 
@@ -84,6 +89,7 @@ def person_row(
         "yes" if person.trained else "",
         person.language,
         ",".join(reach) or "-",
+        "yes" if person.approved else "waiting",
     ]
     if with_contacts:
         row += [person.phone, person.telegram_id]

@@ -78,6 +78,11 @@ class Person(SQLModel, table=True):
     created_at: datetime = utc_field(nullable=False)
     last_active_at: datetime | None = utc_field()
     erased_at: datetime | None = utc_field()  # erased on request: a tombstone without personal data
+    approved_at: datetime | None = utc_field()  # None: waiting for a lead's approval
+    rejected_at: datetime | None = utc_field()  # turned down: told so, then erased
+    waiting_shift_id: int | None = None  # the shift to sign up for once approved
+    course_on: date | None = None  # did the walk course (what "trained" means)
+    record_checked_on: date | None = None  # a police-record extract was shown (none stored)
 
     @property
     def registered(self) -> bool:
@@ -89,6 +94,11 @@ class Person(SQLModel, table=True):
     def may_walk(self) -> bool:
         """Registered and consented to storing their details for walk coordination."""
         return self.registered and self.consent_at is not None
+
+    @property
+    def approved(self) -> bool:
+        """A lead or the coordinator let them walk (or no approval was needed)."""
+        return self.approved_at is not None
 
 
 class Series(SQLModel, table=True):

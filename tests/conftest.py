@@ -53,8 +53,12 @@ def _libpq_url(url: str) -> str:
 
 
 def make_settings(database_url: str, **sections: dict[str, Any]) -> Settings:
+    """Settings for a test. Walkers who register through the bot may walk at once
+    (``[walks] approval = "open"``) unless the test asks for approval: most tests are about
+    something else; tests/test_approval.py is about approval."""
     data: dict[str, Any] = {"database": {"url": database_url}}
     data.update(sections)
+    data["walks"] = {"approval": "open", **data.get("walks", {})}
     return settings_from_mapping(data)
 
 

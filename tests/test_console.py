@@ -41,8 +41,24 @@ def test_chat_registers_and_lists_shifts(tmp_path: Path) -> None:
         ).returncode
         == 0
     )
-    result = vandra("chat", "--as", "Anna", stdin="Anna Lindqvist\n1\n1\n1\n/pass\n1\n1\n/quit\n")
+    result = vandra("chat", stdin="Anna Lindqvist\n1\n1\n1\n/pass\n1\n1\n/quit\n")
     assert result.returncode == 0, result.stderr
     assert "1) IFK Kalmar" in result.stdout
     assert "registrerad" in result.stdout
     assert "Pass 1:" in result.stdout and "anmäld" in result.stdout
+
+
+def test_chat_as_an_unknown_name_refuses(tmp_path: Path) -> None:
+    """`--as` with a name nobody has: exit 2, nothing registered."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VANDRA_")}
+    env["VANDRA_DATABASE_URL"] = f"sqlite:///{tmp_path / 'chat.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--as", "Nobody Here"],
+        env=env,
+        cwd=tmp_path,
+        input="/quit\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "Nobody Here" in result.stderr

@@ -74,6 +74,11 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
         Kind.BROADCAST: {"text": "Extra pass!", "author": "Maria"},
         Kind.SMS_UNREACHABLE: {"name": "Anna"},
         Kind.INACTIVITY_NOTICE: {"days": 730, "date": "2027-01-01"},
+        Kind.APPROVAL_REQUEST: {"person_id": 1, "name": "Bea", "organisation": "IFK Kalmar"},
+        Kind.APPROVED: {"outcome": "confirmed"},
+        Kind.REJECTED: {},
+        Kind.ATTENDANCE_CHECK: {},
+        Kind.RECORD_CHECK_LAPSING: {"person_id": 1, "name": "Bea", "until": "2027-01-31"},
     }
     kinds = {v for k, v in vars(Kind).items() if k.isupper()}
     assert set(payloads) == kinds

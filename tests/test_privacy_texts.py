@@ -43,9 +43,9 @@ async def test_my_data_summary_is_one_plain_sms(ctx: Context) -> None:
     walk = await add_shift(ctx, org, area)
     await signups.sign_up(ctx, person.id or 0, walk.id or 0)
     text = await my_data_summary(ctx, person.id or 0)
-    assert "1 anmälningar (1 kommande)" in text and "/mina_data" in text
+    assert "anmälningar: 1 (1 kommande)" in text and "Telegram" in text and "/" not in text
     assert is_gsm7(text) and segments(text) <= 2
-    assert "/mydata" in await my_data_summary(ctx, person.id or 0, "en")
+    assert "Telegram app" in await my_data_summary(ctx, person.id or 0, "en")
 
 
 async def test_export_for_someone_else_needs_a_coordinator_and_is_audited(ctx: Context) -> None:

@@ -11,9 +11,11 @@ from collections.abc import Awaitable, Callable
 from bot.dialogue.commands import COMMANDS
 from bot.dialogue.engine import Dialogue
 from bot.dialogue.turn import Inbound
+from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.common.text import normalise_phone
 from scheduling.messages.content import Outgoing
+from scheduling.people.lookups import name_known
 
 ReadLine = Callable[[str], Awaitable[str | None]]
 Write = Callable[[str], None]
@@ -57,6 +59,13 @@ def identity(as_who: str | None) -> tuple[str, str | None, str | None]:
     except DomainError:
         return f"console:{as_who.strip().casefold()[:30]}", None, as_who.strip()
     return phone, phone, None
+
+
+async def may_act_as(ctx: Context, as_who: str) -> bool:
+    """``--as`` names a stored person, or is a phone number (which may register, as by SMS):
+    an unknown name is refused rather than silently registering somebody new."""
+    _, phone, name = identity(as_who)
+    return phone is not None or (name is not None and await name_known(ctx, name))
 
 
 async def chat_loop(

@@ -1,6 +1,8 @@
-"""``vandra people add|list|remove|data``: walkers, leads and coordinators."""
+"""``vandra people add|list|remove|data|approve|reject|vet``: walkers, leads and coordinators."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import click
 
@@ -10,9 +12,10 @@ from bot.cli.root import config_option
 from bot.presenters import CONTACT_HEADERS, PEOPLE_HEADERS, person_json, person_row, table
 from models.tables import Person, Role
 from scheduling.common.context import Context
-from scheduling.people import directory
+from scheduling.people import directory, vetting
 from scheduling.people import erasure as people
 from scheduling.people.access import Actor
+from scheduling.walks import approval
 
 
 @click.group("people")
@@ -124,3 +127,71 @@ async def people_data(ctx: Context, person_id: int) -> None:
     from scheduling.people.privacy import export_person_data
 
     echo_json(await export_person_data(ctx, Actor.operator(), person_id))
+
+
+@people_group.command("approve")
+@click.argument("person_id", type=int)
+@config_option
+@with_context
+async def people_approve(ctx: Context, person_id: int) -> None:
+    """Approve a walker who registered through the bot (``[walks] approval``); they are told,
+    and signed up for the shift they asked for while waiting.
+
+    \b
+    Example:  vandra people approve 12
+    """
+    done = await approval.approve_person(ctx, Actor.operator(), person_id)
+    signed = f", {done.outcome} for shift {done.shift_id}" if done.shift_id else ""
+    click.echo(f"person {person_id} approved{signed}")
+
+
+@people_group.command("reject")
+@click.argument("person_id", type=int)
+@config_option
+@with_context
+async def people_reject(ctx: Context, person_id: int) -> None:
+    """Turn down a walker waiting for approval: they are told politely, then erased.
+
+    \b
+    Example:  vandra people reject 12
+    """
+    await approval.reject_person(ctx, Actor.operator(), person_id)
+    click.echo(f"person {person_id} rejected")
+
+
+@people_group.command("vet")
+@click.argument("person_id", type=int)
+@click.option(
+    "--course",
+    "course_on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="DATE",
+    help="The day they did the walk course (marks them trained).",
+)
+@click.option(
+    "--record-check",
+    "record_checked_on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="DATE",
+    help="The day they showed a police-record extract (none is stored).",
+)
+@config_option
+@with_context
+async def people_vet(
+    ctx: Context, person_id: int, course_on: datetime | None, record_checked_on: datetime | None
+) -> None:
+    """Record a walker's walk course and/or police-record check.
+
+    \b
+    Example:  vandra people vet 12 --course 2026-10-03 --record-check 2026-11-20
+    """
+    if course_on is None and record_checked_on is None:
+        raise click.UsageError("give --course DATE and/or --record-check DATE")
+    await vetting.set_vetting(
+        ctx,
+        Actor.operator(),
+        person_id,
+        course_on=course_on.date() if course_on else None,
+        record_checked_on=record_checked_on.date() if record_checked_on else None,
+    )
+    click.echo(f"person {person_id} updated")

@@ -20,6 +20,8 @@ from scheduling.links.logins import issue_dashboard_link
 from scheduling.people import directory
 from scheduling.people.access import Actor
 
+DEMO_LINK_LIFETIME = timedelta(hours=24)  # a newcomer reads the demo first, then opens it
+
 
 async def the_coordinator(demo: Demo, out_dir: Path) -> None:
     say("Monday: the coordinator's figures for the weekend")
@@ -39,8 +41,9 @@ async def the_coordinator(demo: Demo, out_dir: Path) -> None:
         click.echo(f"  {name}: held {figures.held}, walker-hours {figures.walker_hours:.1f}")
     await export(demo, coordinator, first, last, out_dir)
     real_time = Context(store=demo.ctx.store, settings=demo.ctx.settings, clock=SystemClock())
-    link = await issue_dashboard_link(real_time, coordinator)
-    click.echo(f"  the coordinator's dashboard link (one use, 15 minutes): {link}")
+    link = await issue_dashboard_link(real_time, coordinator, DEMO_LINK_LIFETIME)
+    hours = int(DEMO_LINK_LIFETIME.total_seconds() // 3600)
+    click.echo(f"  the coordinator's dashboard link (one use, {hours} hours): {link}")
     click.echo(
         f"  to open it: VANDRA_DATABASE_URL=sqlite:///{demo.database} "
         ".venv/bin/vandra run   (then open the link)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.demo.cast import NEWCOMER, NEWCOMER_ID, WALKERS
+from bot.demo.cast import LEAD, NEWCOMER, NEWCOMER_ID, WALKERS
 from bot.demo.talk import deliver, say, show, tap, telegram_says, text_vandra
 from bot.demo.world import Demo
 from bot.presenters import SHIFT_HEADERS, shift_rows, table
@@ -46,8 +46,19 @@ async def newcomer_on_telegram(demo: Demo, friday: int) -> None:
         demo, NEWCOMER_ID, await telegram_says(demo, NEWCOMER_ID, "Godkänner du"), "Jag godkänner"
     )
     show(NEWCOMER, "Telegram", (await telegram_says(demo, NEWCOMER_ID, "registrerad")).text or "")
-    card = await telegram_says(demo, NEWCOMER_ID, f"Pass {friday}")
-    await tap(demo, NEWCOMER_ID, card, "reservlistan")
+    show(NEWCOMER, "Telegram", (await telegram_says(demo, NEWCOMER_ID, "godkänner")).text or "")
+    await approval_by_the_lead(demo)
+
+
+async def approval_by_the_lead(demo: Demo) -> None:
+    say(f"The lead approves {NEWCOMER} with one tap; the shift she chose is booked for her")
+    await deliver(demo)
+    lead = LEAD.telegram_id or 0
+    notice = await telegram_says(demo, lead, NEWCOMER)
+    show("Johan", "Telegram", notice.text or "")
+    await tap(demo, lead, notice, "Godkänn")
+    show("Johan", "Telegram", (await telegram_says(demo, lead, "är godkänd")).text or "")
+    await deliver(demo)
     show(NEWCOMER, "Telegram", (await telegram_says(demo, NEWCOMER_ID, "reservlista")).text or "")
 
 

@@ -74,6 +74,18 @@ SMS_ACTIONS: dict[str, str] = {
     "OUT": "out",
     "KVITTERA": "ack:alert",  # acknowledge a safety alert (the alert's number follows)
     "ACK": "ack:alert",
+    "ERSATT": "replace",  # after a late cancellation: ask others to take the seat
+    "REPLACE": "replace",
+    "GENOMFOR": "keep",  # the final staffing check: the walk goes ahead
+    "GO": "keep",
+    "INSTALL": "cancelshift",  # the final staffing check: the walk is called off
+    "CALLOFF": "cancelshift",
+    "GODKANN": "approve",  # a new walker is approved (the person's number follows)
+    "APPROVE": "approve",
+    "NEKA": "reject",
+    "REFUSE": "reject",
+    "NARVARO": "att",  # after a shift: mark who came (the shift's number follows)
+    "ATTENDANCE": "att",
 }
 SMS_OPT_OUT = "STOPP"  # vandra's own opt-out word (Twilio answers STOP itself)
 SMS_REGISTER = ("namn", "name")  # ``NAMN Anna Lind`` registers (when SMS registration is open)

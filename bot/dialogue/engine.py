@@ -18,6 +18,8 @@ import re
 
 from bot import metrics
 from bot.dialogue import (
+    approval,
+    attendance,
     coordinator,
     decisions,
     evaluation,
@@ -39,7 +41,17 @@ from scheduling.people.conversations import Caller, load_conversation, save_conv
 
 log = logging.getLogger("vandra.dialogue")
 
-FLOWS = (registration, volunteer, report, newshift, coordinator, decisions, evaluation)
+FLOWS = (
+    registration,
+    volunteer,
+    report,
+    newshift,
+    coordinator,
+    decisions,
+    evaluation,
+    approval,
+    attendance,
+)
 
 
 class Dialogue:
@@ -77,8 +89,9 @@ class Dialogue:
                 if turn is None and attempt == 1 and connection_lost(error):
                     log.warning("database connection lost (%s); trying once more", cause(error))
                     continue
-                log.exception("dialogue failed on %s input: the turn was not stored",
-                              inbound.channel)
+                log.exception(
+                    "dialogue failed on %s input: the turn was not stored", inbound.channel
+                )
             break
         return [Outgoing(text=t(_language_after_failure(turn, inbound), "common.sorry"))]
 
@@ -130,9 +143,12 @@ class Dialogue:
         await handler(turn, action)
 
     async def continue_pending(self, turn: Turn) -> None:
-        """After registration: carry on with the deep link or action that started it."""
+        """After registration: carry on with the deep link or action that started it (a walker
+        waiting for approval is told what comes next; the shift they asked for waits too)."""
         pending = turn.data.pop("then", None)
-        if isinstance(pending, str) and pending:
+        if approval.waiting(turn):
+            await approval.wait_with(turn, pending if isinstance(pending, str) else None)
+        elif isinstance(pending, str) and pending:
             await self.run_action(turn, pending)
         else:
             await self.commands["shifts"](turn, "")
@@ -170,9 +186,9 @@ class Dialogue:
 
     async def _save(self, turn: Turn) -> None:
         """Write the conversation back, with the options just offered (a number answered next
-        picks one), and note the person's activity."""
+        picks one; asking for help in between forgets none), and note the person's activity."""
         conversation = turn.conversation
-        if turn.replies:
+        if turn.replies and turn.inbound.command != "help":  # help keeps a question's options
             offered = [o.action for reply in turn.replies for o in reply.options]
             conversation.data = {**conversation.data, "offered": offered}
         if turn.person is not None:

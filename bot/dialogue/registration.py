@@ -3,18 +3,20 @@ an optional phone number (for SMS when Telegram fails). Nothing about a person i
 before they consent: until then the answers live only in the conversation's state.
 
 People added by an operator are registered already; for them only what is missing (their
-consent) is asked.
+consent) is asked, and the button that started the conversation (an alert's "Kvittera", the
+final check's "Genomför") is carried out once they consent.
 """
 
 from __future__ import annotations
 
 from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Turn
+from bot.privacy_page import privacy_url
 from scheduling.common.errors import DomainError
 from scheduling.common.text import clean_text, normalise_phone, small_number
 from scheduling.people import directory
 from scheduling.people.lookups import PersonView, organisation_exists, person_view
-from scheduling.walks import phone_linking
+from scheduling.walks import approval, phone_linking
 
 FLOW = "register"
 PRIVATE_ORG = 0
@@ -34,7 +36,7 @@ async def advance(turn: Turn) -> None:
     if turn.person is None and not _may_register(turn):
         return
     if inbound.action is not None and not inbound.action.startswith("reg:"):
-        if inbound.action.split(":", 1)[0] in ("signup", "shift"):
+        if _worth_keeping(turn, inbound.action):
             turn.data["then"] = inbound.action
         inbound_action = None
     else:
@@ -62,6 +64,13 @@ async def advance(turn: Turn) -> None:
             await _ask(turn)
     else:
         await _ask(turn)
+
+
+def _worth_keeping(turn: Turn, action: str) -> bool:
+    """Whether a button pressed before registration is carried out after it: a shift or a
+    sign-up for anyone; any button for a person already stored (a lead added by the operator
+    who taps "Genomför" or "Kvittera" on their first message consents, then it is done)."""
+    return turn.person is not None or action.split(":", 1)[0] in ("signup", "shift")
 
 
 def _may_register(turn: Turn) -> bool:
@@ -108,12 +117,23 @@ async def _ask(turn: Turn) -> None:
     elif step == "consent":
         turn.say(
             "registration.ask_consent",
-            notice=turn.text("registration.privacy_notice"),
+            notice=consent_notice(turn),
             options=[
                 turn.option("registration.consent_yes", "reg:consent:yes"),
                 turn.option("registration.consent_no", "reg:consent:no"),
             ],
         )
+
+
+def consent_notice(turn: Turn) -> str:
+    """What is stored and why, in this channel's words, with the link to the full notice."""
+    url = privacy_url(turn.ctx.settings, turn.lang)
+    more = (
+        turn.text("registration.privacy_more", url=url)
+        if url
+        else turn.text("registration.privacy_more_none")
+    )
+    return turn.text("registration.privacy_notice", more=more)
 
 
 async def _take_name(turn: Turn, text: str) -> None:
@@ -182,6 +202,8 @@ async def _take_consent(turn: Turn, agreed: bool) -> None:
         return
     if turn.person is None:
         person = await _create_person(turn)
+        if not person.approved:
+            await approval.request_approval(turn.ctx, person.id)
     else:
         if not turn.person.registered:
             await directory.confirm_age(turn.ctx, turn.person_id)

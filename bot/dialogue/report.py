@@ -141,7 +141,9 @@ async def _save(turn: Turn, field: str, value: Any) -> None:
 
 async def _ask(turn: Turn, step: str) -> None:
     turn.goto(FLOW, step)
-    if step == "walkers_present":
+    if step == "walkers_present" and turn.inbound.channel != "telegram":
+        turn.say("report.q_walkers_present_typed")  # a typed digit is the count, not an option
+    elif step == "walkers_present":
         turn.say(
             "report.q_walkers_present",
             options=[turn.option("report.n", f"rep:walkers_present:{n}", n=n) for n in range(2, 7)],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.i18n import error_text, pick_language, t
+from bot.i18n import error_text, has_text, pick_language, t
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.messages.content import Document, Option, Outgoing
@@ -54,7 +54,13 @@ class Turn:
         return pick_language(person_language, chosen, hint=self.inbound.language_hint)
 
     def text(self, key: str, **params: Any) -> str:
-        return t(self.lang, key, **params)
+        """The text for ``key``; by SMS its ``<key>_sms`` variant where there is one (an SMS
+        never names a Telegram command)."""
+        return t(self.lang, self._variant(key), **params)
+
+    def _variant(self, key: str) -> str:
+        sms_key = f"{key}_sms"
+        return sms_key if self.inbound.channel == "sms" and has_text(sms_key) else key
 
     def option(self, key: str, action: str, **params: Any) -> Option:
         return Option(label=self.text(key, **params), action=action)
@@ -97,6 +103,9 @@ class Turn:
         )
 
     def refuse(self, error: DomainError) -> None:
+        if self._variant(f"error.{error.code}") != f"error.{error.code}":
+            self.send(t(self.lang, f"error.{error.code}_sms", **error.params))
+            return
         self.send(error_text(self.lang, error))
 
     # --- state ------------------------------------------------------------------------------

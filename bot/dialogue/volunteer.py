@@ -18,8 +18,9 @@ from scheduling.people import erasure as people
 from scheduling.people.directory import set_language
 from scheduling.people.lookups import person_view
 from scheduling.people.privacy import export_my_data
-from scheduling.walks import replacement, signups
+from scheduling.walks import approval, replacement, signups
 from scheduling.walks.cards import ShiftCard, planned_shifts, shift_card
+from scheduling.walks.views import ShiftView
 
 PAGE_SIZE = {"sms": 4, "telegram": 8, "console": 8}
 
@@ -126,6 +127,10 @@ def _card_options(turn: Turn, card: ShiftCard) -> list[Option]:
 
 async def _sign_up(turn: Turn, action: str) -> None:
     shift_id = _shift_id(action)
+    if turn.person is not None and not turn.person.approved:
+        await approval.wait_for_shift(turn.ctx, turn.person_id, shift_id)
+        turn.say("lifecycle.waiting_shift", id=shift_id)
+        return
     result = await signups.sign_up(turn.ctx, turn.person_id, shift_id)
     view = result.view
     when = render.local_when(view, turn.lang, turn.ctx.zone)
@@ -172,7 +177,7 @@ async def _my(turn: Turn, args: str) -> None:
     zone, lang = turn.ctx.zone, turn.lang
     if turn.inbound.channel == "sms":
         lines = [
-            f"{render.compact_line(v, lang, zone)} {turn.text(f'my.status_{s.status}')}"
+            f"{render.compact_line(v, lang, zone)} {_my_status(turn, v, s.status)}"
             for v, s in mine
         ]
         turn.send("\n".join([*lines, turn.text("my.sms_how"), link]).strip())
@@ -182,11 +187,18 @@ async def _my(turn: Turn, args: str) -> None:
             "my.button",
             f"shift:{v.shift.id}",
             line=render.list_line(v, lang, zone),
-            status=turn.text(f"my.status_{s.status}"),
+            status=_my_status(turn, v, s.status),
         )
         for v, s in mine
     ]
     turn.say("my.title", calendar=link, options=options)
+
+
+def _my_status(turn: Turn, view: ShiftView, status: str) -> str:
+    """"anmäld", "reservlista", ... or "inställt" when the shift itself was cancelled."""
+    if view.cancelled:
+        return turn.text("my.status_shift_cancelled")
+    return turn.text(f"my.status_{status}")
 
 
 async def _calendar_link(turn: Turn) -> str:

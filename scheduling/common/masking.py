@@ -1,7 +1,8 @@
 """Masking free text before it is stored: reports must not identify anyone (docs/architecture.md).
 
 Swedish personal identity numbers (personnummer and samordningsnummer, 10 or 12 digits, with or
-without ``-`` or ``+``, with a valid check digit), phone numbers (Swedish and international, found
+without ``-`` or ``+``, with a valid check digit; written with ``-`` or ``+`` or as 12 digits
+also with a wrong one), phone numbers (Swedish and international, found
 by ``phonenumbers``) and e-mail addresses are replaced by a marker such as ``[personnummer]``.
 The result names the kinds that were masked, so the reporter can be told.
 
@@ -114,7 +115,7 @@ def _pnr_spans(text: str) -> list[tuple[int, int]]:
             continue
         for pattern in (_PNR_LONG, _PNR_SHORT):
             candidate = pattern.match(text, start)
-            if candidate and is_personnummer(candidate.group()):
+            if candidate and _masked_as_personnummer(candidate.group()):
                 spans.append(candidate.span())
                 end = candidate.end()
                 break
@@ -134,6 +135,20 @@ def is_personnummer(text: str) -> bool:
     month, day = int(ten[2:4]), int(ten[4:6])
     plausible_date = 1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91)
     return plausible_date and luhn_valid(ten)
+
+
+def _masked_as_personnummer(text: str) -> bool:
+    """A valid number, or one written the way people write their personnummer (with ``-`` or
+    ``+`` before the last four, or 12 digits from the century on) with a plausible date: a
+    mistyped check digit must not let a person's number through. A bare ten-digit run needs
+    the check digit (receipts and order numbers are left alone)."""
+    if is_personnummer(text):
+        return True
+    digits = "".join(ch for ch in text if ch.isdecimal())
+    written_as_one = "-" in text or "+" in text or len(digits) == 12
+    ten = digits[-10:]
+    month, day = int(ten[2:4]), int(ten[4:6])
+    return written_as_one and 1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91)
 
 
 def luhn_valid(digits: str) -> bool:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 from sqlalchemy.sql.elements import ColumnElement
@@ -213,14 +214,24 @@ def render_ics(feed: Feed, texts: Texts, ctx: Context) -> bytes:
     return bytes(calendar.to_ical())
 
 
+def calendar_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """Local time with the zone's TZID, except in the hour the clocks go back: a wall time
+    there happens twice and calendars read it as the first, so the second (``--fold later``)
+    is written in UTC instead."""
+    local = moment.astimezone(zone)
+    if local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset():
+        return moment.astimezone(UTC)
+    return local
+
+
 def _event(view: ShiftView, feed: Feed, texts: Texts, ctx: Context) -> Event:
     shift = view.shift
     cancelled = shift.status == ShiftStatus.CANCELLED
     event = Event()
     event.add("uid", f"shift-{shift.id}@vandra")
     event.add("dtstamp", ctx.now())
-    event.add("dtstart", shift.start_at.astimezone(ctx.zone))
-    event.add("dtend", shift.end_at.astimezone(ctx.zone))
+    event.add("dtstart", calendar_time(shift.start_at, ctx.zone))
+    event.add("dtend", calendar_time(shift.end_at, ctx.zone))
     event.add(
         "summary",
         texts(

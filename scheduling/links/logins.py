@@ -29,6 +29,7 @@ from scheduling.people.access import Actor, audit, refuse
 from scheduling.people.scope import organisation_scope
 
 LINK_LIFETIME = timedelta(minutes=15)
+LONGEST_LIFETIME = timedelta(hours=24)  # the demo's link, read at leisure; never longer
 SESSION_LIFETIME = timedelta(hours=12)
 SECRET_NAME = "dashboard"
 LINK_SALT = "vandra.dashboard.login"
@@ -62,8 +63,12 @@ def _serializer(secret: str, clock: Clock, salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=salt, signer=ClockSigner)
 
 
-async def issue_dashboard_link(ctx: Context, actor: Actor) -> str:
-    """A one-time login link for a coordinator or lead (the bot's /dashboard); audited."""
+async def issue_dashboard_link(
+    ctx: Context, actor: Actor, lifetime: timedelta = LINK_LIFETIME
+) -> str:
+    """A one-time login link for a coordinator or lead (the bot's /dashboard), valid for
+    ``lifetime`` (at most ``LONGEST_LIFETIME``); audited."""
+    lifetime = min(lifetime, LONGEST_LIFETIME)
     await organisation_scope(ctx, actor, "dashboard.link")
     if actor.person_id is None:
         raise await refuse(ctx.store, actor, "dashboard.link", ctx.now())
@@ -72,7 +77,7 @@ async def issue_dashboard_link(ctx: Context, actor: Actor) -> str:
     async with ctx.store.transaction() as session:
         session.add(
             DashboardLogin(
-                jti=jti, person_id=actor.person_id, issued_at=now, expires_at=now + LINK_LIFETIME
+                jti=jti, person_id=actor.person_id, issued_at=now, expires_at=now + lifetime
             )
         )
         audit(session, actor, "dashboard.link", now, target=f"person:{actor.person_id}")
@@ -90,7 +95,9 @@ async def redeem_login(ctx: Context, token: str) -> Person:
     is forged, expired, already used, or its person may no longer use the dashboard."""
     serializer = _serializer(await shared_secret(ctx), ctx.clock, LINK_SALT)
     try:
-        claims: dict[str, Any] = serializer.loads(token, max_age=int(LINK_LIFETIME.total_seconds()))
+        # the signature's age bounds every link; each link's own expiry is in its row
+        max_age = int(LONGEST_LIFETIME.total_seconds())
+        claims: dict[str, Any] = serializer.loads(token, max_age=max_age)
         jti, person_id = str(claims["jti"]), int(claims["pid"])
     except (BadData, KeyError, TypeError, ValueError):
         raise _invalid() from None

@@ -14,7 +14,9 @@ Per walker (this module):
 - the report prompt ``report_prompt_after`` the end (``report:signup:<id>``), for 24 h.
 
 Shift-level rules live in ``staffing.py`` (calls for walkers, notices, the final check),
-``safety.py`` (the overdue check-out alert) and ``replacement.py`` (after a late cancellation).
+``safety.py`` (the overdue check-out alert), ``replacement.py`` (after a late cancellation) and
+``attendance.py`` (who came, asked of the lead after the shift); ``people/vetting.py`` reminds
+of record checks about to lapse.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from scheduling.common.context import Context
 from scheduling.messages.due_planning import WalkerRow, label_of, plan, walkers_without
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage, enqueue_many
+from scheduling.people.vetting import record_check_reminders
+from scheduling.walks.attendance import attendance_checks
 from scheduling.walks.replacement import late_cancellation_prompts
 from scheduling.walks.safety import raise_safety_alerts, repeat_safety_alerts
 from scheduling.walks.series import MAX_SHIFT_LENGTH
@@ -132,6 +136,8 @@ RULES: list[tuple[str, Rule]] = [
     ("final_checks", final_checks),
     ("staffing_alerts", staffing_alerts),
     ("late_cancellations", late_cancellation_prompts),
+    ("attendance_checks", attendance_checks),
+    ("record_checks", record_check_reminders),
 ]
 
 

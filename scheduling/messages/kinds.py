@@ -20,3 +20,8 @@ class Kind:
     SHIFT_CANCELLED = "shift_cancelled"
     SMS_UNREACHABLE = "sms_unreachable"  # to the coordinators: a walker's number fails
     INACTIVITY_NOTICE = "inactivity_notice"  # before an inactive person is erased
+    APPROVAL_REQUEST = "approval_request"  # to the leads: a new walker waits for approval
+    APPROVED = "approved"  # to the walker: approved (and signed up for the shift they chose)
+    REJECTED = "rejected"  # to the walker: turned down (then erased)
+    ATTENDANCE_CHECK = "attendance_check"  # to the lead after a shift: who came?
+    RECORD_CHECK_LAPSING = "record_check_lapsing"  # to walker and lead, a month before

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import (
     OutboxMessage,
+    Person,
     Report,
     SafetyAlert,
     SafetyAlertStatus,
@@ -117,9 +118,28 @@ async def _alert_open(
     return None
 
 
+async def _still_pending(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    person = await session.get(Person, int(message.payload.get("person_id") or 0))
+    if person is None or person.erased_at is not None or person.rejected_at is not None:
+        return "walker gone or turned down"
+    return "walker approved" if person.approved else None
+
+
+async def _not_checked_in(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    reason = await _walker_message(session, message, now, trained_required)
+    signup = await session.get(Signup, int(message.payload.get("signup_id") or 0))
+    if reason is None and signup is not None and signup.checked_in_at is not None:
+        reason = "checked in already"
+    return reason
+
+
 CHECKS: dict[str, Check] = {
     Kind.REMINDER: _walker_message,
-    Kind.CHECK_IN_PROMPT: _walker_message,
+    Kind.CHECK_IN_PROMPT: _not_checked_in,
     Kind.REPORT_PROMPT: _report_prompt,
     Kind.CALL_FOR_WALKERS: _seat_on_offer,
     Kind.REPLACEMENT_OFFER: _seat_on_offer,
@@ -127,4 +147,5 @@ CHECKS: dict[str, Check] = {
     Kind.STAFFING_NOTICE: _still_understaffed,
     Kind.FINAL_CHECK: _still_understaffed,
     Kind.SAFETY_ALERT: _alert_open,
+    Kind.APPROVAL_REQUEST: _still_pending,
 }

@@ -87,6 +87,7 @@ async def add_person(
             role=role,
             trained=trained,
             consent_at=None,
+            approved_at=now,
         )
         session.add(person)
         await session.flush()
@@ -232,7 +233,8 @@ async def register_person(
     telegram_id: int | None = None,
     phone: str | None = None,
 ) -> Person:
-    """Create a volunteer who registered themselves (age confirmed, consent given, now)."""
+    """Create a volunteer who registered themselves (age confirmed, consent given, now);
+    approved at once only when ``[walks] approval`` is "open"."""
     clean = clean_text(name, field="name", max_length=120)
     now = ctx.now()
     async with ctx.store.transaction() as session:
@@ -249,6 +251,7 @@ async def register_person(
             organisation_id=organisation_id,
             role=Role.VOLUNTEER,
             consent_at=now,
+            approved_at=now if ctx.settings.walks.approval == "open" else None,
         )
         session.add(person)
         await session.flush()

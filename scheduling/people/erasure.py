@@ -50,6 +50,7 @@ async def erase_person(ctx: Context, actor: Actor, person_id: int) -> None:
         person.consent_at = None
         person.age_confirmed_at = None
         person.last_active_at = None
+        person.waiting_shift_id = None
         person.erased_at = now
         session.add(person)
         audit(session, actor, "people.remove", now, target=f"person:{person_id}")

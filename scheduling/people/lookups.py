@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel import col, select
+
 from models.tables import Person, Role
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
+from scheduling.common.text import name_key
 from scheduling.people.access import Actor
 from scheduling.people.directory import find_organisation
 
@@ -25,6 +28,7 @@ class PersonView:
     organisation_id: int | None
     registered: bool  # age confirmed (by the dialogue or the operator), not erased
     may_walk: bool  # registered and consented
+    approved: bool  # a lead or the coordinator let them walk (``[walks] approval``)
     last_active_at: datetime | None
 
     @property
@@ -56,6 +60,7 @@ def person_view(person: Person) -> PersonView:
         organisation_id=person.organisation_id,
         registered=person.registered,
         may_walk=person.may_walk,
+        approved=person.approved,
         last_active_at=person.last_active_at,
     )
 
@@ -68,3 +73,11 @@ async def organisation_exists(ctx: Context, organisation_id: int) -> bool:
         except DomainError:
             return False
     return True
+
+
+async def name_known(ctx: Context, name: str) -> bool:
+    """Whether someone (not erased) goes by this name, as the console finds people."""
+    wanted = name_key(name)
+    async with ctx.store.joined() as session:
+        names = await session.exec(select(Person.name).where(col(Person.erased_at).is_(None)))
+        return any(name_key(found) == wanted for found in names.all())

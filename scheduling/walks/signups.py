@@ -19,6 +19,7 @@ from scheduling.common.context import Context
 from scheduling.common.errors import DomainError, NotFound
 from scheduling.people.access import Actor, audit, require_manager
 from scheduling.people.directory import activity_stale, get_person
+from scheduling.people.vetting import require_valid_record_check
 from scheduling.walks.shifts import get_shift
 from scheduling.walks.signup_queries import SIGNUPS_AND_CLASHES, signup_of
 from scheduling.walks.view_statements import LOCKED_SHIFT_WITH_NAMES
@@ -73,6 +74,7 @@ async def sign_up(ctx: Context, person_id: int, shift_id: int) -> SignupResult:
     async with ctx.store.joined() as session:
         person = await get_person(session, person_id)
         _require_registered(person)
+        require_valid_record_check(ctx, person, now)
         shift, names = await _locked_shift(session, shift_id)
         _require_open(shift, now)
         of_shift, clashes = await _signups_and_clashes(session, shift, person_id)
@@ -180,6 +182,8 @@ def _require_registered(person: Person) -> None:
         raise DomainError("person_not_found", ref=str(person.id))
     if not person.may_walk:
         raise DomainError("consent_required")
+    if not person.approved:
+        raise DomainError("approval_pending")
 
 
 def _require_open(shift: Shift, now: datetime) -> None:
@@ -241,6 +245,8 @@ async def check_out(ctx: Context, person_id: int, shift_id: int) -> tuple[Signup
         signup = await _confirmed_signup(session, shift_id, person_id)
         if signup.checked_in_at is None:
             raise DomainError("not_checked_in", shift=shift_id)
+        if now < shift.start_at:
+            raise DomainError("check_out_too_early", shift=shift_id)
         if now > shift.end_at + CHECK_OUT_LATE:
             raise DomainError("shift_over", shift=shift_id)
         if signup.checked_out_at is not None:

@@ -36,6 +36,10 @@ class ShiftView:
     trained_required: int
 
     @property
+    def cancelled(self) -> bool:
+        return self.shift.status == ShiftStatus.CANCELLED
+
+    @property
     def seats_taken(self) -> int:
         return self.confirmed + self.offered
 

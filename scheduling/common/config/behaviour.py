@@ -64,6 +64,9 @@ class WalkSettings(Section):
     risk_night_min_walkers: int = Field(default=4, ge=1, le=100)
     trained_walkers_per_shift: int = Field(default=1, ge=0, le=100)
     places: list[str] = Field(default_factory=lambda: list(DEFAULT_PLACES))
+    approval: Literal["required", "open"] = "required"
+    record_check_valid: int = Field(default=12, ge=1, le=120)  # months a record check holds
+    require_record_check: bool = False  # a valid record check is a condition for signing up
 
     @model_validator(mode="after")
     def _consistent(self) -> WalkSettings:
@@ -86,6 +89,10 @@ class DispatchSettings(Section):
 class PrivacySettings(Section):
     report_text_retention_days: int = Field(default=90, ge=1)
     inactive_person_days: int = Field(default=730, ge=1)
+    # Filled into the privacy notice served at <public_url>/integritet (and /privacy).
+    controller: str | None = Field(default=None, max_length=200)  # the kommun
+    contact: str | None = Field(default=None, max_length=200)  # the coordinator's details
+    dpo: str | None = Field(default=None, max_length=200)  # the data protection officer
 
 
 class PaymentSettings(Section):

@@ -1,0 +1,182 @@
+"""SMS parity: every question has an SMS answer, no SMS text names a Telegram command or a
+file, the consent text fits two segments and links to the privacy notice vandra serves."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+from sqlmodel import select
+from starlette.applications import Starlette
+
+from bot.channels.gsm7 import REPLACEMENT, is_gsm7, segments, to_gsm7
+from bot.channels.sms import parse
+from bot.channels.sms_sender import sms_text
+from bot.i18n import catalogue
+from bot.notifications import NotificationRenderer
+from bot.privacy_page import privacy_routes
+from models.tables import Report, Role
+from scheduling.common.clock import ManualClock
+from scheduling.common.context import Context
+from scheduling.messages.content import Recipient
+from scheduling.messages.kinds import Kind
+from scheduling.people import directory
+from scheduling.walks import shifts, signups
+from tests.helpers import OPERATOR, add_shift, seed_org_area, with_settings
+from tests.test_sms import ANNA, PUBLIC, Phone, client_for, sms_ctx, sms_walker
+
+# Texts an SMS never carries: Telegram's menus and buttons, the dashboard, the lead's help.
+NOT_BY_SMS = ("menu.", "telegram.", "coordinator.dash.", "help.chat", "help.coordinator")
+NOT_BY_SMS_KEYS = {"registration.ask_phone"}
+COMMAND_OR_FILE = re.compile(r"(?<![\w<:/.])/[a-z_]{2,}|docs/|\.md\b")
+
+
+def sms_texts(language: str) -> dict[str, str]:
+    """Every catalogue text an SMS may carry: the ``_sms`` variant where there is one."""
+    texts = catalogue(language)
+    return {
+        key: texts.get(f"{key}_sms", value)
+        for key, value in texts.items()
+        if not key.startswith(NOT_BY_SMS)
+        and key not in NOT_BY_SMS_KEYS
+        and not key.endswith("_sms")
+    }
+
+
+def test_no_sms_text_names_a_telegram_command_or_a_file() -> None:
+    for language in ("sv", "en"):
+        for key, text in sms_texts(language).items():
+            assert not COMMAND_OR_FILE.search(text), (language, key, text)
+            # every character has a GSM-7 spelling: none is replaced by "?"
+            assert to_gsm7(text).count(REPLACEMENT) == text.count(REPLACEMENT), (language, key)
+
+
+async def consent_question(ctx: Context, language: str) -> str:
+    """The consent question as an SMS, reached through NAMN registration."""
+    org_ctx = sms_ctx(ctx, open_registration=True)
+    async with client_for(org_ctx) as client:
+        phone = Phone(client, "+46709999999" if language == "sv" else "+46709999998")
+        if language == "en":
+            await phone.text("HELP")  # nothing stored yet: the language comes from the text
+        await phone.text("NAMN Bea Berg" if language == "sv" else "NAME Bea Berg")
+        await phone.text("1")
+        return (await phone.text("1"))[0]
+
+
+async def test_consent_by_sms_fits_two_segments_and_links_the_notice(ctx: Context) -> None:
+    await seed_org_area(ctx)
+    text = await consent_question(ctx, "sv")
+    assert f"{PUBLIC}/integritet" in text and "Godkänner du" in text
+    assert "1=Jag godkänner" in text and "MINA DATA" in text
+    assert is_gsm7(text) and segments(text) <= 2, (segments(text), text)
+
+
+def test_consent_texts_fit_two_segments_on_every_channel() -> None:
+    """Telegram's consent text too (with its commands), in both languages, with the link."""
+    url = "https://vandra.kalmar.se/integritet"
+    for language in ("sv", "en"):
+        texts = catalogue(language)
+        more = texts["registration.privacy_more"].format(url=url)
+        answers = f"\n1={texts['registration.consent_yes']} 2={texts['registration.consent_no']}"
+        for key in ("registration.privacy_notice", "registration.privacy_notice_sms"):
+            notice = texts[key].format(more=more)
+            question = texts["registration.ask_consent"].format(notice=notice) + answers
+            assert segments(to_gsm7(question)) <= 2, (language, key, len(question))
+            assert url in question
+
+
+async def test_the_privacy_notice_is_served_with_the_kommuns_details(ctx: Context) -> None:
+    ctx = with_settings(
+        ctx,
+        privacy={"controller": "Kalmar kommun", "contact": "Samordnaren, 0480-123", "dpo": "DSO"},
+    )
+    app = Starlette(routes=privacy_routes(ctx.settings))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        swedish = await client.get("/integritet")
+        english = await client.get("/privacy")
+    assert swedish.status_code == 200 and english.status_code == 200
+    assert "Kalmar kommun" in swedish.text and "Samordnaren, 0480-123" in swedish.text
+    assert "DSO" in swedish.text and "*[" not in swedish.text.split("Vem ansvarar")[1][:400]
+    assert "<h2>Svenska</h2>" in swedish.text and "English" not in swedish.text.split("</h2>")[1]
+    assert "Kalmar kommun is the data controller" in english.text
+    assert "<script" not in swedish.text
+
+
+async def test_help_keeps_the_numbered_options_of_a_question(ctx: Context) -> None:
+    """HJÄLP in the middle of a question: the next number still picks an option."""
+    await seed_org_area(ctx)
+    async with client_for(sms_ctx(ctx, open_registration=True)) as client:
+        phone = Phone(client)
+        asked = (await phone.text("NAMN Bea Berg"))[0]
+        assert "1=IFK Kalmar" in asked
+        assert "PASS" in (await phone.text("HJÄLP"))[0]
+        assert "minst 18" in (await phone.text("1"))[0]
+
+
+async def test_final_check_and_replacement_are_answerable_by_sms(
+    ctx: Context, clock: ManualClock
+) -> None:
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, start_in=timedelta(hours=20))
+    render = NotificationRenderer()
+    check = await render(
+        Kind.FINAL_CHECK,
+        {"shift_id": shift.id, "confirmed": 1, "min_walkers": 3},
+        Recipient(person_id=1, language="sv"),
+        ctx,
+    )
+    text = sms_text(check, "sv")
+    assert f"GENOMFÖR {shift.id}" in text and f"INSTÄLL {shift.id}" in text
+    offer = await render(
+        Kind.REPLACE_PROMPT, {"shift_id": shift.id}, Recipient(person_id=1, language="en"), ctx
+    )
+    assert f"REPLACE {shift.id}" in sms_text(offer, "en")
+    for body, action in (
+        (f"genomför {shift.id}", f"keep:{shift.id}"),
+        (f"INSTÄLL {shift.id}", f"cancelshift:{shift.id}"),
+        (f"ersätt {shift.id}", f"replace:{shift.id}"),
+        ("GODKÄNN 7", "approve:7"),
+        ("neka 7", "reject:7"),
+    ):
+        parsed = parse(body, ANNA).inbound
+        assert parsed is not None and parsed.action == action, body
+    lead = await directory.add_person(
+        ctx, OPERATOR, name="Lena", phone=ANNA, organisation=org, role=Role.LEAD
+    )
+    await directory.record_consent(ctx, lead.id or 0)
+    async with client_for(sms_ctx(ctx)) as client:
+        answer = (await Phone(client).text(f"GENOMFÖR {shift.id}"))[0]
+    assert f"Pass {shift.id} blir av" in answer
+
+
+async def test_mina_says_when_a_shift_was_cancelled(ctx: Context) -> None:
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    walker = await sms_walker(sms_ctx(ctx), org)
+    await signups.sign_up(ctx, walker.id or 0, shift.id or 0)
+    await shifts.cancel_shift(ctx, OPERATOR, shift.id or 0)
+    async with client_for(sms_ctx(ctx)) as client:
+        listing = (await Phone(client).text("MINA"))[0]
+    assert "inställt" in listing and "anmäld" not in listing
+
+
+async def test_the_walker_count_by_sms_is_the_number_typed(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The count question by SMS has no numbered menu: "4" means four walkers."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    walker = await sms_walker(sms_ctx(ctx), org)
+    await signups.sign_up(ctx, walker.id or 0, shift.id or 0)
+    clock.set(shift.end_at + timedelta(minutes=5))
+    async with client_for(sms_ctx(ctx)) as client:
+        phone = Phone(client)
+        await phone.text(f"RAPPORT {shift.id}")
+        asked = (await phone.text("2"))[0]  # something happened: the questions follow
+        assert "Svara med antalet" in asked and "1=" not in asked
+        await phone.text("4")
+    async with ctx.store.transaction() as session:
+        report = (await session.exec(select(Report))).one()
+    assert report.walkers_present == 4
