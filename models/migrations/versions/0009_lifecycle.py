@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0009_lifecycle"
-down_revision: str | None = "0005_broadcast"
+down_revision: str | None = "0006_signup_offers"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
