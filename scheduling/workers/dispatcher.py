@@ -43,16 +43,21 @@ from datetime import datetime, timedelta
 
 from scheduling.common.context import Context
 from scheduling.messages.content import Sender
-from scheduling.workers.claiming import Claim, claim_batch, expire_overdue, fail_unreachable
+from scheduling.workers.claiming import (
+    Claim,
+    Lease,
+    claim_batch,
+    expire_overdue,
+    fail_unreachable,
+)
 from scheduling.workers.limits import ChannelLimits, Pacing, limits_from_settings
-from scheduling.workers.outcomes import Outcomes
+from scheduling.workers.outcomes import STORE_DOWN, Outcomes
 from scheduling.workers.ratelimit import Monotonic, Sleep
-from scheduling.workers.reclaim import reclaim_stale, worker_identity
+from scheduling.workers.reclaim import new_token, reclaim_lapsed, renew, worker_identity
 from scheduling.workers.sending import Renderer, SendOne
 
 log = logging.getLogger("vandra.dispatch")
 
-LEASE = timedelta(minutes=2)
 IDLE_POLL_S = 1.0
 
 
@@ -65,6 +70,7 @@ class DispatchReport:
     failed: int = 0
     expired: int = 0
     released: int = 0
+    lost: int = 0
 
     def add(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -76,7 +82,7 @@ class Dispatcher:
     senders: Mapping[str, Sender]
     renderer: Renderer
     worker_id: str = field(default_factory=worker_identity)
-    lease: timedelta = LEASE
+    lease: timedelta | None = None  # default: ``[dispatch] lease``
     limits: Mapping[str, ChannelLimits] | None = None
     batch_size: int | None = None  # default: BATCH_SECONDS of the channel's rate
     monotonic: Monotonic = time.monotonic  # the rate limiters' time (tests pass a fake)
@@ -87,7 +93,12 @@ class Dispatcher:
 
     def __post_init__(self) -> None:
         limits = self.limits or limits_from_settings(self.ctx.settings)
-        self._pacing = Pacing.of(limits, self.monotonic, self.sleep)
+        dispatch = self.ctx.settings.dispatch
+        self._pacing = Pacing.of(limits, self.monotonic, self.sleep, dispatch.max_in_flight)
+
+    @property
+    def _lease(self) -> timedelta:
+        return self.lease or self.ctx.settings.dispatch.lease
 
     @property
     def _outcomes(self) -> Outcomes:
@@ -98,7 +109,7 @@ class Dispatcher:
         report = DispatchReport()
         now = self.ctx.now()
         async with self.ctx.store.transaction() as session:
-            await reclaim_stale(session, now, self.lease, self.worker_id)
+            await reclaim_lapsed(session, now)
             report.expired += await expire_overdue(session, now)
             report.failed += await fail_unreachable(session, now)
         claims: list[Claim] = []
@@ -107,17 +118,30 @@ class Dispatcher:
         report.claimed = len(claims)
         send = SendOne(self.ctx, self.senders, self.renderer, self._pacing, self._outcomes,
                        stopping=lambda: self._stopping, wake=self.wake)
-        for outcome in await asyncio.gather(*(send(claim) for claim in claims)):
-            report.add(outcome)
+        renewing = asyncio.create_task(self._renew({claim.token for claim in claims}))
+        try:
+            for outcome in await asyncio.gather(*(send(claim) for claim in claims)):
+                report.add(outcome)
+        finally:
+            renewing.cancel()
         return report
+
+    async def _renew(self, tokens: set[str]) -> None:
+        """Keep this pass's leases from running out while it sends (every third of a lease)."""
+        while tokens:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            try:
+                await renew(self.ctx, sorted(tokens), self._lease)
+            except STORE_DOWN:
+                log.warning("cannot renew the leases of this dispatcher's claims: the database "
+                            "is unavailable")
 
     async def _claim(self, channel: str, now: datetime, report: DispatchReport) -> list[Claim]:
         size = self.batch_size if self.batch_size is not None else self._pacing.batch_size(channel)
         required = self.ctx.settings.walks.trained_walkers_per_shift
+        lease = Lease(self.worker_id, new_token(), now + self._lease)
         async with self.ctx.store.transaction() as session:
-            claims, expired = await claim_batch(
-                session, now, channel, size, self.worker_id, required
-            )
+            claims, expired = await claim_batch(session, now, channel, size, lease, required)
         report.expired += expired
         return claims
 
