@@ -6,12 +6,13 @@
         sms = await tw.wait_for_sms("+46701234567")
         await tw.deliver_status(sms.sid, "delivered")
 
-It answers `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` the way Twilio does (basic
-auth, form fields, the message resource JSON, Twilio's error JSON and codes), lists messages
+It answers `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` as Twilio does (basic auth,
+form fields, the message resource JSON, Twilio's error JSON and codes), lists messages
 (`GET` the same path with `To`, `From`, `DateSent`, `DateSent<`, `DateSent>`, `PageSize`; newest
 first) and can post signed status callbacks back. `answer_after_accepting(0.3)` answers 0.3 s
 after a message is accepted (as the real API takes a few hundred ms); `hang_after_accepting()`
-accepts and never answers, so the client times out not knowing. `signed_inbound_form` builds an inbound-SMS webhook as Twilio posts it.
+accepts and never answers, so the client times out not knowing. `signed_inbound_form` builds
+an inbound-SMS webhook as Twilio posts it.
 """
 
 from __future__ import annotations

@@ -231,7 +231,7 @@ def give_up(
     it expires; one that never expires is tried for ``NO_EXPIRY_CEILING`` (7 days)."""
     if unexpected and attempts >= max_attempts:
         return f"gave up after {attempts}"
-    if claim.expires_at is None and claim.created_at is not None:
-        if now - claim.created_at >= NO_EXPIRY_CEILING:
-            return f"gave up after {NO_EXPIRY_CEILING.days} days"
+    started = claim.created_at
+    if claim.expires_at is None and started is not None and now - started >= NO_EXPIRY_CEILING:
+        return f"gave up after {NO_EXPIRY_CEILING.days} days"
     return None

@@ -115,7 +115,8 @@ class SendOne:
                 claim.recipient, outgoing, claim.expires_at
             )
         except ChannelNotReady as exc:
-            return await until_stored(claim, lambda: self.outcomes.not_ready(claim, exc.reason))
+            why = exc.reason
+            return await until_stored(claim, lambda: self.outcomes.not_ready(claim, why))
         except TransientSendError as exc:
             return await until_stored(
                 claim, self._retry(claim, exc.reason, exc.retry_after, uncertain=exc.uncertain)
