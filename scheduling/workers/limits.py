@@ -36,6 +36,7 @@ class Pacing:
     chats: dict[str, PerKeyLimiter] = field(default_factory=dict)
     max_in_flight: int = 8
     flights: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    turns: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -61,6 +62,11 @@ class Pacing:
         if channel not in self.flights:
             self.flights[channel] = asyncio.Semaphore(self.max_in_flight)
         return self.flights[channel]
+
+    def turn(self, channel: str) -> asyncio.Lock:
+        """Held while an attempt's marker is written: sends then queue for their slots in the
+        order they were claimed, whatever order the database answered in."""
+        return self.turns.setdefault(channel, asyncio.Lock())
 
     async def wait_for_slot(self, channel: str, recipient: Recipient) -> None:
         chats = self.chats.get(channel)

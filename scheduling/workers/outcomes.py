@@ -120,12 +120,11 @@ class Outcomes:
         attempts = claim.attempts + 1
         verdict = give_up(claim, attempts, now, self.ctx.settings.dispatch.max_attempts, unexpected)
         if verdict is not None:
-            await self.failure(claim, f"{verdict}: {reason}")
-            return "failed"
+            return await self.failure(claim, f"{verdict}: {reason}")
         delay = timedelta(seconds=retry_after) if retry_after is not None else backoff(attempts)
         # Uncertain: the marker ``begin`` wrote stays, so the next attempt asks first.
         settled: dict[str, Any] = {} if uncertain else {"attempt_started_at": None}
-        await self._update_mine(
+        recorded = await self._update_mine(
             claim,
             **_pending(),
             **settled,
@@ -133,41 +132,41 @@ class Outcomes:
             next_attempt_at=now + delay,
             last_error=short(f"outcome unknown: {reason}" if uncertain else reason),
         )
-        return "retried"
+        return "retried" if recorded else "lost"
 
     async def not_ready(self, claim: Claim, reason: str) -> str:
         """The channel has not started (or this process is stopping): back to the outbox,
         unsent, no attempt counted."""
-        await self._update_mine(
+        recorded = await self._update_mine(
             claim, **_pending(), next_attempt_at=self.ctx.now() + NOT_READY_WAIT,
             attempt_started_at=claim.in_doubt_since, last_error=short(reason),
         )
-        return "released"
+        return "released" if recorded else "lost"
 
     async def permanent(self, claim: Claim, exc: PermanentSendError) -> str:
         """The channel will not do: pending again for another channel (``rerouted``), or
         ``failed`` when the error is not about reaching the person."""
         reason = short(f"{claim.channel}: {exc.reason}")
         if not exc.unreachable:
-            await self.failure(claim, reason)
-            return "failed"
+            return await self.failure(claim, reason)
         async with self.ctx.store.transaction() as session:
             person = await session.get(Person, claim.recipient.person_id)
             if person is not None:
                 mark_unreachable(person, claim.channel, exc.reason)
                 session.add(person)
-        await self._update_mine(
+        recorded = await self._update_mine(
             claim, **_pending(), attempts=claim.attempts + 1, next_attempt_at=None,
             last_error=reason, attempt_started_at=None,
         )
-        return "rerouted"
+        return "rerouted" if recorded else "lost"
 
-    async def failure(self, claim: Claim, reason: str) -> None:
-        await self._update_mine(
+    async def failure(self, claim: Claim, reason: str) -> str:
+        recorded = await self._update_mine(
             claim, status=OutboxStatus.FAILED, attempts=claim.attempts + 1,
             last_error=short(reason), claim_token=None, lease_until=None,
             attempt_started_at=None,
         )
+        return "failed" if recorded else "lost"
 
     async def unrecorded(self, found: list[Delivery]) -> list[Delivery]:
         """Those of ``found`` whose provider id no outbox row holds yet (a copy the provider

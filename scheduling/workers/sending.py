@@ -66,8 +66,7 @@ class SendOne:
         except Exception as exc:
             log.exception("cannot render outbox message %s", claim.message_id)
             reason = f"render: {type(exc).__name__}: {exc}"
-            await until_stored(claim, lambda: self.outcomes.failure(claim, reason))
-            return "failed"
+            return await until_stored(claim, lambda: self.outcomes.failure(claim, reason))
 
     async def _attempt(self, claim: Claim, outgoing: Outgoing) -> str:
         """Settle an earlier attempt of unknown outcome by asking the provider (where it can
@@ -75,8 +74,9 @@ class SendOne:
         settled = await self._ask(claim, outgoing)
         if settled is not None:
             return settled
-        if not await until_stored(claim, lambda: self.outcomes.begin(claim)):
-            return "lost"
+        async with self.pacing.turn(claim.channel):
+            if not await until_stored(claim, lambda: self.outcomes.begin(claim)):
+                return "lost"
         # The marker goes first: the slot's moment is then the moment the provider sees it.
         await self.pacing.wait_for_slot(claim.channel, claim.recipient)
         if self.stopping():
