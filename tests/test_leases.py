@@ -28,50 +28,59 @@ from tests.world import outbox, person
 
 
 class GatedSender(RecordingSender):
-    """Holds every send until ``gate`` opens, then fails it as a time-out (outcome unknown)."""
+    """Holds every send until ``gate`` opens; then a time-out (``times_out``), else sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, times_out: bool) -> None:
         super().__init__("telegram")
+        self.times_out = times_out
         self.gate = asyncio.Event()
         self.entered = asyncio.Event()
 
     async def send(
         self, recipient: Recipient, message: Outgoing, valid_until: datetime | None = None
     ) -> Delivery:
-        self.attempts += 1
         self.entered.set()
         await self.gate.wait()
-        raise TransientSendError("telegram: TimedOut", uncertain=True)
+        self.gate.clear()
+        if self.times_out:
+            self.attempts += 1
+            raise TransientSendError("telegram: TimedOut", uncertain=True)
+        return await super().send(recipient, message, valid_until)
 
 
 async def test_a_lapsed_claim_taken_over_is_not_overwritten_by_its_old_holder(
     ctx: Context, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A's send hangs past its lease; B takes the row over and sends it; A's late time-out is
-    not recorded (its token no longer stands), so the row stays sent and goes out no more."""
+    """A's send hangs past its lease; B takes the row over and is sending it when A's late
+    time-out comes back. A's outcome is not recorded (its token no longer stands), B's is: the
+    row is sent once, with B's provider id, and never goes out again."""
     walker = await person(ctx, "Tg", telegram_id=11)
     await queue(ctx, walker.id or 0)
-    stuck, fine = GatedSender(), RecordingSender("telegram")
+    stuck, taker = GatedSender(times_out=True), GatedSender(times_out=False)
     other_store = Store.open(ctx.settings.database.url)
     other = dataclasses.replace(ctx, store=other_store)
-    first, second = dispatcher(ctx, clock, stuck), dispatcher(other, clock, fine)
+    first, second = dispatcher(ctx, clock, stuck), dispatcher(other, clock, taker)
     try:
         hanging = asyncio.create_task(first.dispatch_once())
         await asyncio.wait_for(stuck.entered.wait(), 10)
         clock.advance(timedelta(seconds=31))  # A's lease ran out (A did not renew in time)
-        assert (await second.dispatch_once()).sent == 1
+        taking_over = asyncio.create_task(second.dispatch_once())
+        await asyncio.wait_for(taker.entered.wait(), 10)
         with caplog.at_level(logging.WARNING, "vandra.dispatch"):
-            stuck.gate.set()
-            assert (await hanging).lost == 1
+            stuck.gate.set()  # A's time-out comes back while B is sending
+            late = await hanging
+        taker.gate.set()
+        assert (await taking_over).sent == 1
         for _ in range(3):
             clock.advance(timedelta(minutes=10))
+            taker.gate.set()
             await second.dispatch_once()
     finally:
         await other_store.close()
-    fine.assert_sent_once_each([walker.id or 0])
+    taker.assert_sent_once_each([walker.id or 0])
     (row,) = await outbox(ctx)
     assert (row.status, row.provider_message_id) == ("sent", "telegram-1")
-    assert "its claim is no longer ours" in caplog.text
+    assert late.lost == 1 and "its claim is no longer ours" in caplog.text
 
 
 class SlowSender(RecordingSender):
