@@ -1,30 +1,28 @@
 """The dispatcher: claims due outbox rows, sends each through its person's channel, records it.
 
-Sending guarantees (docs/delivery.md): exactly once, except that a process dying between the
-provider accepting a message and the outbox recording it may cause one more send.
+Sending guarantees (docs/delivery.md): never a loss; SMS exactly once, also across crashes
+and provider time-outs; Telegram at most once more for what was in flight at a crash or
+time-out (at most ``[dispatch] max_in_flight`` per crash).
 
-- **Claim** (``claiming.py``). In one short transaction a batch of due rows (pending,
-  ``due_at`` and ``next_attempt_at`` passed, not expired) routed to one channel is selected —
-  on PostgreSQL ``FOR UPDATE SKIP LOCKED``, so several processes take disjoint rows; on SQLite
-  the ``BEGIN IMMEDIATE`` transaction serialises claims — and marked ``sending`` with
-  ``claimed_by`` / ``claimed_at``. A batch is about ``BATCH_SECONDS`` of the channel's rate.
-- **Send** (``sending.py``) through the channel's ``Sender`` after the rate limiters
-  (``limits.py``: per channel; per chat on Telegram), then record ``sent`` with ``sent_at``,
-  ``channel`` and ``provider_message_id`` (``outcomes.py``).
-- **Crash** (``reclaim.py``). A row left ``sending`` by a dead process is pending again after
-  ``LEASE``, or at once when the claim was made on this host by a process that no longer runs.
-- **Database down** (PostgreSQL restarting, say) after a claim: sending goes on, and what
-  happened to each claimed row is kept in memory and written as soon as the database answers
-  again (tried every few seconds). A row sent but not yet recorded stays claimed meanwhile, so
-  it is not sent again when the database is back. A row that could not even be rendered
-  because the database was down goes back to the outbox.
+- **Claim** (``claiming.py``). In one short transaction a batch of due rows routed to one
+  channel is selected — on PostgreSQL ``FOR UPDATE SKIP LOCKED``; on SQLite the ``BEGIN
+  IMMEDIATE`` transaction serialises claims — and marked ``sending`` under a lease: a
+  ``claim_token`` of its own and ``lease_until``, renewed while the batch is sent.
+- **Send** (``sending.py``), at most ``max_in_flight`` at once per channel: settle an earlier
+  attempt of unknown outcome by asking the provider (SMS), write the attempt's marker, wait for
+  the rate limiters (``limits.py``), hand it to the ``Sender``, record the outcome under the
+  claim's token (``outcomes.py``): a claim taken over after its lease ran out is not written.
+- **Crash** (``reclaim.py``). A row whose lease ran out is pending again; its marker says an
+  attempt was in flight, which the next claimer settles before sending again.
+- **Database down** after a claim: an outcome is kept in memory and written once the database
+  answers again; no new send starts (its marker cannot be written).
 - **Retry.** ``TransientSendError``: again after 5 s, doubling up to 10 min (or after the
-  provider's ``retry_after``, which also pauses the channel); after ``[dispatch]
-  max_attempts`` attempts the row is ``failed``.
-- **Fall back.** ``PermanentSendError``: the person is marked unreachable on that channel
-  (``telegram_blocked``, ``sms_opted_out`` or ``sms_unreachable``) and the row is pending
-  again, where the routing rule picks the other channel; with none left it is ``failed``
-  with ``unreachable``, which ``vandra outbox list --status failed`` shows the coordinator.
+  provider's ``retry_after``, which also pauses the channel) until the message expires (7 days
+  for one that never does); an unexpected error in a channel fails it after ``[dispatch]
+  max_attempts``. ``ChannelNotReady`` gives it back without counting an attempt.
+- **Fall back.** ``PermanentSendError``: the person is marked unreachable on that channel and
+  the row is pending again for the other one; with none left it is ``failed`` with
+  ``unreachable``.
 - **Expire.** A row whose ``expires_at`` passed, or that no longer makes sense
   (``relevance.py``), is ``expired`` and never sent.
 
