@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import update
@@ -16,36 +16,23 @@ from sqlmodel import col, select
 from models.tables import OutboxMessage, OutboxStatus, Person
 from scheduling.common.context import Context
 from scheduling.messages.content import Delivery, PermanentSendError
-from scheduling.messages.routing import SMS, TELEGRAM
 from scheduling.workers.claiming import Claim, short
+from scheduling.workers.retry_policy import (
+    NOT_READY_WAIT,
+    backoff,
+    give_up,
+    mark_unreachable,
+)
 
 log = logging.getLogger("vandra.dispatch")
 
-BACKOFF_FIRST = timedelta(seconds=5)
-BACKOFF_CAP = timedelta(minutes=10)
-NO_EXPIRY_CEILING = timedelta(days=7)  # a message that never expires is tried this long
-NOT_READY_WAIT = timedelta(seconds=2)  # a channel still starting is asked again after this
 # The database cannot be reached, or the connection broke (psycopg's connection errors;
 # SQLite's "database is locked"): worth trying the same write again later.
 STORE_DOWN = (OperationalError, InterfaceError)
 STORE_RETRY_FIRST_S = 0.5
 STORE_RETRY_CAP_S = 5.0
 T = TypeVar("T")
-
-
-def backoff(attempts: int) -> timedelta:
-    """The wait after the ``attempts``-th failed attempt: 5 s, 10 s, 20 s, ... at most 10 min."""
-    return min(BACKOFF_FIRST * 2 ** max(0, attempts - 1), BACKOFF_CAP)
-
-
-def mark_unreachable(person: Person, channel: str, reason: str) -> None:
-    """Record that ``channel`` will not reach this person (so routing stops choosing it)."""
-    if channel == TELEGRAM:
-        person.telegram_blocked = True
-    elif channel == SMS and reason.startswith("opted_out"):
-        person.sms_opted_out = True
-    elif channel == SMS:
-        person.sms_unreachable = True
+__all__ = ["STORE_DOWN", "Outcomes", "backoff", "until_stored"]
 
 
 async def until_stored(claim: Claim, record: Callable[[], Awaitable[T]]) -> T:
@@ -221,16 +208,3 @@ def _pending() -> dict[str, Any]:
         "status": OutboxStatus.PENDING, "claimed_by": None, "claimed_at": None,
         "claim_token": None, "lease_until": None,
     }
-
-
-def give_up(
-    claim: Claim, attempts: int, now: datetime, max_attempts: int, unexpected: bool
-) -> str | None:
-    """Why a failed attempt is the last, or None: provider troubles never end a message before
-    it expires; one that never expires is tried for ``NO_EXPIRY_CEILING`` (7 days)."""
-    if unexpected and attempts >= max_attempts:
-        return f"gave up after {attempts}"
-    started = claim.created_at
-    if claim.expires_at is None and started is not None and now - started >= NO_EXPIRY_CEILING:
-        return f"gave up after {NO_EXPIRY_CEILING.days} days"
-    return None
