@@ -3,6 +3,7 @@
     python bench/crash.py                                   # 2,000 messages, 3 kills, SQLite
     python bench/crash.py --sms 50 --telegram 50 --kills 1  # a quick look
     python bench/crash.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/empty
+    python bench/crash.py --processes 2 --kills 1 --no-restart --database-url ...  # two replicas
 
 A coordinator's broadcast goes to ``--sms`` people reachable only by SMS and ``--telegram``
 people reachable only by Telegram. `vandra run` sends it at the channels' rates (``[sms]
@@ -62,6 +63,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lease", default="5s", help="[dispatch] lease (default 5s)")
     parser.add_argument("--processes", type=int, default=1,
                         help="`vandra run` processes at once (default 1)")
+    parser.add_argument("--no-restart", action="store_true",
+                        help="do not replace a killed process (with --processes 2 or more)")
     parser.add_argument("--database-url", help="an EMPTY database (default: a temporary SQLite)")
     parser.add_argument("--max-seconds", type=float, default=900.0,
                         help="abort a run longer than this (default 900)")
@@ -74,7 +77,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
     url = args.database_url or f"sqlite:///{workdir / 'crash.db'}"
     plan = CrashPlan(
         database_url=url, sms_people=args.sms, telegram_people=args.telegram,
-        kills=args.kills, processes=args.processes, latency_s=args.latency_ms / 1000,
+        kills=args.kills, processes=args.processes, restart=not args.no_restart, latency_s=args.latency_ms / 1000,
         sms_per_s=args.sms_per_s, telegram_per_s=args.telegram_per_s,
         max_in_flight=args.max_in_flight, lease=args.lease, timeout_s=args.max_seconds,
     )
