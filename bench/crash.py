@@ -77,7 +77,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> int:
     url = args.database_url or f"sqlite:///{workdir / 'crash.db'}"
     plan = CrashPlan(
         database_url=url, sms_people=args.sms, telegram_people=args.telegram,
-        kills=args.kills, processes=args.processes, restart=not args.no_restart, latency_s=args.latency_ms / 1000,
+        kills=args.kills, processes=args.processes, restart=not args.no_restart,
+        latency_s=args.latency_ms / 1000,
         sms_per_s=args.sms_per_s, telegram_per_s=args.telegram_per_s,
         max_in_flight=args.max_in_flight, lease=args.lease, timeout_s=args.max_seconds,
     )
