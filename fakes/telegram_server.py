@@ -25,8 +25,10 @@ and ``wait_for_message``/``wait_until`` work from any thread and any event loop.
 
 Controls: ``add_user``, ``send_text``, ``send_contact``, ``send_group_text``, ``press_button``,
 ``block_bot``/``unblock_bot``, ``migrate_group``, ``fail_next`` (500/429/"timeout"), and the
-constructor's ``rate_limit_per_s``, ``per_chat_limit`` and ``latency_s`` (every request is
-handled that long after it arrives, like a round trip to Telegram's servers). Records:
+constructor's ``rate_limit_per_s``, ``per_chat_limit``, ``latency_s`` (every request is
+handled that long after it arrives, like a round trip to Telegram's servers) and
+``latency_after_s`` (the answer leaves that long after the request took effect: a process
+killed meanwhile cannot know its message went out). Records:
 ``requests``, ``violations``, ``errors``, ``messages_to``/``last_message``, ``delivered`` (per
 chat), ``callback_answers``, ``documents``, ``commands``/``commands_for``,
 ``webhook_deliveries``, ``chat_actions``, ``menu_buttons``, ``rate_limited``. A ``violation``
@@ -786,6 +788,7 @@ class FakeTelegramServer:
         rate_limit_per_s: float | None = None,
         per_chat_limit: bool = False,
         latency_s: float = 0.0,
+        latency_after_s: float = 0.0,
         callback_ttl_s: float = 15.0,
         known_chats_only: bool = True,
         webhook_retries: int = 3,
@@ -800,6 +803,7 @@ class FakeTelegramServer:
         self.port = port
         self.per_chat_limit = per_chat_limit
         self.latency_s = latency_s
+        self.latency_after_s = latency_after_s
         self.callback_ttl_s = callback_ttl_s
         self.known_chats_only = known_chats_only
         self.webhook_retries = webhook_retries
@@ -1316,6 +1320,8 @@ class FakeTelegramServer:
         if fault is not None:
             self._bump()
             await self._sleep(fault.delay)
+        if self.latency_after_s > 0:  # done, and the answer is on its way back
+            await self._sleep(self.latency_after_s)
         return JSONResponse({"ok": True, "result": result})
 
     def _error_response(self, method: str, error: ApiError) -> Response:

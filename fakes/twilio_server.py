@@ -6,9 +6,13 @@
         sms = await tw.wait_for_sms("+46701234567")
         await tw.deliver_status(sms.sid, "delivered")
 
-It answers `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` the way Twilio does (basic
-auth, form fields, the message resource JSON, Twilio's error JSON and codes) and can post signed
-status callbacks back. `signed_inbound_form` builds an inbound-SMS webhook as Twilio posts it.
+It answers `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` as Twilio does (basic auth,
+form fields, the message resource JSON, Twilio's error JSON and codes), lists messages
+(`GET` the same path with `To`, `From`, `DateSent`, `DateSent<`, `DateSent>`, `PageSize`; newest
+first) and can post signed status callbacks back. `answer_after_accepting(0.3)` answers 0.3 s
+after a message is accepted (as the real API takes a few hundred ms); `hang_after_accepting()`
+accepts and never answers, so the client times out not knowing. `signed_inbound_form` builds
+an inbound-SMS webhook as Twilio posts it.
 """
 
 from __future__ import annotations
@@ -58,6 +62,9 @@ _ERROR_MESSAGES: dict[int, str] = {
     90007: "Invalid validity period value",
 }
 _CODE_FOR_STATUS = {429: 20429, 500: 20500, 503: 20503}
+_DATE_SENT_KEYS = ("DateSent", "DateSent<", "DateSent>")
+_SENT_STATUSES = frozenset({"sent", "delivered", "undelivered", "read"})
+HANG_S = 3600.0  # "never" answering: the client gives up first
 
 
 class LocalAsgiServer:
@@ -125,17 +132,38 @@ class FakeSms:
     date_created: datetime
     error_code: int | None = None
     status_history: list[str] = field(default_factory=list)
+    date_sent: datetime | None = None  # set once a status callback says it left Twilio
+
+    def matches(self, query: dict[str, str]) -> bool:
+        """True when this message passes the Messages list's filters (``To``, ``From``,
+        ``DateSent``, ``DateSent<``, ``DateSent>``; a date or an ISO 8601 moment, in UTC)."""
+        if "To" in query and query["To"] != self.to:
+            return False
+        if "From" in query and query["From"] != self.from_:
+            return False
+        bounds = {key: _moment(query[key]) for key in _DATE_SENT_KEYS if key in query}
+        if not bounds:
+            return True
+        if self.date_sent is None:
+            return False  # as Twilio: a message not yet sent has no DateSent
+        sent = self.date_sent
+        if "DateSent" in bounds and sent.date() != bounds["DateSent"].date():
+            return False
+        if "DateSent>" in bounds and sent < bounds["DateSent>"]:
+            return False
+        return not ("DateSent<" in bounds and sent > bounds["DateSent<"])
 
     def resource(self) -> dict[str, Any]:
         """The message resource JSON Twilio answers with."""
         created = _rfc2822(self.date_created)
+        sent = _rfc2822(self.date_sent) if self.date_sent else None
         uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Messages/{self.sid}"
         return {
             "account_sid": self.account_sid,
             "api_version": API_VERSION,
             "body": self.body,
             "date_created": created,
-            "date_sent": None,
+            "date_sent": sent,
             "date_updated": created,
             "direction": "outbound-api",
             "error_code": self.error_code,
@@ -176,6 +204,9 @@ class FakeTwilioServer:
         self._opted_out: set[str] = set()
         self._failures: deque[_Failure] = deque()
         self._delays: deque[float] = deque()
+        self.latency_after_accept = 0.0  # seconds between accepting a message and answering
+        self._hang_after_accept = 0  # the next this many accepted sends get no answer at all
+        self.lists = 0  # every GET of the Messages list
         self._returned: dict[str, int] = {}
         self._changed = asyncio.Condition()
         self._local: LocalAsgiServer | None = None
@@ -187,6 +218,11 @@ class FakeTwilioServer:
                     f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json",
                     self._create_message,
                     methods=["POST"],
+                ),
+                Route(
+                    f"/{API_VERSION}/Accounts/{{account_sid}}/Messages.json",
+                    self._list_messages,
+                    methods=["GET"],
                 ),
                 Route(
                     f"/{API_VERSION}/Accounts/{{account_sid}}/Messages/{{sid}}.json",
@@ -224,6 +260,16 @@ class FakeTwilioServer:
     def delay_next(self, seconds: float, count: int = 1) -> None:
         """Hold the next `count` sends for `seconds` before answering (to provoke time-outs)."""
         self._delays.extend([seconds] * count)
+
+    def answer_after_accepting(self, seconds: float) -> None:
+        """Accept each message at once (it is in ``sent`` and in the Messages list), then wait
+        ``seconds`` before answering, as the real API does (a few hundred ms)."""
+        self.latency_after_accept = seconds
+
+    def hang_after_accepting(self, count: int = 1) -> None:
+        """Accept the next ``count`` messages and never answer: the client times out (or
+        drops the connection) not knowing the message went out."""
+        self._hang_after_accept += count
 
     def sent_to(self, number: str) -> list[FakeSms]:
         """Every message accepted for `number`, oldest first."""
@@ -267,6 +313,8 @@ class FakeTwilioServer:
         if sms.status_callback is None:
             raise AssertionError(f"message {message_sid} was sent without a StatusCallback")
         sms.status, sms.error_code = status, error_code
+        if status in _SENT_STATUSES and sms.date_sent is None:
+            sms.date_sent = datetime.now(UTC)
         sms.status_history.append(status)
         params = {
             "AccountSid": sms.account_sid,
@@ -326,7 +374,36 @@ class FakeTwilioServer:
         async with self._changed:
             self.sent.append(sms)
             self._changed.notify_all()
+        if self._hang_after_accept:
+            self._hang_after_accept -= 1
+            await asyncio.sleep(HANG_S)  # cancelled when the client hangs up
+        if self.latency_after_accept:
+            await asyncio.sleep(self.latency_after_accept)
         return JSONResponse(sms.resource(), status_code=201)
+
+    async def _list_messages(self, request: Request) -> Response:
+        """The Messages list, newest first, one page of ``PageSize`` (50 by default)."""
+        self.lists += 1
+        account_sid = request.path_params["account_sid"]
+        if not self._authorised(request, account_sid):
+            return _error(401, 20003, {"detail": "Your AccountSid or AuthToken was incorrect."})
+        query = dict(request.query_params)
+        size = int(query.get("PageSize", "50")) if query.get("PageSize", "50").isdigit() else 50
+        found = [sms for sms in reversed(self.sent) if sms.matches(query)][: max(1, size)]
+        uri = f"/{API_VERSION}/Accounts/{account_sid}/Messages.json"
+        return JSONResponse(
+            {
+                "messages": [sms.resource() for sms in found],
+                "end": max(0, len(found) - 1),
+                "first_page_uri": f"{uri}?PageSize={size}&Page=0",
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": size,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": f"{uri}?PageSize={size}&Page=0",
+            }
+        )
 
     async def _fetch_message(self, request: Request) -> Response:
         if not self._authorised(request, request.path_params["account_sid"]):
@@ -457,6 +534,12 @@ def _error(
     }
     headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if status == 401 else None
     return JSONResponse(payload, status_code=status, headers=headers)
+
+
+def _moment(text: str) -> datetime:
+    """A ``DateSent`` filter's value: ``YYYY-MM-DD`` (midnight) or an ISO 8601 moment, UTC."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _rfc2822(moment: datetime) -> str:

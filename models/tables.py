@@ -227,6 +227,12 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime | None = utc_field()
     claimed_at: datetime | None = utc_field()
     claimed_by: str | None = Field(default=None, max_length=80)
+    # The claim is a lease: ``claim_token`` names the claim, ``lease_until`` is renewed while
+    # it is held; ``attempt_started_at`` is written before each hand-over to the provider and
+    # cleared once the answer is recorded (set on a pending row: an attempt of unknown outcome).
+    claim_token: str | None = Field(default=None, max_length=32)
+    lease_until: datetime | None = utc_field()
+    attempt_started_at: datetime | None = utc_field()
     sent_at: datetime | None = utc_field()
     provider_message_id: str | None = Field(default=None, max_length=80, index=True)
     delivery_status: str | None = Field(default=None, max_length=20)

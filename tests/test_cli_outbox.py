@@ -105,3 +105,67 @@ def test_empty_outbox_says_so(vandra) -> None:  # type: ignore[no-untyped-def]
     """Nothing queued yet: a plain sentence, and [] with --json."""
     assert vandra("outbox", "list")[1].strip() == "no messages"
     assert json.loads(vandra("outbox", "list", "--json")[1]) == []
+
+
+async def seed_failed(url: str) -> None:
+    """Three failed messages: due 27 Nov, due 2 Dec, and one that expired in 2020."""
+    store = Store.open(url)
+    try:
+        async with store.transaction() as session:
+            messages = [
+                NewMessage(
+                    key=f"broadcast:9:person:{n}",
+                    kind="broadcast",
+                    person_id=1,
+                    due_at=due,
+                    expires_at=expires,
+                    status=OutboxStatus.FAILED,
+                    last_error="gave up",
+                )
+                for n, (due, expires) in enumerate(
+                    [
+                        (datetime(2026, 11, 27, 20, 0, tzinfo=UTC), None),
+                        (datetime(2026, 12, 2, 20, 0, tzinfo=UTC), None),
+                        (
+                            datetime(2020, 11, 27, 20, 0, tzinfo=UTC),
+                            datetime(2020, 11, 28, 20, 0, tzinfo=UTC),
+                        ),
+                    ]
+                )
+            ]
+            await enqueue_many(session, messages, datetime(2026, 11, 27, 20, 0, tzinfo=UTC))
+    finally:
+        await store.close()
+
+
+def test_outbox_retry_requeues_failed_messages_that_have_not_expired(
+    vandra, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """By id, or every failed one (since a day): pending again, attempts reset, the count
+    printed; an expired one stays failed."""
+    assert vandra("people", "add", "--name", "Anna", "--phone", "0701234567")[0] == 0
+    asyncio.run(seed_failed(f"sqlite:///{tmp_path / 'cli.db'}"))
+    code, out, _ = vandra("outbox", "retry", "--status", "failed", "--since", "2026-12-01")
+    assert (code, out.split()[0]) == (0, "1")
+    code, out, _ = vandra("outbox", "retry", "1", "3")
+    assert (code, out.split()[0]) == (0, "1")  # 3 expired
+    rows = json.loads(vandra("outbox", "list", "--json")[1])
+    assert [(r["status"], r["attempts"]) for r in rows] == [
+        ("pending", 0),
+        ("pending", 0),
+        ("failed", 0),
+    ]
+    code, out, _ = vandra("outbox", "retry", "--status", "failed")
+    assert (code, out.split()[0]) == (0, "0")
+
+
+def test_outbox_retry_wants_ids_or_status(vandra) -> None:  # type: ignore[no-untyped-def]
+    """Neither, both, --since alone or a bad date: exit 2 with one line."""
+    for args in (
+        (),
+        ("1", "--status", "failed"),
+        ("--since", "2026-12-01", "1"),
+        ("--status", "failed", "--since", "1 Dec"),
+    ):
+        code, _, err = vandra("outbox", "retry", *args)
+        assert code == 2 and len(err.strip().splitlines()) == 1, (args, err)

@@ -109,18 +109,19 @@ async def test_messages_not_yet_due_wait(ctx: Context, clock: ManualClock) -> No
     telegram.assert_nothing_sent()
 
 
-async def test_transient_failures_back_off_then_fail_after_max_attempts(
+async def test_transient_failures_back_off_and_stay_retryable_until_the_message_expires(
     ctx: Context, clock: ManualClock
 ) -> None:
-    """5 s, then 10 s between attempts; the third failure of three allowed is final."""
+    """5 s, then 10 s ... at most 10 min between attempts; a provider outage of hours never
+    fails the message (whatever ``max_attempts`` says): it expires at its moment."""
     ctx = dataclasses.replace(
         ctx,
         settings=ctx.settings.model_copy(update={"dispatch": DispatchSettings(max_attempts=3)}),
     )
     telegram = RecordingSender("telegram")
-    telegram.fail_next(TransientSendError("HTTP 502"), count=5)
+    telegram.fail_next(TransientSendError("HTTP 502"), count=1000)
     walker = await person(ctx, "Tg", telegram_id=11)
-    await queue(ctx, walker.id or 0)
+    await queue(ctx, walker.id or 0, expires_at=ctx.now() + timedelta(hours=5))
     worker = dispatcher(ctx, clock, telegram)
     await worker.dispatch_once()
     (row,) = await outbox(ctx)
@@ -135,12 +136,56 @@ async def test_transient_failures_back_off_then_fail_after_max_attempts(
     await worker.dispatch_once()
     (row,) = await outbox(ctx)
     assert (row.attempts, row.next_attempt_at) == (2, ctx.now() + timedelta(seconds=10))
-    clock.advance(timedelta(seconds=10))
+    for _ in range(25):  # four hours of outage
+        clock.advance(timedelta(minutes=10))
+        await worker.dispatch_once()
+    (row,) = await outbox(ctx)
+    assert (row.status, row.attempts) == ("pending", 27)
+    assert row.last_error is not None and "HTTP 502" in row.last_error
+    clock.advance(timedelta(hours=1))
     await worker.dispatch_once()
     (row,) = await outbox(ctx)
-    assert (row.status, row.attempts) == ("failed", 3)
-    assert row.last_error is not None and "HTTP 502" in row.last_error
+    assert row.status == "expired"  # at its moment, never "failed"
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 8, 20)] == [5, 10, 20, 600, 600]
+
+
+async def test_a_message_without_expiry_is_tried_for_seven_days(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """No expiry: retried through an outage until the 7-day ceiling, then failed."""
+    telegram = RecordingSender("telegram")
+    telegram.fail_next(TransientSendError("HTTP 502"), count=10_000)
+    walker = await person(ctx, "Tg", telegram_id=11)
+    await queue(ctx, walker.id or 0)
+    worker = dispatcher(ctx, clock, telegram)
+    await worker.dispatch_once()
+    clock.advance(timedelta(days=6, hours=23))
+    await worker.dispatch_once()
+    (row,) = await outbox(ctx)
+    assert row.status == "pending"
+    clock.advance(timedelta(hours=1))
+    await worker.dispatch_once()
+    (row,) = await outbox(ctx)
+    assert row.status == "failed" and "7 days" in (row.last_error or "")
+
+
+async def test_unexpected_errors_fail_after_max_attempts(ctx: Context, clock: ManualClock) -> None:
+    """An error that is not the provider's (a fault in a channel) ends after max_attempts."""
+    ctx = dataclasses.replace(
+        ctx,
+        settings=ctx.settings.model_copy(update={"dispatch": DispatchSettings(max_attempts=2)}),
+    )
+    telegram = RecordingSender("telegram")
+    telegram.fail_next(RuntimeError("bug"), count=5)
+    walker = await person(ctx, "Tg", telegram_id=11)
+    await queue(ctx, walker.id or 0)
+    worker = dispatcher(ctx, clock, telegram)
+    await worker.dispatch_once()
+    clock.advance(timedelta(seconds=5))
+    await worker.dispatch_once()
+    (row,) = await outbox(ctx)
+    assert (row.status, row.attempts) == ("failed", 2)
+    assert "gave up after 2" in (row.last_error or "")
 
 
 async def test_retry_after_is_honoured_and_pauses_the_channel(
@@ -281,7 +326,8 @@ async def test_rate_limits_per_channel_and_per_chat(ctx: Context, clock: ManualC
 async def test_a_crashed_claim_is_sent_again_after_the_lease(
     ctx: Context, clock: ManualClock
 ) -> None:
-    """A row left sending by a process on another machine is reclaimed after 2 minutes."""
+    """A row left sending by a process that stopped renewing is reclaimed once its lease
+    (``[dispatch] lease``, 30 s) ran out, and not before."""
     telegram = RecordingSender("telegram")
     walker = await person(ctx, "Tg", telegram_id=11)
     await queue(ctx, walker.id or 0)
@@ -289,23 +335,24 @@ async def test_a_crashed_claim_is_sent_again_after_the_lease(
     worker = dispatcher(ctx, clock, telegram)
     await worker.dispatch_once()
     telegram.assert_nothing_sent()
-    clock.advance(timedelta(minutes=2, seconds=1))
+    clock.advance(timedelta(seconds=31))
     await worker.dispatch_once()
     telegram.assert_sent_once_each([walker.id or 0])
 
 
-async def test_claims_of_a_dead_process_on_this_host_are_taken_over_at_once(
+async def test_a_live_claim_of_a_process_with_the_same_host_and_pid_is_not_taken(
     ctx: Context, clock: ManualClock
 ) -> None:
-    """The claim's process id no longer runs on this host: no need to wait for the lease."""
+    """Two replicas sharing a host name (and, in containers, a process id): the other's claim
+    stands while its lease runs, whatever its ``claimed_by`` says."""
     telegram = RecordingSender("telegram")
     walker = await person(ctx, "Tg", telegram_id=11)
     await queue(ctx, walker.id or 0)
     gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
-    await gone.wait()  # its process id is now free (and very unlikely to be reused so soon)
+    await gone.wait()
     await _claim_as(ctx, f"{socket.gethostname()[:40]}:{gone.pid}:cafe0123")
     await dispatcher(ctx, clock, telegram).dispatch_once()
-    telegram.assert_sent_once_each([walker.id or 0])
+    telegram.assert_nothing_sent()
 
 
 @dataclasses.dataclass
@@ -385,7 +432,8 @@ async def _claim_as(ctx: Context, worker: str) -> None:
     async with ctx.store.transaction() as session:
         await session.exec(
             update(OutboxMessage).values(
-                status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=ctx.now()
+                status=OutboxStatus.SENDING, claimed_by=worker, claimed_at=ctx.now(),
+                claim_token="theirs", lease_until=ctx.now() + timedelta(seconds=30),
             )
         )
 

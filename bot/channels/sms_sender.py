@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from bot.channels.gsm7 import to_gsm7
 from bot.channels.twilio_client import (
+    SmsError,
     SmsPermanentError,
     SmsTransientError,
     TwilioSender,
@@ -86,8 +87,22 @@ class SmsSender:
         except SmsPermanentError as exc:
             raise _permanent(exc) from exc
         except SmsTransientError as exc:
-            raise TransientSendError(exc.message) from exc
+            raise TransientSendError(exc.message, uncertain=exc.uncertain) from exc
         return Delivery(channel=SMS, provider_message_id=sent.sid, status=sent.status)
+
+    async def find_accepted(
+        self, recipient: Recipient, message: Outgoing, since: datetime
+    ) -> list[Delivery]:
+        """What Twilio accepted for this person with these words since ``since`` (the
+        dispatcher asks before sending again after an attempt of unknown outcome)."""
+        if not recipient.phone:
+            return []
+        body = sms_text(message, recipient.language)
+        try:
+            found = await self.client.accepted_since(recipient.phone, body, since)
+        except SmsError as exc:
+            raise TransientSendError(exc.message) from exc
+        return [Delivery(channel=SMS, provider_message_id=s.sid, status=s.status) for s in found]
 
     def _validity(self, valid_until: datetime | None) -> int | None:
         if valid_until is None:

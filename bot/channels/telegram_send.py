@@ -29,6 +29,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application
 
 from scheduling.messages.content import (
+    ChannelNotReady,
     Delivery,
     Outgoing,
     PermanentSendError,
@@ -128,7 +129,7 @@ class TelegramSender:
         if recipient.telegram_id is None:
             raise PermanentSendError("no telegram id")
         if not self.application.running:
-            raise TransientSendError("the Telegram channel is not running yet")
+            raise ChannelNotReady("the Telegram channel is not running yet")
         try:
             sent = await self.application.bot.send_message(
                 recipient.telegram_id,
@@ -139,11 +140,14 @@ class TelegramSender:
         except RetryAfter as error:
             seconds = retry_after_seconds(error)
             raise TransientSendError("telegram rate limit", retry_after=seconds) from None
-        except Forbidden:
+        except Forbidden:  # 403 only: blocked by the user, or the account is deactivated
             raise PermanentSendError("blocked by the user") from None
-        except BadRequest as error:
-            raise PermanentSendError(f"telegram refused: {error.message[:100]}") from None
+        except BadRequest as error:  # any 400: this message cannot go, the person may be fine
+            reason = f"telegram refused: {error.message[:100]}"
+            raise PermanentSendError(reason, unreachable=False) from None
         except NetworkError as error:  # includes TimedOut and 5xx answers
-            raise TransientSendError(f"telegram: {type(error).__name__}") from None
+            uncertain = isinstance(error, TimedOut)  # sent, and no answer came
+            reason = f"telegram: {type(error).__name__}"
+            raise TransientSendError(reason, uncertain=uncertain) from None
         return Delivery(channel="telegram", provider_message_id=str(sent.message_id))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 TWILIO_API_BASE_URL = "https://api.twilio.com"
 MAX_VALIDITY_PERIOD_S = 36_000  # Twilio's upper bound (and its default)
 DEFAULT_TIMEOUT_S = 10.0
+LOOKUP_PAGE = 50  # messages to one number looked at when asking what Twilio accepted
+CLOCK_SLACK = timedelta(minutes=2)  # Twilio's clock against ours
 
 # Error codes that no retry will cure: the recipient, the number or the message is the problem.
 # 2xxxx come back from the create request; 3xxxx arrive later in status callbacks (ErrorCode).
@@ -72,11 +75,15 @@ def is_permanent_error_code(code: int | None) -> bool:
 class SmsError(Exception):
     """Sending an SMS failed. `code` is Twilio's error code, `status` the HTTP status, if any."""
 
-    def __init__(self, message: str, code: int | None = None, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, code: int | None = None, status: int | None = None, *,
+        uncertain: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.status = status
+        self.uncertain = uncertain  # the request may have reached Twilio (no answer came)
 
 
 class SmsPermanentError(SmsError):
@@ -248,10 +255,38 @@ class TwilioSender:
         except (TwilioRestException, TwilioServiceException) as exc:
             raise self._api_error(exc) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise SmsTransientError(self._scrub(f"network error: {_describe(exc)}")) from exc
+            # Refused before connecting: not sent. Anything later: Twilio may have accepted it.
+            uncertain = not isinstance(exc, aiohttp.ClientConnectorError)
+            text = self._scrub(f"network error: {_describe(exc)}")
+            raise SmsTransientError(text, uncertain=uncertain) from exc
         except TwilioException as exc:
             raise SmsTransientError(self._scrub(f"twilio client error: {exc}")) from exc
         return SentSms(sid=str(message.sid), status=str(message.status))
+
+    async def accepted_since(self, to: str, body: str, since: datetime) -> list[SentSms]:
+        """The messages Twilio accepted for ``to`` with exactly this ``body`` since ``since``
+        (less ``CLOCK_SLACK``), oldest first: the Messages list for that To, newest first.
+
+        Not filtered on ``DateSent``: a message still queued at Twilio has no DateSent yet, and
+        the filter only knows whole days; ``date_created`` is compared here instead.
+        """
+        kwargs: dict[str, Any] = {"to": to, "limit": LOOKUP_PAGE, "page_size": LOOKUP_PAGE}
+        if self.from_number:
+            kwargs["from_"] = self.from_number
+        try:
+            messages = await self._twilio().messages.list_async(**kwargs)
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise SmsTransientError(self._api_error(exc).message) from exc
+        except (TimeoutError, aiohttp.ClientError, TwilioException) as exc:
+            raise SmsTransientError(self._scrub(f"network error: {_describe(exc)}")) from exc
+        cutoff = since - CLOCK_SLACK
+        found = [
+            m for m in messages
+            if _same_body(m.body, body) and m.date_created is not None and m.date_created >= cutoff
+            and str(m.direction or "").startswith("outbound")
+        ]
+        found.sort(key=lambda m: m.date_created)
+        return [SentSms(sid=str(m.sid), status=str(m.status)) for m in found]
 
     def _api_error(self, exc: TwilioRestException | TwilioServiceException) -> SmsError:
         """Our exception for an error answer from the API."""
@@ -280,6 +315,11 @@ class TwilioSender:
         http, self._http, self._client = self._http, None, None
         if http is not None:
             await http.close()
+
+
+def _same_body(theirs: str | None, ours: str) -> bool:
+    """Twilio's copy of a body is ours (a trial account puts a notice before it)."""
+    return theirs is not None and (theirs == ours or theirs.endswith(ours))
 
 
 def _describe(exc: BaseException) -> str:

@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.cli.context import with_context
+from bot.cli.errors import BadInput
 from bot.cli.output import echo_json
 from bot.cli.root import config_option
 from bot.presenters import iso_local, table
 from models.tables import OutboxMessage, OutboxStatus
 from scheduling.common.context import Context
+from scheduling.common.localtime import local_day_bounds, parse_date
 from scheduling.messages.outbox import list_messages
+from scheduling.messages.requeue import requeue_failed
 
 HEADERS = [
     "id",
@@ -100,3 +103,31 @@ async def outbox_list(ctx: Context, status: str | None, limit: int | None, as_js
         click.echo("no messages")
     else:
         click.echo(table(HEADERS, [outbox_row(m, ctx.zone) for m in messages]))
+
+
+@outbox_group.command("retry")
+@click.argument("ids", nargs=-1, type=click.IntRange(min=1), metavar="[ID]...")
+@click.option(
+    "--status", type=click.Choice([OutboxStatus.FAILED]),
+    help="Every failed message (instead of IDs).",
+)
+@click.option("--since", metavar="DATE", help="With --status: only those due on or after DATE.")
+@config_option
+@with_context
+async def outbox_retry(
+    ctx: Context, ids: tuple[int, ...], status: str | None, since: str | None
+) -> None:
+    """Put failed messages back in the queue (those that have not expired); prints how many.
+
+    \b
+    Examples:
+      vandra outbox retry 41 42
+      vandra outbox retry --status failed --since 2026-12-01
+    """
+    if bool(ids) == bool(status):
+        raise BadInput("outbox retry: give message IDs or --status failed (not both)")
+    if since is not None and status is None:
+        raise BadInput("outbox retry: --since goes with --status failed")
+    due_since = local_day_bounds(parse_date(since), ctx.zone)[0] if since else None
+    count = await requeue_failed(ctx, list(ids) if ids else None, due_since)
+    click.echo(f"{count} message(s) queued again")

@@ -70,12 +70,21 @@ class Delivery:
 
 
 class TransientSendError(Exception):
-    """Try again later (network, 5xx, rate limit); ``retry_after`` seconds if the provider said."""
+    """Try again later (network, 5xx, rate limit); ``retry_after`` seconds if the provider said.
+    ``uncertain``: the request may have reached the provider (a time-out after sending), so the
+    message may have been accepted."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, *, uncertain: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.uncertain = uncertain
+
+
+class ChannelNotReady(TransientSendError):
+    """The channel has not started yet: nothing was attempted, no attempt is counted."""
 
 
 class PermanentSendError(Exception):
@@ -93,4 +102,17 @@ class Sender(Protocol):
     async def send(self, recipient: Recipient, message: Outgoing,
                    valid_until: datetime | None = None) -> Delivery:
         """Hand one message to the provider; raise Transient/PermanentSendError on failure."""
+        ...
+
+
+class AskingSender(Sender, Protocol):
+    """A ``Sender`` whose provider can be asked what it accepted (Twilio can; Telegram cannot).
+    The dispatcher asks before sending again a message whose earlier attempt has no known
+    outcome."""
+
+    async def find_accepted(
+        self, recipient: Recipient, message: Outgoing, since: datetime
+    ) -> list[Delivery]:
+        """What the provider accepted for ``recipient`` with this message's words since
+        ``since``, oldest first; raise ``TransientSendError`` when it cannot be asked now."""
         ...

@@ -24,8 +24,19 @@ MAX_ERROR = 300
 
 
 @dataclass(frozen=True)
+class Lease:
+    """Who claims (``worker_id``, for people reading the outbox), the claim's own ``token``
+    (what outcomes are checked against) and until when it holds unless renewed."""
+
+    worker_id: str
+    token: str
+    until: datetime
+
+
+@dataclass(frozen=True)
 class Claim:
-    """One claimed row, with what sending it needs."""
+    """One claimed row, with what sending it needs. ``in_doubt_since``: an earlier attempt
+    began then and its outcome is unknown (its claimer died, or the provider did not answer)."""
 
     message_id: int
     kind: str
@@ -34,6 +45,9 @@ class Claim:
     recipient: Recipient
     attempts: int
     expires_at: datetime | None
+    token: str = ""
+    in_doubt_since: datetime | None = None
+    created_at: datetime | None = None
 
 
 def short(text: str) -> str:
@@ -42,22 +56,23 @@ def short(text: str) -> str:
 
 
 async def claim_batch(
-    session: AsyncSession, now: datetime, channel: str, limit: int, worker_id: str,
+    session: AsyncSession, now: datetime, channel: str, limit: int, lease: Lease,
     required_trained: int, observer: DeliveryObserver = UNOBSERVED,
 ) -> tuple[list[Claim], int]:
-    """Mark up to ``limit`` due rows routed to ``channel`` ``sending`` for ``worker_id``; rows
+    """Mark up to ``limit`` due rows routed to ``channel`` ``sending`` under ``lease``; rows
     that no longer make sense are ``expired`` instead. The claims and the expired count."""
     claims, expired = [], 0
     for message, person in await _due_rows(session, now, channel, limit):
         reason = await stale_reason(session, message, now, required_trained)
         if reason is not None:
             message.status, message.last_error = OutboxStatus.EXPIRED, short(f"not sent: {reason}")
-            message.claimed_by = None
+            message.claimed_by = message.claim_token = message.attempt_started_at = None
             expired += 1
             observer.delivery(EXPIRED, channel, message.kind)
         else:
             message.status, message.channel = OutboxStatus.SENDING, channel
-            message.claimed_by, message.claimed_at = worker_id, now
+            message.claimed_by, message.claimed_at = lease.worker_id, now
+            message.claim_token, message.lease_until = lease.token, lease.until
             claims.append(_claim_of(message, person, channel))
         session.add(message)
     return claims, expired
@@ -106,6 +121,9 @@ def _claim_of(message: OutboxMessage, person: Person, channel: str) -> Claim:
         recipient=recipient,
         attempts=message.attempts,
         expires_at=message.expires_at,
+        token=message.claim_token or "",
+        in_doubt_since=message.attempt_started_at,
+        created_at=message.created_at,
     )
 
 

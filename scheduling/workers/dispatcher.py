@@ -1,30 +1,28 @@
 """The dispatcher: claims due outbox rows, sends each through its person's channel, records it.
 
-Sending guarantees (docs/delivery.md): exactly once, except that a process dying between the
-provider accepting a message and the outbox recording it may cause one more send.
+Sending guarantees (docs/delivery.md): never a loss; SMS exactly once, also across crashes
+and provider time-outs; Telegram at most once more for what was in flight at a crash or
+time-out (at most ``[dispatch] max_in_flight`` per crash).
 
-- **Claim** (``claiming.py``). In one short transaction a batch of due rows (pending,
-  ``due_at`` and ``next_attempt_at`` passed, not expired) routed to one channel is selected —
-  on PostgreSQL ``FOR UPDATE SKIP LOCKED``, so several processes take disjoint rows; on SQLite
-  the ``BEGIN IMMEDIATE`` transaction serialises claims — and marked ``sending`` with
-  ``claimed_by`` / ``claimed_at``. A batch is about ``BATCH_SECONDS`` of the channel's rate.
-- **Send** (``sending.py``) through the channel's ``Sender`` after the rate limiters
-  (``limits.py``: per channel; per chat on Telegram), then record ``sent`` with ``sent_at``,
-  ``channel`` and ``provider_message_id`` (``outcomes.py``).
-- **Crash** (``reclaim.py``). A row left ``sending`` by a dead process is pending again after
-  ``LEASE``, or at once when the claim was made on this host by a process that no longer runs.
-- **Database down** (PostgreSQL restarting, say) after a claim: sending goes on, and what
-  happened to each claimed row is kept in memory and written as soon as the database answers
-  again (tried every few seconds). A row sent but not yet recorded stays claimed meanwhile, so
-  it is not sent again when the database is back. A row that could not even be rendered
-  because the database was down goes back to the outbox.
+- **Claim** (``claiming.py``). In one short transaction a batch of due rows routed to one
+  channel is selected — on PostgreSQL ``FOR UPDATE SKIP LOCKED``; on SQLite the ``BEGIN
+  IMMEDIATE`` transaction serialises claims — and marked ``sending`` under a lease: a
+  ``claim_token`` of its own and ``lease_until``, renewed while the batch is sent.
+- **Send** (``sending.py``), at most ``max_in_flight`` at once per channel: settle an earlier
+  attempt of unknown outcome by asking the provider (SMS), write the attempt's marker, wait for
+  the rate limiters (``limits.py``), hand it to the ``Sender``, record the outcome under the
+  claim's token (``outcomes.py``): a claim taken over after its lease ran out is not written.
+- **Crash** (``reclaim.py``). A row whose lease ran out is pending again; its marker says an
+  attempt was in flight, which the next claimer settles before sending again.
+- **Database down** after a claim: an outcome is kept in memory and written once the database
+  answers again; no new send starts (its marker cannot be written).
 - **Retry.** ``TransientSendError``: again after 5 s, doubling up to 10 min (or after the
-  provider's ``retry_after``, which also pauses the channel); after ``[dispatch]
-  max_attempts`` attempts the row is ``failed``.
-- **Fall back.** ``PermanentSendError``: the person is marked unreachable on that channel
-  (``telegram_blocked``, ``sms_opted_out`` or ``sms_unreachable``) and the row is pending
-  again, where the routing rule picks the other channel; with none left it is ``failed``
-  with ``unreachable``, which ``vandra outbox list --status failed`` shows the coordinator.
+  provider's ``retry_after``, which also pauses the channel) until the message expires (7 days
+  for one that never does); an unexpected error in a channel fails it after ``[dispatch]
+  max_attempts``. ``ChannelNotReady`` gives it back without counting an attempt.
+- **Fall back.** ``PermanentSendError``: the person is marked unreachable on that channel and
+  the row is pending again for the other one; with none left it is ``failed`` with
+  ``unreachable``.
 - **Expire.** A row whose ``expires_at`` passed, or that no longer makes sense
   (``relevance.py``), is ``expired`` and never sent.
 
@@ -44,16 +42,21 @@ from datetime import datetime, timedelta
 from scheduling.common.context import Context
 from scheduling.messages.content import Sender
 from scheduling.messages.observing import OF_OUTCOME, UNOBSERVED, DeliveryObserver
-from scheduling.workers.claiming import Claim, claim_batch, expire_overdue, fail_unreachable
+from scheduling.workers.claiming import (
+    Claim,
+    Lease,
+    claim_batch,
+    expire_overdue,
+    fail_unreachable,
+)
 from scheduling.workers.limits import ChannelLimits, Pacing, limits_from_settings
-from scheduling.workers.outcomes import Outcomes
+from scheduling.workers.outcomes import STORE_DOWN, Outcomes
 from scheduling.workers.ratelimit import Monotonic, Sleep
-from scheduling.workers.reclaim import reclaim_stale, worker_identity
+from scheduling.workers.reclaim import new_token, reclaim_lapsed, renew, worker_identity
 from scheduling.workers.sending import Renderer, SendOne
 
 log = logging.getLogger("vandra.dispatch")
 
-LEASE = timedelta(minutes=2)
 IDLE_POLL_S = 1.0
 
 
@@ -66,6 +69,7 @@ class DispatchReport:
     failed: int = 0
     expired: int = 0
     released: int = 0
+    lost: int = 0
 
     def add(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -77,7 +81,7 @@ class Dispatcher:
     senders: Mapping[str, Sender]
     renderer: Renderer
     worker_id: str = field(default_factory=worker_identity)
-    lease: timedelta = LEASE
+    lease: timedelta | None = None  # default: ``[dispatch] lease``
     limits: Mapping[str, ChannelLimits] | None = None
     batch_size: int | None = None  # default: BATCH_SECONDS of the channel's rate
     monotonic: Monotonic = time.monotonic  # the rate limiters' time (tests pass a fake)
@@ -89,7 +93,12 @@ class Dispatcher:
 
     def __post_init__(self) -> None:
         limits = self.limits or limits_from_settings(self.ctx.settings)
-        self._pacing = Pacing.of(limits, self.monotonic, self.sleep)
+        dispatch = self.ctx.settings.dispatch
+        self._pacing = Pacing.of(limits, self.monotonic, self.sleep, dispatch.max_in_flight)
+
+    @property
+    def _lease(self) -> timedelta:
+        return self.lease or self.ctx.settings.dispatch.lease
 
     @property
     def _outcomes(self) -> Outcomes:
@@ -100,7 +109,7 @@ class Dispatcher:
         report = DispatchReport()
         now = self.ctx.now()
         async with self.ctx.store.transaction() as session:
-            await reclaim_stale(session, now, self.lease, self.worker_id, self.observer)
+            await reclaim_lapsed(session, now, self.observer)
             report.expired += await expire_overdue(session, now, self.observer)
             report.failed += await fail_unreachable(session, now, observer=self.observer)
         claims: list[Claim] = []
@@ -109,19 +118,34 @@ class Dispatcher:
         report.claimed = len(claims)
         send = SendOne(self.ctx, self.senders, self.renderer, self._pacing, self._outcomes,
                        stopping=lambda: self._stopping, wake=self.wake)
-        outcomes = await asyncio.gather(*(send(claim) for claim in claims))
+        renewing = asyncio.create_task(self._renew({claim.token for claim in claims}))
+        try:
+            outcomes = await asyncio.gather(*(send(claim) for claim in claims))
+        finally:
+            renewing.cancel()
         for claim, outcome in zip(claims, outcomes, strict=True):
             report.add(outcome)
             if outcome in OF_OUTCOME:
                 self.observer.delivery(OF_OUTCOME[outcome], claim.channel, claim.kind)
         return report
 
+    async def _renew(self, tokens: set[str]) -> None:
+        """Keep this pass's leases from running out while it sends (every third of a lease)."""
+        while tokens:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            try:
+                await renew(self.ctx, sorted(tokens), self._lease)
+            except STORE_DOWN:
+                log.warning("cannot renew the leases of this dispatcher's claims: the database "
+                            "is unavailable")
+
     async def _claim(self, channel: str, now: datetime, report: DispatchReport) -> list[Claim]:
         size = self.batch_size if self.batch_size is not None else self._pacing.batch_size(channel)
         required = self.ctx.settings.walks.trained_walkers_per_shift
+        lease = Lease(self.worker_id, new_token(), now + self._lease)
         async with self.ctx.store.transaction() as session:
             claims, expired = await claim_batch(
-                session, now, channel, size, self.worker_id, required, self.observer
+                session, now, channel, size, lease, required, self.observer
             )
         report.expired += expired
         return claims

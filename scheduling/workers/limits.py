@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -33,10 +34,16 @@ class Pacing:
 
     buckets: dict[str, PacedBucket] = field(default_factory=dict)
     chats: dict[str, PerKeyLimiter] = field(default_factory=dict)
+    max_in_flight: int = 8
+    flights: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    turns: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, limits: Mapping[str, ChannelLimits], clock: Monotonic, sleep: Sleep) -> Pacing:
-        pacing = cls()
+    def of(
+        cls, limits: Mapping[str, ChannelLimits], clock: Monotonic, sleep: Sleep,
+        max_in_flight: int = 8,
+    ) -> Pacing:
+        pacing = cls(max_in_flight=max_in_flight)
         for channel, limit in limits.items():
             pacing.buckets[channel] = PacedBucket(limit.per_second, clock=clock, sleep=sleep)
             if limit.per_chat_per_second:
@@ -48,6 +55,18 @@ class Pacing:
     def batch_size(self, channel: str) -> int:
         bucket = self.buckets.get(channel)
         return max(1, int(bucket.rate * BATCH_SECONDS)) if bucket else 10
+
+    def in_flight(self, channel: str) -> asyncio.Semaphore:
+        """Held from the attempt's marker to its recorded outcome: at most ``[dispatch]
+        max_in_flight`` sends of a channel are in flight at once in this process."""
+        if channel not in self.flights:
+            self.flights[channel] = asyncio.Semaphore(self.max_in_flight)
+        return self.flights[channel]
+
+    def turn(self, channel: str) -> asyncio.Lock:
+        """Held while an attempt's marker is written: sends then queue for their slots in the
+        order they were claimed, whatever order the database answered in."""
+        return self.turns.setdefault(channel, asyncio.Lock())
 
     async def wait_for_slot(self, channel: str, recipient: Recipient) -> None:
         chats = self.chats.get(channel)

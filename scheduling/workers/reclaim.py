@@ -1,4 +1,12 @@
-"""Reclaiming dead claims: rows a stopped or stuck dispatcher left ``sending`` are pending again."""
+"""Claims as leases: made with a token and an expiry, renewed while held, taken back once lapsed.
+
+A claim is never judged by who made it (a host name and a process id say nothing when two
+containers share a host name): only its lease counts. A live dispatcher renews the leases of
+what it holds every third of ``[dispatch] lease``; a row whose lease ran out is pending again
+for whoever comes next. Its ``attempt_started_at`` is kept: set, it says an attempt began whose
+outcome nobody recorded, which the next claimer must settle before sending again
+(docs/delivery.md).
+"""
 
 from __future__ import annotations
 
@@ -9,46 +17,45 @@ import socket
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import OutboxMessage, OutboxStatus
+from scheduling.common.context import Context
 from scheduling.messages.observing import DUPLICATE_SUSPECTED, UNOBSERVED, DeliveryObserver
 
 log = logging.getLogger("vandra.dispatch")
 
-_LIVE_WORKERS: set[str] = set()  # dispatchers of this process (several in tests)
-
 
 def worker_identity() -> str:
-    """``host:pid:token``: who holds a claim, and whether that process can still be alive."""
-    identity = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
-    _LIVE_WORKERS.add(identity)
-    return identity
+    """``host:pid:token``: who holds a claim, for people reading the outbox (not a liveness
+    test: ``claim_token`` and ``lease_until`` decide)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-async def reclaim_stale(
-    session: AsyncSession, now: datetime, lease: timedelta, worker_id: str,
-    observer: DeliveryObserver = UNOBSERVED,
+def new_token() -> str:
+    """A claim's own token: outcomes are recorded only where it still stands."""
+    return secrets.token_hex(16)
+
+
+async def reclaim_lapsed(
+    session: AsyncSession, now: datetime, observer: DeliveryObserver = UNOBSERVED
 ) -> int:
-    """Claims older than ``lease``, or made here by a process that is gone, are pending again
-    (each a suspected duplicate: whether its holder sent it is not known)."""
-    holders = await session.exec(
-        select(OutboxMessage.claimed_by)
-        .where(col(OutboxMessage.status) == OutboxStatus.SENDING)
-        .distinct()
-    )
-    dead = [holder for holder in holders.all() if holder and _holder_is_gone(holder, worker_id)]
+    """Rows ``sending`` whose lease ran out are pending again (the attempt marker kept); each
+    a suspected duplicate, as whether its holder sent it is not known."""
     result = await session.exec(
         update(OutboxMessage)
         .where(
             col(OutboxMessage.status) == OutboxStatus.SENDING,
-            or_(
-                col(OutboxMessage.claimed_at) < now - lease,
-                col(OutboxMessage.claimed_by).in_(dead),
-            ),
+            or_(col(OutboxMessage.lease_until).is_(None), col(OutboxMessage.lease_until) < now),
         )
-        .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_at=None)
+        .values(
+            status=OutboxStatus.PENDING,
+            claimed_by=None,
+            claimed_at=None,
+            claim_token=None,
+            lease_until=None,
+        )
         .returning(col(OutboxMessage.channel), col(OutboxMessage.kind))
     )
     rows = result.all()
@@ -56,24 +63,22 @@ async def reclaim_stale(
         observer.delivery(DUPLICATE_SUSPECTED, channel, kind)
     count = len(rows)
     if count:
-        log.warning("%d claim(s) of a stopped or stuck dispatcher are pending again", count)
+        log.warning("%d claim(s) whose lease ran out are pending again", count)
     return count
 
 
-def _holder_is_gone(holder: str, me: str) -> bool:
-    """True for a claim made on this host by a process that no longer runs."""
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    my_host, _, my_rest = me.partition(":")
-    my_pid = my_rest.partition(":")[0]
-    if host != my_host or not pid_text.isdigit() or holder == me:
-        return False
-    if pid_text == my_pid:
-        return holder not in _LIVE_WORKERS  # an earlier life of this very process id
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False
-    return False
+async def renew(ctx: Context, tokens: list[str], lease: timedelta) -> int:
+    """Push the leases of the claims named by ``tokens`` to ``lease`` from now; how many rows
+    this process still holds (fewer than it thinks: a lease lapsed and was taken over)."""
+    if not tokens:
+        return 0
+    async with ctx.store.transaction() as session:
+        result = await session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.status) == OutboxStatus.SENDING,
+                col(OutboxMessage.claim_token).in_(tokens),
+            )
+            .values(lease_until=ctx.now() + lease)
+        )
+        return int(result.rowcount or 0)

@@ -84,6 +84,8 @@ class WalkSettings(Section):
 
 class DispatchSettings(Section):
     max_attempts: int = Field(default=8, ge=1, le=100)
+    max_in_flight: int = Field(default=8, ge=1, le=1000)
+    lease: Duration = timedelta(seconds=30)
 
 
 class PrivacySettings(Section):
