@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from models.tables import OutboxMessage, OutboxStatus, Person
 from scheduling.common.context import Context
 from scheduling.messages.content import Delivery, PermanentSendError
-from scheduling.messages.observing import DUPLICATE_SUSPECTED, UNOBSERVED, DeliveryObserver
+from scheduling.messages.observing import DUPLICATE_SUSPECTED, SENT, UNOBSERVED, DeliveryObserver
 from scheduling.workers.claiming import Claim, short
 from scheduling.workers.retry_policy import (
     NOT_READY_WAIT,
@@ -96,7 +96,8 @@ class Outcomes:
             claim_token=None,
             lease_until=None,
         )
-        if not recorded:  # another process holds the row now: it may send it again
+        if not recorded:  # sent, but another process holds the row now and may send it again
+            self.observer.delivery(SENT, channel, claim.kind)
             self.observer.delivery(DUPLICATE_SUSPECTED, channel, claim.kind)
         return "sent" if recorded else "lost"
 
