@@ -20,3 +20,16 @@ class Kind:
     SHIFT_CANCELLED = "shift_cancelled"
     SMS_UNREACHABLE = "sms_unreachable"  # to the coordinators: a walker's number fails
     INACTIVITY_NOTICE = "inactivity_notice"  # before an inactive person is erased
+    ALARM = "alarm"  # a walker raised the alarm: to the group, the leads, the coordinators
+    ALARM_LOCATION = "alarm_location"  # the walker shared where they are
+    ALARM_ACKNOWLEDGED = "alarm_acknowledged"
+    ALARM_CANCELLED = "alarm_cancelled"  # a false alarm, called off
+    ALARM_KINDS = frozenset({ALARM, ALARM_LOCATION, ALARM_ACKNOWLEDGED, ALARM_CANCELLED})
+
+
+class Priority:
+    """The outbox ``priority``: higher is claimed first. An alarm goes ahead of anything queued
+    and has an express lane of its own (``scheduling/workers/express.py``)."""
+
+    NORMAL = 0
+    ALARM = 10

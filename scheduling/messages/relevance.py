@@ -15,6 +15,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import (
+    Alarm,
+    AlarmStatus,
     OutboxMessage,
     Report,
     SafetyAlert,
@@ -117,6 +119,18 @@ async def _alert_open(
     return None
 
 
+async def _alarm_open(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    """The first alert of an alarm always goes; a repeat only while nobody has taken it."""
+    if not message.payload.get("repetition"):
+        return None
+    alarm = await session.get(Alarm, int(message.payload.get("alarm_id") or 0))
+    if alarm is None or alarm.status != AlarmStatus.OPEN:
+        return f"alarm {alarm.status if alarm else 'gone'}"
+    return None
+
+
 CHECKS: dict[str, Check] = {
     Kind.REMINDER: _walker_message,
     Kind.CHECK_IN_PROMPT: _walker_message,
@@ -127,4 +141,5 @@ CHECKS: dict[str, Check] = {
     Kind.STAFFING_NOTICE: _still_understaffed,
     Kind.FINAL_CHECK: _still_understaffed,
     Kind.SAFETY_ALERT: _alert_open,
+    Kind.ALARM: _alarm_open,
 }
