@@ -19,10 +19,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.alarm_texts import render_alarm
 from bot.i18n import t
 from scheduling.common.context import Context
 from scheduling.messages.content import Option, Outgoing, Recipient
-from scheduling.messages.kinds import Kind
+from scheduling.messages.kinds import ALARM_KINDS, Kind
 from scheduling.walks.details import ShiftDetails, checked_in_walkers, person_name, shift_details
 from scheduling.walks.safety import SAFETY_REPEAT
 
@@ -237,6 +238,8 @@ class NotificationRenderer:
         self, kind: str, payload: dict[str, Any], recipient: Recipient, ctx: Context
     ) -> Outgoing:
         words = Words(recipient.language, ctx.zone)
+        if kind in ALARM_KINDS:
+            return render_alarm(kind, payload, recipient, ctx)
         if kind == Kind.BROADCAST:
             return _broadcast(words, payload)
         if kind == Kind.SMS_UNREACHABLE:

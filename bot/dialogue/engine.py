@@ -18,6 +18,7 @@ import re
 
 from bot import metrics
 from bot.dialogue import (
+    alarm,
     coordinator,
     decisions,
     evaluation,
@@ -39,7 +40,7 @@ from scheduling.people.conversations import Caller, load_conversation, save_conv
 
 log = logging.getLogger("vandra.dialogue")
 
-FLOWS = (registration, volunteer, report, newshift, coordinator, decisions, evaluation)
+FLOWS = (registration, volunteer, report, newshift, coordinator, decisions, evaluation, alarm)
 
 
 class Dialogue:

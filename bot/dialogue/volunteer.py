@@ -118,6 +118,7 @@ def _card_options(turn: Turn, card: ShiftCard) -> list[Option]:
         (card.may_check_out, "shift.check_out", "out"),
         (card.may_report, "shift.report", "report"),
         (card.may_cancel_shift, "shift.cancel_shift", "sc"),
+        (card.may_raise_alarm and turn.inbound.channel != "sms", "shift.alarm", "larm"),
     )
     options = [turn.option(key, f"{prefix}:{sid}") for shown, key, prefix in buttons if shown]
     options.append(turn.option("shift.back", "menu"))
@@ -199,11 +200,14 @@ async def _check_in(turn: Turn, action: str) -> None:
     signup, changed = await signups.check_in(turn.ctx, turn.person_id, shift_id)
     assert signup.checked_in_at is not None
     key = "checkin.done" if changed else "checkin.already"
+    options = [turn.option("shift.check_out", f"out:{shift_id}")]
+    if turn.inbound.channel != "sms":  # the alarm button, while on the shift
+        options.append(turn.option("shift.alarm", f"larm:{shift_id}"))
     turn.say(
         key,
         id=shift_id,
         time=render.local_time(signup.checked_in_at, turn.ctx.zone),
-        options=[turn.option("shift.check_out", f"out:{shift_id}")],
+        options=options,
     )
 
 

@@ -24,7 +24,11 @@ class Kind:
     ALARM_LOCATION = "alarm_location"  # the walker shared where they are
     ALARM_ACKNOWLEDGED = "alarm_acknowledged"
     ALARM_CANCELLED = "alarm_cancelled"  # a false alarm, called off
-    ALARM_KINDS = frozenset({ALARM, ALARM_LOCATION, ALARM_ACKNOWLEDGED, ALARM_CANCELLED})
+
+
+ALARM_KINDS = frozenset(
+    {Kind.ALARM, Kind.ALARM_LOCATION, Kind.ALARM_ACKNOWLEDGED, Kind.ALARM_CANCELLED}
+)
 
 
 class Priority:

@@ -4,9 +4,10 @@ The person's preferred channel when it reaches them; else the other one; else no
 message fails as ``unreachable`` and the coordinator sees it in ``vandra outbox list``).
 A message may be pinned to one channel (``only_channel``: an alarm goes by Telegram and by SMS,
 one row each, whatever the person prefers); such a row goes by that channel while it reaches
-the person, else nowhere. Telegram reaches a person with a Telegram id who has not blocked the bot; SMS one with a phone
-who has not opted out (STOPP) and whose number has not failed for good. The dispatcher claims
-rows per channel with ``route_is``, so the rule decides in the query what each sender gets.
+the person, else nowhere. Telegram reaches a person with a Telegram id who has not blocked the
+bot; SMS one with a phone who has not opted out (STOPP) and whose number has not failed for
+good. The dispatcher claims rows per channel with ``claimable_by`` (``route_is`` for rows not
+pinned), so the rule decides in the query what each sender gets.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from scheduling.people.access import Actor, audit, require_manager
 from scheduling.walks.alarm_audience import alerted, messages_to
 from scheduling.walks.alarms import alarm_payload, walker
 
+CANCELLED = AlarmStatus.CANCELLED
 
 async def share_location(
     ctx: Context, actor: Actor, latitude: float, longitude: float
@@ -42,7 +43,9 @@ async def share_location(
         alarm.latitude, alarm.longitude, alarm.located_at = latitude, longitude, now
         session.add(alarm)
         if first:
-            await _tell_everyone(session, alarm, Kind.ALARM_LOCATION, "alarm_location", now, {})
+            await _tell_everyone(
+                session, alarm, Kind.ALARM_LOCATION, "alarm_location", now, {}, walker_too=False
+            )
     if first:
         doorbell.ring(ctx.store)
     return alarm.id
@@ -54,8 +57,9 @@ async def acknowledge_alarm(ctx: Context, actor: Actor, alarm_id: int) -> Alarm:
     now = ctx.now()
     async with ctx.store.transaction() as session:
         alarm, shift = await _alarm_and_shift(session, alarm_id)
+    target = f"alarm:{alarm_id}"
     await require_manager(
-        ctx.store, actor, "alarm.acknowledge", shift.organisation_id, now, target=f"alarm:{alarm_id}"
+        ctx.store, actor, "alarm.acknowledge", shift.organisation_id, now, target=target
     )
     async with ctx.store.transaction() as session:
         alarm, shift = await _alarm_and_shift(session, alarm_id, lock=True)
@@ -66,7 +70,10 @@ async def acknowledge_alarm(ctx: Context, actor: Actor, alarm_id: int) -> Alarm:
         session.add(alarm)
         audit(session, actor, "alarm.acknowledge", now, target=f"alarm:{alarm_id}")
         by = await _name(session, actor.person_id)
-        await _tell_everyone(session, alarm, Kind.ALARM_ACKNOWLEDGED, "alarm_ack", now, {"by": by})
+        await _tell_everyone(
+            session, alarm, Kind.ALARM_ACKNOWLEDGED, "alarm_ack", now, {"by": by},
+            but=actor.person_id,
+        )
     doorbell.ring(ctx.store)
     return alarm
 
@@ -88,20 +95,24 @@ async def cancel_alarm(ctx: Context, actor: Actor, alarm_id: int | None = None) 
         alarm.status, alarm.cancelled_at = AlarmStatus.CANCELLED, now
         session.add(alarm)
         audit(session, actor, "alarm.cancel", now, target=f"alarm:{alarm.id}")
-        await _tell_everyone(session, alarm, Kind.ALARM_CANCELLED, "alarm_off", now, {})
+        await _tell_everyone(
+            session, alarm, Kind.ALARM_CANCELLED, "alarm_off", now, {}, but=person_id
+        )
     doorbell.ring(ctx.store)
     return alarm
 
 
 async def _tell_everyone(
-    session: AsyncSession, alarm: Alarm, kind: str, key: str, now: datetime, extra: dict[str, Any]
+    session: AsyncSession, alarm: Alarm, kind: str, key: str, now: datetime,
+    extra: dict[str, Any], walker_too: bool = True, but: int | None = None,
 ) -> None:
-    """Everyone alerted, and the walker who raised it, hear of a change to the alarm."""
+    """Everyone alerted (and the walker who raised it) hear of a change to the alarm."""
     shift = await session.get(Shift, alarm.shift_id)
     assert shift is not None
     people = await alerted(session, alarm, shift)
-    if alarm.person_id is not None:
+    if walker_too and alarm.person_id is not None:
         people.append(alarm.person_id)
+    people = [p for p in people if p != but]  # the one who acted has been answered
     payload = {**await alarm_payload(session, alarm, shift), **extra}
     messages = await messages_to(
         session, people, key=f"{key}:{alarm.id}", kind=kind, now=now, payload=payload

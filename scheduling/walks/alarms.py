@@ -7,7 +7,8 @@ everyone ``alarm_audience.alerted`` names, on every channel they have, ahead of 
 (``Priority.ALARM``; the dispatcher's express lane is rung). The coordinators' alert repeats
 every ``ALARM_REPEAT`` (``alarm_repeat.py``) until a lead of the organisation or a coordinator
 acknowledges it (``acknowledge_alarm``: a button, or the dashboard); the walker may call off a
-false alarm (``cancel_alarm``; these in ``alarm_changes.py``). Either way everyone alerted is told. Every step is audited.
+false alarm (``cancel_alarm``; these in ``alarm_changes.py``). Either way everyone alerted is
+told. Every step is audited.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import enqueue_many
 from scheduling.people.access import Actor, audit
 from scheduling.walks.alarm_audience import alerted, messages_to
+from scheduling.walks.audience import managers
 from scheduling.walks.series import MAX_SHIFT_LENGTH
 from scheduling.walks.windows import CHECK_IN_EARLY, alarm_open
 
@@ -143,4 +145,6 @@ async def alarm_payload(session: AsyncSession, alarm: Alarm, shift: Shift) -> di
         "text": alarm.text or "",
         "lat": alarm.latitude,
         "lon": alarm.longitude,
+        "raised_at": alarm.raised_at.isoformat(),
+        "ack_by": await managers(session, shift.organisation_id),  # may acknowledge: see more
     }

@@ -15,7 +15,7 @@ from scheduling.walks.shifts import (
     get_shift_view_with_signup,
     shift_views,
 )
-from scheduling.walks.windows import check_in_open
+from scheduling.walks.windows import alarm_open, check_in_open
 
 CHECKED_IN = "checked_in"
 CHECKED_OUT = "checked_out"
@@ -35,6 +35,7 @@ class ShiftCard:
     may_check_out: bool
     may_report: bool
     may_cancel_shift: bool  # the viewer manages the shift's organisation
+    may_raise_alarm: bool = False  # on the shift, from check-in opening until its end
 
 
 async def planned_shifts(
@@ -99,4 +100,7 @@ def card_of(view: ShiftView, status: str | None, actor: Actor, now: datetime) ->
         may_report=status in (CHECKED_IN, CHECKED_OUT, SignupStatus.CONFIRMED)
         and shift.end_at <= now,
         may_cancel_shift=actor.may_manage(shift.organisation_id) and open_for_signup,
+        may_raise_alarm=status in (SignupStatus.CONFIRMED, CHECKED_IN, CHECKED_OUT)
+        and shift.status != ShiftStatus.CANCELLED
+        and alarm_open(shift.start_at, shift.end_at, now),
     )
