@@ -257,3 +257,48 @@ async def test_an_alarm_goes_ahead_of_a_full_outbox(ctx: Context, clock: ManualC
     assert report.sent == 6  # three a channel: the new alarm's rows come before the broadcast
     latest = [s.message.text for sender in senders.values() for s in sender.sent[-3:]]
     assert all(text.startswith("alarm") for text in latest)  # none of the 5,000 yet
+
+
+async def test_the_dashboard_shows_an_open_alarm_and_acknowledges_it(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The coordinator sees the open alarm above the calendar (who, where, the text, the
+    map) and acknowledges it there: it is gone from the page, and the others are told."""
+    import httpx
+
+    from bot.dashboard import dashboard_routes, issue_dashboard_link
+    from bot.http import build_app
+
+    world, _ = await on_a_walk(ctx, clock)
+    raiser = world.walkers[0]
+    await raise_alarm(ctx, Actor.of(raiser, "sms"), "bråk <b>", location=(56.66, 16.36))
+    app = build_app(ctx, {}, dashboard_routes(ctx))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://vandra.test") as client:
+        link = await issue_dashboard_link(ctx, Actor.of(world.coordinator, "telegram"))
+        await client.get("/dashboard/login/" + link.rsplit("/", 1)[-1])
+        page = (await client.get("/dashboard/")).text
+        assert "Öppna larm (1)" in page and raiser.name in page and "bråk &lt;b&gt;" in page
+        assert "openstreetmap.org/?mlat=56.66000&amp;mlon=16.36000" in page
+        (alarm_id,) = re.findall(r"/dashboard/alarms/(\d+)/acknowledge", page)
+        done = await client.post(f"/dashboard/alarms/{alarm_id}/acknowledge")
+        assert done.status_code == 303
+        assert "Öppna larm" not in (await client.get("/dashboard/")).text
+    told = channels_by_person(await outbox(ctx, Kind.ALARM_ACKNOWLEDGED))
+    assert world.coordinator.id not in told and raiser.id in told
+
+
+async def test_alarms_are_counted_in_the_statistics(ctx: Context, clock: ManualClock) -> None:
+    """An alarm counts; one called off counts as a false alarm."""
+    from evaluation.statistics import statistics_for
+    from scheduling.walks.alarm_changes import cancel_alarm
+
+    world, shift = await on_a_walk(ctx, clock)
+    await raise_alarm(ctx, Actor.of(world.walkers[0], "telegram"), "hjälp")
+    await raise_alarm(ctx, Actor.of(world.walkers[1], "telegram"))
+    await cancel_alarm(ctx, Actor.of(world.walkers[1], "telegram"))
+    day = shift.start_at.astimezone(ctx.zone).date()
+    report = await statistics_for(ctx, day, day, None)
+    assert (report.overall.alarms, report.overall.false_alarms) == (1, 1)
+    coordinator = Chat(Dialogue(ctx), address="9000", telegram_id=9000)
+    assert "Larm: 1 (1 falska)" in await coordinator.command("stats", f"{day} {day}")
