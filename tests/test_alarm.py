@@ -250,6 +250,7 @@ async def test_an_alarm_goes_ahead_of_a_full_outbox(ctx: Context, clock: ManualC
     dispatcher = Dispatcher(ctx, senders, plain_renderer, batch_size=3)
     express = ExpressLane(dispatcher)
     assert await express.pass_once() == 6
+    await express.drain()
     sent = [s for sender in senders.values() for s in sender.sent]
     assert len(sent) == 6 and all(s.message.text.startswith("alarm") for s in sent)
     await raise_alarm(ctx, Actor.of(world.walkers[1], "telegram"))

@@ -4,11 +4,14 @@ The dispatcher sends a claimed batch (``BATCH_SECONDS`` of a channel's rate) bef
 again, and its rate limiters serve in arrival order, so a row at the head of the outbox could
 still wait a batch behind a 5,000-message broadcast. The express lane runs beside it: it claims
 only rows of ``Priority.ALARM`` or more (the same claim, the same ``SendOne``), with rate
-limiters of its own, so an alarm waits for neither the batch nor the broadcast's queue of slots.
+limiters of its own, so an alarm waits for neither the batch nor the broadcast's queue of slots;
+each claimed row is sent by a task of its own, so one waiting for its slot (SMS at one a second)
+holds up no other.
 It wakes when a use case rings the store's doorbell (``scheduling/messages/doorbell.py``) and
 polls every ``EXPRESS_POLL_S`` otherwise (rows queued by another process, or rung before their
-transaction committed). Alarms are few: the provider's own limit has room for them, and a 429
-is honoured as for any message.
+transaction committed). Alarms are few: the provider's own limit has room for them (Telegram
+allows about 30 a second; vandra's default pace is 25), and a 429 is honoured as for any
+message.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ class ExpressLane:
         self.pacing = Pacing.of(limits, dispatcher.monotonic, dispatcher.sleep)
         self._wake = asyncio.Event()
         self._rung = 0
+        self._sending: set[asyncio.Task[str]] = set()
 
     def ring(self) -> None:
         self._rung = RUNG_LOOKS
@@ -55,14 +59,15 @@ class ExpressLane:
         try:
             while not self.dispatcher.stopping:
                 try:
-                    sent = await self.pass_once()
+                    claimed = await self.pass_once()
                 except Exception:
                     log.exception("express pass failed; trying again")
-                    sent = 0
-                if sent == 0:
+                    claimed = 0
+                if claimed == 0:
                     await self._idle()
         finally:
             stop_listening()
+            await self.drain()
 
     async def _idle(self) -> None:
         timeout = RUNG_RETRY_S if self._rung > 0 else EXPRESS_POLL_S
@@ -71,8 +76,14 @@ class ExpressLane:
             await asyncio.wait_for(self._wake.wait(), timeout)
         self._wake.clear()
 
+    async def drain(self) -> None:
+        """Wait for every send under way."""
+        while self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
     async def pass_once(self) -> int:
-        """Claim and send the alarm rows due now, on every channel; how many were claimed."""
+        """Claim the alarm rows due now, on every channel, and start sending each (a send that
+        waits for its slot holds up no other); how many were claimed."""
         d = self.dispatcher
         now = d.ctx.now()
         required = d.ctx.settings.walks.trained_walkers_per_shift
@@ -86,6 +97,14 @@ class ExpressLane:
             claims += found
         if claims:
             send = SendOne(d.ctx, d.senders, d.renderer, self.pacing, d.outcomes,
-                           stopping=lambda: d.stopping, wake=d.wake)
-            await asyncio.gather(*(send(claim) for claim in claims))
+                           stopping=lambda: d.stopping, wake=self.ring)
+            for claim in claims:
+                task = asyncio.create_task(send(claim), name=f"express-{claim.message_id}")
+                self._sending.add(task)
+                task.add_done_callback(self._done)
         return len(claims)
+
+    def _done(self, task: asyncio.Task[str]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("express send failed", exc_info=task.exception())
