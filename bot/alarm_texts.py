@@ -64,6 +64,7 @@ def _alert(
         else say("alert", **facts),
         say("text", text=p["text"]) if p.get("text") else say("no_text"),
         say("location", link=link) if link else say("no_location"),
+        say("group_lead", name=p["group_lead"]) if p.get("group_lead") else "",
         say("phone", name=facts["name"], phone=p["phone"]) if manager and p.get("phone") else "",
         say("advice"),
         (say("ack_how_sms") if sms else say("ack_how")) if manager else "",

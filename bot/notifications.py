@@ -25,6 +25,7 @@ from scheduling.common.context import Context
 from scheduling.messages.content import Option, Outgoing, Recipient
 from scheduling.messages.kinds import ALARM_KINDS, Kind
 from scheduling.walks.details import ShiftDetails, checked_in_walkers, person_name, shift_details
+from scheduling.walks.group_lead import group_lead_of
 from scheduling.walks.safety import SAFETY_REPEAT
 
 
@@ -87,7 +88,13 @@ def _lines(*parts: str) -> str:
 
 
 async def _reminder(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Context) -> Outgoing:
-    text = _lines(words("reminder", **_facts(words, d)), _where(words, d), _who_to_call(words, d))
+    lead = await group_lead_of(ctx, d.shift.id or 0)
+    text = _lines(
+        words("reminder", **_facts(words, d)),
+        _where(words, d),
+        words("alarm.group_lead", name=lead.name) if lead is not None else "",
+        _who_to_call(words, d),
+    )
     return Outgoing(text, (words.option("cancel", f"cancel:{d.shift.id}"),))
 
 

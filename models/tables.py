@@ -122,6 +122,7 @@ class Shift(SQLModel, table=True):
     risk_night: bool = False
     created_at: datetime = utc_field(nullable=False)
     cancelled_at: datetime | None = utc_field()
+    group_lead_id: int | None = Field(default=None, foreign_key="person.id")  # named for the night
 
 
 class Signup(SQLModel, table=True):

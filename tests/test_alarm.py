@@ -303,3 +303,46 @@ async def test_alarms_are_counted_in_the_statistics(ctx: Context, clock: ManualC
     assert (report.overall.alarms, report.overall.false_alarms) == (1, 1)
     coordinator = Chat(Dialogue(ctx), address="9000", telegram_id=9000)
     assert "Larm: 1 (1 falska)" in await coordinator.command("stats", f"{day} {day}")
+
+
+async def test_group_lead_is_proposed_named_and_shown(ctx: Context, clock: ManualClock) -> None:
+    """The trained walker who signed up first is proposed; the lead (or coordinator) names
+    another walker in chat (a walker may not); the card, the reminder and the alarm say who."""
+    world, shift = await on_a_walk(ctx, clock)
+    walker = world.walkers[0]
+    chat = Chat(Dialogue(ctx), address=str(walker.telegram_id), telegram_id=walker.telegram_id)
+    coordinator = Chat(Dialogue(ctx), address="9000", telegram_id=9000)
+    assert "behörighet" in await chat.act(f"gl:{shift.id}:{walker.id}")
+    await coordinator.act(f"shift:{shift.id}")
+    await coordinator.tap("Utse gruppledare")
+    assert "Walker 2" in coordinator.labels
+    assert "Walker 2 är gruppledare" in await coordinator.tap("Walker 2")
+    card = await chat.act(f"shift:{shift.id}")
+    assert "Gruppledare: Walker 2" in card and "förslag" not in card
+    reminder = await NotificationRenderer()(
+        Kind.REMINDER, {"shift_id": shift.id, "signup_id": 1}, Recipient(1, "sv", 1), ctx
+    )
+    assert "Gruppledare: Walker 2" in reminder.text
+    await raise_alarm(ctx, Actor.of(walker, "telegram"))
+    (alert, *_) = await outbox(ctx, Kind.ALARM)
+    rendered = await NotificationRenderer()(Kind.ALARM, alert.payload, Recipient(9, "en", 9), ctx)
+    assert "Group lead: Walker 2" in rendered.text
+
+
+async def test_the_first_trained_walker_is_proposed(ctx: Context, clock: ManualClock) -> None:
+    from scheduling.walks.group_lead import group_lead_of
+    from tests.world import person
+
+    world = await make_world(ctx, walkers=0)
+
+    untrained = await person(ctx, "Ulla", org=world.org, telegram_id=2001)
+    first = await person(ctx, "Tove", org=world.org, telegram_id=2002, trained=True)
+    later = await person(ctx, "Tim", org=world.org, telegram_id=2003, trained=True)
+    shift = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    assert await group_lead_of(ctx, shift.id or 0) is None
+    for someone in (untrained, first, later):
+        await signups.sign_up(ctx, someone.id or 0, shift.id or 0)
+    lead = await group_lead_of(ctx, shift.id or 0)
+    assert lead is not None and (lead.name, lead.proposed) == ("Tove", True)
+    chat = Chat(Dialogue(ctx), address="2001", telegram_id=2001)
+    assert "Gruppledare: Tove (förslag" in await chat.act(f"shift:{shift.id}")

@@ -22,6 +22,7 @@ from bot.dialogue import (
     coordinator,
     decisions,
     evaluation,
+    grouplead,
     newshift,
     registration,
     report,
@@ -40,7 +41,10 @@ from scheduling.people.conversations import Caller, load_conversation, save_conv
 
 log = logging.getLogger("vandra.dialogue")
 
-FLOWS = (registration, volunteer, report, newshift, coordinator, decisions, evaluation, alarm)
+FLOWS = (
+    registration, volunteer, report, newshift, coordinator, decisions, evaluation, alarm,
+    grouplead,
+)
 
 
 class Dialogue:

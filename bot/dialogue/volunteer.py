@@ -100,8 +100,12 @@ async def _shift_card(turn: Turn, action: str) -> None:
     """One shift with the buttons that fit: sign up, waitlist, cancel, check in or out, report."""
     shift_id = _shift_id(action)
     card = await shift_card(turn.ctx, turn.actor, shift_id)
+    text = render.card(card.view, turn.lang, turn.ctx.zone, card.my_status)
+    if card.group_lead is not None:
+        key = "grouplead.proposed" if card.group_lead.proposed else "grouplead.named"
+        text = f"{text}\n{turn.text(key, name=card.group_lead.name)}"
     turn.send(
-        render.card(card.view, turn.lang, turn.ctx.zone, card.my_status),
+        text,
         options=_card_options(turn, card),
         edit_key=f"shift:{shift_id}",
     )
@@ -119,6 +123,7 @@ def _card_options(turn: Turn, card: ShiftCard) -> list[Option]:
         (card.may_report, "shift.report", "report"),
         (card.may_cancel_shift, "shift.cancel_shift", "sc"),
         (card.may_raise_alarm and turn.inbound.channel != "sms", "shift.alarm", "larm"),
+        (card.may_name_group_lead, "grouplead.button", "gl"),
     )
     options = [turn.option(key, f"{prefix}:{sid}") for shown, key, prefix in buttons if shown]
     options.append(turn.option("shift.back", "menu"))

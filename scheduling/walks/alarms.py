@@ -39,6 +39,7 @@ from scheduling.messages.outbox import enqueue_many
 from scheduling.people.access import Actor, audit
 from scheduling.walks.alarm_audience import alerted, messages_to
 from scheduling.walks.audience import managers
+from scheduling.walks.group_lead import group_lead
 from scheduling.walks.series import MAX_SHIFT_LENGTH
 from scheduling.walks.windows import CHECK_IN_EARLY, alarm_open
 
@@ -133,6 +134,7 @@ async def alarm_payload(session: AsyncSession, alarm: Alarm, shift: Shift) -> di
     person = await session.get(Person, alarm.person_id) if alarm.person_id else None
     area = await session.get(Area, shift.area_id)
     organisation = await session.get(Organisation, shift.organisation_id)
+    lead = await group_lead(session, shift)
     return {
         "alarm_id": alarm.id,
         "shift_id": shift.id,
@@ -147,4 +149,5 @@ async def alarm_payload(session: AsyncSession, alarm: Alarm, shift: Shift) -> di
         "lon": alarm.longitude,
         "raised_at": alarm.raised_at.isoformat(),
         "ack_by": await managers(session, shift.organisation_id),  # may acknowledge: see more
+        "group_lead": lead.name if lead is not None else None,
     }

@@ -1,4 +1,4 @@
-"""alarms: the alarm table; outbox priority and a channel pinned per message
+"""alarms: the alarm table; outbox priority and a channel pinned per message; a shift's group lead
 
 Revision ID: 0010_alarm
 Revises: 0005_broadcast
@@ -47,6 +47,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_alarm_shift_id"), ["shift_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_alarm_status"), ["status"], unique=False)
 
+    with op.batch_alter_table("shift", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("group_lead_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_shift_group_lead_id_person", "person", ["group_lead_id"], ["id"]
+        )
+
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("priority", sa.Integer(), nullable=False, server_default="0")
@@ -62,6 +68,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_status_priority")
         batch_op.drop_column("only_channel")
         batch_op.drop_column("priority")
+
+    with op.batch_alter_table("shift", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_shift_group_lead_id_person", type_="foreignkey")
+        batch_op.drop_column("group_lead_id")
 
     with op.batch_alter_table("alarm", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alarm_status"))
