@@ -19,16 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Protocol
 
+from scheduling.common.context import Context
 from scheduling.messages import doorbell
+from scheduling.messages.content import Sender
 from scheduling.messages.kinds import Priority
 from scheduling.workers.claiming import Claim, claim_batch
-from scheduling.workers.limits import Pacing, limits_from_settings
-from scheduling.workers.sending import SendOne
-
-if TYPE_CHECKING:
-    from scheduling.workers.dispatcher import Dispatcher
+from scheduling.workers.limits import ChannelLimits, Pacing, limits_from_settings
+from scheduling.workers.outcomes import Outcomes
+from scheduling.workers.ratelimit import Monotonic, Sleep
+from scheduling.workers.sending import Renderer, SendOne
 
 log = logging.getLogger("vandra.dispatch")
 
@@ -36,6 +38,37 @@ EXPRESS_POLL_S = 0.5
 EXPRESS_BATCH = 50
 RUNG_RETRY_S = 0.05  # after a ring, look again this often for a while (the commit may lag)
 RUNG_LOOKS = 20
+
+
+class Dispatcher(Protocol):
+    """What the lane uses of the dispatcher it runs beside (``dispatcher.py``)."""
+
+    @property
+    def ctx(self) -> Context: ...
+
+    @property
+    def senders(self) -> Mapping[str, Sender]: ...
+
+    @property
+    def renderer(self) -> Renderer: ...
+
+    @property
+    def worker_id(self) -> str: ...
+
+    @property
+    def limits(self) -> Mapping[str, ChannelLimits] | None: ...
+
+    @property
+    def monotonic(self) -> Monotonic: ...
+
+    @property
+    def sleep(self) -> Sleep: ...
+
+    @property
+    def outcomes(self) -> Outcomes: ...
+
+    @property
+    def stopping(self) -> bool: ...
 
 
 class ExpressLane:
