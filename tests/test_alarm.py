@@ -346,3 +346,35 @@ async def test_the_first_trained_walker_is_proposed(ctx: Context, clock: ManualC
     assert lead is not None and (lead.name, lead.proposed) == ("Tove", True)
     chat = Chat(Dialogue(ctx), address="2001", telegram_id=2001)
     assert "Gruppledare: Tove (förslag" in await chat.act(f"shift:{shift.id}")
+
+
+async def test_linking_a_phone_moves_alarms_and_the_group_lead(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """A walker who raised an alarm and leads the group, then shares the number an operator
+    filed for them, becomes that record with both (nothing points at the removed record)."""
+    from sqlmodel import select
+
+    from models.tables import Alarm
+    from scheduling.people import directory
+    from scheduling.walks.group_lead import name_group_lead
+    from scheduling.walks.phone_linking import link_phone
+    from tests.helpers import OPERATOR
+
+    world, shift = await on_a_walk(ctx, clock)
+    filed = await directory.add_person(ctx, OPERATOR, name="Walker 0 K", phone="0709990001")
+    walker = world.walkers[0]
+    await name_group_lead(ctx, Actor.of(world.coordinator, "telegram"), shift.id or 0,
+                          walker.id or 0)
+    await raise_alarm(ctx, Actor.of(walker, "telegram"))
+    async with ctx.store.transaction() as session:
+        stored = await session.get(type(walker), walker.id)
+        assert stored is not None
+        stored.phone = None
+        session.add(stored)
+    merged = await link_phone(ctx, walker.id or 0, "+46709990001")
+    assert merged.id == filed.id
+    async with ctx.store.sessions() as session:
+        (alarm,) = (await session.exec(select(Alarm))).all()
+        moved = await session.get(Shift, shift.id)
+    assert alarm.person_id == filed.id and moved is not None and moved.group_lead_id == filed.id
