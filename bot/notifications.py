@@ -19,13 +19,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.alarm_texts import render_alarm
 from bot.i18n import t
 from bot.notifications_lifecycle import KINDS as LIFECYCLE_KINDS
 from bot.notifications_lifecycle import render_lifecycle
 from scheduling.common.context import Context
 from scheduling.messages.content import Option, Outgoing, Recipient
-from scheduling.messages.kinds import Kind
+from scheduling.messages.kinds import ALARM_KINDS, Kind
 from scheduling.walks.details import ShiftDetails, checked_in_walkers, person_name, shift_details
+from scheduling.walks.group_lead import group_lead_of
 from scheduling.walks.safety import SAFETY_REPEAT
 
 
@@ -88,7 +90,13 @@ def _lines(*parts: str) -> str:
 
 
 async def _reminder(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Context) -> Outgoing:
-    text = _lines(words("reminder", **_facts(words, d)), _where(words, d), _who_to_call(words, d))
+    lead = await group_lead_of(ctx, d.shift.id or 0)
+    text = _lines(
+        words("reminder", **_facts(words, d)),
+        _where(words, d),
+        words("alarm.group_lead", name=lead.name) if lead is not None else "",
+        _who_to_call(words, d),
+    )
     return Outgoing(text, (words.option("cancel", f"cancel:{d.shift.id}"),))
 
 
@@ -239,6 +247,8 @@ class NotificationRenderer:
         self, kind: str, payload: dict[str, Any], recipient: Recipient, ctx: Context
     ) -> Outgoing:
         words = Words(recipient.language, ctx.zone)
+        if kind in ALARM_KINDS:
+            return render_alarm(kind, payload, recipient, ctx)
         if kind == Kind.BROADCAST:
             return _broadcast(words, payload)
         if kind == Kind.SMS_UNREACHABLE:

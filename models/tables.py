@@ -132,6 +132,7 @@ class Shift(SQLModel, table=True):
     risk_night: bool = False
     created_at: datetime = utc_field(nullable=False)
     cancelled_at: datetime | None = utc_field()
+    group_lead_id: int | None = Field(default=None, foreign_key="person.id")  # named for the night
 
 
 class Signup(SQLModel, table=True):
@@ -212,7 +213,10 @@ class OutboxMessage(SQLModel, table=True):
     """One message to one person: what to say (a catalogue key and its values), due when."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "due_at"),
+        Index("ix_outbox_status_priority", "status", "priority"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(max_length=160, unique=True)
     kind: str = Field(max_length=40)
@@ -221,6 +225,8 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     urgent: bool = False
+    priority: int = 0  # higher first: an alarm jumps everything queued
+    only_channel: str | None = Field(default=None, max_length=16)  # None: the routing rule decides
     due_at: datetime = utc_field(nullable=False)
     expires_at: datetime | None = utc_field()
     attempts: int = 0
@@ -337,3 +343,29 @@ class Broadcast(SQLModel, table=True):
     shift_id: int | None = Field(default=None, foreign_key="shift.id", index=True)
     recipients: int = 0
     created_at: datetime = utc_field(nullable=False)
+
+
+class AlarmStatus:
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    CANCELLED = "cancelled"  # a false alarm, called off by the walker who raised it
+
+
+class Alarm(SQLModel, table=True):
+    """A walker on a shift asked for help now (``scheduling/walks/alarms.py``)."""
+
+    __tablename__ = "alarm"
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: int = Field(foreign_key="shift.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    text: str | None = Field(default=None, max_length=300)
+    status: str = Field(default=AlarmStatus.OPEN, max_length=16, index=True)
+    channel: str = Field(default="", max_length=16)  # where it was raised
+    raised_at: datetime = utc_field(nullable=False, index=True)
+    latitude: float | None = None
+    longitude: float | None = None
+    located_at: datetime | None = utc_field()
+    acknowledged_at: datetime | None = utc_field()
+    acknowledged_by: int | None = Field(default=None, foreign_key="person.id")
+    acknowledged_label: str | None = Field(default=None, max_length=120)
+    cancelled_at: datetime | None = utc_field()

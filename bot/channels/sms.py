@@ -14,7 +14,13 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.channels.gsm7 import to_gsm7
-from bot.dialogue.commands import SMS_ACTIONS, SMS_COMMANDS, SMS_OPT_OUT, SMS_REGISTER
+from bot.dialogue.commands import (
+    SMS_ACTIONS,
+    SMS_COMMANDS,
+    SMS_OPT_OUT,
+    SMS_REGISTER,
+    SMS_WITH_TEXT,
+)
 from bot.dialogue.turn import Inbound
 from scheduling.common.text import small_number
 from scheduling.messages.content import Outgoing
@@ -62,6 +68,9 @@ def parse(body: str, phone: str) -> Parsed:
     number = small_number(words[1]) if len(words) == 2 else None
     if words[0] in SMS_ACTIONS and number is not None:
         return Parsed(replace(base, action=f"{SMS_ACTIONS[words[0]]}:{number}"))
+    if words[0] in SMS_WITH_TEXT:  # LARM [text]: the text as written, after the keyword
+        rest = text.split(None, 1)[1] if len(text.split(None, 1)) > 1 else ""
+        return Parsed(replace(base, command=SMS_COMMANDS[words[0]], args=rest[:300]))
     name = _NAME.match(text)
     if name:
         return Parsed(replace(base, command="register", args=name.group(2)[:80]))

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.dashboard import downloads, figures, signin, walks
+from bot.dashboard import alarms, downloads, figures, signin, walks
 from bot.dashboard.web import STATIC, Site, page
 from scheduling.common.context import Context
 from scheduling.links.logins import issue_dashboard_link
@@ -34,6 +34,11 @@ def dashboard_routes(ctx: Context) -> list[BaseRoute]:
         Route("/dashboard/", page(site, walks.calendar_page), methods=["GET"]),
         Route("/dashboard/login/{token}", partial(signin.login, site), methods=["GET"]),
         Route("/dashboard/logout", partial(signin.logout, site), methods=["POST"]),
+        Route(
+            "/dashboard/alarms/{id:int}/acknowledge",
+            page(site, alarms.acknowledge),
+            methods=["POST"],
+        ),
         Route("/dashboard/reports", page(site, walks.reports_page), methods=["GET"]),
         Route("/dashboard/reports/{id:int}", page(site, walks.report_page), methods=["GET"]),
         Route("/dashboard/stats", page(site, figures.stats_page), methods=["GET"]),

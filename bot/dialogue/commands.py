@@ -41,6 +41,8 @@ VOCABULARY: tuple[Command, ...] = (
     Command("language", "sprak", "language", "anyone", "menu.language", aliases=("språk",)),
     Command("mydata", "mina_data", "mydata", menu="menu.mydata", sms=("MINA DATA", "MY DATA")),
     Command("delete", "radera", "delete", menu="menu.delete", sms=("RADERA", "DELETE")),
+    Command("alarm", "larm", "alarm", sms=("LARM", "ALARM")),
+    Command("false_alarm", "falskt_larm", "false_alarm", sms=("FALSKT LARM", "FALSE ALARM")),
     Command("newshift", "nytt_pass", "newshift", "manager", "menu.newshift"),
     Command("staffing", "bemanning", "staffing", "manager", "menu.staffing"),
     Command("broadcast", "utskick", "broadcast", "manager", "menu.broadcast"),
@@ -89,6 +91,8 @@ SMS_ACTIONS: dict[str, str] = {
 }
 SMS_OPT_OUT = "STOPP"  # vandra's own opt-out word (Twilio answers STOP itself)
 SMS_REGISTER = ("namn", "name")  # ``NAMN Anna Lind`` registers (when SMS registration is open)
+# Keywords followed by free text (``LARM knivhot vid stationen``): the text is the argument.
+SMS_WITH_TEXT = frozenset({"LARM", "ALARM"})
 
 
 def menu(manager: bool) -> list[Command]:

@@ -18,11 +18,13 @@ import re
 
 from bot import metrics
 from bot.dialogue import (
+    alarm,
     approval,
     attendance,
     coordinator,
     decisions,
     evaluation,
+    grouplead,
     newshift,
     registration,
     report,
@@ -51,6 +53,8 @@ FLOWS = (
     evaluation,
     approval,
     attendance,
+    alarm,
+    grouplead,
 )
 
 

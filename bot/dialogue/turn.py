@@ -147,5 +147,6 @@ class Turn:
         return self.person.id
 
 
-# Carried across flows: the chosen language (before a person exists) and a pending deep link.
-_KEPT = frozenset({"lang", "then"})
+# Carried across flows: the chosen language (before a person exists), a pending deep link and
+# a location shared for an alarm (``alarm.py``).
+_KEPT = frozenset({"lang", "then", "location"})

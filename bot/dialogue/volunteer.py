@@ -101,8 +101,12 @@ async def _shift_card(turn: Turn, action: str) -> None:
     """One shift with the buttons that fit: sign up, waitlist, cancel, check in or out, report."""
     shift_id = _shift_id(action)
     card = await shift_card(turn.ctx, turn.actor, shift_id)
+    text = render.card(card.view, turn.lang, turn.ctx.zone, card.my_status)
+    if card.group_lead is not None:
+        key = "grouplead.proposed" if card.group_lead.proposed else "grouplead.named"
+        text = f"{text}\n{turn.text(key, name=card.group_lead.name)}"
     turn.send(
-        render.card(card.view, turn.lang, turn.ctx.zone, card.my_status),
+        text,
         options=_card_options(turn, card),
         edit_key=f"shift:{shift_id}",
     )
@@ -119,6 +123,8 @@ def _card_options(turn: Turn, card: ShiftCard) -> list[Option]:
         (card.may_check_out, "shift.check_out", "out"),
         (card.may_report, "shift.report", "report"),
         (card.may_cancel_shift, "shift.cancel_shift", "sc"),
+        (card.may_raise_alarm and turn.inbound.channel != "sms", "shift.alarm", "larm"),
+        (card.may_name_group_lead, "grouplead.button", "gl"),
     )
     options = [turn.option(key, f"{prefix}:{sid}") for shown, key, prefix in buttons if shown]
     options.append(turn.option("shift.back", "menu"))
@@ -211,11 +217,14 @@ async def _check_in(turn: Turn, action: str) -> None:
     signup, changed = await signups.check_in(turn.ctx, turn.person_id, shift_id)
     assert signup.checked_in_at is not None
     key = "checkin.done" if changed else "checkin.already"
+    options = [turn.option("shift.check_out", f"out:{shift_id}")]
+    if turn.inbound.channel != "sms":  # the alarm button, while on the shift
+        options.append(turn.option("shift.alarm", f"larm:{shift_id}"))
     turn.say(
         key,
         id=shift_id,
         time=render.local_time(signup.checked_in_at, turn.ctx.zone),
-        options=[turn.option("shift.check_out", f"out:{shift_id}")],
+        options=options,
     )
 
 

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import (
+    Alarm,
     Broadcast,
     CalendarToken,
     Conversation,
@@ -18,6 +19,7 @@ from models.tables import (
     Person,
     Report,
     SafetyAlert,
+    Shift,
     Signup,
     SignupStatus,
 )
@@ -100,6 +102,9 @@ _REFERENCES = (
     (DashboardLogin, "person_id"),
     (Broadcast, "author_id"),
     (SafetyAlert, "acknowledged_by"),
+    (Alarm, "person_id"),
+    (Alarm, "acknowledged_by"),
+    (Shift, "group_lead_id"),
 )
 
 

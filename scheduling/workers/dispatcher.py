@@ -25,6 +25,8 @@ provider accepting a message and the outbox recording it may cause one more send
   (``telegram_blocked``, ``sms_opted_out`` or ``sms_unreachable``) and the row is pending
   again, where the routing rule picks the other channel; with none left it is ``failed``
   with ``unreachable``, which ``vandra outbox list --status failed`` shows the coordinator.
+- **Alarms** (``express.py``): rows of ``Priority.ALARM`` are claimed first, and an express
+  lane beside the batches sends them at once, so a broadcast queued ahead does not delay them.
 - **Expire.** A row whose ``expires_at`` passed, or that no longer makes sense
   (``relevance.py``), is ``expired`` and never sent.
 
@@ -45,6 +47,7 @@ from scheduling.common.context import Context
 from scheduling.messages.content import Sender
 from scheduling.messages.observing import OF_OUTCOME, UNOBSERVED, DeliveryObserver
 from scheduling.workers.claiming import Claim, claim_batch, expire_overdue, fail_unreachable
+from scheduling.workers.express import ExpressLane
 from scheduling.workers.limits import ChannelLimits, Pacing, limits_from_settings
 from scheduling.workers.outcomes import Outcomes
 from scheduling.workers.ratelimit import Monotonic, Sleep
@@ -95,6 +98,14 @@ class Dispatcher:
     def _outcomes(self) -> Outcomes:
         return Outcomes(self.ctx, self.worker_id, self.observer)
 
+    @property
+    def outcomes(self) -> Outcomes:
+        return self._outcomes
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     async def dispatch_once(self) -> DispatchReport:
         """Tidy the outbox, claim one batch per configured channel and send it."""
         report = DispatchReport()
@@ -135,7 +146,18 @@ class Dispatcher:
         self._wake.set()
 
     async def run(self) -> None:
-        """Dispatch until ``stop()``: batch after batch while there is work, else poll."""
+        """Dispatch until ``stop()``: batch after batch while there is work, else poll; the
+        express lane (alarms) runs beside it."""
+        lane = ExpressLane(self)
+        express = asyncio.create_task(lane.run(), name="dispatch-express")
+        try:
+            await self._batches()
+        finally:
+            self._stopping = True
+            lane.ring()
+            await express
+
+    async def _batches(self) -> None:
         while not self._stopping:
             try:
                 report = await self.dispatch_once()
