@@ -39,6 +39,17 @@ class HttpSettings(Section):
         return value.rstrip("/")
 
 
+MIN_SECRET_LENGTH = 16
+
+
+def long_enough(value: SecretStr | None) -> SecretStr | None:
+    """A secret that signs or guards a webhook: unset, or at least 16 characters (a short one
+    can be guessed)."""
+    if value is not None and 0 < len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+        raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters long")
+    return value
+
+
 class TelegramSettings(Section):
     token: SecretStr | None = None
     api_base_url: str = "https://api.telegram.org"
@@ -60,7 +71,7 @@ class TelegramSettings(Section):
             r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
         ):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
-        return value
+        return long_enough(value)
 
     @property
     def configured(self) -> bool:
@@ -82,6 +93,11 @@ class SmsSettings(Section):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"expected a URL such as https://api.twilio.com, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("auth_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        return long_enough(value)
 
     @property
     def configured(self) -> bool:
