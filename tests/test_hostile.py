@@ -464,7 +464,8 @@ async def test_garbage_webhook_bodies_never_500(
     200 for anything Telegram-shaped. Never a 500."""
     headers: dict[str, Any] = {}
     if secret != "missing":
-        headers[SECRET_HEADER] = {"right": "s3cret-s3cret-s3cret", "wrong": "nope"}.get(secret, secret)
+        headers[SECRET_HEADER] = {"right": "s3cret-s3cret-s3cret", "wrong": "nope"}.get(
+            secret, secret)
     response = await webhook_client.post("/telegram/webhook", content=body, headers=headers)
     if secret != "right":
         assert response.status_code == 403

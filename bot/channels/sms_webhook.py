@@ -123,20 +123,28 @@ async def _answer(ctx: Context, dialogue: Dialogue, form: Form) -> Response:
             phone = normalise_phone(str(form.get("From", "")))
         except DomainError:
             return twiml([])
-        parsed = sms.parse(str(form.get("Body", "")), phone)
+        body = str(form.get("Body", ""))
+        parsed = sms.parse(body, phone)
         if parsed.special is not None:
-            return await _special(ctx, parsed.special, phone)
+            return await _special(ctx, dialogue, parsed.special, phone, body)
         assert parsed.inbound is not None
         replies = await dialogue.handle(parsed.inbound)
     return twiml([sms.render(reply) for reply in replies])
 
 
-async def _special(ctx: Context, special: sms.Special, phone: str) -> Response:
-    """Opt-out and opt-in; Twilio has answered its own keywords, so those get no reply."""
+async def _special(
+    ctx: Context, dialogue: Dialogue, special: sms.Special, phone: str, body: str
+) -> Response:
+    """Opt-out and opt-in; Twilio has answered its own keywords, so those get no reply, but
+    for a YES that answers a yes/no question the dialogue has pending."""
     if special in ("twilio_opt_out", "opt_out"):
         person = await set_opt_out(ctx, phone, True)
     elif special == "twilio_opt_in":
-        person = await set_opt_out(ctx, phone, False)
+        await set_opt_out(ctx, phone, False)
+        if sms.as_typed(body) != "YES":
+            return twiml([])
+        replies = await dialogue.handle(sms.yes_answer(phone))
+        return twiml([sms.render(reply) for reply in replies])
     else:
         return twiml([])
     if special != "opt_out":

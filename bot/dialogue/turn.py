@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.i18n import error_text, pick_language, t
+from bot.i18n import error_text, has_text, pick_language, t
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.messages.content import Document, Option, Outgoing
@@ -35,6 +35,8 @@ class Inbound:
     language_hint: str | None = None  # e.g. Telegram's language_code
     telegram_id: int | None = None
     phone: str | None = None
+    code: str | None = None  # a one-time code typed with the action (SMS: KVITTERA K7QM2X 4821)
+    yes_only: bool = False  # Twilio's YES: the answer to a pending yes/no question, or nothing
 
 
 @dataclass
@@ -54,7 +56,14 @@ class Turn:
         return pick_language(person_language, chosen, hint=self.inbound.language_hint)
 
     def text(self, key: str, **params: Any) -> str:
-        return t(self.lang, key, **params)
+        return t(self.lang, self._for_channel(key), **params)
+
+    def _for_channel(self, key: str) -> str:
+        """An SMS gets ``sms.instead.<key>`` where one exists: its words never name a Telegram
+        command (``/pass``), they name the SMS keyword (``PASS``)."""
+        if self.inbound.channel == "sms" and has_text(f"sms.instead.{key}"):
+            return f"sms.instead.{key}"
+        return key
 
     def option(self, key: str, action: str, **params: Any) -> Option:
         return Option(label=self.text(key, **params), action=action)
@@ -97,6 +106,10 @@ class Turn:
         )
 
     def refuse(self, error: DomainError) -> None:
+        key = self._for_channel(f"error.{error.code}")
+        if key.startswith("sms.instead."):
+            self.send(t(self.lang, key, **error.params))
+            return
         self.send(error_text(self.lang, error))
 
     # --- state ------------------------------------------------------------------------------
