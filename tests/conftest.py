@@ -52,9 +52,14 @@ def _libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
+TEST_SECRET_KEY = "test-dashboard-signing-key-" + "0123456789abcdef" * 2
+
+
 def make_settings(database_url: str, **sections: dict[str, Any]) -> Settings:
     data: dict[str, Any] = {"database": {"url": database_url}}
     data.update(sections)
+    # the dashboard's signing key from the configuration, not a key file in the working tree
+    data["http"] = {"secret_key": TEST_SECRET_KEY, **data.get("http", {})}
     return settings_from_mapping(data)
 
 

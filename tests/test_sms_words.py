@@ -64,7 +64,7 @@ def test_keywords_still_fold_accents() -> None:
 async def test_bare_yes_and_ja_answer_a_pending_question(ctx: Context) -> None:
     """Registration by SMS: JA answers the age question, Twilio's YES the consent question
     (and still records the opt-in); with nothing pending YES stays silent."""
-    org, _ = await seed_org_area(ctx)
+    await seed_org_area(ctx)
     ctx = sms_ctx(ctx, open_registration=True)
     async with client_for(ctx) as client:
         phone = Phone(client, "+46709876543")

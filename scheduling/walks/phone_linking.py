@@ -12,8 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.tables import (
     Broadcast,
     CalendarToken,
+    ConfirmationCode,
     Conversation,
     DashboardLogin,
+    DashboardSession,
     OutboxMessage,
     Person,
     Report,
@@ -98,6 +100,8 @@ _REFERENCES = (
     (OutboxMessage, "person_id"),
     (CalendarToken, "person_id"),
     (DashboardLogin, "person_id"),
+    (DashboardSession, "person_id"),
+    (ConfirmationCode, "person_id"),
     (Broadcast, "author_id"),
     (SafetyAlert, "acknowledged_by"),
 )

@@ -67,6 +67,8 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("safety_alert", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_safety_alert_ref"), ["ref"], unique=True)
+    # the dashboard's signing key now comes from the configuration: none left in backups
+    op.execute("DELETE FROM app_secret WHERE name = 'dashboard'")
 
 
 def downgrade() -> None:
