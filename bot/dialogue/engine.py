@@ -18,6 +18,7 @@ import re
 
 from bot import metrics
 from bot.dialogue import (
+    calendar_link,
     coordinator,
     decisions,
     evaluation,
@@ -41,7 +42,8 @@ from scheduling.people.conversations import Caller, load_conversation, save_conv
 
 log = logging.getLogger("vandra.dialogue")
 
-FLOWS = (registration, volunteer, report, newshift, coordinator, decisions, evaluation)
+FLOWS = (registration, volunteer, report, newshift, coordinator, decisions, evaluation,
+         calendar_link)
 
 
 class Dialogue:

@@ -169,8 +169,9 @@ async def _my(turn: Turn, args: str) -> None:
     """The person's own coming shifts, and their private calendar link."""
     mine = await signups.my_shifts(turn.ctx, turn.person_id)
     link = await _calendar_link(turn)
+    renew = turn.option("my.new_calendar", "cal:new")
     if not mine:
-        turn.say("my.none", calendar=link, options=[turn.option("my.browse", "menu")])
+        turn.say("my.none", calendar=link, options=[turn.option("my.browse", "menu"), renew])
         return
     zone, lang = turn.ctx.zone, turn.lang
     if turn.inbound.channel == "sms":
@@ -189,7 +190,7 @@ async def _my(turn: Turn, args: str) -> None:
         )
         for v, s in mine
     ]
-    turn.say("my.title", calendar=link, options=options)
+    turn.say("my.title", calendar=link, options=[*options, renew])
 
 
 async def _calendar_link(turn: Turn) -> str:
