@@ -43,9 +43,11 @@ async def test_my_data_summary_is_one_plain_sms(ctx: Context) -> None:
     walk = await add_shift(ctx, org, area)
     await signups.sign_up(ctx, person.id or 0, walk.id or 0)
     text = await my_data_summary(ctx, person.id or 0)
-    assert "1 anmälningar (1 kommande)" in text and "/mina_data" in text
+    # an SMS names no Telegram command (/mina_data), only where the rest is: Telegram
+    assert "1 anmälningar (1 kommande)" in text and "i Telegram" in text and "/" not in text
     assert is_gsm7(text) and segments(text) <= 2
-    assert "/mydata" in await my_data_summary(ctx, person.id or 0, "en")
+    english = await my_data_summary(ctx, person.id or 0, "en")
+    assert "in Telegram" in english and "/" not in english
 
 
 async def test_export_for_someone_else_needs_a_coordinator_and_is_audited(ctx: Context) -> None:
