@@ -8,7 +8,7 @@ one-tap options. Option actions are the ones the channels answer to:
 ``signup:<shift>`` sign up / confirm an offered seat / take a freed seat; ``cancel:<shift>``
 cancel one's sign-up; ``checkin:<shift>``; ``report:<shift>``; ``replace:<shift>`` find a
 replacement after a late cancellation; ``keep:<shift>`` / ``cancelshift:<shift>`` the final
-staffing check; ``ack:alert:<id>`` acknowledge a safety alert.
+staffing check; ``ack:ref:<ref>`` acknowledge a safety alert (by its random reference).
 """
 
 from __future__ import annotations
@@ -168,8 +168,9 @@ async def _safety(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Context
         words("safety_walkers", walkers=listed) if listed else "",
         words("emergency"),
     )
-    alert_id = p.get("alert_id")
-    return Outgoing(text, (words.option("acknowledge", f"ack:alert:{alert_id}"),))
+    ref = p.get("alert_ref")  # texts name an alert by its random reference, never its id
+    action = f"ack:ref:{ref}" if ref else f"ack:alert:{p.get('alert_id')}"
+    return Outgoing(text, (words.option("acknowledge", action),))
 
 
 async def _safety_ack(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Context) -> Outgoing:

@@ -290,6 +290,19 @@ class DashboardLogin(SQLModel, table=True):
     used_at: datetime | None = utc_field()
 
 
+class DashboardSession(SQLModel, table=True):
+    """A signed-in dashboard session: the cookie names ``sid``; signing out (or expiry) ends
+    it here, so a copied cookie is worth nothing afterwards."""
+
+    __tablename__ = "dashboard_session"
+    id: int | None = Field(default=None, primary_key=True)
+    sid: str = Field(max_length=64, unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = utc_field(nullable=False)
+    expires_at: datetime = utc_field(nullable=False)
+    revoked_at: datetime | None = utc_field()
+
+
 class AppSecret(SQLModel, table=True):
     """A random secret made on first use and shared by every process (e.g. session signing)."""
 
@@ -318,6 +331,24 @@ class SafetyAlert(SQLModel, table=True):
     acknowledged_by: int | None = Field(default=None, foreign_key="person.id")
     acknowledged_label: str | None = Field(default=None, max_length=120)
     resolved_at: datetime | None = utc_field()
+    # What texts call the alert (``KVITTERA K7QM2X``): random, so not guessed from the id.
+    ref: str | None = Field(default=None, max_length=12, unique=True, index=True)
+
+
+class ConfirmationCode(SQLModel, table=True):
+    """A one-time code texted to a person's number to confirm an irreversible or
+    safety-relevant SMS action (``purpose``: ``delete``, ``ack:<alert id>``). Stored hashed
+    with a salt; used at most once, before it expires, within a few attempts."""
+
+    __tablename__ = "confirmation_code"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    purpose: str = Field(max_length=64)
+    code_hash: str = Field(max_length=128)  # "<salt>$<sha256 hex>"
+    created_at: datetime = utc_field(nullable=False)
+    expires_at: datetime = utc_field(nullable=False)
+    attempts: int = 0
+    used_at: datetime | None = utc_field()  # used, or replaced by a newer code
 
 
 class DueMark(SQLModel, table=True):

@@ -117,7 +117,7 @@ async def test_bootstrap_with_telegram_webhook_and_sms(tmp_path: Path) -> None:
     settings = make_settings(
         f"sqlite:///{tmp_path / 'v.db'}",
         telegram={"token": FakeTelegramServer().token, "mode": "webhook",
-                  "webhook_secret": "s3cret-s3cret"},
+                  "webhook_secret": "s3cret-s3cret-s3cret"},
         sms=SMS,
         http=PUBLIC,
     )

@@ -32,7 +32,8 @@ def dashboard_routes(ctx: Context) -> list[BaseRoute]:
     return [
         Route("/dashboard", to_calendar, methods=["GET"]),
         Route("/dashboard/", page(site, walks.calendar_page), methods=["GET"]),
-        Route("/dashboard/login/{token}", partial(signin.login, site), methods=["GET"]),
+        Route("/dashboard/login/{token}", partial(signin.login_page, site), methods=["GET"]),
+        Route("/dashboard/login/{token}", partial(signin.login, site), methods=["POST"]),
         Route("/dashboard/logout", partial(signin.logout, site), methods=["POST"]),
         Route(
             "/dashboard/alarms/{id:int}/acknowledge",

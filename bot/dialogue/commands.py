@@ -71,10 +71,12 @@ SMS_ACTIONS: dict[str, str] = {
     "YES": "signup",
     "NEJ": "cancel",
     "NO": "cancel",
+    "AVBOKA": "cancel",
+    "CANCEL": "cancel",  # only with a number: CANCEL alone is Twilio's opt-out word
     "IN": "in",
     "UT": "out",
     "OUT": "out",
-    "KVITTERA": "ack:alert",  # acknowledge a safety alert (the alert's number follows)
+    "KVITTERA": "ack:alert",  # acknowledge a safety alert: by SMS its reference follows
     "ACK": "ack:alert",
     "ERSATT": "replace",  # after a late cancellation: ask others to take the seat
     "REPLACE": "replace",
@@ -89,6 +91,7 @@ SMS_ACTIONS: dict[str, str] = {
     "NARVARO": "att",  # after a shift: mark who came (the shift's number follows)
     "ATTENDANCE": "att",
 }
+SMS_ACK = frozenset({"KVITTERA", "ACK"})  # ``KVITTERA K7QM2X [code]``: an alert's reference
 SMS_OPT_OUT = "STOPP"  # vandra's own opt-out word (Twilio answers STOP itself)
 SMS_REGISTER = ("namn", "name")  # ``NAMN Anna Lind`` registers (when SMS registration is open)
 # Keywords followed by free text (``LARM knivhot vid stationen``): the text is the argument.
