@@ -17,6 +17,7 @@ from bot.notifications import NotificationRenderer
 from models.tables import AlarmStatus, AuditEntry, OutboxMessage, Shift
 from scheduling.common.clock import ManualClock
 from scheduling.common.context import Context
+from scheduling.common.errors import PermissionDenied
 from scheduling.messages.content import Recipient
 from scheduling.messages.kinds import Kind, Priority
 from scheduling.messages.outbox import NewMessage, enqueue_many
@@ -26,6 +27,7 @@ from scheduling.walks.alarm_changes import acknowledge_alarm
 from scheduling.walks.alarm_repeat import repeat_alarms
 from scheduling.walks.alarms import raise_alarm
 from tests.fakes.chat import Chat
+from tests.test_dashboard import press_sign_in
 from tests.test_sms import Phone, client_for, sms_ctx
 from tests.world import World, make_world, outbox, shift_at
 
@@ -187,7 +189,9 @@ async def test_the_coordinator_is_alerted_every_5_minutes_until_acknowledged(
     assert set(told) == everyone - {world.coordinator.id or 0}
     (ack,) = [m for m in await outbox(ctx, Kind.ALARM_ACKNOWLEDGED)][:1]
     assert ack.payload["by"] == world.coordinator.name
-    again = await acknowledge_alarm(ctx, Actor.of(world.lead, "sms"), raised.alarm_id)
+    with pytest.raises(PermissionDenied):  # a lead's power: never by an SMS alone
+        await acknowledge_alarm(ctx, Actor.of(world.lead, "sms"), raised.alarm_id)
+    again = await acknowledge_alarm(ctx, Actor.of(world.lead, "telegram"), raised.alarm_id)
     assert again.status == AlarmStatus.ACKNOWLEDGED
     assert again.acknowledged_by == world.coordinator.id
 
@@ -277,7 +281,7 @@ async def test_the_dashboard_shows_an_open_alarm_and_acknowledges_it(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://vandra.test") as client:
         link = await issue_dashboard_link(ctx, Actor.of(world.coordinator, "telegram"))
-        await client.get("/dashboard/login/" + link.rsplit("/", 1)[-1])
+        await press_sign_in(client, "/dashboard/login/" + link.rsplit("/", 1)[-1])
         page = (await client.get("/dashboard/")).text
         assert "Öppna larm (1)" in page and raiser.name in page and "bråk &lt;b&gt;" in page
         assert "openstreetmap.org/?mlat=56.66000&amp;mlon=16.36000" in page
