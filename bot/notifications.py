@@ -138,7 +138,7 @@ async def _final_check(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Co
         words.option("keep", f"keep:{d.shift.id}"),
         words.option("cancel_shift", f"cancelshift:{d.shift.id}"),
     )
-    return Outgoing(text, options)
+    return Outgoing(text, options, keyword_hint=words("staff_elsewhere_sms"))
 
 
 async def _check_in(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Context) -> Outgoing:

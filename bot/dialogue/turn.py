@@ -61,13 +61,10 @@ class Turn:
         return t(self.lang, self._for_channel(key), **params)
 
     def _for_channel(self, key: str) -> str:
-        """An SMS gets ``sms.instead.<key>`` or ``<key>_sms`` where one exists: its words never
-        name a Telegram command (``/pass``), they name the SMS keyword (``PASS``)."""
-        if self.inbound.channel != "sms":
-            return key
-        for variant in (f"sms.instead.{key}", f"{key}_sms"):
-            if has_text(variant):
-                return variant
+        """An SMS gets ``<key>_sms`` where one exists: its words never name a Telegram command
+        (``/pass``) or a file, they name the SMS keyword (``PASS``)."""
+        if self.inbound.channel == "sms" and has_text(f"{key}_sms"):
+            return f"{key}_sms"
         return key
 
     def option(self, key: str, action: str, **params: Any) -> Option:
