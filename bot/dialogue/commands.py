@@ -80,6 +80,8 @@ SMS_ACTIONS: dict[str, str] = {
     "ACK": "ack:alert",
     "ERSATT": "replace",  # after a late cancellation: ask others to take the seat
     "REPLACE": "replace",
+    # A lead's decisions below are recognised only to be refused by SMS (``trust.py``): a
+    # sender number can be forged, so they are taken in Telegram or on the dashboard.
     "GENOMFOR": "keep",  # the final staffing check: the walk goes ahead
     "GO": "keep",
     "INSTALL": "cancelshift",  # the final staffing check: the walk is called off
