@@ -12,12 +12,13 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
-from sqlmodel.sql.sqltypes import UTCDateTime
 
-
-def utc_field(*, nullable: bool = True, index: bool = False) -> Any:
-    """A timezone-aware UTC datetime column."""
-    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+from models.access_tables import AppSecret as AppSecret
+from models.access_tables import CalendarToken as CalendarToken
+from models.access_tables import ConfirmationCode as ConfirmationCode
+from models.access_tables import DashboardLogin as DashboardLogin
+from models.access_tables import DashboardSession as DashboardSession
+from models.columns import utc_field
 
 
 class Role:
@@ -266,52 +267,6 @@ class InboundReceipt(SQLModel, table=True):
     received_at: datetime = utc_field(nullable=False)
 
 
-class CalendarToken(SQLModel, table=True):
-    """A private, revocable calendar-feed address: one person's or one organisation's shifts."""
-
-    __tablename__ = "calendar_token"
-    id: int | None = Field(default=None, primary_key=True)
-    token: str = Field(max_length=64, unique=True)
-    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
-    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
-    created_at: datetime = utc_field(nullable=False)
-    revoked_at: datetime | None = utc_field()
-
-
-class DashboardLogin(SQLModel, table=True):
-    """A one-time dashboard login link: used at most once, before it expires."""
-
-    __tablename__ = "dashboard_login"
-    id: int | None = Field(default=None, primary_key=True)
-    jti: str = Field(max_length=64, unique=True)
-    person_id: int = Field(foreign_key="person.id", index=True)
-    issued_at: datetime = utc_field(nullable=False)
-    expires_at: datetime = utc_field(nullable=False)
-    used_at: datetime | None = utc_field()
-
-
-class DashboardSession(SQLModel, table=True):
-    """A signed-in dashboard session: the cookie names ``sid``; signing out (or expiry) ends
-    it here, so a copied cookie is worth nothing afterwards."""
-
-    __tablename__ = "dashboard_session"
-    id: int | None = Field(default=None, primary_key=True)
-    sid: str = Field(max_length=64, unique=True)
-    person_id: int = Field(foreign_key="person.id", index=True)
-    created_at: datetime = utc_field(nullable=False)
-    expires_at: datetime = utc_field(nullable=False)
-    revoked_at: datetime | None = utc_field()
-
-
-class AppSecret(SQLModel, table=True):
-    """A random secret made on first use and shared by every process (e.g. session signing)."""
-
-    __tablename__ = "app_secret"
-    name: str = Field(max_length=40, primary_key=True)
-    value: str = Field(max_length=128)
-    created_at: datetime = utc_field(nullable=False)
-
-
 class SafetyAlertStatus:
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
@@ -333,22 +288,6 @@ class SafetyAlert(SQLModel, table=True):
     resolved_at: datetime | None = utc_field()
     # What texts call the alert (``KVITTERA K7QM2X``): random, so not guessed from the id.
     ref: str | None = Field(default=None, max_length=12, unique=True, index=True)
-
-
-class ConfirmationCode(SQLModel, table=True):
-    """A one-time code texted to a person's number to confirm an irreversible or
-    safety-relevant SMS action (``purpose``: ``delete``, ``ack:<alert id>``). Stored hashed
-    with a salt; used at most once, before it expires, within a few attempts."""
-
-    __tablename__ = "confirmation_code"
-    id: int | None = Field(default=None, primary_key=True)
-    person_id: int = Field(foreign_key="person.id", index=True)
-    purpose: str = Field(max_length=64)
-    code_hash: str = Field(max_length=128)  # "<salt>$<sha256 hex>"
-    created_at: datetime = utc_field(nullable=False)
-    expires_at: datetime = utc_field(nullable=False)
-    attempts: int = 0
-    used_at: datetime | None = utc_field()  # used, or replaced by a newer code
 
 
 class DueMark(SQLModel, table=True):

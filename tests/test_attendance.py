@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.dialogue.engine import Dialogue
 from bot.channels.sms_sender import sms_text
+from bot.dialogue.engine import Dialogue
 from bot.notifications import NotificationRenderer
 from models.tables import Person, Signup
 from scheduling.common.clock import ManualClock
