@@ -5,6 +5,7 @@ from __future__ import annotations
 from scheduling.common.context import Context
 from scheduling.messages.due import compute_due
 from scheduling.people.retention import retention_step
+from scheduling.walks.alarm_repeat import repeat_alarms
 from scheduling.walks.approval import erase_rejected
 from scheduling.walks.signups import expire_offers
 from scheduling.workers.dispatcher import Dispatcher
@@ -13,12 +14,13 @@ from scheduling.workers.ticker import Ticker, TickStep
 
 def tick_steps(dispatcher: Dispatcher | None = None) -> list[tuple[str, TickStep]]:
     """Pass on unconfirmed offers, apply retention (rejected walkers at once, the rest once a
-    day, however often it ticks),
-    queue what is due, wake the dispatcher (when there is one)."""
+    day, however often it ticks), queue what is due and the repeats of open alarms, wake the
+    dispatcher (when there is one)."""
     steps: list[tuple[str, TickStep]] = [
         ("expire_offers", expire_offers),
         ("retention", _retention),
         ("due", compute_due),
+        ("alarms", repeat_alarms),
     ]
     if dispatcher is not None:
         running = dispatcher

@@ -8,7 +8,7 @@ one-tap options. Option actions are the ones the channels answer to:
 ``signup:<shift>`` sign up / confirm an offered seat / take a freed seat; ``cancel:<shift>``
 cancel one's sign-up; ``checkin:<shift>``; ``report:<shift>``; ``replace:<shift>`` find a
 replacement after a late cancellation; ``keep:<shift>`` / ``cancelshift:<shift>`` the final
-staffing check; ``ack:alert:<id>`` acknowledge a safety alert.
+staffing check; ``ack:ref:<ref>`` acknowledge a safety alert (by its random reference).
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.alarm_texts import render_alarm
 from bot.i18n import t
 from bot.notifications_lifecycle import KINDS as LIFECYCLE_KINDS
 from bot.notifications_lifecycle import render_lifecycle
 from scheduling.common.context import Context
 from scheduling.messages.content import Option, Outgoing, Recipient
-from scheduling.messages.kinds import Kind
+from scheduling.messages.kinds import ALARM_KINDS, Kind
 from scheduling.walks.details import ShiftDetails, checked_in_walkers, person_name, shift_details
+from scheduling.walks.group_lead import group_lead_of
 from scheduling.walks.safety import SAFETY_REPEAT
 
 
@@ -88,7 +90,13 @@ def _lines(*parts: str) -> str:
 
 
 async def _reminder(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Context) -> Outgoing:
-    text = _lines(words("reminder", **_facts(words, d)), _where(words, d), _who_to_call(words, d))
+    lead = await group_lead_of(ctx, d.shift.id or 0)
+    text = _lines(
+        words("reminder", **_facts(words, d)),
+        _where(words, d),
+        words("alarm.group_lead", name=lead.name) if lead is not None else "",
+        _who_to_call(words, d),
+    )
     return Outgoing(text, (words.option("cancel", f"cancel:{d.shift.id}"),))
 
 
@@ -130,7 +138,7 @@ async def _final_check(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Co
         words.option("keep", f"keep:{d.shift.id}"),
         words.option("cancel_shift", f"cancelshift:{d.shift.id}"),
     )
-    return Outgoing(text, options)
+    return Outgoing(text, options, keyword_hint=words("staff_elsewhere_sms"))
 
 
 async def _check_in(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Context) -> Outgoing:
@@ -160,8 +168,9 @@ async def _safety(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Context
         words("safety_walkers", walkers=listed) if listed else "",
         words("emergency"),
     )
-    alert_id = p.get("alert_id")
-    return Outgoing(text, (words.option("acknowledge", f"ack:alert:{alert_id}"),))
+    ref = p.get("alert_ref")  # texts name an alert by its random reference, never its id
+    action = f"ack:ref:{ref}" if ref else f"ack:alert:{p.get('alert_id')}"
+    return Outgoing(text, (words.option("acknowledge", action),))
 
 
 async def _safety_ack(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Context) -> Outgoing:
@@ -239,6 +248,8 @@ class NotificationRenderer:
         self, kind: str, payload: dict[str, Any], recipient: Recipient, ctx: Context
     ) -> Outgoing:
         words = Words(recipient.language, ctx.zone)
+        if kind in ALARM_KINDS:
+            return render_alarm(kind, payload, recipient, ctx)
         if kind == Kind.BROADCAST:
             return _broadcast(words, payload)
         if kind == Kind.SMS_UNREACHABLE:

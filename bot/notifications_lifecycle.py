@@ -2,7 +2,8 @@
 came to a shift (``att:<shift>`` opens the list).
 
 Option actions: ``approve:<person>`` and ``reject:<person>`` (a lead's or the coordinator's
-decision); ``cancel:<shift>`` after being signed up on approval.
+decision, never by SMS: the SMS says to answer in Telegram or on the dashboard instead);
+``cancel:<shift>`` after being signed up on approval.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from scheduling.messages.content import Option, Outgoing, Recipient
 from scheduling.messages.kinds import Kind
 from scheduling.walks.details import ShiftDetails, shift_details
 
+# By SMS a lead's decision is not offered as a keyword: it is taken in Telegram or on the
+# dashboard (``bot/dialogue/trust.py``).
+STAFF_ELSEWHERE = "notify.staff_elsewhere_sms"
 KINDS = frozenset(
     {
         Kind.APPROVAL_REQUEST,
@@ -45,6 +49,7 @@ async def render_lifecycle(
                 Option(t(lang, "lifecycle.approve"), f"approve:{person_id}"),
                 Option(t(lang, "lifecycle.reject"), f"reject:{person_id}"),
             ),
+            keyword_hint=t(lang, STAFF_ELSEWHERE),
         )
     if kind == Kind.REJECTED:
         return Outgoing(t(lang, "lifecycle.rejected"))
@@ -64,7 +69,8 @@ async def _attendance(lang: str, payload: dict[str, Any], ctx: Context) -> Outgo
     if details is None:
         return Outgoing(t(lang, "notify.generic"))
     text = t(lang, "lifecycle.attendance_check", when=_when(lang, details, ctx), area=details.area)
-    return Outgoing(text, (Option(t(lang, "lifecycle.attendance_mark"), f"att:{shift_id}"),))
+    mark = Option(t(lang, "lifecycle.attendance_mark"), f"att:{shift_id}")
+    return Outgoing(text, (mark,), keyword_hint=t(lang, STAFF_ELSEWHERE))
 
 
 def _when(lang: str, details: ShiftDetails, ctx: Context) -> str:

@@ -123,6 +123,15 @@ def places_flagged(walks: Sequence[Walk]) -> list[PlaceCount]:
     return [PlaceCount(place, category, n) for (place, category), n in ordered]
 
 
+def alarms_raised(walks: Sequence[Walk]) -> int:
+    """Alarms raised on the walks, false alarms (called off by the walker) not counted."""
+    return sum(1 for w in walks for status in w.alarms if status != "cancelled")
+
+
+def false_alarms(walks: Sequence[Walk]) -> int:
+    return sum(1 for w in walks for status in w.alarms if status == "cancelled")
+
+
 def reports_filed(walks: Sequence[Walk]) -> int:
     """Submitted reports (a walk may have one per walker)."""
     return sum(len(w.reports) for w in walks)

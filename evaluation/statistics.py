@@ -18,6 +18,8 @@ walk are merged); this module puts them together. Definitions:
   bucket rounded down; 60 for "more than 50"), next to the exact count of walks per bucket.
 - incidents: held walks on which help was given or a service was contacted; emergency
   contacts: walks on which 112 or the police (114 14) were contacted.
+- alarms: alarms walkers raised on the shifts (``scheduling/walks/alarms.py``), false alarms
+  (called off by the walker) counted apart.
 - report rate: held walks with at least one submitted report ÷ held walks.
 - time bands (local time, ``time_bands.py``): 17–20, 20–23, 23–02, 02–05. A walk counts in
   every band its planned time overlaps, so band figures do not add up to the total;
@@ -36,7 +38,9 @@ from evaluation.measures import (
     Clip,
     Interval,
     PlaceCount,
+    alarms_raised,
     emergency_contacts,
+    false_alarms,
     fill_rate,
     incidents,
     mood_distribution,
@@ -125,6 +129,8 @@ class Stats:
     reports: int
     walks_reported: int
     report_rate: float | None
+    alarms: int = 0  # raised by walkers on a shift (false alarms not counted)
+    false_alarms: int = 0
 
 
 def summarise(
@@ -149,6 +155,8 @@ def summarise(
         reports=reports_filed(walks),
         walks_reported=walks_reported(walks),
         report_rate=report_rate(walks),
+        alarms=alarms_raised(walks),
+        false_alarms=false_alarms(walks),
     )
 
 

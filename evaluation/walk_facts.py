@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Person, Report, Shift, ShiftStatus, Signup, SignupStatus
+from models.tables import Alarm, Person, Report, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import InvalidInput
 from scheduling.common.localtime import local_day_bounds
@@ -51,6 +51,7 @@ class Walk:
     walkers: tuple[Presence, ...]
     reports: tuple[Report, ...]
     now: datetime
+    alarms: tuple[str, ...] = ()  # the status of each alarm raised on the shift
 
     @property
     def shift(self) -> Shift:
@@ -143,15 +144,28 @@ async def load_walks(
         ids = [v.shift.id or 0 for v in views]
         walkers = await _presences(session, ids)
         reports = await _submitted_reports(session, ids)
+        alarms = await _alarms(session, ids)
     return [
         Walk(
             view=view,
             walkers=tuple(walkers.get(view.shift.id or 0, ())),
             reports=tuple(reports.get(view.shift.id or 0, ())),
             now=now,
+            alarms=tuple(alarms.get(view.shift.id or 0, ())),
         )
         for view in views
     ]
+
+
+async def _alarms(session: AsyncSession, shift_ids: Sequence[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    if shift_ids:
+        rows = await session.exec(
+            select(Alarm.shift_id, Alarm.status).where(col(Alarm.shift_id).in_(list(shift_ids)))
+        )
+        for shift_id, status in rows.all():
+            found.setdefault(shift_id, []).append(status)
+    return found
 
 
 async def _presences(session: AsyncSession, shift_ids: Sequence[int]) -> dict[int, list[Presence]]:

@@ -12,12 +12,13 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
-from sqlmodel.sql.sqltypes import UTCDateTime
 
-
-def utc_field(*, nullable: bool = True, index: bool = False) -> Any:
-    """A timezone-aware UTC datetime column."""
-    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+from models.access_tables import AppSecret as AppSecret
+from models.access_tables import CalendarToken as CalendarToken
+from models.access_tables import ConfirmationCode as ConfirmationCode
+from models.access_tables import DashboardLogin as DashboardLogin
+from models.access_tables import DashboardSession as DashboardSession
+from models.columns import utc_field
 
 
 class Role:
@@ -132,6 +133,7 @@ class Shift(SQLModel, table=True):
     risk_night: bool = False
     created_at: datetime = utc_field(nullable=False)
     cancelled_at: datetime | None = utc_field()
+    group_lead_id: int | None = Field(default=None, foreign_key="person.id")  # named for the night
 
 
 class Signup(SQLModel, table=True):
@@ -212,7 +214,10 @@ class OutboxMessage(SQLModel, table=True):
     """One message to one person: what to say (a catalogue key and its values), due when."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "due_at"),
+        Index("ix_outbox_status_priority", "status", "priority"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(max_length=160, unique=True)
     kind: str = Field(max_length=40)
@@ -221,6 +226,8 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     urgent: bool = False
+    priority: int = 0  # higher first: an alarm jumps everything queued
+    only_channel: str | None = Field(default=None, max_length=16)  # None: the routing rule decides
     due_at: datetime = utc_field(nullable=False)
     expires_at: datetime | None = utc_field()
     attempts: int = 0
@@ -266,39 +273,6 @@ class InboundReceipt(SQLModel, table=True):
     received_at: datetime = utc_field(nullable=False)
 
 
-class CalendarToken(SQLModel, table=True):
-    """A private, revocable calendar-feed address: one person's or one organisation's shifts."""
-
-    __tablename__ = "calendar_token"
-    id: int | None = Field(default=None, primary_key=True)
-    token: str = Field(max_length=64, unique=True)
-    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
-    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
-    created_at: datetime = utc_field(nullable=False)
-    revoked_at: datetime | None = utc_field()
-
-
-class DashboardLogin(SQLModel, table=True):
-    """A one-time dashboard login link: used at most once, before it expires."""
-
-    __tablename__ = "dashboard_login"
-    id: int | None = Field(default=None, primary_key=True)
-    jti: str = Field(max_length=64, unique=True)
-    person_id: int = Field(foreign_key="person.id", index=True)
-    issued_at: datetime = utc_field(nullable=False)
-    expires_at: datetime = utc_field(nullable=False)
-    used_at: datetime | None = utc_field()
-
-
-class AppSecret(SQLModel, table=True):
-    """A random secret made on first use and shared by every process (e.g. session signing)."""
-
-    __tablename__ = "app_secret"
-    name: str = Field(max_length=40, primary_key=True)
-    value: str = Field(max_length=128)
-    created_at: datetime = utc_field(nullable=False)
-
-
 class SafetyAlertStatus:
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
@@ -318,6 +292,8 @@ class SafetyAlert(SQLModel, table=True):
     acknowledged_by: int | None = Field(default=None, foreign_key="person.id")
     acknowledged_label: str | None = Field(default=None, max_length=120)
     resolved_at: datetime | None = utc_field()
+    # What texts call the alert (``KVITTERA K7QM2X``): random, so not guessed from the id.
+    ref: str | None = Field(default=None, max_length=12, unique=True, index=True)
 
 
 class DueMark(SQLModel, table=True):
@@ -343,3 +319,29 @@ class Broadcast(SQLModel, table=True):
     shift_id: int | None = Field(default=None, foreign_key="shift.id", index=True)
     recipients: int = 0
     created_at: datetime = utc_field(nullable=False)
+
+
+class AlarmStatus:
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    CANCELLED = "cancelled"  # a false alarm, called off by the walker who raised it
+
+
+class Alarm(SQLModel, table=True):
+    """A walker on a shift asked for help now (``scheduling/walks/alarms.py``)."""
+
+    __tablename__ = "alarm"
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: int = Field(foreign_key="shift.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    text: str | None = Field(default=None, max_length=300)
+    status: str = Field(default=AlarmStatus.OPEN, max_length=16, index=True)
+    channel: str = Field(default="", max_length=16)  # where it was raised
+    raised_at: datetime = utc_field(nullable=False, index=True)
+    latitude: float | None = None
+    longitude: float | None = None
+    located_at: datetime | None = utc_field()
+    acknowledged_at: datetime | None = utc_field()
+    acknowledged_by: int | None = Field(default=None, foreign_key="person.id")
+    acknowledged_label: str | None = Field(default=None, max_length=120)
+    cancelled_at: datetime | None = utc_field()

@@ -52,6 +52,9 @@ def _libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
+TEST_SECRET_KEY = "test-dashboard-signing-key-" + "0123456789abcdef" * 2
+
+
 def make_settings(database_url: str, **sections: dict[str, Any]) -> Settings:
     """Settings for a test. Walkers who register through the bot may walk at once
     (``[walks] approval = "open"``) unless the test asks for approval: most tests are about
@@ -59,6 +62,8 @@ def make_settings(database_url: str, **sections: dict[str, Any]) -> Settings:
     data: dict[str, Any] = {"database": {"url": database_url}}
     data.update(sections)
     data["walks"] = {"approval": "open", **data.get("walks", {})}
+    # the dashboard's signing key from the configuration, not a key file in the working tree
+    data["http"] = {"secret_key": TEST_SECRET_KEY, **data.get("http", {})}
     return settings_from_mapping(data)
 
 

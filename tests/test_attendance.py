@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.channels.sms_sender import sms_text
 from bot.dialogue.engine import Dialogue
 from bot.notifications import NotificationRenderer
 from models.tables import Person, Signup
@@ -44,14 +45,26 @@ async def test_the_lead_is_asked_once_and_marks_who_came(ctx: Context, clock: Ma
         Kind.ATTENDANCE_CHECK, asked[0].payload, Recipient(person_id=1, language="sv"), ctx
     )
     assert "Vilka var med" in notice.text
+    assert "NÄRVARO" not in sms_text(notice, "sv") and "Telegram" in sms_text(notice, "sv")
     lead = world.lead  # type: ignore[attr-defined]
     await directory.record_consent(ctx, lead.id or 0)
-    async with client_for(sms_ctx(ctx)) as client:
+    async with client_for(sms_ctx(ctx)) as client:  # a lead's power: never by SMS
         phone = Phone(client, lead.phone)
-        listing = (await phone.text(f"NÄRVARO {shift_id}"))[0]
-        assert "1=[x] Walker 0" in listing and "2=[ ] Walker 1" in listing
-        assert "2=[x] Walker 1" in (await phone.text("2"))[0]
-        done = (await phone.text("4"))[0]
+        refused = (await phone.text(f"NÄRVARO {shift_id}"))[0]
+        assert "behörighet" in refused and "Telegram" in refused
+        assert "Walker" not in (await phone.text("2"))[0]
+    async with ctx.store.transaction() as session:
+        assert not any(s.no_show for s in (await session.exec(select(Signup))).all())
+        held = await session.get(Person, lead.id)
+        assert held is not None
+        held.telegram_id = 8000
+        session.add(held)
+    chat = Chat(Dialogue(ctx), address="8000", telegram_id=8000)
+    await chat.act(f"att:{shift_id}")
+    assert "[x] Walker 0" in chat.labels and "[ ] Walker 1" in chat.labels
+    await chat.tap("Walker 1")
+    assert "[x] Walker 1" in chat.labels
+    done = await chat.tap("Klart")
     assert "2 var med, 1 uteblev" in done
     async with ctx.store.transaction() as session:
         absent = await session.get(Person, world.walkers[2].id)  # type: ignore[attr-defined]

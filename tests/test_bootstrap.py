@@ -87,7 +87,7 @@ async def test_the_demo_ticks_the_same_steps_as_vandra_run(tmp_path: Path) -> No
     demo = await steps_the_demo_ticks(tmp_path)
     run = await steps_vandra_run_ticks(tmp_path)
     assert demo == run
-    assert run == ["expire_offers", "retention", "due", "dispatch"]
+    assert run == ["expire_offers", "retention", "due", "alarms", "dispatch"]
 
 
 def paths(app: App) -> set[str]:
@@ -117,7 +117,7 @@ async def test_bootstrap_with_telegram_webhook_and_sms(tmp_path: Path) -> None:
     settings = make_settings(
         f"sqlite:///{tmp_path / 'v.db'}",
         telegram={"token": FakeTelegramServer().token, "mode": "webhook",
-                  "webhook_secret": "s3cret-s3cret"},
+                  "webhook_secret": "s3cret-s3cret-s3cret"},
         sms=SMS,
         http=PUBLIC,
     )

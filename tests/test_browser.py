@@ -156,6 +156,14 @@ async def person(ctx: Context, role: str, org: int | None, name: str) -> Person:
     return await directory.add_person(ctx, OPERATOR, name=name, role=role, organisation=org)
 
 
+async def sign_in_with(page: Any, link: str) -> None:
+    """Open the one-time link (a page with a button, so a link preview cannot use it up) and
+    press the button."""
+    await page.goto(link)
+    await page.locator("form button[type=submit]").click()
+    await page.wait_for_load_state()
+
+
 async def link_for(served: Served, who: Person) -> str:
     """What the bot's /dashboard command hands out."""
     return await issue_dashboard_link(served.ctx, Actor.of(who, "telegram"))
@@ -167,7 +175,7 @@ async def test_coordinator_signs_in_sees_understaffing_filters_and_downloads(
     """Via the bot's link: see the understaffed shift, filter reports, download an XLSX."""
     page = await new_page(browser)
     coordinator = await person(served.ctx, Role.COORDINATOR, None, "Maria Samordnare")
-    await page.goto(await link_for(served, coordinator))
+    await sign_in_with(page, await link_for(served, coordinator))
     assert page.url == f"{served.base}/dashboard/"
     needs = page.locator("section.needs")
     assert "Behöver fler vandrare (1)" in await needs.inner_text()
@@ -216,7 +224,7 @@ async def test_a_lead_cannot_see_another_organisation(served: Served, browser: A
     """A Nattugglorna lead sees only Nattugglorna's report and shifts; IFK's report is 404."""
     page = await new_page(browser)
     lead = await person(served.ctx, Role.LEAD, served.data.org_b, "Lena Gruppledare")
-    await page.goto(await link_for(served, lead))
+    await sign_in_with(page, await link_for(served, lead))
     calendar = await page.locator(".calendar").inner_text()
     assert "IFK Kalmar" not in calendar
     await page.goto(f"{served.base}/dashboard/reports?{NOVEMBER}")
@@ -234,7 +242,7 @@ async def test_expired_and_reused_links_are_refused(served: Served, browser: Any
     coordinator = await person(served.ctx, Role.COORDINATOR, None, "Maria Samordnare")
     link = await link_for(served, coordinator)
     first = await new_page(browser)
-    await first.goto(link)
+    await sign_in_with(first, link)
     assert first.url.endswith("/dashboard/")
     again = await new_page(browser)
     response = await again.goto(link)

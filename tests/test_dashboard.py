@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -68,7 +69,16 @@ def path_of(link: str) -> str:
 
 async def sign_in(ctx: Context, client: httpx.AsyncClient, who: Person) -> httpx.Response:
     link = await issue_dashboard_link(ctx, Actor.of(who, "telegram"))
-    return await client.get(path_of(link))
+    return await press_sign_in(client, path_of(link))
+
+
+async def press_sign_in(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    """Open a one-time link (a page with a button) and press the button (a POST)."""
+    page = await client.get(path)
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    if page.status_code != 200 or found is None:
+        return page
+    return await client.post(path, data={"csrf": found.group(1)})
 
 
 async def test_link_starts_a_secure_session_cookie(
@@ -90,13 +100,13 @@ async def test_reused_and_expired_links_are_refused(
     """A used link and a 16-minute-old link both answer 403 and set no cookie."""
     coordinator = await person(https_ctx, Role.COORDINATOR, None, "Maria K")
     link = await issue_dashboard_link(https_ctx, Actor.of(coordinator, "telegram"))
-    assert (await client.get(path_of(link))).status_code == 303
+    assert (await press_sign_in(client, path_of(link))).status_code == 303
     reused = await client.get(path_of(link))
     assert reused.status_code == 403 and "set-cookie" not in reused.headers
     assert "redan använts" in reused.text
     stale = await issue_dashboard_link(https_ctx, Actor.of(coordinator, "telegram"))
     clock.advance(timedelta(minutes=16))
-    assert (await client.get(path_of(stale))).status_code == 403
+    assert (await press_sign_in(client, path_of(stale))).status_code == 403
 
 
 async def test_pages_need_a_session(client: httpx.AsyncClient, data: DataSet) -> None:

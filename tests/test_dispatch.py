@@ -8,6 +8,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -279,7 +280,8 @@ async def test_repeats_of_an_acknowledged_alert_are_not_sent(
     clock.set(shift.end_at + timedelta(minutes=30))
     await compute_due(ctx)
     (alert,) = await open_alerts(ctx)
-    await acknowledge_alert(ctx, Actor.of(world.lead, "sms"), alert.id or 0)
+    by_sms = replace(Actor.of(world.lead, "sms"), confirmed=True)  # with its one-time code
+    await acknowledge_alert(ctx, by_sms, alert.id or 0)
     await dispatcher(ctx, clock, telegram, sms).dispatch_once()
     alerts = await outbox(ctx, Kind.SAFETY_ALERT)
     assert {m.status for m in alerts} == {"expired"}

@@ -38,7 +38,7 @@ from scheduling.people import directory
 from tests.helpers import OPERATOR, add_shift, seed_org_area, with_settings
 
 PUBLIC = "https://vandra.example.se"
-SECRET = "fl00d-s3cret"
+SECRET = "fl00d-s3cret-fl00d"
 FORGED = 1000
 GENUINE = 25  # walkers on each channel; each sends one genuine request, delivered twice
 CONCURRENCY = 32

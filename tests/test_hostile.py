@@ -445,7 +445,7 @@ HEADERS = st.one_of(st.just("right"), st.just("wrong"), st.just("missing"),
 async def webhook_client(ctx: Context) -> AsyncIterator[httpx.AsyncClient]:
     """The webhook route in front of an application that is built but never started."""
     hooked = with_settings(ctx, telegram={"token": "123456:" + "A" * 35, "mode": "webhook",
-                                          "webhook_secret": "s3cret"},
+                                          "webhook_secret": "s3cret-s3cret-s3cret"},
                            http={"public_url": "https://vandra.example.se"})
     channel = TelegramChannel(hooked, Dialogue(hooked))
     app = Starlette(routes=webhook_routes(hooked, channel))
@@ -464,7 +464,8 @@ async def test_garbage_webhook_bodies_never_500(
     200 for anything Telegram-shaped. Never a 500."""
     headers: dict[str, Any] = {}
     if secret != "missing":
-        headers[SECRET_HEADER] = {"right": "s3cret", "wrong": "nope"}.get(secret, secret)
+        headers[SECRET_HEADER] = {"right": "s3cret-s3cret-s3cret", "wrong": "nope"}.get(
+            secret, secret)
     response = await webhook_client.post("/telegram/webhook", content=body, headers=headers)
     if secret != "right":
         assert response.status_code == 403

@@ -136,7 +136,7 @@ async def the_whole_flow(
 ) -> tuple[set[str], set[str], list[str]]:
     """The demo's weekend plus links opened and a failing turn: texts that went in, texts that
     went out, the links."""
-    settings: Settings = make_settings(
+    settings: Settings = make_settings(  # the demo's newcomer waits for the lead's approval
         "sqlite:///unused.db", logging={"level": "DEBUG"}, walks={"approval": "required"}
     )
     async with running(settings, tmp_path / "demo.db", T0) as demo:

@@ -46,6 +46,14 @@ async def test_reminder_says_when_where_and_whom_to_call(ctx: Context) -> None:
     assert english.options[0].label == "Cancel"
 
 
+ALARM_PAYLOAD: dict[str, Any] = {
+    "alarm_id": 3, "name": "Anna", "phone": "+46701234567", "area": "Baronen",
+    "organisation": "IFK Kalmar", "start": "2026-11-27T20:00:00+00:00",
+    "end": "2026-11-28T00:00:00+00:00", "text": "hjälp", "lat": 56.66, "lon": 16.36,
+    "raised_at": "2026-11-27T21:00:00+00:00", "ack_by": [1], "repetition": 1,
+}
+
+
 @pytest.mark.parametrize("language", ["sv", "en"])
 async def test_every_kind_renders_completely(ctx: Context, language: str) -> None:
     """Each kind has words in both languages, with every placeholder filled in."""
@@ -79,6 +87,10 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
         Kind.REJECTED: {},
         Kind.ATTENDANCE_CHECK: {},
         Kind.RECORD_CHECK_LAPSING: {"person_id": 1, "name": "Bea", "until": "2027-01-31"},
+        Kind.ALARM: ALARM_PAYLOAD,
+        Kind.ALARM_LOCATION: ALARM_PAYLOAD,
+        Kind.ALARM_ACKNOWLEDGED: {**ALARM_PAYLOAD, "by": "Maria"},
+        Kind.ALARM_CANCELLED: ALARM_PAYLOAD,
     }
     kinds = {v for k, v in vars(Kind).items() if k.isupper()}
     assert set(payloads) == kinds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -76,7 +77,8 @@ async def test_acknowledging_stops_the_repeats_and_tells_the_others(
     (alert,) = await open_alerts(ctx)
     with pytest.raises(PermissionDenied):
         await acknowledge_alert(ctx, Actor.of(world.walkers[0], "telegram"), alert.id or 0)
-    acknowledged = await acknowledge_alert(ctx, Actor.of(world.lead, "sms"), alert.id or 0)
+    by_sms = replace(Actor.of(world.lead, "sms"), confirmed=True)  # with its one-time code
+    acknowledged = await acknowledge_alert(ctx, by_sms, alert.id or 0)
     assert acknowledged.status == SafetyAlertStatus.ACKNOWLEDGED
     assert acknowledged.acknowledged_by == world.lead.id
     again = await acknowledge_alert(ctx, Actor.of(world.coordinator, "telegram"), alert.id or 0)

@@ -99,7 +99,7 @@ async def test_roles_for_creating_shifts(ctx: Context) -> None:
         with pytest.raises(PermissionDenied):
             await shifts.create_shifts(ctx, Actor.of(person, "telegram"), spec)
     assert await shifts.list_shifts(ctx) == []
-    created = await shifts.create_shifts(ctx, Actor.of(own_lead, "sms"), spec)
+    created = await shifts.create_shifts(ctx, Actor.of(own_lead, "telegram"), spec)
     assert len(created) == 1
     async with ctx.store.sessions() as session:
         refusals = (

@@ -94,7 +94,7 @@ async def test_a_message_already_expired_is_not_sent(tw: FakeTwilioServer, sms: 
 
 def test_english_hints_and_a_given_hint_win() -> None:
     """English keywords are YES/NO; an Outgoing's own keyword_hint is used as it is."""
-    options = (Option("Sign me up", "signup:7"), Option("Acknowledge", "ack:alert:3"))
-    assert keyword_hint(options, "en") == "Reply YES 7 = Sign me up, ACK 3 = Acknowledge."
+    options = (Option("Sign me up", "signup:7"), Option("Acknowledge", "ack:ref:K7QM2X"))
+    assert keyword_hint(options, "en") == "Reply YES 7 = Sign me up, ACK K7QM2X = Acknowledge."
     own = Outgoing("Hi", options, keyword_hint="Reply JA 7")
     assert sms_text(own, "en") == "Hi\nReply JA 7"

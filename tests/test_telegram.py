@@ -296,7 +296,7 @@ async def test_webhook_mode(ctx: Context, secret_header: str) -> None:
         app = Starlette(routes=[Route("/telegram/webhook", forward, methods=["POST"])])
         async with serve_asgi(app) as url:
             bot_ctx = telegram_ctx(
-                ctx, tg, public_url=url, mode="webhook", webhook_secret="s3cret_value"
+                ctx, tg, public_url=url, mode="webhook", webhook_secret="s3cret_value_s3cret"
             )
             channel = TelegramChannel(bot_ctx, Dialogue(bot_ctx))
             holder["routes"] = webhook_routes(bot_ctx, channel)  # type: ignore[assignment]
@@ -314,7 +314,7 @@ async def test_webhook_mode(ctx: Context, secret_header: str) -> None:
                     },
                 }
                 headers = {
-                    "right": {"X-Telegram-Bot-Api-Secret-Token": "s3cret_value"},
+                    "right": {"X-Telegram-Bot-Api-Secret-Token": "s3cret_value_s3cret"},
                     "wrong": {"X-Telegram-Bot-Api-Secret-Token": "nope"},
                     "missing": {},
                 }[secret_header]
@@ -348,7 +348,7 @@ async def test_webhook_mode(ctx: Context, secret_header: str) -> None:
                 else:
                     assert (first.status_code, bad.status_code) == (403, 403)
                     assert tg.messages_to(ANNA) == []
-                assert tg.calls("setWebhook")[-1]["secret_token"] == "s3cret_value"
+                assert tg.calls("setWebhook")[-1]["secret_token"] == "s3cret_value_s3cret"
             finally:
                 await channel.stop()
         tg.assert_no_violations()

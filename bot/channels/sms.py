@@ -1,9 +1,13 @@
 """The SMS channel's words: keywords in, GSM-7 text out (``docs/interface.md``).
 
-Case, accents (HJALP = HJÄLP) and extra spaces do not matter. A message that is exactly one of
-Twilio's own keywords (STOP, START, HELP, ...) has already been answered by Twilio: vandra
-records the opt-out or opt-in and answers nothing. vandra's own keywords are never one of those
-words alone: cancelling is ``NEJ 12``, opting out in Swedish is ``STOPP``.
+Case, accents (HJALP = HJÄLP) and extra spaces do not matter for vandra's keywords. A message
+that is exactly one of Twilio's own keywords (STOP, START, HELP, ...) has already been answered
+by Twilio: vandra records the opt-out or opt-in and answers nothing. Those words, and vandra's
+own opt-out ``STOPP``, are matched as typed (ASCII letters, any case), never after folding:
+"Stöp" is not STOP. vandra's own keywords are never one of Twilio's words alone: cancelling is
+``NEJ 12`` or ``CANCEL 12``. Twilio's YES (an opt-in) also answers a yes/no question the
+dialogue has pending (``Inbound.yes_only``). A safety alert is acknowledged by its random
+reference, with the one-time code that confirms it: ``KVITTERA K7QM2X 4821``.
 """
 
 from __future__ import annotations
@@ -14,12 +18,21 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.channels.gsm7 import to_gsm7
-from bot.dialogue.commands import SMS_ACTIONS, SMS_COMMANDS, SMS_OPT_OUT, SMS_REGISTER
+from bot.dialogue.commands import (
+    SMS_ACK,
+    SMS_ACTIONS,
+    SMS_COMMANDS,
+    SMS_OPT_OUT,
+    SMS_REGISTER,
+    SMS_WITH_TEXT,
+)
 from bot.dialogue.turn import Inbound
 from scheduling.common.text import small_number
 from scheduling.messages.content import Outgoing
 
-TWILIO_OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+TWILIO_OPT_OUT = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+)
 TWILIO_OPT_IN = frozenset({"START", "YES", "UNSTOP"})
 TWILIO_HELP = frozenset({"HELP", "INFO"})
 MAX_BODY = 1600
@@ -45,23 +58,50 @@ def fold(text: str) -> str:
 _NAME = re.compile(r"^\s*(" + "|".join(SMS_REGISTER) + r")\b[\s:]*(.*)$", re.IGNORECASE | re.DOTALL)
 
 
+def as_typed(text: str) -> str:
+    """Upper case and single spaces, letters untouched: how Twilio's words are matched. Only
+    ASCII counts (else ""), so no accent, width or ligature turns another word into STOP."""
+    return " ".join(text.upper().split()) if text.isascii() else ""
+
+
+def special(text: str) -> Special | None:
+    """Twilio's own keywords and vandra's STOPP, matched as typed."""
+    typed = as_typed(text)
+    if typed in TWILIO_OPT_OUT:
+        return "twilio_opt_out"
+    if typed in TWILIO_OPT_IN:
+        return "twilio_opt_in"
+    if typed in TWILIO_HELP:
+        return "twilio_help"
+    return "opt_out" if typed == SMS_OPT_OUT else None
+
+
+_REF = re.compile(r"[A-Z0-9]{4,12}")
+
+
+def yes_answer(phone: str) -> Inbound:
+    """Twilio's YES as dialogue input: the answer to a pending yes/no question, or nothing."""
+    return Inbound(channel="sms", address=phone, phone=phone, text="YES", yes_only=True)
+
+
 def parse(body: str, phone: str) -> Parsed:
     """Read one text message from ``phone`` (E.164)."""
     text = body[:MAX_BODY].strip()
     folded = fold(text)
     base = Inbound(channel="sms", address=phone, phone=phone)
-    if folded in TWILIO_OPT_OUT:
-        return Parsed(special="twilio_opt_out")
-    if folded in TWILIO_OPT_IN:
-        return Parsed(special="twilio_opt_in")
-    if folded in TWILIO_HELP:
-        return Parsed(special="twilio_help")
-    if folded == SMS_OPT_OUT:
-        return Parsed(special="opt_out")
+    found = special(text)
+    if found is not None:
+        return Parsed(special=found)
     words = folded.split(" ")
     number = small_number(words[1]) if len(words) == 2 else None
+    if words[0] in SMS_ACK and 2 <= len(words) <= 3 and number is None and _REF.fullmatch(words[1]):
+        code = words[2] if len(words) == 3 else None
+        return Parsed(replace(base, action=f"ack:ref:{words[1]}", code=code))
     if words[0] in SMS_ACTIONS and number is not None:
         return Parsed(replace(base, action=f"{SMS_ACTIONS[words[0]]}:{number}"))
+    if words[0] in SMS_WITH_TEXT:  # LARM [text]: the text as written, after the keyword
+        rest = text.split(None, 1)[1] if len(text.split(None, 1)) > 1 else ""
+        return Parsed(replace(base, command=SMS_COMMANDS[words[0]], args=rest[:300]))
     name = _NAME.match(text)
     if name:
         return Parsed(replace(base, command="register", args=name.group(2)[:80]))

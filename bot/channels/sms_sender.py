@@ -37,11 +37,16 @@ MESSAGE_PROBLEMS = frozenset({21602, 21617, 90007})  # body or validity, not the
 
 
 def keyword_for(action: str, language: str) -> str | None:
-    """The SMS keyword that does what an option's action does (``signup:42`` -> ``JA 42``)."""
+    """The SMS keyword that does what an option's action does (``signup:42`` -> ``JA 42``,
+    ``ack:ref:K7QM2X`` -> ``KVITTERA K7QM2X``; an alert's id is never offered by SMS)."""
     verb, _, rest = action.partition(":")
     argument = rest.rsplit(":", 1)[-1]
     key = f"notify.keyword.{verb}"
-    if not argument.isdigit() or key not in catalogue("sv"):
+    if verb == "ack":
+        usable = rest.startswith("ref:") and argument.isascii() and argument.isalnum()
+    else:
+        usable = argument.isascii() and argument.isdigit()
+    if not usable or key not in catalogue("sv"):
         return None
     return f"{t(language, key)} {argument}"
 

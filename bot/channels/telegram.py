@@ -29,7 +29,7 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram_http import AiohttpRequest
-from bot.channels.telegram_inbound import base_inbound, text_inbound
+from bot.channels.telegram_inbound import base_inbound, location_action, text_inbound
 from bot.channels.telegram_menus import publish_commands
 from bot.channels.telegram_order import CONCURRENT_UPDATES as CONCURRENT_UPDATES
 from bot.channels.telegram_order import PerPersonOrder as PerPersonOrder
@@ -129,6 +129,7 @@ class TelegramChannel:
         app.add_handler(ChatMemberHandler(self._on_member, ChatMemberHandler.MY_CHAT_MEMBER))
         app.add_handler(CallbackQueryHandler(self._on_callback))
         app.add_handler(MessageHandler(filters.CONTACT, self._on_contact))
+        app.add_handler(MessageHandler(filters.LOCATION, self._on_location))
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
         app.add_handler(MessageHandler(filters.TEXT, self._on_text))
         app.add_handler(TypeHandler(Update, self._ignore))
@@ -175,6 +176,19 @@ class TelegramChannel:
         )
         for reply in rest:
             await self._send_reply(message.chat_id, reply)
+
+    async def _on_location(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A shared location (a live one sends updates as edits, answered silently)."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None or message.location is None:
+            return
+        if message.chat.type != ChatType.PRIVATE:
+            return
+        live = "live" if update.edited_message is not None else ""
+        action = location_action(message.location.latitude, message.location.longitude, live)
+        base = base_inbound(user.id, user.first_name, user.language_code)
+        await self._answer(message, replace(base, action=action))
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

@@ -28,3 +28,9 @@ def text_inbound(text: str, user_id: int, first_name: str | None, language: str 
         return replace(base, command=COMMANDS.get(name, name or "unknown"), args=args[:200])
     return replace(base, text=stripped[:4096])
 
+
+
+def location_action(latitude: float, longitude: float, live: str = "") -> str:
+    """A shared location as the dialogue's ``loc:<lat>:<lon>[:live]`` action."""
+    action = f"loc:{latitude:.5f}:{longitude:.5f}"
+    return f"{action}:live" if live else action

@@ -83,7 +83,9 @@ async def persist(call: Callable[[], Awaitable[T]]) -> T:
     """Make a Bot API call for a reply, riding out a short outage: a 5xx or a refused
     connection is retried, a 429 waited out when it asks for at most ``REPLY_MAX_WAIT_S``, up
     to ``REPLY_ATTEMPTS`` in all. A timeout is raised at once: the message may have arrived,
-    and saying it twice is worse than the error being logged."""
+    and saying it twice is worse than the error being logged. A 400 (BadRequest, which
+    python-telegram-bot counts as a NetworkError) or 403 is raised at once too: the same
+    request would be refused again."""
     for attempt in range(1, REPLY_ATTEMPTS + 1):
         try:
             return await call()
@@ -93,7 +95,7 @@ async def persist(call: Callable[[], Awaitable[T]]) -> T:
                 raise
             log.warning("telegram asks to wait %.0f s before the reply", wait)
             await asyncio.sleep(wait)
-        except TimedOut:
+        except (TimedOut, BadRequest):
             raise
         except NetworkError as error:
             if attempt == REPLY_ATTEMPTS:

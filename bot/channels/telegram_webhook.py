@@ -1,7 +1,9 @@
 """``POST /telegram/webhook``: Telegram's updates in webhook mode (``docs/interface.md``, HTTP).
 
-The secret header must match (else 403 and nothing is processed); a malformed body is 400;
-anything else is answered 200 at once and handed to the application, each ``update_id`` once.
+The secret header must match (else 403 and nothing is processed, the body unread); the body is
+read as a bounded stream (``webhook_body``: over 1 MB is 413 whatever the transfer encoding); a
+malformed body is 400; anything else is answered 200 at once and handed to the application,
+each ``update_id`` once.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from telegram import Update
 
 from bot.channels.telegram import TelegramChannel
+from bot.channels.webhook_body import BodyRefused, bounded_body
 from scheduling.common.context import Context
 from scheduling.messages.inbound_seen import first_time
 
@@ -32,9 +35,10 @@ def webhook_routes(ctx: Context, channel: TelegramChannel) -> list[BaseRoute]:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if expected is None or not hmac.compare_digest(given, expected):
             return Response(status_code=403)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return Response(status_code=413)
+        try:
+            body = await bounded_body(request, MAX_BODY)
+        except BodyRefused as refused:
+            return Response(status_code=refused.status)
         update = _parse(body, channel)
         if update is None:
             return Response(status_code=400)

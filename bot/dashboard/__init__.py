@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.dashboard import downloads, figures, signin, walks
+from bot.dashboard import alarms, downloads, figures, signin, walks
 from bot.dashboard.web import STATIC, Site, page
 from scheduling.common.context import Context
 from scheduling.links.logins import issue_dashboard_link
@@ -32,8 +32,14 @@ def dashboard_routes(ctx: Context) -> list[BaseRoute]:
     return [
         Route("/dashboard", to_calendar, methods=["GET"]),
         Route("/dashboard/", page(site, walks.calendar_page), methods=["GET"]),
-        Route("/dashboard/login/{token}", partial(signin.login, site), methods=["GET"]),
+        Route("/dashboard/login/{token}", partial(signin.login_page, site), methods=["GET"]),
+        Route("/dashboard/login/{token}", partial(signin.login, site), methods=["POST"]),
         Route("/dashboard/logout", partial(signin.logout, site), methods=["POST"]),
+        Route(
+            "/dashboard/alarms/{id:int}/acknowledge",
+            page(site, alarms.acknowledge),
+            methods=["POST"],
+        ),
         Route("/dashboard/reports", page(site, walks.reports_page), methods=["GET"]),
         Route("/dashboard/reports/{id:int}", page(site, walks.report_page), methods=["GET"]),
         Route("/dashboard/stats", page(site, figures.stats_page), methods=["GET"]),

@@ -8,6 +8,7 @@ from functools import partial
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.dashboard import alarms
 from bot.dashboard.params import date_param, int_param
 from bot.dashboard.web import Site, Viewer
 from bot.i18n import t
@@ -19,7 +20,8 @@ from scheduling.people import directory
 
 
 async def calendar_page(site: Site, request: Request, viewer: Viewer) -> Response:
-    """The next two weeks: understaffed shifts first, then a day-by-day calendar with rosters."""
+    """Open alarms first, then the next two weeks: understaffed shifts, then a day-by-day
+    calendar with rosters."""
     first = date_param(request, "from", site.today())
     shifts = await overview.upcoming_shifts(site.ctx, viewer.actor, first)
     days = overview.by_day(shifts, site.ctx)
@@ -34,6 +36,7 @@ async def calendar_page(site: Site, request: Request, viewer: Viewer) -> Respons
         days=days,
         understaffed=[s for s in shifts if overview.needs_walkers(s)],
         zone=site.ctx.zone,
+        alarms=await alarms.shown(site, viewer),
     )
 
 

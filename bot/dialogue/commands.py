@@ -41,6 +41,8 @@ VOCABULARY: tuple[Command, ...] = (
     Command("language", "sprak", "language", "anyone", "menu.language", aliases=("språk",)),
     Command("mydata", "mina_data", "mydata", menu="menu.mydata", sms=("MINA DATA", "MY DATA")),
     Command("delete", "radera", "delete", menu="menu.delete", sms=("RADERA", "DELETE")),
+    Command("alarm", "larm", "alarm", sms=("LARM", "ALARM")),
+    Command("false_alarm", "falskt_larm", "false_alarm", sms=("FALSKT LARM", "FALSE ALARM")),
     Command("newshift", "nytt_pass", "newshift", "manager", "menu.newshift"),
     Command("staffing", "bemanning", "staffing", "manager", "menu.staffing"),
     Command("broadcast", "utskick", "broadcast", "manager", "menu.broadcast"),
@@ -69,13 +71,17 @@ SMS_ACTIONS: dict[str, str] = {
     "YES": "signup",
     "NEJ": "cancel",
     "NO": "cancel",
+    "AVBOKA": "cancel",
+    "CANCEL": "cancel",  # only with a number: CANCEL alone is Twilio's opt-out word
     "IN": "in",
     "UT": "out",
     "OUT": "out",
-    "KVITTERA": "ack:alert",  # acknowledge a safety alert (the alert's number follows)
+    "KVITTERA": "ack:alert",  # acknowledge a safety alert: by SMS its reference follows
     "ACK": "ack:alert",
     "ERSATT": "replace",  # after a late cancellation: ask others to take the seat
     "REPLACE": "replace",
+    # A lead's decisions below are recognised only to be refused by SMS (``trust.py``): a
+    # sender number can be forged, so they are taken in Telegram or on the dashboard.
     "GENOMFOR": "keep",  # the final staffing check: the walk goes ahead
     "GO": "keep",
     "INSTALL": "cancelshift",  # the final staffing check: the walk is called off
@@ -87,8 +93,11 @@ SMS_ACTIONS: dict[str, str] = {
     "NARVARO": "att",  # after a shift: mark who came (the shift's number follows)
     "ATTENDANCE": "att",
 }
+SMS_ACK = frozenset({"KVITTERA", "ACK"})  # ``KVITTERA K7QM2X [code]``: an alert's reference
 SMS_OPT_OUT = "STOPP"  # vandra's own opt-out word (Twilio answers STOP itself)
 SMS_REGISTER = ("namn", "name")  # ``NAMN Anna Lind`` registers (when SMS registration is open)
+# Keywords followed by free text (``LARM knivhot vid stationen``): the text is the argument.
+SMS_WITH_TEXT = frozenset({"LARM", "ALARM"})
 
 
 def menu(manager: bool) -> list[Command]:

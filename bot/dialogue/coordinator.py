@@ -10,6 +10,7 @@ from bot.dialogue import render
 from bot.dialogue.registry import Routes
 from bot.dialogue.roles import managed_scope, require_shift_manager
 from bot.dialogue.turn import Turn
+from scheduling.common.errors import DomainError
 from scheduling.common.text import small_number
 from scheduling.messages import broadcast
 from scheduling.walks.cards import planned_shifts
@@ -94,11 +95,33 @@ async def _broadcast_action(turn: Turn, action: str) -> None:
             options.append(turn.option("broadcast.to_everyone", f"bc:all:{shift_id}"))
         turn.say("broadcast.choose_audience", id=shift_id, options=options)
     elif parts[1] in ("org", "all"):
-        audience = cast(
-            Literal["organisation", "everyone"], "everyone" if parts[1] == "all" else "organisation"
-        )
-        sent = await broadcast.call_for_walkers(turn.ctx, turn.actor, shift_id, audience)
-        turn.say("broadcast.queued", id=shift_id, count=sent.recipients)
+        await _call(turn, parts[1], shift_id, again=parts[3:] == ["again"])
     else:
         turn.say("common.stale_button")
+
+
+async def _call(turn: Turn, kind: str, shift_id: int, again: bool) -> None:
+    """``bc:org:<id>`` / ``bc:all:<id>``; within the alert window of an earlier call a
+    coordinator is asked to confirm (``...:again``), a lead is told to wait."""
+    audience = cast(
+        Literal["organisation", "everyone"], "everyone" if kind == "all" else "organisation"
+    )
+    try:
+        sent = await broadcast.call_for_walkers(
+            turn.ctx, turn.actor, shift_id, audience, again=again
+        )
+    except DomainError as error:
+        if error.code != "call_recently_made" or not turn.actor.is_coordinator:
+            raise
+        turn.say(
+            "broadcast.again_confirm",
+            id=shift_id,
+            minutes=error.params.get("minutes"),
+            options=[
+                turn.option("broadcast.again_yes", f"bc:{kind}:{shift_id}:again"),
+                turn.option("delete.no", "menu"),
+            ],
+        )
+        return
+    turn.say("broadcast.queued", id=shift_id, count=sent.recipients)
 

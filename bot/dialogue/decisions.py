@@ -3,11 +3,14 @@ understaffed one (the final staffing check), acknowledge a safety alert."""
 
 from __future__ import annotations
 
+from bot.dialogue import trust
+from bot.dialogue.confirm import confirmed_actor
 from bot.dialogue.registry import Routes
 from bot.dialogue.roles import require_shift_manager
 from bot.dialogue.turn import Turn
-from scheduling.common.errors import DomainError
+from scheduling.common.errors import DomainError, PermissionDenied
 from scheduling.common.text import small_number
+from scheduling.people.access import Actor
 from scheduling.walks import safety, shifts, staffing
 
 
@@ -52,14 +55,33 @@ async def _keep_shift(turn: Turn, action: str) -> None:
 
 
 async def _acknowledge(turn: Turn, action: str) -> None:
-    """``ack:alert:<id>``: a safety alert is taken care of; its repeats stop."""
+    """``ack:ref:<ref>`` (or ``ack:alert:<id>`` from a trusted channel): a safety alert is
+    taken care of; its repeats stop. By SMS only a lead or coordinator, with the one-time
+    code texted to their number (``KVITTERA K7QM2X 4821``)."""
     parts = action.split(":")
-    alert_id = small_number(parts[2]) if len(parts) == 3 and parts[1] == "alert" else None
+    if len(parts) != 3 or parts[1] not in ("ref", "alert"):
+        turn.say("common.stale_button")
+        return
+    if parts[1] == "ref":
+        ref = parts[2].upper()
+        alert_id: int | None = await safety.alert_id_for_ref(turn.ctx, ref)
+    else:
+        alert_id = small_number(parts[2])
+        ref = parts[2]
     if alert_id is None:
         turn.say("common.stale_button")
         return
-    await safety.acknowledge_alert(turn.ctx, turn.actor, alert_id)
-    turn.say("safety.acknowledged", id=alert_id)
+    actor: Actor | None = turn.actor
+    if trust.untrusted(turn.inbound.channel):
+        if turn.person is None or not turn.person.is_manager:
+            raise PermissionDenied("alerts.acknowledge")
+        again = f"{turn.text('notify.keyword.ack')} {ref}"
+        actor = await confirmed_actor(
+            turn, f"ack:{alert_id}", turn.inbound.code, "sms.ack_code", again, ref=ref
+        )
+    if actor is not None:
+        await safety.acknowledge_alert(turn.ctx, actor, alert_id)
+        turn.say("safety.acknowledged", id=ref)
 
 
 def _number(action: str) -> int:

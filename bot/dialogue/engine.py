@@ -18,16 +18,21 @@ import re
 
 from bot import metrics
 from bot.dialogue import (
+    alarm,
     approval,
     attendance,
+    calendar_link,
     coordinator,
     decisions,
     evaluation,
+    grouplead,
     newshift,
     registration,
     report,
+    trust,
     volunteer,
 )
+from bot.dialogue.answers import take_yes
 from bot.dialogue.commands import COMMANDS, OPEN_COMMANDS
 from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Inbound, Turn
@@ -51,6 +56,9 @@ FLOWS = (
     evaluation,
     approval,
     attendance,
+    alarm,
+    grouplead,
+    calendar_link,
 )
 
 
@@ -110,8 +118,10 @@ class Dialogue:
             turn.say("common.sorry")
 
     async def _route(self, turn: Turn) -> None:
-        inbound = turn.inbound
         _remember_deep_link(turn)
+        if not take_yes(turn):
+            return
+        inbound = turn.inbound
         if inbound.command in OPEN_COMMANDS:
             await self.commands[inbound.command](turn, inbound.args)
             return
@@ -126,7 +136,7 @@ class Dialogue:
                 turn.say("common.unknown_command")
                 return
             turn.end_flow()
-            await handler(turn, inbound.args)
+            await self.run_command(turn, inbound.command, inbound.args)
         elif inbound.action is not None:
             await self.run_action(turn, inbound.action)
         elif inbound.contact_phone is not None:
@@ -134,7 +144,18 @@ class Dialogue:
         else:
             await self._text(turn, (inbound.text or "").strip())
 
+    async def run_command(self, turn: Turn, command: str, args: str) -> None:
+        """Run a command the channel may reach; else say where it is done."""
+        if not trust.command_allowed(turn.inbound.channel, command):
+            await trust.refuse(turn, trust.audit_name(command=command))
+            return
+        await self.commands[command](turn, args)
+
     async def run_action(self, turn: Turn, action: str) -> None:
+        """Run an option's action the channel may reach (by SMS: a walker's own)."""
+        if not trust.action_allowed(turn.inbound.channel, action):
+            await trust.refuse(turn, trust.audit_name(action=action))
+            return
         prefix = action.split(":", 1)[0]
         handler = self.actions.get(prefix)
         if handler is None:
@@ -156,6 +177,11 @@ class Dialogue:
     async def _text(self, turn: Turn, text: str) -> None:
         offered = turn.data.get("offered") or []
         if turn.flow is not None and turn.flow in self.flows:
+            if not trust.flow_allowed(turn.inbound.channel, turn.flow):
+                flow = turn.flow
+                turn.end_flow()
+                await trust.refuse(turn, f"flow.{flow}")
+                return
             await self.flows[turn.flow](turn, text)
             return
         number = small_number(text)
@@ -165,7 +191,7 @@ class Dialogue:
         word = text.lstrip("/").split(" ", 1)
         if word and word[0].lower() in COMMANDS:
             args = word[1] if len(word) > 1 else ""
-            await self.commands[COMMANDS[word[0].lower()]](turn, args)
+            await self.run_command(turn, COMMANDS[word[0].lower()], args)
             return
         turn.say("common.hint")
 

@@ -59,6 +59,8 @@ async def _stats(turn: Turn, args: str) -> None:
                        hours=f"{overall.walker_hours:.0f}", walkers=overall.unique_walkers,
                        new=overall.new_walkers, youth=overall.youth_contacts,
                        incidents=overall.incidents, reports=percent)]
+    if overall.alarms or overall.false_alarms:
+        lines.append(turn.text("stats.alarms", alarms=overall.alarms, false=overall.false_alarms))
     for name, figures in report.by_area:
         lines.append(turn.text("stats.area", area=name, held=figures.held,
                                hours=f"{figures.walker_hours:.0f}",

@@ -35,6 +35,8 @@ class Inbound:
     language_hint: str | None = None  # e.g. Telegram's language_code
     telegram_id: int | None = None
     phone: str | None = None
+    code: str | None = None  # a one-time code typed with the action (SMS: KVITTERA K7QM2X 4821)
+    yes_only: bool = False  # Twilio's YES: the answer to a pending yes/no question, or nothing
 
 
 @dataclass
@@ -54,13 +56,16 @@ class Turn:
         return pick_language(person_language, chosen, hint=self.inbound.language_hint)
 
     def text(self, key: str, **params: Any) -> str:
-        """The text for ``key``; by SMS its ``<key>_sms`` variant where there is one (an SMS
-        never names a Telegram command)."""
-        return t(self.lang, self._variant(key), **params)
+        """The text for ``key``; by SMS its SMS wording where there is one (an SMS never names
+        a Telegram command)."""
+        return t(self.lang, self._for_channel(key), **params)
 
-    def _variant(self, key: str) -> str:
-        sms_key = f"{key}_sms"
-        return sms_key if self.inbound.channel == "sms" and has_text(sms_key) else key
+    def _for_channel(self, key: str) -> str:
+        """An SMS gets ``<key>_sms`` where one exists: its words never name a Telegram command
+        (``/pass``) or a file, they name the SMS keyword (``PASS``)."""
+        if self.inbound.channel == "sms" and has_text(f"{key}_sms"):
+            return f"{key}_sms"
+        return key
 
     def option(self, key: str, action: str, **params: Any) -> Option:
         return Option(label=self.text(key, **params), action=action)
@@ -103,8 +108,9 @@ class Turn:
         )
 
     def refuse(self, error: DomainError) -> None:
-        if self._variant(f"error.{error.code}") != f"error.{error.code}":
-            self.send(t(self.lang, f"error.{error.code}_sms", **error.params))
+        key = self._for_channel(f"error.{error.code}")
+        if key != f"error.{error.code}":
+            self.send(t(self.lang, key, **error.params))
             return
         self.send(error_text(self.lang, error))
 
@@ -147,5 +153,6 @@ class Turn:
         return self.person.id
 
 
-# Carried across flows: the chosen language (before a person exists) and a pending deep link.
-_KEPT = frozenset({"lang", "then"})
+# Carried across flows: the chosen language (before a person exists), a pending deep link and
+# a location shared for an alarm (``alarm.py``).
+_KEPT = frozenset({"lang", "then", "location"})

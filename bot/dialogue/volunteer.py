@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 from bot.dialogue import render
+from bot.dialogue.confirm import confirmed_actor
 from bot.dialogue.registry import Routes
+from bot.dialogue.trust import untrusted
 from bot.dialogue.turn import Turn
 from bot.i18n import LANGUAGES
 from bot.privacy_texts import my_data_summary
@@ -15,6 +17,7 @@ from scheduling.common.text import small_number
 from scheduling.links.calendar import feed_url_for_person
 from scheduling.messages.content import Document, Option
 from scheduling.people import erasure as people
+from scheduling.people.access import Actor
 from scheduling.people.directory import set_language
 from scheduling.people.lookups import person_view
 from scheduling.people.privacy import export_my_data
@@ -101,8 +104,12 @@ async def _shift_card(turn: Turn, action: str) -> None:
     """One shift with the buttons that fit: sign up, waitlist, cancel, check in or out, report."""
     shift_id = _shift_id(action)
     card = await shift_card(turn.ctx, turn.actor, shift_id)
+    text = render.card(card.view, turn.lang, turn.ctx.zone, card.my_status)
+    if card.group_lead is not None:
+        key = "grouplead.proposed" if card.group_lead.proposed else "grouplead.named"
+        text = f"{text}\n{turn.text(key, name=card.group_lead.name)}"
     turn.send(
-        render.card(card.view, turn.lang, turn.ctx.zone, card.my_status),
+        text,
         options=_card_options(turn, card),
         edit_key=f"shift:{shift_id}",
     )
@@ -119,6 +126,8 @@ def _card_options(turn: Turn, card: ShiftCard) -> list[Option]:
         (card.may_check_out, "shift.check_out", "out"),
         (card.may_report, "shift.report", "report"),
         (card.may_cancel_shift, "shift.cancel_shift", "sc"),
+        (card.may_raise_alarm and turn.inbound.channel != "sms", "shift.alarm", "larm"),
+        (card.may_name_group_lead, "grouplead.button", "gl"),
     )
     options = [turn.option(key, f"{prefix}:{sid}") for shown, key, prefix in buttons if shown]
     options.append(turn.option("shift.back", "menu"))
@@ -171,8 +180,9 @@ async def _my(turn: Turn, args: str) -> None:
     """The person's own coming shifts, and their private calendar link."""
     mine = await signups.my_shifts(turn.ctx, turn.person_id)
     link = await _calendar_link(turn)
+    renew = turn.option("my.new_calendar", "cal:new")
     if not mine:
-        turn.say("my.none", calendar=link, options=[turn.option("my.browse", "menu")])
+        turn.say("my.none", calendar=link, options=[turn.option("my.browse", "menu"), renew])
         return
     zone, lang = turn.ctx.zone, turn.lang
     if turn.inbound.channel == "sms":
@@ -191,7 +201,7 @@ async def _my(turn: Turn, args: str) -> None:
         )
         for v, s in mine
     ]
-    turn.say("my.title", calendar=link, options=options)
+    turn.say("my.title", calendar=link, options=[*options, renew])
 
 
 def _my_status(turn: Turn, view: ShiftView, status: str) -> str:
@@ -211,11 +221,14 @@ async def _check_in(turn: Turn, action: str) -> None:
     signup, changed = await signups.check_in(turn.ctx, turn.person_id, shift_id)
     assert signup.checked_in_at is not None
     key = "checkin.done" if changed else "checkin.already"
+    options = [turn.option("shift.check_out", f"out:{shift_id}")]
+    if turn.inbound.channel != "sms":  # the alarm button, while on the shift
+        options.append(turn.option("shift.alarm", f"larm:{shift_id}"))
     turn.say(
         key,
         id=shift_id,
         time=render.local_time(signup.checked_in_at, turn.ctx.zone),
-        options=[turn.option("shift.check_out", f"out:{shift_id}")],
+        options=options,
     )
 
 
@@ -270,6 +283,14 @@ async def _my_data(turn: Turn, args: str) -> None:
 
 
 async def _delete(turn: Turn, args: str) -> None:
+    """Asks to confirm with a button; by SMS with the one-time code texted to the number
+    (``RADERA`` texts it, ``RADERA 4821`` erases)."""
+    if untrusted(turn.inbound.channel):
+        keyword = turn.text("sms.delete_keyword")
+        actor = await confirmed_actor(turn, "delete", args, "sms.delete_code", keyword)
+        if actor is not None:
+            await _erase(turn, actor)
+        return
     turn.say(
         "delete.confirm",
         options=[turn.option("delete.yes", "del:yes"), turn.option("delete.no", "del:no")],
@@ -280,7 +301,11 @@ async def _confirm_delete(turn: Turn, action: str) -> None:
     if action != "del:yes":
         turn.say("delete.kept")
         return
-    await people.erase_person(turn.ctx, turn.actor, turn.person_id)
+    await _erase(turn, turn.actor)
+
+
+async def _erase(turn: Turn, actor: Actor) -> None:
+    await people.erase_person(turn.ctx, actor, turn.person_id)
     lang = turn.lang
     turn.person = None
     turn.conversation.person_id = None

@@ -1,12 +1,14 @@
 """Dashboard sign-in without passwords: a one-time link from the bot starts a session.
 
-A link is ``<public_url>/dashboard/login/<token>``: the token is signed (itsdangerous) with a
-random key kept in the database (``app_secret``, made on first use, shared by every process),
+A link is ``<public_url>/dashboard/login/<token>``: the token is signed (itsdangerous) with the
+configured key (``signing_key``: ``[http] secret_key`` or its key file, never the database),
 expires after ``LINK_LIFETIME`` and names a row in ``dashboard_login`` that is marked used in the
-same statement that checks it is unused, so a link works once. Only coordinators and leads get
-links; a volunteer asking is refused (PermissionDenied, audited). The session cookie is signed
-with the same key, lasts ``SESSION_LIFETIME``, and the person's role is checked again on every
-request, so a role taken away ends the session.
+same statement that checks it is unused, so a link works once. Opening the link only shows a
+button (``check_login`` does not use it up, so a link preview cannot); the button's POST
+redeems it. Only coordinators and leads get links; a volunteer asking is refused
+(PermissionDenied, audited). The session cookie is signed with the same key and names a row in
+``dashboard_session``: it lasts ``SESSION_LIFETIME`` unless signing out revokes it first, and the
+person's role is checked again on every request, so a role taken away ends the session.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from datetime import timedelta
 from typing import Any
 
 from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
 
-from models.tables import AppSecret, DashboardLogin, Person, Role
+from models.tables import DashboardLogin, Person, Role
+from models.tables import DashboardSession as SessionRow
 from scheduling.common.clock import Clock
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.links.calendar import public_base
+from scheduling.links.signing_key import signing_key
 from scheduling.people.access import Actor, audit, refuse
 from scheduling.people.scope import organisation_scope
 
@@ -36,21 +39,9 @@ LINK_SALT = "vandra.dashboard.login"
 SESSION_SALT = "vandra.dashboard.session"
 
 
-async def shared_secret(ctx: Context, name: str = SECRET_NAME) -> str:
-    """A random secret stored in the database on first use; every process gets the same one."""
-    async with ctx.store.transaction() as session:
-        found = await session.get(AppSecret, name)
-        if found is not None:
-            return found.value
-    try:
-        async with ctx.store.transaction() as session:
-            session.add(AppSecret(name=name, value=secrets.token_urlsafe(48), created_at=ctx.now()))
-    except IntegrityError:
-        pass  # another process made it first: use theirs
-    async with ctx.store.transaction() as session:
-        made = await session.get(AppSecret, name)
-        assert made is not None
-        return made.value
+async def shared_secret(ctx: Context) -> str:
+    """The key links and sessions are signed with (from the configuration)."""
+    return signing_key(ctx.settings)
 
 
 def _serializer(secret: str, clock: Clock, salt: str) -> URLSafeTimedSerializer:
@@ -90,17 +81,38 @@ def _invalid() -> DomainError:
     return DomainError("login_link_invalid")
 
 
-async def redeem_login(ctx: Context, token: str) -> Person:
-    """The person a login link was issued to; DomainError("login_link_invalid") when the link
-    is forged, expired, already used, or its person may no longer use the dashboard."""
+async def _claims(ctx: Context, token: str) -> tuple[str, int]:
     serializer = _serializer(await shared_secret(ctx), ctx.clock, LINK_SALT)
     try:
         # the signature's age bounds every link; each link's own expiry is in its row
         max_age = int(LONGEST_LIFETIME.total_seconds())
         claims: dict[str, Any] = serializer.loads(token, max_age=max_age)
-        jti, person_id = str(claims["jti"]), int(claims["pid"])
+        return str(claims["jti"]), int(claims["pid"])
     except (BadData, KeyError, TypeError, ValueError):
         raise _invalid() from None
+
+
+async def check_login(ctx: Context, token: str) -> None:
+    """Whether a link would sign in now, without using it up (what opening it does):
+    DomainError("login_link_invalid") when it would not."""
+    jti, person_id = await _claims(ctx, token)
+    async with ctx.store.transaction() as session:
+        found = await session.exec(
+            select(DashboardLogin.id).where(
+                col(DashboardLogin.jti) == jti,
+                col(DashboardLogin.person_id) == person_id,
+                col(DashboardLogin.used_at).is_(None),
+                col(DashboardLogin.expires_at) > ctx.now(),
+            )
+        )
+        if found.first() is None:
+            raise _invalid()
+
+
+async def redeem_login(ctx: Context, token: str) -> Person:
+    """The person a login link was issued to; DomainError("login_link_invalid") when the link
+    is forged, expired, already used, or its person may no longer use the dashboard."""
+    jti, person_id = await _claims(ctx, token)
     now = ctx.now()
     async with ctx.store.transaction() as session:
         result = await session.exec(
@@ -141,24 +153,59 @@ class DashboardSession:
 
 
 async def session_cookie(ctx: Context, person: Person) -> str:
-    """The signed value of the session cookie for a signed-in person."""
+    """A new session for a signed-in person: the signed value of its cookie."""
+    assert person.id is not None
+    now, sid = ctx.now(), secrets.token_urlsafe(24)
+    async with ctx.store.transaction() as session:
+        session.add(SessionRow(sid=sid, person_id=person.id, created_at=now,
+                               expires_at=now + SESSION_LIFETIME))
     serializer = _serializer(await shared_secret(ctx), ctx.clock, SESSION_SALT)
-    return str(serializer.dumps({"pid": person.id}))
+    return str(serializer.dumps({"pid": person.id, "sid": sid}))
 
 
-async def session_from_cookie(ctx: Context, value: str | None) -> DashboardSession | None:
-    """The session a cookie carries, if it is genuine, fresh and its person may still sign in."""
+async def _cookie_claims(ctx: Context, value: str | None) -> tuple[int, str] | None:
     if not value:
         return None
     serializer = _serializer(await shared_secret(ctx), ctx.clock, SESSION_SALT)
     try:
         claims = serializer.loads(value, max_age=int(SESSION_LIFETIME.total_seconds()))
-        person_id = int(claims["pid"])
+        return int(claims["pid"]), str(claims["sid"])
     except (BadData, KeyError, TypeError, ValueError):
         return None
+
+
+async def session_from_cookie(ctx: Context, value: str | None) -> DashboardSession | None:
+    """The session a cookie carries, if it is genuine, fresh, not signed out, and its person
+    may still sign in."""
+    claims = await _cookie_claims(ctx, value)
+    if claims is None:
+        return None
+    person_id, sid = claims
     async with ctx.store.transaction() as session:
-        found = await session.exec(select(Person).where(col(Person.id) == person_id))
+        found = await session.exec(
+            select(Person)
+            .join(SessionRow, col(SessionRow.person_id) == col(Person.id))
+            .where(
+                col(Person.id) == person_id,
+                col(SessionRow.sid) == sid,
+                col(SessionRow.revoked_at).is_(None),
+                col(SessionRow.expires_at) > ctx.now(),
+            )
+        )
         person = found.first()
     if person is None or not may_use_dashboard(person):
         return None
     return DashboardSession(person)
+
+
+async def end_session(ctx: Context, value: str | None) -> None:
+    """Signing out: the cookie's session is revoked here, so a copy of it is worth nothing."""
+    claims = await _cookie_claims(ctx, value)
+    if claims is None:
+        return
+    async with ctx.store.transaction() as session:
+        await session.exec(
+            update(SessionRow)
+            .where(col(SessionRow.sid) == claims[1], col(SessionRow.revoked_at).is_(None))
+            .values(revoked_at=ctx.now())
+        )

@@ -4,13 +4,15 @@ calls for walkers for one shift (each with a one-tap sign-up) to those who could
 Each recipient gets one row ``broadcast:<id>:person:<pid>``, due at once; the dispatcher sends
 them at each channel's rate. A broadcast is the author's deliberate act, so quiet hours do not
 hold it. A lead reaches their own organisation (or a shift of it); only a coordinator may write
-to everyone.
+to everyone. A shift gets one call for walkers per alert window (``call_window``: the shortest
+of ``[reminders] staffing_alerts_before``, 24 hours without one); another within it is refused
+(``call_recently_made``) unless a coordinator confirms it (``again=True``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlmodel import col, select
@@ -117,13 +119,16 @@ CallAudience = Literal["organisation", "everyone"]
 
 
 async def call_for_walkers(
-    ctx: Context, actor: Actor, shift_id: int, audience: CallAudience = "organisation"
+    ctx: Context, actor: Actor, shift_id: int, audience: CallAudience = "organisation",
+    *, again: bool = False,
 ) -> Broadcast:
     """Put a call for walkers for a shift in the outbox for the volunteers who could still
-    sign up. Leads may call their own organisation; only a coordinator may call everyone."""
+    sign up. Leads may call their own organisation; only a coordinator may call everyone, and
+    only a coordinator may call again (``again``) within the alert window."""
     now = ctx.now()
     shift = await _callable_shift(ctx, actor, shift_id, audience, now)
     async with ctx.store.transaction() as session:
+        await _not_called_lately(ctx, session, actor, shift_id, again, now)
         recipients = await _free_volunteers(session, shift, audience)
         call = Broadcast(
             shift_id=shift_id,
@@ -144,6 +149,33 @@ async def call_for_walkers(
             recipients=len(recipients),
         )
     return call
+
+
+def call_window(ctx: Context) -> timedelta:
+    """How long one call for walkers for a shift stands before another may go out."""
+    before = ctx.settings.reminders.staffing_alerts_before
+    return min(before) if before else timedelta(hours=24)
+
+
+async def _not_called_lately(
+    ctx: Context, session: AsyncSession, actor: Actor, shift_id: int, again: bool, now: datetime
+) -> None:
+    """Refuse a second call within the window, unless a coordinator confirmed it."""
+    if again and actor.is_coordinator:
+        return
+    found = await session.exec(
+        select(Broadcast.created_at)
+        .where(
+            col(Broadcast.shift_id) == shift_id,
+            col(Broadcast.text).is_(None),  # a call for walkers, not a written broadcast
+            col(Broadcast.created_at) > now - call_window(ctx),
+        )
+        .order_by(col(Broadcast.created_at).desc())
+    )
+    last = found.first()
+    if last is not None:
+        minutes = max(1, int((now - last).total_seconds() // 60))
+        raise DomainError("call_recently_made", shift=shift_id, minutes=minutes)
 
 
 async def _callable_shift(

@@ -25,3 +25,20 @@ class Kind:
     REJECTED = "rejected"  # to the walker: turned down (then erased)
     ATTENDANCE_CHECK = "attendance_check"  # to the lead after a shift: who came?
     RECORD_CHECK_LAPSING = "record_check_lapsing"  # to walker and lead, a month before
+    ALARM = "alarm"  # a walker raised the alarm: to the group, the leads, the coordinators
+    ALARM_LOCATION = "alarm_location"  # the walker shared where they are
+    ALARM_ACKNOWLEDGED = "alarm_acknowledged"
+    ALARM_CANCELLED = "alarm_cancelled"  # a false alarm, called off
+
+
+ALARM_KINDS = frozenset(
+    {Kind.ALARM, Kind.ALARM_LOCATION, Kind.ALARM_ACKNOWLEDGED, Kind.ALARM_CANCELLED}
+)
+
+
+class Priority:
+    """The outbox ``priority``: higher is claimed first. An alarm goes ahead of anything queued
+    and has an express lane of its own (``scheduling/workers/express.py``)."""
+
+    NORMAL = 0
+    ALARM = 10

@@ -42,6 +42,7 @@ async def enqueue(
         "payload": payload or {},
         "status": OutboxStatus.PENDING,
         "urgent": urgent,
+        "priority": 0,
         "due_at": due_at,
         "expires_at": expires_at,
         "attempts": 0,
@@ -75,6 +76,8 @@ class NewMessage:
     expires_at: datetime | None = None
     urgent: bool = False
     status: str = OutboxStatus.PENDING
+    priority: int = 0  # higher is claimed first (an alarm)
+    only_channel: str | None = None  # this channel only, whatever the person prefers
     last_error: str | None = None
 
 
@@ -113,6 +116,8 @@ def _row(message: NewMessage, now: datetime) -> dict[str, Any]:
         "payload": message.payload,
         "status": message.status,
         "urgent": message.urgent,
+        "priority": message.priority,
+        "only_channel": message.only_channel,
         "due_at": message.due_at,
         "expires_at": message.expires_at,
         "attempts": 0,

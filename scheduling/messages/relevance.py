@@ -15,6 +15,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import (
+    Alarm,
+    AlarmStatus,
     OutboxMessage,
     Person,
     Report,
@@ -137,6 +139,18 @@ async def _not_checked_in(
     return reason
 
 
+async def _alarm_open(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    """The first alert of an alarm always goes; a repeat only while nobody has taken it."""
+    if not message.payload.get("repetition"):
+        return None
+    alarm = await session.get(Alarm, int(message.payload.get("alarm_id") or 0))
+    if alarm is None or alarm.status != AlarmStatus.OPEN:
+        return f"alarm {alarm.status if alarm else 'gone'}"
+    return None
+
+
 CHECKS: dict[str, Check] = {
     Kind.REMINDER: _walker_message,
     Kind.CHECK_IN_PROMPT: _not_checked_in,
@@ -148,4 +162,5 @@ CHECKS: dict[str, Check] = {
     Kind.FINAL_CHECK: _still_understaffed,
     Kind.SAFETY_ALERT: _alert_open,
     Kind.APPROVAL_REQUEST: _still_pending,
+    Kind.ALARM: _alarm_open,
 }

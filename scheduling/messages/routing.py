@@ -2,9 +2,12 @@
 
 The person's preferred channel when it reaches them; else the other one; else none (the
 message fails as ``unreachable`` and the coordinator sees it in ``vandra outbox list``).
-Telegram reaches a person with a Telegram id who has not blocked the bot; SMS one with a phone
-who has not opted out (STOPP) and whose number has not failed for good. The dispatcher claims
-rows per channel with ``route_is``, so the rule decides in the query what each sender gets.
+A message may be pinned to one channel (``only_channel``: an alarm goes by Telegram and by SMS,
+one row each, whatever the person prefers); such a row goes by that channel while it reaches
+the person, else nowhere. Telegram reaches a person with a Telegram id who has not blocked the
+bot; SMS one with a phone who has not opted out (STOPP) and whose number has not failed for
+good. The dispatcher claims rows per channel with ``claimable_by`` (``route_is`` for rows not
+pinned), so the rule decides in the query what each sender gets.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from sqlalchemy import and_, false, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from models.tables import Person
+from models.tables import OutboxMessage, Person
 
 TELEGRAM = "telegram"
 SMS = "sms"
@@ -64,3 +67,32 @@ def route_is(channel: str | None) -> ColumnElement[bool]:
     if channel is None:
         return and_(not_(to_sms), not_(to_telegram))
     return false()
+
+
+def _reaches(channel: str) -> ColumnElement[bool]:
+    alive = col(Person.erased_at).is_(None)
+    if channel == SMS:
+        return and_(alive, _sms_ok())
+    if channel == TELEGRAM:
+        return and_(alive, _telegram_ok())
+    return false()
+
+
+def claimable_by(channel: str) -> ColumnElement[bool]:
+    """A condition on the ``outbox`` and ``person`` rows: ``channel`` carries this message."""
+    pinned = col(OutboxMessage.only_channel)
+    return or_(
+        and_(pinned.is_(None), route_is(channel)),
+        and_(pinned == channel, _reaches(channel)),
+    )
+
+
+def reaches_nobody() -> ColumnElement[bool]:
+    """A condition on the ``outbox`` and ``person`` rows: no channel carries this message."""
+    pinned = col(OutboxMessage.only_channel)
+    return or_(
+        and_(pinned.is_(None), route_is(None)),
+        and_(pinned == SMS, not_(_reaches(SMS))),
+        and_(pinned == TELEGRAM, not_(_reaches(TELEGRAM))),
+        and_(pinned.is_not(None), pinned.not_in(CHANNELS)),
+    )

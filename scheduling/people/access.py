@@ -12,16 +12,24 @@ from models.db import Store
 from models.tables import AuditEntry, Person, Role
 from scheduling.common.errors import PermissionDenied
 
+# The sender's number is all that names the sender of an SMS, and it can be forged.
+UNTRUSTED_CHANNELS = frozenset({"sms"})
+
 
 @dataclass(frozen=True)
 class Actor:
-    """Whoever acts: a person through a channel, or the operator at the command line."""
+    """Whoever acts: a person through a channel, or the operator at the command line.
+
+    Through an untrusted channel (SMS) a person has a walker's powers only: no role counts,
+    and irreversible actions are refused, unless ``confirmed`` says the action was confirmed
+    with a one-time code texted to the number (``scheduling.people.confirmations``)."""
 
     person_id: int | None
     role: str
     organisation_id: int | None
     label: str
     channel: str = field(default="cli")
+    confirmed: bool = False
 
     @classmethod
     def operator(cls) -> Actor:
@@ -41,12 +49,17 @@ class Actor:
         )
 
     @property
+    def trusted(self) -> bool:
+        """Whether the channel proves who acts (or a one-time code confirmed it)."""
+        return self.channel not in UNTRUSTED_CHANNELS or self.confirmed
+
+    @property
     def is_coordinator(self) -> bool:
-        return self.role == Role.COORDINATOR
+        return self.role == Role.COORDINATOR and self.trusted
 
     @property
     def is_lead(self) -> bool:
-        return self.role == Role.LEAD
+        return self.role == Role.LEAD and self.trusted
 
     def may_manage(self, organisation_id: int | None) -> bool:
         """Coordinators manage every organisation; a lead only their own."""

@@ -19,7 +19,7 @@ from models.tables import (
 )
 from scheduling.common.context import Context
 from scheduling.common.errors import NotFound
-from scheduling.people.access import Actor, audit, require_coordinator
+from scheduling.people.access import Actor, audit, refuse, require_coordinator
 from scheduling.people.directory import get_person
 from scheduling.walks.shifts import get_shift
 from scheduling.walks.waitlist import promote_waitlisted
@@ -30,10 +30,13 @@ ERASED_NAME = "-"
 async def erase_person(ctx: Context, actor: Actor, person_id: int) -> None:
     """Delete a person's personal data; their past walks and reports stay, without the name.
 
-    The person themselves or a coordinator may do it. Seats on future shifts are freed (and
-    passed on to the waitlist); messages not yet sent to them are dropped.
+    The person themselves or a coordinator may do it; by SMS only when confirmed with a
+    one-time code (``Actor.trusted``). Seats on future shifts are freed (and passed on to the
+    waitlist); messages not yet sent to them are dropped.
     """
     now = ctx.now()
+    if not actor.trusted:
+        raise await refuse(ctx.store, actor, "people.remove", now, target=f"person:{person_id}")
     if actor.person_id != person_id:
         await require_coordinator(
             ctx.store, actor, "people.remove", now, target=f"person:{person_id}"

@@ -3,19 +3,20 @@ its viewer may do with it (the same rules the use cases apply)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from models.tables import ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.people.access import Actor, require_manager
+from scheduling.walks.group_lead import GroupLead, group_lead
 from scheduling.walks.shifts import (
     ShiftView,
     get_shift,
     get_shift_view_with_signup,
     shift_views,
 )
-from scheduling.walks.windows import check_in_open
+from scheduling.walks.windows import alarm_open, check_in_open
 
 CHECKED_IN = "checked_in"
 CHECKED_OUT = "checked_out"
@@ -35,6 +36,9 @@ class ShiftCard:
     may_check_out: bool
     may_report: bool
     may_cancel_shift: bool  # the viewer manages the shift's organisation
+    may_raise_alarm: bool = False  # on the shift, from check-in opening until its end
+    group_lead: GroupLead | None = None
+    may_name_group_lead: bool = False  # a manager, until the shift ends
 
 
 async def planned_shifts(
@@ -61,7 +65,8 @@ async def shift_card(ctx: Context, actor: Actor, shift_id: int) -> ShiftCard:
     assert actor.person_id is not None
     async with ctx.store.joined() as session:
         view, mine = await get_shift_view_with_signup(session, ctx, shift_id, actor.person_id)
-    return card_of(view, my_status(mine), actor, ctx.now())
+        lead = await group_lead(session, view.shift)
+    return replace(card_of(view, my_status(mine), actor, ctx.now()), group_lead=lead)
 
 
 async def require_shift_manager(ctx: Context, actor: Actor, shift_id: int, action: str) -> None:
@@ -99,4 +104,11 @@ def card_of(view: ShiftView, status: str | None, actor: Actor, now: datetime) ->
         may_report=status in (CHECKED_IN, CHECKED_OUT, SignupStatus.CONFIRMED)
         and shift.end_at <= now,
         may_cancel_shift=actor.may_manage(shift.organisation_id) and open_for_signup,
+        may_raise_alarm=status in (SignupStatus.CONFIRMED, CHECKED_IN, CHECKED_OUT)
+        and shift.status != ShiftStatus.CANCELLED
+        and alarm_open(shift.start_at, shift.end_at, now),
+        may_name_group_lead=actor.may_manage(shift.organisation_id)
+        and shift.status == ShiftStatus.PLANNED
+        and shift.end_at > now
+        and view.confirmed > 0,
     )

@@ -10,14 +10,18 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import (
+    Alarm,
     Broadcast,
     CalendarToken,
+    ConfirmationCode,
     Conversation,
     DashboardLogin,
+    DashboardSession,
     OutboxMessage,
     Person,
     Report,
     SafetyAlert,
+    Shift,
     Signup,
     SignupStatus,
 )
@@ -98,8 +102,13 @@ _REFERENCES = (
     (OutboxMessage, "person_id"),
     (CalendarToken, "person_id"),
     (DashboardLogin, "person_id"),
+    (DashboardSession, "person_id"),
+    (ConfirmationCode, "person_id"),
     (Broadcast, "author_id"),
     (SafetyAlert, "acknowledged_by"),
+    (Alarm, "person_id"),
+    (Alarm, "acknowledged_by"),
+    (Shift, "group_lead_id"),
 )
 
 

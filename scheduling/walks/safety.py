@@ -4,13 +4,15 @@
 raises a ``safety_alert`` row. While it is open, its leads and the coordinators are alerted
 every ``SAFETY_REPEAT`` (``safety:alert:<id>:<n>:person:<pid>``, repetition ``n`` counted
 from the overdue moment; urgent, never held by quiet hours, never expiring) until someone
-acknowledges it (``acknowledge_alert``, the ``ack:alert:<id>`` button) or a walker checks
-out. After an outage only the current repetition goes out, not every missed one.
+acknowledges it (``acknowledge_alert``, the ``ack:ref:<ref>`` button; texts name an alert by
+its random ``ref``, never by its id) or a walker checks out. After an outage only the current
+repetition goes out, not every missed one.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists
@@ -32,6 +34,8 @@ log = logging.getLogger("vandra.safety")
 
 SAFETY_REPEAT = timedelta(minutes=15)
 RAISE_LOOKBACK = timedelta(hours=24)  # shifts that ended longer ago raise no new alert
+REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up
+REF_LENGTH = 6
 
 
 async def raise_safety_alerts(
@@ -67,7 +71,11 @@ async def _open_alert(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(SafetyAlert).values(
-        shift_id=shift_id, status=SafetyAlertStatus.OPEN, overdue_at=overdue_at, raised_at=now
+        shift_id=shift_id,
+        status=SafetyAlertStatus.OPEN,
+        overdue_at=overdue_at,
+        raised_at=now,
+        ref=new_alert_ref(),
     )
     await session.exec(statement.on_conflict_do_nothing(index_elements=["shift_id"]))
     log.warning("safety alert raised for shift %s: checked in, nobody checked out", shift_id)
@@ -90,6 +98,24 @@ async def repeat_safety_alerts(
             continue
         messages += await _repetition(session, alert, shift, now)
     return messages
+
+
+def new_alert_ref() -> str:
+    """What texts call an alert (``KVITTERA K7QM2X``): random, never the guessable id."""
+    first = secrets.choice(REF_ALPHABET[:24])  # a letter: a reference never looks like an id
+    return first + "".join(secrets.choice(REF_ALPHABET) for _ in range(REF_LENGTH - 1))
+
+
+async def alert_id_for_ref(ctx: Context, ref: str) -> int:
+    """The alert a text's reference names; NotFound for one that names none."""
+    async with ctx.store.transaction() as session:
+        found = await session.exec(
+            select(SafetyAlert.id).where(col(SafetyAlert.ref) == ref.strip().upper()[:12])
+        )
+        alert_id = found.first()
+    if alert_id is None:
+        raise NotFound("safety_alert", ref[:12])
+    return alert_id
 
 
 async def _somebody_checked_out(session: AsyncSession, shift_id: int) -> bool:
@@ -117,6 +143,7 @@ async def _repetition(
     )
     payload = {
         "alert_id": alert.id,
+        "alert_ref": alert.ref,
         "shift_id": shift.id,
         "repetition": repetition,
         "checked_in": len(checked_in.all()),

@@ -15,7 +15,7 @@ from models.tables import OutboxMessage, OutboxStatus, Person
 from scheduling.messages.content import Recipient
 from scheduling.messages.observing import EXPIRED, FAILED, UNOBSERVED, DeliveryObserver
 from scheduling.messages.relevance import stale_reason
-from scheduling.messages.routing import SMS, TELEGRAM, route_is
+from scheduling.messages.routing import SMS, TELEGRAM, claimable_by, reaches_nobody
 
 log = logging.getLogger("vandra.dispatch")
 
@@ -57,12 +57,13 @@ def short(text: str) -> str:
 
 async def claim_batch(
     session: AsyncSession, now: datetime, channel: str, limit: int, lease: Lease,
-    required_trained: int, observer: DeliveryObserver = UNOBSERVED,
+    required_trained: int, observer: DeliveryObserver = UNOBSERVED, min_priority: int = 0,
 ) -> tuple[list[Claim], int]:
-    """Mark up to ``limit`` due rows routed to ``channel`` ``sending`` under ``lease``; rows
-    that no longer make sense are ``expired`` instead. The claims and the expired count."""
+    """Mark up to ``limit`` due rows routed to ``channel`` ``sending`` under ``lease``, the
+    highest ``priority`` first (only those of ``min_priority`` or more); rows that no longer
+    make sense are ``expired`` instead. The claims and the expired count."""
     claims, expired = [], 0
-    for message, person in await _due_rows(session, now, channel, limit):
+    for message, person in await _due_rows(session, now, channel, limit, min_priority):
         reason = await stale_reason(session, message, now, required_trained)
         if reason is not None:
             message.status, message.last_error = OutboxStatus.EXPIRED, short(f"not sent: {reason}")
@@ -90,15 +91,19 @@ def _due(now: datetime) -> list[Any]:
 
 
 async def _due_rows(
-    session: AsyncSession, now: datetime, channel: str, limit: int
+    session: AsyncSession, now: datetime, channel: str, limit: int, min_priority: int = 0
 ) -> list[tuple[OutboxMessage, Person]]:
     """Lock up to ``limit`` due rows routed to ``channel`` (skipping rows others hold)."""
+    wanted = [col(OutboxMessage.priority) >= min_priority] if min_priority > 0 else []
     result = await session.exec(
         select(OutboxMessage, Person)
         .join(Person, col(Person.id) == col(OutboxMessage.person_id))
-        .where(*_due(now), route_is(channel))
+        .where(*_due(now), claimable_by(channel), *wanted)
         .order_by(
-            col(OutboxMessage.urgent).desc(), col(OutboxMessage.due_at), col(OutboxMessage.id)
+            col(OutboxMessage.priority).desc(),
+            col(OutboxMessage.urgent).desc(),
+            col(OutboxMessage.due_at),
+            col(OutboxMessage.id),
         )
         .limit(limit)
         .with_for_update(skip_locked=True, of=OutboxMessage)
@@ -154,7 +159,7 @@ async def fail_unreachable(
     result = await session.exec(
         select(OutboxMessage.id, OutboxMessage.kind)
         .outerjoin(Person, col(Person.id) == col(OutboxMessage.person_id))
-        .where(*_due(now), or_(col(OutboxMessage.person_id).is_(None), route_is(None)))
+        .where(*_due(now), or_(col(OutboxMessage.person_id).is_(None), reaches_nobody()))
         .limit(limit)
         .with_for_update(skip_locked=True, of=OutboxMessage)
     )

@@ -23,6 +23,8 @@ time-out (at most ``[dispatch] max_in_flight`` per crash).
 - **Fall back.** ``PermanentSendError``: the person is marked unreachable on that channel and
   the row is pending again for the other one; with none left it is ``failed`` with
   ``unreachable``.
+- **Alarms** (``express.py``): rows of ``Priority.ALARM`` are claimed first, and an express
+  lane beside the batches sends them at once, so a broadcast queued ahead does not delay them.
 - **Expire.** A row whose ``expires_at`` passed, or that no longer makes sense
   (``relevance.py``), is ``expired`` and never sent.
 
@@ -49,6 +51,7 @@ from scheduling.workers.claiming import (
     expire_overdue,
     fail_unreachable,
 )
+from scheduling.workers.express import ExpressLane
 from scheduling.workers.limits import ChannelLimits, Pacing, limits_from_settings
 from scheduling.workers.outcomes import STORE_DOWN, Outcomes
 from scheduling.workers.ratelimit import Monotonic, Sleep
@@ -103,6 +106,14 @@ class Dispatcher:
     @property
     def _outcomes(self) -> Outcomes:
         return Outcomes(self.ctx, self.worker_id, self.observer)
+
+    @property
+    def outcomes(self) -> Outcomes:
+        return self._outcomes
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
     async def dispatch_once(self) -> DispatchReport:
         """Tidy the outbox, claim one batch per configured channel and send it."""
@@ -159,7 +170,18 @@ class Dispatcher:
         self._wake.set()
 
     async def run(self) -> None:
-        """Dispatch until ``stop()``: batch after batch while there is work, else poll."""
+        """Dispatch until ``stop()``: batch after batch while there is work, else poll; the
+        express lane (alarms) runs beside it."""
+        lane = ExpressLane(self)
+        express = asyncio.create_task(lane.run(), name="dispatch-express")
+        try:
+            await self._batches()
+        finally:
+            self._stopping = True
+            lane.ring()
+            await express
+
+    async def _batches(self) -> None:
         while not self._stopping:
             try:
                 report = await self.dispatch_once()

@@ -1,7 +1,7 @@
 """outbox claims as leases: claim token, lease expiry, start of the attempt in progress
 
 Revision ID: 0012_outbox_lease
-Revises: 0009_lifecycle
+Revises: 0011_smsauth
 Create Date: 2026-12-05
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0012_outbox_lease"
-down_revision: str | None = "0009_lifecycle"
+down_revision: str | None = "0011_smsauth"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -24,10 +24,33 @@ class DatabaseSettings(Section):
         return value
 
 
+MIN_SECRET_LENGTH = 16
+MIN_KEY_LENGTH = 32
+
+
+def long_enough(value: SecretStr | None) -> SecretStr | None:
+    """A secret that signs or guards a webhook: unset, or at least 16 characters (a short one
+    can be guessed)."""
+    if value is not None and 0 < len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+        raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters long")
+    return value
+
+
 class HttpSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str | None = None
+    # The key that signs dashboard links and sessions; else read from secret_key_file, made
+    # there at first use (``scheduling.links.signing_key``). Never kept in the database.
+    secret_key: SecretStr | None = None
+    secret_key_file: str = "data/secret_key"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and 0 < len(value.get_secret_value()) < MIN_KEY_LENGTH:
+            raise ValueError(f"must be at least {MIN_KEY_LENGTH} characters long")
+        return value if value is not None and value.get_secret_value() else None
 
     @field_validator("public_url")
     @classmethod
@@ -60,7 +83,7 @@ class TelegramSettings(Section):
             r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
         ):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
-        return value
+        return long_enough(value)
 
     @property
     def configured(self) -> bool:
@@ -82,6 +105,11 @@ class SmsSettings(Section):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"expected a URL such as https://api.twilio.com, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("auth_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        return long_enough(value)
 
     @property
     def configured(self) -> bool:

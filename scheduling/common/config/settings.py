@@ -23,7 +23,7 @@ from scheduling.common.config.services import (
     TelegramSettings,
 )
 
-SECRET_KEYS = frozenset({"token", "webhook_secret", "auth_token"})
+SECRET_KEYS = frozenset({"token", "webhook_secret", "auth_token", "secret_key"})
 
 
 class Settings(Section):
@@ -47,7 +47,8 @@ class Settings(Section):
 
     def secrets(self) -> list[str]:
         """Every configured secret value, for tests and log scrubbing."""
-        values = [self.telegram.token, self.telegram.webhook_secret, self.sms.auth_token]
+        values = [self.telegram.token, self.telegram.webhook_secret, self.sms.auth_token,
+                  self.http.secret_key]
         return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
 
 

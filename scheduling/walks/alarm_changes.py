@@ -1,0 +1,136 @@
+"""Changes to a raised alarm: the walker's location, a lead's or coordinator's acknowledgement,
+the walker calling off a false alarm. Each tells everyone alerted (``alarms.py``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models.tables import Alarm, AlarmStatus, Person, Shift
+from scheduling.common.context import Context
+from scheduling.common.errors import DomainError, NotFound
+from scheduling.messages import doorbell
+from scheduling.messages.kinds import Kind
+from scheduling.messages.outbox import enqueue_many
+from scheduling.people.access import Actor, audit, require_manager
+from scheduling.walks.alarm_audience import alerted, messages_to
+from scheduling.walks.alarms import alarm_payload, walker
+
+CANCELLED = AlarmStatus.CANCELLED
+
+async def share_location(
+    ctx: Context, actor: Actor, latitude: float, longitude: float
+) -> int | None:
+    """A walker with an open alarm shared where they are: kept on the alarm (the repeats carry
+    the latest); the first location is sent to everyone alerted. The alarm's id, or None when
+    the walker has no open alarm."""
+    now = ctx.now()
+    person_id = walker(actor)
+    async with ctx.store.transaction() as session:
+        alarm = (
+            await session.exec(
+                select(Alarm)
+                .where(col(Alarm.person_id) == person_id, col(Alarm.status) == AlarmStatus.OPEN)
+                .order_by(col(Alarm.raised_at).desc())
+            )
+        ).first()
+        if alarm is None:
+            return None
+        first = alarm.located_at is None
+        alarm.latitude, alarm.longitude, alarm.located_at = latitude, longitude, now
+        session.add(alarm)
+        if first:
+            await _tell_everyone(
+                session, alarm, Kind.ALARM_LOCATION, "alarm_location", now, {}, walker_too=False
+            )
+    if first:
+        doorbell.ring(ctx.store)
+    return alarm.id
+
+
+async def acknowledge_alarm(ctx: Context, actor: Actor, alarm_id: int) -> Alarm:
+    """A lead of the shift's organisation or a coordinator takes the alarm: the repeats stop and
+    everyone alerted is told who. Twice changes nothing."""
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        alarm, shift = await _alarm_and_shift(session, alarm_id)
+    target = f"alarm:{alarm_id}"
+    await require_manager(
+        ctx.store, actor, "alarm.acknowledge", shift.organisation_id, now, target=target
+    )
+    async with ctx.store.transaction() as session:
+        alarm, shift = await _alarm_and_shift(session, alarm_id, lock=True)
+        if alarm.status != AlarmStatus.OPEN:
+            return alarm
+        alarm.status, alarm.acknowledged_at = AlarmStatus.ACKNOWLEDGED, now
+        alarm.acknowledged_by, alarm.acknowledged_label = actor.person_id, actor.label
+        session.add(alarm)
+        audit(session, actor, "alarm.acknowledge", now, target=f"alarm:{alarm_id}")
+        by = await _name(session, actor.person_id)
+        await _tell_everyone(
+            session, alarm, Kind.ALARM_ACKNOWLEDGED, "alarm_ack", now, {"by": by},
+            but=actor.person_id,
+        )
+    doorbell.ring(ctx.store)
+    return alarm
+
+
+async def cancel_alarm(ctx: Context, actor: Actor, alarm_id: int | None = None) -> Alarm:
+    """The walker who raised it calls off a false alarm (their latest open one when no id is
+    given); everyone alerted is told."""
+    now = ctx.now()
+    person_id = walker(actor)
+    async with ctx.store.transaction() as session:
+        statement = select(Alarm).where(
+            col(Alarm.person_id) == person_id, col(Alarm.status) != AlarmStatus.CANCELLED
+        )
+        if alarm_id is not None:
+            statement = statement.where(col(Alarm.id) == alarm_id)
+        alarm = (await session.exec(statement.order_by(col(Alarm.raised_at).desc()))).first()
+        if alarm is None:
+            raise DomainError("alarm_none_open")
+        alarm.status, alarm.cancelled_at = AlarmStatus.CANCELLED, now
+        session.add(alarm)
+        audit(session, actor, "alarm.cancel", now, target=f"alarm:{alarm.id}")
+        await _tell_everyone(
+            session, alarm, Kind.ALARM_CANCELLED, "alarm_off", now, {}, but=person_id
+        )
+    doorbell.ring(ctx.store)
+    return alarm
+
+
+async def _tell_everyone(
+    session: AsyncSession, alarm: Alarm, kind: str, key: str, now: datetime,
+    extra: dict[str, Any], walker_too: bool = True, but: int | None = None,
+) -> None:
+    """Everyone alerted (and the walker who raised it) hear of a change to the alarm."""
+    shift = await session.get(Shift, alarm.shift_id)
+    assert shift is not None
+    people = await alerted(session, alarm, shift)
+    if walker_too and alarm.person_id is not None:
+        people.append(alarm.person_id)
+    people = [p for p in people if p != but]  # the one who acted has been answered
+    payload = {**await alarm_payload(session, alarm, shift), **extra}
+    messages = await messages_to(
+        session, people, key=f"{key}:{alarm.id}", kind=kind, now=now, payload=payload
+    )
+    await enqueue_many(session, messages, now)
+
+
+async def _name(session: AsyncSession, person_id: int | None) -> str:
+    person = await session.get(Person, person_id) if person_id is not None else None
+    return person.name if person is not None else "?"
+
+
+async def _alarm_and_shift(
+    session: AsyncSession, alarm_id: int, lock: bool = False
+) -> tuple[Alarm, Shift]:
+    statement = select(Alarm).where(col(Alarm.id) == alarm_id)
+    alarm = (await session.exec(statement.with_for_update() if lock else statement)).first()
+    shift = await session.get(Shift, alarm.shift_id) if alarm is not None else None
+    if alarm is None or shift is None:
+        raise NotFound("alarm", alarm_id)
+    return alarm, shift
