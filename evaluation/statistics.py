@@ -56,8 +56,9 @@ from evaluation.measures import (
     youth_buckets,
     youth_contacts,
 )
+from evaluation.off_loop import off_loop
 from evaluation.time_bands import BANDS, hours_in_band, in_band
-from evaluation.walk_facts import Walk, first_walks, load_walks
+from evaluation.walk_facts import Walk, bounded_range, first_walks, load_walks
 from scheduling.common.context import Context
 from scheduling.people.access import Actor
 from scheduling.people.scope import organisation_scope
@@ -242,9 +243,13 @@ def build_report(
 
 
 async def statistics(ctx: Context, actor: Actor, first_day: date, last_day: date) -> StatsReport:
-    """The statistics a coordinator (everything) or a lead (their organisation) may see."""
+    """The statistics a coordinator (everything) or a lead (their organisation) may see, for
+    at most ``[evaluation] max_range_days``; computed off the event loop (``off_loop.py``)."""
+    bounded_range(ctx, first_day, last_day)
     organisation_id = await organisation_scope(ctx, actor, "stats.view")
-    return await statistics_for(ctx, first_day, last_day, organisation_id)
+    return await off_loop(
+        ctx, lambda reader: statistics_for(reader, first_day, last_day, organisation_id)
+    )
 
 
 async def statistics_for(

@@ -39,7 +39,7 @@ async def download(site: Site, request: Request, viewer: Viewer) -> Response:
     texts = partial(t, "sv")
     request_ = exports.ExportRequest(cast(exports.Kind, kind), first, last)
     tables = await exports.build_export(site.ctx, viewer.actor, request_, texts)
-    body = exports.render(tables, texts, fmt)
+    body = await exports.render_off_loop(tables, texts, fmt)
     name = exports.filename(kind, first, last, fmt)
     return Response(
         body,

@@ -87,7 +87,7 @@ async def _export_action(turn: Turn, action: str) -> None:
     texts = partial(t, "sv")
     tables = await exports.build_export(
         turn.ctx, turn.actor, exports.ExportRequest(kind, first, last), texts)  # type: ignore[arg-type]
-    content = exports.render(tables, texts, "xlsx")
+    content = await exports.render_off_loop(tables, texts, "xlsx")
     turn.send(turn.text("export.caption", first=first.isoformat(), last=last.isoformat()),
               document=Document(filename=exports.filename(kind, first, last, "xlsx"),
                                 content=content))

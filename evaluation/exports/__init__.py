@@ -11,7 +11,15 @@ export kind; ``render`` (``files.py``) writes them as a file.
 """
 
 from evaluation.exports.build import build_export
-from evaluation.exports.files import FORMATS, MEDIA_TYPES, filename, render, write_csv, write_xlsx
+from evaluation.exports.files import (
+    FORMATS,
+    MEDIA_TYPES,
+    filename,
+    render,
+    render_off_loop,
+    write_csv,
+    write_xlsx,
+)
 from evaluation.exports.tables import KINDS, Cell, Column, ExportRequest, Kind, Table
 
 __all__ = [
@@ -26,6 +34,7 @@ __all__ = [
     "build_export",
     "filename",
     "render",
+    "render_off_loop",
     "write_csv",
     "write_xlsx",
 ]

@@ -10,7 +10,8 @@ from evaluation.exports.shifts import shifts
 from evaluation.exports.signups import signups
 from evaluation.exports.stats import stats_export
 from evaluation.exports.tables import KINDS, ExportRequest, Table
-from evaluation.walk_facts import day_range
+from evaluation.off_loop import off_loop
+from evaluation.walk_facts import bounded_range
 from scheduling.common.context import Context
 from scheduling.common.errors import InvalidInput
 from scheduling.common.labels import Texts
@@ -30,15 +31,21 @@ BUILDERS: dict[str, Builder] = {
 async def build_export(
     ctx: Context, actor: Actor, request: ExportRequest, texts: Texts
 ) -> list[Table]:
-    """The tables of one export, for what the actor may see; audited."""
+    """The tables of one export, for what the actor may see; audited. The range is at most
+    ``[evaluation] max_range_days``; the tables are made off the event loop."""
     if request.kind not in KINDS:
         raise InvalidInput("bad_export_kind", kind=request.kind)
-    day_range(ctx, request.first_day, request.last_day)  # refuses a reversed range
+    bounded_range(ctx, request.first_day, request.last_day)
     action = f"export.{request.kind}"
     organisation_id = await organisation_scope(ctx, actor, action)
     if request.with_contacts:
         await require_coordinator(ctx.store, actor, f"{action}.contacts", ctx.now())
-    tables = await BUILDERS[request.kind](ctx, request, organisation_id, texts)
+    builder = BUILDERS[request.kind]
+
+    async def build(reader: Context) -> list[Table]:
+        return await builder(reader, request, organisation_id, texts)
+
+    tables = await off_loop(ctx, build)
     async with ctx.store.transaction() as session:
         audit(
             session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Sequence
@@ -92,6 +93,12 @@ def write_csv(tables: Sequence[Table], texts: Texts, target: Path | BinaryIO) ->
         target.write_bytes(data)
     else:
         target.write(data)
+
+
+async def render_off_loop(tables: Sequence[Table], texts: Texts, fmt: str) -> bytes:
+    """``render`` on a worker thread: a year's sign-ups take seconds to write as XLSX, which
+    the event loop serving webhooks must not wait for."""
+    return await asyncio.to_thread(render, tables, texts, fmt)
 
 
 def render(tables: Sequence[Table], texts: Texts, fmt: str) -> bytes:
