@@ -164,13 +164,13 @@ async def test_heavy_statistics_do_not_block_the_event_loop(
 ) -> None:
     """A statistics request whose work takes 0.6 s of blocking time holds the loop up for far
     less: it runs on the reader's thread. (The same work in place blocks it the whole time.)"""
-    build_report = stats.build_report
+    build_report = stats.tally_report
 
     def slow_build_report(*args: Any, **kwargs: Any) -> stats.StatsReport:
         time.sleep(0.6)  # a long computation: blocks whichever thread runs it
         return build_report(*args, **kwargs)
 
-    monkeypatch.setattr(stats, "build_report", slow_build_report)
+    monkeypatch.setattr(stats, "tally_report", slow_build_report)
     nov = (date(2026, 11, 1), date(2026, 11, 30))
     in_place = await watched(stats.statistics_for(ctx, *nov))
     assert in_place >= 0.5  # the watch sees a blocked loop
