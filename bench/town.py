@@ -44,7 +44,8 @@ class Size:
 
     @property
     def shifts(self) -> int:
-        return max(self.signups // 10, 1)
+        """Past shifts: about ten sign-ups each, a few more than needed for ``signups``."""
+        return max(self.signups // 10 + self.signups // 400, 1)
 
 
 class Writer:

@@ -46,6 +46,7 @@ class Tally:
     understaffed: bool
     walkers: list[int] = field(default_factory=list)  # checked in (confirmed sign-ups)
     intervals: list[Interval] = field(default_factory=list)  # known check-in to check-out
+    known_s: float = 0.0  # the intervals' seconds together
     planned_walkers: int = 0  # checked in without a usable check-out
     reports: int = 0
     reported_present: int | None = None
@@ -65,6 +66,12 @@ class Tally:
         checked_in = len(self.walkers)
         reported = self.reported_present
         return checked_in if reported is None or reported < checked_in else reported
+
+    @property
+    def extra_walkers(self) -> int:
+        """Walkers the reports count beyond those who checked in (they walked the planned
+        time)."""
+        return self.walkers_present - len(self.walkers)
 
     @property
     def planned(self) -> Interval:
@@ -197,6 +204,7 @@ async def _walkers(
         tally.walkers.append(person_id)
         if left is not None and left > came:
             tally.intervals.append((came, left))
+            tally.known_s += left - came
         else:
             tally.planned_walkers += 1
 
