@@ -192,8 +192,7 @@ async def export(ctx: Any, actor: Any, kind: str, first: date, last: date, fmt: 
 
     texts = partial(t, "sv")
     request = exports.ExportRequest(cast(exports.Kind, kind), first, last)
-    tables = await exports.build_export(ctx, actor, request, texts)
-    await exports.render_off_loop(tables, texts, fmt)
+    await exports.export_file(ctx, actor, request, texts, fmt)
 
 
 async def _ticks(app: Any, clock: Any, count: int) -> list[float]:

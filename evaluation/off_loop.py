@@ -8,15 +8,23 @@ that reads for seconds blocks webhooks no longer than the interpreter lock's swi
 (5 ms) at a time. Permission checks and audit records stay with the caller, on its own store.
 
 An in-memory SQLite store has no second connection to offer: there ``work`` runs in place.
+
+The interpreter lock is not the only thing two threads share: a full run of the cyclic garbage
+collector stops every thread, and while a heavy request holds hundreds of thousands of rows a
+full run takes seconds. So the collector is paused while heavy work runs
+(``collector_paused``): what the work makes is freed by reference counting when it is done
+(rows and tallies hold no cycles), and a run after that finds little to walk.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import gc
 import threading
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -28,6 +36,26 @@ T = TypeVar("T")
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
 _readers: dict[int, Store] = {}  # the caller's store's id -> its reader
+_paused = 0  # heavy jobs running with the collector paused
+_resume = False  # the collector was on when the first of them began
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the block runs (and any other such block)."""
+    global _paused, _resume
+    with _lock:
+        if _paused == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _paused -= 1
+            if _paused == 0 and _resume:
+                gc.enable()
 
 
 def _worker() -> asyncio.AbstractEventLoop:
@@ -52,7 +80,8 @@ def shares_a_file(store: Store) -> bool:
 async def off_loop(ctx: Context, work: Callable[[Context], Coroutine[Any, Any, T]]) -> T:
     """``work(ctx)`` with ``ctx.store`` replaced by a reader, on the worker thread."""
     if not shares_a_file(ctx.store):
-        return await work(ctx)
+        with collector_paused():
+            return await work(ctx)
     loop = _worker()
     key = id(ctx.store)
     url = ctx.store.engine.url.render_as_string(hide_password=False)
@@ -64,7 +93,8 @@ async def off_loop(ctx: Context, work: Callable[[Context], Coroutine[Any, Any, T
     future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(
         work(replace(ctx, store=reader)), loop
     )
-    return await asyncio.wrap_future(future)
+    with collector_paused():
+        return await asyncio.wrap_future(future)
 
 
 def _forget(key: int) -> None:

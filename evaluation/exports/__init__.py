@@ -10,7 +10,7 @@ This package's front door: ``build_export`` (``build.py``) makes the tables, one
 export kind; ``render`` (``files.py``) writes them as a file.
 """
 
-from evaluation.exports.build import build_export
+from evaluation.exports.build import build_export, export_file
 from evaluation.exports.files import (
     FORMATS,
     MEDIA_TYPES,
@@ -32,6 +32,7 @@ __all__ = [
     "Kind",
     "Table",
     "build_export",
+    "export_file",
     "filename",
     "render",
     "render_off_loop",

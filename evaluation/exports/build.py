@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from evaluation.exports.files import render_off_loop
 from evaluation.exports.payments import payments_export
 from evaluation.exports.reports import reports
 from evaluation.exports.shifts import shifts
 from evaluation.exports.signups import signups
 from evaluation.exports.stats import stats_export
 from evaluation.exports.tables import KINDS, ExportRequest, Table
-from evaluation.off_loop import off_loop
+from evaluation.off_loop import collector_paused, off_loop
 from evaluation.walk_facts import bounded_range
 from scheduling.common.context import Context
 from scheduling.common.errors import InvalidInput
@@ -59,3 +60,15 @@ async def build_export(
             rows=sum(len(t.rows) for t in tables),
         )
     return tables
+
+
+async def export_file(
+    ctx: Context, actor: Actor, request: ExportRequest, texts: Texts, fmt: str
+) -> bytes:
+    """``build_export`` written as a file, off the event loop, with the garbage collector
+    paused until the tables are gone (evaluation/off_loop.py): a year's sign-ups are hundreds
+    of thousands of rows, which a collector's run would otherwise walk with every thread
+    stopped."""
+    with collector_paused():
+        tables = await build_export(ctx, actor, request, texts)
+        return await render_off_loop(tables, texts, fmt)

@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from evaluation.exports.tables import Cell, Table
+from evaluation.off_loop import collector_paused
 from scheduling.common.errors import InvalidInput
 from scheduling.common.labels import Texts
 
@@ -97,8 +98,10 @@ def write_csv(tables: Sequence[Table], texts: Texts, target: Path | BinaryIO) ->
 
 async def render_off_loop(tables: Sequence[Table], texts: Texts, fmt: str) -> bytes:
     """``render`` on a worker thread: a year's sign-ups take seconds to write as XLSX, which
-    the event loop serving webhooks must not wait for."""
-    return await asyncio.to_thread(render, tables, texts, fmt)
+    the event loop serving webhooks must not wait for (the collector paused meanwhile:
+    evaluation/off_loop.py)."""
+    with collector_paused():
+        return await asyncio.to_thread(render, tables, texts, fmt)
 
 
 def render(tables: Sequence[Table], texts: Texts, fmt: str) -> bytes:
