@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
-from evaluation.exports.files import render_off_loop
+from evaluation.exports.files import render
 from evaluation.exports.payments import payments_export
 from evaluation.exports.reports import reports
 from evaluation.exports.shifts import shifts
@@ -68,7 +69,17 @@ async def export_file(
     """``build_export`` written as a file, off the event loop, with the garbage collector
     paused until the tables are gone (evaluation/off_loop.py): a year's sign-ups are hundreds
     of thousands of rows, which a collector's run would otherwise walk with every thread
-    stopped."""
+    stopped; the tables are freed off the loop too."""
     with collector_paused():
-        tables = await build_export(ctx, actor, request, texts)
-        return await render_off_loop(tables, texts, fmt)
+        held = [await build_export(ctx, actor, request, texts)]
+        return await asyncio.to_thread(_render_and_free, held, texts, fmt)
+
+
+def _render_and_free(held: list[list[Table]], texts: Texts, fmt: str) -> bytes:
+    """The file; the tables' last reference is dropped here, so that freeing their hundreds
+    of thousands of cells happens on this worker thread, not on the event loop's."""
+    tables = held.pop()
+    try:
+        return render(tables, texts, fmt)
+    finally:
+        del tables

@@ -88,7 +88,8 @@ def write_csv(tables: Sequence[Table], texts: Texts, target: Path | BinaryIO) ->
             writer.writerow([])
             writer.writerow([texts(f"coordinator.sheet.{table.name}")])
         writer.writerow([texts(f"coordinator.col.{c.key}") for c in table.columns])
-        writer.writerows([[csv_value(v) for v in row] for row in table.rows])
+        for row in table.rows:  # row by row: ``writerows`` holds the interpreter lock throughout
+            writer.writerow([csv_value(v) for v in row])
     data = buffer.getvalue().encode("utf-8-sig")
     if isinstance(target, Path):
         target.write_bytes(data)
