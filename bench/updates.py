@@ -83,6 +83,7 @@ ECHO_FIRST_USER_ID = 7_200_000_001
 WARMUP_USERS = 10
 TARGET_RATIO = 0.5
 
+
 def progress(text: str) -> None:
     print(f"[updates] {text}", file=sys.stderr, flush=True)
 
@@ -538,9 +539,11 @@ def fmt(value: float) -> str:
 async def main_async(args: argparse.Namespace) -> dict[str, str]:
     options = Options(args.volunteers, args.concurrency, args.timeout, args.api_latency_ms / 1000)
     kinds = choose_databases(args.db, args.postgres_url)
+
     async def measure_echo() -> Measured:
-        progress(f"echo bot: {options.volunteers} users x 2 updates, concurrency "
-                 f"{options.concurrency}")
+        progress(
+            f"echo bot: {options.volunteers} users x 2 updates, concurrency {options.concurrency}"
+        )
         measured = await run_echo(options, 2)
         progress(f"echo bot: {measured.per_s:.1f} updates/s")
         return measured

@@ -14,7 +14,8 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from evaluation.walk_facts import Walk, load_walks
+from evaluation.off_loop import off_loop
+from evaluation.walk_facts import Walk, bounded_range, load_walks
 from scheduling.common.context import Context
 from scheduling.people.access import Actor
 from scheduling.people.scope import organisation_scope
@@ -113,9 +114,13 @@ def group_by_month(
 async def payment_basis(
     ctx: Context, actor: Actor, first_day: date, last_day: date
 ) -> PaymentBasis:
-    """The payment basis a coordinator (every organisation) or a lead (their own) may see."""
+    """The payment basis a coordinator (every organisation) or a lead (their own) may see
+    (a bounded range, computed off the event loop like the statistics)."""
+    bounded_range(ctx, first_day, last_day)
     organisation_id = await organisation_scope(ctx, actor, "payments.view")
-    return await payment_basis_for(ctx, first_day, last_day, organisation_id)
+    return await off_loop(
+        ctx, lambda reader: payment_basis_for(reader, first_day, last_day, organisation_id)
+    )
 
 
 async def payment_basis_for(

@@ -29,7 +29,6 @@ walk are merged); this module puts them together. Definitions:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -60,8 +59,12 @@ from evaluation.measures import (
     youth_buckets,
     youth_contacts,
 )
+from evaluation.off_loop import off_loop
+from evaluation.stats_report import Stats, StatsReport, WeekRow
+from evaluation.tally_stats import tally_report
 from evaluation.time_bands import BANDS, hours_in_band, in_band
-from evaluation.walk_facts import Walk, first_walks, load_walks
+from evaluation.walk_facts import Walk, bounded_range
+from evaluation.walk_tally import load_tallies
 from scheduling.common.context import Context
 from scheduling.people.access import Actor
 from scheduling.people.scope import organisation_scope
@@ -107,32 +110,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Stats:
-    """Every statistic for one set of walks."""
-
-    planned: int
-    held: int
-    cancelled: int
-    understaffed: int
-    fill_rate: float | None
-    walker_hours: float
-    unique_walkers: int
-    new_walkers: int
-    youth_contacts: int
-    youth_buckets: dict[str, int]
-    incidents: int
-    emergency_contacts: int
-    services: dict[str, int]
-    moods: dict[str, int]
-    places: list[PlaceCount]
-    reports: int
-    walks_reported: int
-    report_rate: float | None
-    alarms: int = 0  # raised by walkers on a shift (false alarms not counted)
-    false_alarms: int = 0
-
-
 def summarise(
     walks: Sequence[Walk], first_walk_of: Mapping[int, int], clip: Clip | None = None
 ) -> Stats:
@@ -160,17 +137,6 @@ def summarise(
     )
 
 
-@dataclass(frozen=True)
-class WeekRow:
-    """One ISO week: walks held and walker-hours."""
-
-    year: int
-    week: int
-    monday: date
-    held: int
-    walker_hours: float
-
-
 def weekly(walks: Sequence[Walk], first_day: date, last_day: date, zone: ZoneInfo) -> list[WeekRow]:
     """Walks held and walker-hours per ISO week (by local start), every week of the range."""
     monday = first_day - timedelta(days=first_day.weekday())
@@ -189,21 +155,6 @@ def weekly(walks: Sequence[Walk], first_day: date, last_day: date, zone: ZoneInf
         )
         monday += timedelta(days=7)
     return rows
-
-
-@dataclass(frozen=True)
-class StatsReport:
-    """The statistics of a date range, overall and broken down."""
-
-    first_day: date
-    last_day: date
-    organisation_id: int | None
-    overall: Stats
-    by_organisation: list[tuple[str, Stats]]
-    by_area: list[tuple[str, Stats]]
-    by_band: list[tuple[str, Stats]]
-    by_night: list[tuple[str, Stats]]
-    weeks: list[WeekRow] = field(default_factory=list)
 
 
 def _grouped(
@@ -250,15 +201,20 @@ def build_report(
 
 
 async def statistics(ctx: Context, actor: Actor, first_day: date, last_day: date) -> StatsReport:
-    """The statistics a coordinator (everything) or a lead (their organisation) may see."""
+    """The statistics a coordinator (everything) or a lead (their organisation) may see, for
+    at most ``[evaluation] max_range_days``; computed off the event loop (``off_loop.py``)."""
+    bounded_range(ctx, first_day, last_day)
     organisation_id = await organisation_scope(ctx, actor, "stats.view")
-    return await statistics_for(ctx, first_day, last_day, organisation_id)
+    return await off_loop(
+        ctx, lambda reader: statistics_for(reader, first_day, last_day, organisation_id)
+    )
 
 
 async def statistics_for(
     ctx: Context, first_day: date, last_day: date, organisation_id: int | None = None
 ) -> StatsReport:
-    """The statistics of the range, for one organisation or all (no permission check)."""
-    walks = await load_walks(ctx, first_day, last_day, organisation_id)
-    first = await first_walks(ctx, sorted(walker_ids(walks)))
-    return build_report(walks, first, first_day, last_day, ctx.zone, organisation_id)
+    """The statistics of the range, for one organisation or all (no permission check): the
+    same figures ``build_report`` gives for the range's walks, counted from tallies
+    (walk_tally.py, tally_stats.py) so that years of a big town take well under a second."""
+    tallies = await load_tallies(ctx, first_day, last_day, organisation_id)
+    return tally_report(tallies, first_day, last_day, ctx.zone, organisation_id)

@@ -121,13 +121,35 @@ class Walk:
         )
 
 
+FIRST_DAY = date(2000, 1, 1)  # the dates statistics and exports accept
+LAST_DAY = date(2999, 12, 31)
+
+
 def day_range(ctx: Context, first_day: date, last_day: date) -> tuple[datetime, datetime]:
     """UTC bounds of the local days ``first_day`` to ``last_day``, both included."""
     if last_day < first_day:
         raise InvalidInput(
             "until_before_start", until=last_day.isoformat(), start=first_day.isoformat()
         )
+    for day in (first_day, last_day):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidInput(
+                "date_out_of_range",
+                text=day.isoformat(),
+                first=FIRST_DAY.isoformat(),
+                last=LAST_DAY.isoformat(),
+            )
     return local_day_bounds(first_day, ctx.zone)[0], local_day_bounds(last_day, ctx.zone)[1]
+
+
+def bounded_range(ctx: Context, first_day: date, last_day: date) -> None:
+    """Refuse a reversed range, dates out of bounds, or more days than
+    ``[evaluation] max_range_days``: what statistics and exports may be asked for."""
+    day_range(ctx, first_day, last_day)
+    days = (last_day - first_day).days + 1
+    longest = ctx.settings.evaluation.max_range_days
+    if days > longest:
+        raise InvalidInput("range_too_long", days=days, max_days=longest)
 
 
 async def load_walks(

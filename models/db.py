@@ -73,8 +73,8 @@ class Store:
     sessions: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        engine = create_engine(url)
+    def open(cls, url: str, *, reader: bool = False) -> Store:
+        engine = create_engine(url, reader=reader)
         return cls(engine=engine, sessions=session_factory(engine))
 
     def _current_unit(self) -> _Unit | None:

@@ -43,8 +43,9 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine for the configured URL, with SQLite set up for WAL and safe writes.
+def create_engine(url: str, *, echo: bool = False, reader: bool = False) -> AsyncEngine:
+    """An async engine for the configured URL, with SQLite set up for WAL and safe writes
+    (a ``reader``'s SQLite transactions take no write lock: for reads beside the writer).
 
     Parameters are hidden: a failed statement's error, which reaches the logs, shows the SQL
     with placeholders, never the values (a report text, a name, a phone number)."""
@@ -57,7 +58,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         else:
             kwargs.update(pool_size=1, max_overflow=0)  # one writer at a time: sqlite_loop.py
         engine = create_async_engine(target, **kwargs)
-        prepare_sqlite(engine, wal=not in_memory)
+        prepare_sqlite(engine, wal=not in_memory, begin="BEGIN" if reader else "BEGIN IMMEDIATE")
         return engine
     # A dialogue turn holds one connection for its whole unit, and up to 32 Telegram updates
     # are handled at once (bot/channels/telegram.py), besides webhooks, the dispatcher and
@@ -97,5 +98,3 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError(reason) from None
         if not alive:
             raise DisconnectionError("connection lost while idle")
-
-

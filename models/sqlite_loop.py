@@ -138,7 +138,9 @@ def _in_loop_connection(database: str, **kwargs: Any) -> _InLoopConnection:
     return connection
 
 
-def prepare_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
+def prepare_sqlite(engine: AsyncEngine, *, wal: bool, begin: str = "BEGIN IMMEDIATE") -> None:
+    """Connections run on the loop's thread, in WAL mode; transactions start with ``begin``
+    (a reader's plain ``BEGIN`` takes no write lock)."""
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "do_connect")
@@ -158,6 +160,4 @@ def prepare_sqlite(engine: AsyncEngine, *, wal: bool) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
+        connection.exec_driver_sql(begin)

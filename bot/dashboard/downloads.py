@@ -38,8 +38,7 @@ async def download(site: Site, request: Request, viewer: Viewer) -> Response:
     last = date_param(request, "to", default_last)
     texts = partial(t, "sv")
     request_ = exports.ExportRequest(cast(exports.Kind, kind), first, last)
-    tables = await exports.build_export(site.ctx, viewer.actor, request_, texts)
-    body = exports.render(tables, texts, fmt)
+    body = await exports.export_file(site.ctx, viewer.actor, request_, texts, fmt)
     name = exports.filename(kind, first, last, fmt)
     return Response(
         body,

@@ -6,15 +6,39 @@ from datetime import date, timedelta
 
 from starlette.requests import Request
 
-from scheduling.common.errors import InvalidInput
+from evaluation.walk_facts import FIRST_DAY, LAST_DAY
+from scheduling.common.errors import InvalidInput, NotFound
 from scheduling.common.localtime import parse_date
 from scheduling.common.text import small_number
 
+LARGEST_ID = 2**31 - 1  # the databases' integer ids
+
 
 def date_param(request: Request, name: str, default: date) -> date:
-    """A ``YYYY-MM-DD`` query parameter, or the default when absent or empty."""
+    """A ``YYYY-MM-DD`` query parameter between ``FIRST_DAY`` and ``LAST_DAY``, or the
+    default when absent or empty."""
     value = request.query_params.get(name, "").strip()
-    return parse_date(value) if value else default
+    return within_bounds(parse_date(value)) if value else default
+
+
+def within_bounds(day: date) -> date:
+    """The day, if pages and statistics can use it (else a 400 saying which days can)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(
+            "date_out_of_range",
+            text=day.isoformat(),
+            first=FIRST_DAY.isoformat(),
+            last=LAST_DAY.isoformat(),
+        )
+    return day
+
+
+def path_id(request: Request, kind: str, name: str = "id") -> int:
+    """An id from the path: one beyond the databases' integers names nothing (404)."""
+    value = int(request.path_params[name])
+    if not 0 < value <= LARGEST_ID:
+        raise NotFound(kind, value)
+    return value
 
 
 def int_param(request: Request, name: str) -> int | None:
@@ -37,8 +61,9 @@ def default_range(today: date) -> tuple[date, date]:
 def month_range(text: str | None, fallback: date) -> tuple[date, date]:
     """``YYYY-MM`` as its first and last day (the fallback's month when empty)."""
     try:
-        first = date.fromisoformat(f"{text}-01") if text else fallback.replace(day=1)
+        first = date.fromisoformat(f"{text.strip()}-01") if text else fallback.replace(day=1)
     except ValueError:
         raise InvalidInput("bad_date", text=text) from None
+    within_bounds(first)
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return first, following - timedelta(days=1)

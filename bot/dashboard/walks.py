@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.dashboard import alarms
-from bot.dashboard.params import date_param, int_param
+from bot.dashboard.params import date_param, int_param, path_id
 from bot.dashboard.web import Site, Viewer
 from bot.i18n import t
 from evaluation import overview
@@ -70,7 +70,7 @@ async def reports_page(site: Site, request: Request, viewer: Viewer) -> Response
 
 
 async def report_page(site: Site, request: Request, viewer: Viewer) -> Response:
-    row = await overview.report_detail(site.ctx, viewer.actor, int(request.path_params["id"]))
+    row = await overview.report_detail(site.ctx, viewer.actor, path_id(request, "report"))
     return site.render(
         "report.html",
         viewer.language,

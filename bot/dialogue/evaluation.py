@@ -84,9 +84,8 @@ async def _export_action(turn: Turn, action: str) -> None:
     kind, months_back = parts[1], int(parts[2])
     first, last = _month_range(turn, months_back)
     texts = partial(t, "sv")
-    tables = await exports.build_export(
-        turn.ctx, turn.actor, exports.ExportRequest(kind, first, last), texts)  # type: ignore[arg-type]
-    content = exports.render(tables, texts, "xlsx")
+    content = await exports.export_file(
+        turn.ctx, turn.actor, exports.ExportRequest(kind, first, last), texts, "xlsx")  # type: ignore[arg-type]
     turn.send(turn.text("export.caption", first=first.isoformat(), last=last.isoformat()),
               document=Document(filename=exports.filename(kind, first, last, "xlsx"),
                                 content=content))

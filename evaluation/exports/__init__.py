@@ -11,8 +11,16 @@ export kind; ``render`` (``files.py``) writes them as a file, in which text type
 is never a live formula (``text_cells.py``, docs/security.md).
 """
 
-from evaluation.exports.build import build_export
-from evaluation.exports.files import FORMATS, MEDIA_TYPES, filename, render, write_csv, write_xlsx
+from evaluation.exports.build import build_export, export_file
+from evaluation.exports.files import (
+    FORMATS,
+    MEDIA_TYPES,
+    filename,
+    render,
+    render_off_loop,
+    write_csv,
+    write_xlsx,
+)
 from evaluation.exports.tables import KINDS, Cell, Column, ExportRequest, Kind, Table
 
 __all__ = [
@@ -25,8 +33,10 @@ __all__ = [
     "Kind",
     "Table",
     "build_export",
+    "export_file",
     "filename",
     "render",
+    "render_off_loop",
     "write_csv",
     "write_xlsx",
 ]

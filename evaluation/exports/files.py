@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from evaluation.exports.tables import Cell, Table
 from evaluation.exports.text_cells import csv_text, set_text
+from evaluation.off_loop import collector_paused
 from scheduling.common.errors import InvalidInput
 from scheduling.common.labels import Texts
 
@@ -101,12 +103,21 @@ def write_csv(tables: Sequence[Table], texts: Texts, target: Path | BinaryIO) ->
             writer.writerow([])
             writer.writerow([csv_value(texts(f"coordinator.sheet.{table.name}"))])
         writer.writerow([csv_value(texts(f"coordinator.col.{c.key}")) for c in table.columns])
-        writer.writerows([[csv_value(v) for v in row] for row in table.rows])
+        for row in table.rows:  # row by row: ``writerows`` holds the interpreter lock throughout
+            writer.writerow([csv_value(v) for v in row])
     data = buffer.getvalue().encode("utf-8-sig")
     if isinstance(target, Path):
         target.write_bytes(data)
     else:
         target.write(data)
+
+
+async def render_off_loop(tables: Sequence[Table], texts: Texts, fmt: str) -> bytes:
+    """``render`` on a worker thread: a year's sign-ups take seconds to write as XLSX, which
+    the event loop serving webhooks must not wait for (the collector paused meanwhile:
+    evaluation/off_loop.py)."""
+    with collector_paused():
+        return await asyncio.to_thread(render, tables, texts, fmt)
 
 
 def render(tables: Sequence[Table], texts: Texts, fmt: str) -> bytes:

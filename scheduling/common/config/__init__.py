@@ -20,6 +20,7 @@ from scheduling.common.config.base import ConfigError, Section
 from scheduling.common.config.behaviour import (
     DEFAULT_PLACES,
     DispatchSettings,
+    EvaluationSettings,
     LoggingSettings,
     PaymentSettings,
     PrivacySettings,
@@ -45,6 +46,7 @@ __all__ = [
     "DatabaseSettings",
     "DispatchSettings",
     "Duration",
+    "EvaluationSettings",
     "HttpSettings",
     "LoggingSettings",
     "PaymentSettings",

@@ -101,6 +101,11 @@ class PaymentSettings(Section):
     rate_per_walk: float | None = Field(default=None, ge=0)
 
 
+class EvaluationSettings(Section):
+    # the longest date range statistics and exports cover (default three years and a day)
+    max_range_days: int = Field(default=1096, ge=1, le=36600)
+
+
 class LoggingSettings(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     format: Literal["text", "json"] = "text"

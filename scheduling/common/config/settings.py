@@ -9,6 +9,7 @@ from pydantic import Field
 from scheduling.common.config.base import Section
 from scheduling.common.config.behaviour import (
     DispatchSettings,
+    EvaluationSettings,
     LoggingSettings,
     PaymentSettings,
     PrivacySettings,
@@ -39,6 +40,7 @@ class Settings(Section):
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @property

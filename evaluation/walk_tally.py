@@ -1,0 +1,280 @@
+"""The facts statistics count, read with a few aggregating statements instead of objects.
+
+``load_walks`` (walk_facts.py) builds a ``Walk`` with every sign-up and report of every shift:
+right for exports and payments, far too slow for years of a big town. Statistics need less: per
+shift its head-counts (counted by the database), per walker who checked in the person and the
+times (as seconds since 1970, so Python never parses a date), per shift its submitted reports
+merged (largest youth bucket, most unruly mood, whether help was given) and, only for the
+reports that name any, the services contacted and places flagged. The definitions are those of
+walk_facts.py; ``tally_stats.py`` counts them, and a test checks both give the same figures.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from evaluation.walk_facts import MOODS, REPORT_SUBMITTED, YOUTH_BUCKETS, day_range
+from models.tables import ShiftStatus, SignupStatus
+from scheduling.common.context import Context
+
+CHUNK = 5_000  # ids per IN list
+
+Interval = tuple[float, float]  # seconds since 1970, UTC
+
+
+@dataclass(slots=True)
+class Tally:
+    """One shift in the range and what statistics need of it."""
+
+    shift_id: int
+    organisation: str
+    area: str
+    start_s: float
+    end_s: float
+    cancelled: bool
+    ended: bool
+    risk_night: bool
+    max_walkers: int
+    confirmed: int
+    understaffed: bool
+    walkers: list[int] = field(default_factory=list)  # checked in (confirmed sign-ups)
+    intervals: list[Interval] = field(default_factory=list)  # known check-in to check-out
+    known_s: float = 0.0  # the intervals' seconds together
+    planned_walkers: int = 0  # checked in without a usable check-out
+    reports: int = 0
+    reported_present: int | None = None
+    youth: int | None = None  # index into YOUTH_BUCKETS
+    mood: int | None = None  # index into MOODS
+    helped: bool = False
+    services: frozenset[str] = frozenset()
+    places: frozenset[tuple[str, str]] = frozenset()
+    new_walkers: int = 0  # people whose first walk ever this is
+
+    @property
+    def held(self) -> bool:
+        return not self.cancelled and self.ended and bool(self.walkers or self.reports)
+
+    @property
+    def walkers_present(self) -> int:
+        checked_in = len(self.walkers)
+        reported = self.reported_present
+        return checked_in if reported is None or reported < checked_in else reported
+
+    @property
+    def extra_walkers(self) -> int:
+        """Walkers the reports count beyond those who checked in (they walked the planned
+        time)."""
+        return self.walkers_present - len(self.walkers)
+
+    @property
+    def planned(self) -> Interval:
+        return (self.start_s, self.end_s)
+
+
+def _epoch(connection: AsyncConnection, column: str) -> str:
+    if connection.dialect.name == "sqlite":
+        return f"ROUND((julianday({column}) - 2440587.5) * 86400.0, 3)"  # to the millisecond
+    return f"CAST(EXTRACT(EPOCH FROM {column}) AS DOUBLE PRECISION)"
+
+
+def _ranked(column: str, values: Sequence[str]) -> str:
+    """The value's position in ``values`` (NULL for anything else), to take the largest."""
+    cases = " ".join(f"WHEN '{v}' THEN {n}" for n, v in enumerate(values))
+    return f"CASE {column} {cases} END"
+
+
+_IN_RANGE = "s.start_at >= :start AND s.start_at < :before"
+
+
+def _shifts_in_range(organisation_id: int | None) -> str:
+    chosen = f"SELECT s.id FROM shift s WHERE {_IN_RANGE}"
+    return chosen + (" AND s.organisation_id = :org" if organisation_id is not None else "")
+
+
+async def _rows(
+    connection: AsyncConnection, sql: str, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """The rows as the driver gives them, as plain tuples: hundreds of thousands of rows cost
+    a fraction of SQLAlchemy's result rows. ``sql`` takes ``:name`` parameters; datetimes are
+    aware and lists are expanded for ``IN :name``. On SQLite the statement runs on this loop's
+    thread like every other (models/sqlite_loop.py)."""
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if connection.dialect.name == "sqlite":
+        values: dict[str, Any] = {}
+        for name, value in params.items():
+            if isinstance(value, list):
+                names = [f"{name}_{n}" for n in range(len(value))] or [f"{name}_none"]
+                sql = re.sub(rf":{name}\b", f"({', '.join(':' + n for n in names)})", sql)
+                values.update(zip(names, value or [None], strict=True))
+            elif isinstance(value, datetime):  # as SQLAlchemy stores them: naive UTC text
+                values[name] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            else:
+                values[name] = value
+        return list(driver._conn.execute(sql, values).fetchall())
+    for name, value in params.items():
+        if isinstance(value, list):
+            sql = re.sub(rf"IN :{name}\b", f"= ANY(:{name})", sql)
+    sql = re.sub(r"(?<![:\w]):([a-z_]+)\b", r"%(\1)s", sql)
+    async with driver.cursor() as cursor:
+        await cursor.execute(sql, params)
+        return list(await cursor.fetchall())
+
+
+async def load_tallies(
+    ctx: Context, first_day: date, last_day: date, organisation_id: int | None = None
+) -> list[Tally]:
+    """Every shift starting on the local days given (both included), in start order."""
+    start, before = day_range(ctx, first_day, last_day)
+    params: dict[str, Any] = {"start": start, "before": before, "now": ctx.now()}
+    if organisation_id is not None:
+        params["org"] = organisation_id
+    async with ctx.store.transaction() as session:
+        connection = await session.connection()
+        tallies = await _shifts(connection, params, organisation_id, ctx)
+        by_id = {t.shift_id: t for t in tallies}
+        await _walkers(connection, params, organisation_id, by_id)
+        await _reports(connection, params, organisation_id, by_id)
+        await _new_walkers(connection, params, by_id)
+    return tallies
+
+
+async def _shifts(
+    connection: AsyncConnection, params: dict[str, Any], org: int | None, ctx: Context
+) -> list[Tally]:
+    statement = f"""
+        SELECT s.id, o.name, a.name, {_epoch(connection, "s.start_at")},
+               {_epoch(connection, "s.end_at")}, s.status, s.end_at <= :now, s.risk_night,
+               s.min_walkers, s.max_walkers, COALESCE(c.confirmed, 0), COALESCE(c.trained, 0)
+        FROM shift s
+        JOIN organisation o ON o.id = s.organisation_id
+        JOIN area a ON a.id = s.area_id
+        LEFT JOIN (
+            SELECT su.shift_id, COUNT(*) AS confirmed,
+                   SUM(CASE WHEN p.trained THEN 1 ELSE 0 END) AS trained
+            FROM signup su JOIN person p ON p.id = su.person_id
+            WHERE su.status = '{SignupStatus.CONFIRMED}'
+              AND su.shift_id IN ({_shifts_in_range(org)})
+            GROUP BY su.shift_id
+        ) c ON c.shift_id = s.id
+        WHERE {_IN_RANGE} {"AND s.organisation_id = :org" if org is not None else ""}
+        ORDER BY s.start_at, s.id
+    """
+    required = ctx.settings.walks.trained_walkers_per_shift
+    rows = await _rows(connection, statement, params)
+    return [
+        Tally(
+            shift_id=row[0],
+            organisation=row[1],
+            area=row[2],
+            start_s=float(row[3]),
+            end_s=float(row[4]),
+            cancelled=row[5] == ShiftStatus.CANCELLED,
+            ended=bool(row[6]),
+            risk_night=bool(row[7]),
+            max_walkers=row[9],
+            confirmed=row[10],
+            understaffed=row[5] != ShiftStatus.CANCELLED
+            and (row[10] < row[8] or row[11] < required),
+        )
+        for row in rows
+    ]
+
+
+async def _walkers(
+    connection: AsyncConnection, params: dict[str, Any], org: int | None, by_id: dict[int, Tally]
+) -> None:
+    """Who checked in on each shift, and when they came and went."""
+    statement = f"""
+        SELECT su.shift_id, su.person_id, {_epoch(connection, "su.checked_in_at")},
+               {_epoch(connection, "su.checked_out_at")}
+        FROM signup su
+        WHERE su.status = '{SignupStatus.CONFIRMED}' AND su.checked_in_at IS NOT NULL
+          AND su.shift_id IN ({_shifts_in_range(org)})
+    """
+    for shift_id, person_id, came, left in await _rows(connection, statement, params):
+        tally = by_id[shift_id]
+        tally.walkers.append(person_id)
+        if left is not None and left > came:
+            tally.intervals.append((came, left))
+            tally.known_s += left - came
+        else:
+            tally.planned_walkers += 1
+
+
+async def _reports(
+    connection: AsyncConnection, params: dict[str, Any], org: int | None, by_id: dict[int, Tally]
+) -> None:
+    """Each shift's submitted reports, merged."""
+    of_range = f"r.status = '{REPORT_SUBMITTED}' AND r.shift_id IN ({_shifts_in_range(org)})"
+    merged = f"""
+        SELECT r.shift_id, COUNT(*), MAX(r.walkers_present),
+               MAX({_ranked("r.youth_met", YOUTH_BUCKETS)}), MAX({_ranked("r.mood", MOODS)}),
+               MAX(CASE WHEN CAST(r.help_given AS TEXT) NOT IN ('[]', 'null')
+                   THEN 1 ELSE 0 END)
+        FROM report r WHERE {of_range} GROUP BY r.shift_id
+    """
+    for shift_id, count, present, youth, mood, helped in await _rows(connection, merged, params):
+        tally = by_id[shift_id]
+        tally.reports, tally.reported_present = count, present
+        tally.youth, tally.mood, tally.helped = youth, mood, bool(helped)
+    named = f"""
+        SELECT r.shift_id, r.services_contacted, r.place_issues FROM report r
+        WHERE {of_range} AND (CAST(r.services_contacted AS TEXT) NOT IN ('[]', 'null')
+                              OR CAST(r.place_issues AS TEXT) NOT IN ('[]', 'null'))
+    """
+    for shift_id, services, places in await _rows(connection, named, params):
+        tally = by_id[shift_id]
+        tally.services = tally.services | frozenset(_json_list(services))
+        tally.places = tally.places | frozenset(
+            (str(issue.get("place", "")), str(issue.get("category", "")))
+            for issue in _json_list(places)
+        )
+
+
+def _json_list(value: Any) -> list[Any]:
+    found = json.loads(value) if isinstance(value, str) else value
+    return found if isinstance(found, list) else []
+
+
+async def _new_walkers(
+    connection: AsyncConnection, params: dict[str, Any], by_id: dict[int, Tally]
+) -> None:
+    """Count, on each shift, the walkers whose first walk ever (the earliest shift not
+    cancelled on which they checked in) it is. Most walkers walked before the range: one
+    look each at their earliest walk settles it."""
+    people = sorted({p for t in by_id.values() if not t.cancelled for p in t.walkers})
+    qualifying = (
+        f"su.status = '{SignupStatus.CONFIRMED}' AND su.checked_in_at IS NOT NULL "
+        f"AND s.status <> '{ShiftStatus.CANCELLED}'"
+    )
+    earlier = f"""
+        SELECT p.id FROM person p WHERE p.id IN :people AND NOT EXISTS (
+            SELECT 1 FROM signup su JOIN shift s ON s.id = su.shift_id
+            WHERE su.person_id = p.id AND {qualifying} AND s.start_at < :start)
+    """
+    first_timers: list[int] = []
+    for chunk in range(0, len(people), CHUNK):
+        found = await _rows(
+            connection, earlier, {"people": people[chunk : chunk + CHUNK], "start": params["start"]}
+        )
+        first_timers += [row[0] for row in found]
+    walks = f"""
+        SELECT su.person_id, s.id FROM signup su JOIN shift s ON s.id = su.shift_id
+        WHERE su.person_id IN :people AND {qualifying} ORDER BY s.start_at, s.id
+    """
+    first: dict[int, int] = {}
+    for chunk in range(0, len(first_timers), CHUNK):
+        found = await _rows(connection, walks, {"people": first_timers[chunk : chunk + CHUNK]})
+        for person_id, shift_id in found:
+            first.setdefault(person_id, shift_id)
+    for shift_id in first.values():
+        if shift_id in by_id:
+            by_id[shift_id].new_walkers += 1

@@ -1,0 +1,40 @@
+"""bench/stats.py end to end at tiny sizes: the store is built, every figure is measured and the
+RESULT line carries the issue's keys (the figures themselves are not judged here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.test_bench import ROOT, run
+
+pytestmark = pytest.mark.slow
+SMALL = ["--signups", "3000", "--reports", "300", "--areas", "12", "--organisations", "3"]
+SMALL += ["--upcoming", "200", "--repeat", "3", "--ticks", "2"]
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_stats_benchmark_reports_the_issues_keys(db: str) -> None:
+    result, progress = run("stats.py", *SMALL, "--db", db)
+    keys = {"signups", "reports", "p50_ms", "p95_ms", "loop_blocked_max_ms", "db", "tick_ms"}
+    assert keys <= result.keys()
+    assert result["db"] == db
+    assert int(result["signups"]) >= 3000 and int(result["reports"]) >= 250
+    for key in ("p50_ms", "p95_ms", "loop_blocked_max_ms", "max_range_ms", "tick_ms"):
+        float(result[key])
+    assert {f"export_{kind}_max_ms" for kind in ("signups", "stats")} <= result.keys()
+    assert "[stats] loaded" in progress
+
+
+def test_help_names_the_result_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "bench/stats.py", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "RESULT" in done.stdout and "--db" in done.stdout
