@@ -1,7 +1,7 @@
 """an index for the statistics: each shift's walkers from the index alone
 
-Revision ID: 0006_stats_indexes
-Revises: 0005_broadcast
+Revision ID: 0013_stats_indexes
+Revises: 0012_outbox_lease
 Create Date: 2026-12-05
 """
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0006_stats_indexes"
-down_revision: str | None = "0005_broadcast"
+revision: str = "0013_stats_indexes"
+down_revision: str | None = "0012_outbox_lease"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
