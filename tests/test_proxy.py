@@ -37,7 +37,7 @@ from scheduling.common.context import Context
 from scheduling.messages.broadcast import Audience, broadcast
 from scheduling.people.directory import add_person, record_consent
 from tests.helpers import OPERATOR
-from tests.test_crash import vandra, wait_until
+from tests.processes import vandra, wait_until
 from tests.test_run import free_port, vandra_env
 
 ROOT = Path(__file__).resolve().parents[1]
