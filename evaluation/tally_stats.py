@@ -24,8 +24,10 @@ from evaluation.walk_tally import Tally
 
 # a walk's row of counts: planned, held, cancelled, understaffed, confirmed and seats (shifts
 # not cancelled), new walkers, incidents, emergency contacts, walks reported, reports, then
-# held walks per youth bucket and per mood
-ROW = 11 + len(YOUTH_BUCKETS) + len(MOODS)
+# held walks per youth bucket and per mood, then alarms and false alarms (on any walk)
+MOODS_AT = 11 + len(YOUTH_BUCKETS)
+ALARMS_AT = MOODS_AT + len(MOODS)
+ROW = ALARMS_AT + 2
 
 
 def walked_seconds(tally: Tally) -> float:
@@ -63,7 +65,7 @@ def counts_row(tally: Tally, held: bool) -> list[int]:
         held and bool(tally.services & EMERGENCY_SERVICES),
         held and tally.reports > 0,
         tally.reports,
-    ] + [0] * (len(YOUTH_BUCKETS) + len(MOODS))
+    ] + [0] * (len(YOUTH_BUCKETS) + len(MOODS)) + [tally.alarms, tally.false_alarms]
     if held and tally.youth is not None:
         row[11 + tally.youth] = 1
     if held and tally.mood is not None:
@@ -92,11 +94,13 @@ def summarise(held: Sequence[Tally], packed: int, seconds: float) -> Stats:
         incidents=sums[7],
         emergency_contacts=sums[8],
         services=dict(sorted(Counter(s for t in held for s in t.services).items())),
-        moods=dict(zip(MOODS, sums[11 + len(YOUTH_BUCKETS) :], strict=True)),
+        moods=dict(zip(MOODS, sums[MOODS_AT:ALARMS_AT], strict=True)),
         places=[PlaceCount(place, category, n) for (place, category), n in ordered],
         reports=sums[10],
         walks_reported=sums[9],
         report_rate=sums[9] / sums[1] if sums[1] else None,
+        alarms=sums[ALARMS_AT],
+        false_alarms=sums[ALARMS_AT + 1],
     )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from evaluation.walk_facts import MOODS, REPORT_SUBMITTED, YOUTH_BUCKETS, day_range
-from models.tables import ShiftStatus, SignupStatus
+from models.tables import AlarmStatus, ShiftStatus, SignupStatus
 from scheduling.common.context import Context
 
 CHUNK = 5_000  # ids per IN list
@@ -56,6 +56,8 @@ class Tally:
     services: frozenset[str] = frozenset()
     places: frozenset[tuple[str, str]] = frozenset()
     new_walkers: int = 0  # people whose first walk ever this is
+    alarms: int = 0  # raised by walkers on the shift, false alarms not counted
+    false_alarms: int = 0  # called off by the walker who raised them
 
     @property
     def held(self) -> bool:
@@ -143,6 +145,7 @@ async def load_tallies(
         await _walkers(connection, params, organisation_id, by_id)
         await _reports(connection, params, organisation_id, by_id)
         await _new_walkers(connection, params, by_id)
+        await _alarms(connection, params, organisation_id, by_id)
     return tallies
 
 
@@ -207,6 +210,23 @@ async def _walkers(
             tally.known_s += left - came
         else:
             tally.planned_walkers += 1
+
+
+async def _alarms(
+    connection: AsyncConnection, params: dict[str, Any], org: int | None, by_id: dict[int, Tally]
+) -> None:
+    """How many alarms each shift had, and how many of them were called off."""
+    statement = f"""
+        SELECT a.shift_id, a.status = '{AlarmStatus.CANCELLED}', COUNT(*)
+        FROM alarm a WHERE a.shift_id IN ({_shifts_in_range(org)})
+        GROUP BY a.shift_id, a.status = '{AlarmStatus.CANCELLED}'
+    """
+    for shift_id, called_off, count in await _rows(connection, statement, params):
+        tally = by_id[shift_id]
+        if called_off:
+            tally.false_alarms += int(count)
+        else:
+            tally.alarms += int(count)
 
 
 async def _reports(
