@@ -382,3 +382,18 @@ async def test_linking_a_phone_moves_alarms_and_the_group_lead(
         (alarm,) = (await session.exec(select(Alarm))).all()
         moved = await session.get(Shift, shift.id)
     assert alarm.person_id == filed.id and moved is not None and moved.group_lead_id == filed.id
+
+
+async def test_a_lead_cannot_acknowledge_an_alarm_by_sms(ctx: Context, clock: ManualClock) -> None:
+    """A sender number can be forged: ``KVITTERA <alarm>`` from the lead's number is refused
+    (done in Telegram or on the dashboard) and the alarm stays open, its repeats going on."""
+    from scheduling.people import directory
+
+    world, _ = await on_a_walk(ctx, clock)
+    raised = await raise_alarm(ctx, Actor.of(world.walkers[0], "telegram"), "hjälp")
+    await directory.record_consent(ctx, world.lead.id or 0)
+    async with client_for(sms_ctx(ctx)) as client:
+        (answer,) = await Phone(client, world.lead.phone or "").text(f"KVITTERA {raised.alarm_id}")
+    assert "behörighet" in answer and "Telegram" in answer
+    clock.advance(timedelta(minutes=5))
+    assert await repeat_alarms(ctx) == 1
