@@ -161,20 +161,17 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
     figures: dict[str, float] = {}
     try:
         await stats.statistics(ctx, actor, *year)  # warm: caches, the planner
-        with LoopWatch() as watch:
-            runs = [
-                await timed(partial(stats.statistics, ctx, actor, *year))
-                for _ in range(args.repeat)
-            ]
-            figures["max_range_ms"] = await timed(partial(stats.statistics, ctx, actor, *longest))
-            if not args.no_exports:
-                for kind in EXPORT_KINDS:
-                    for name, days in (("", year), ("_max", longest)):
-                        figures[f"export_{kind}{name}_ms"] = await timed(
-                            partial(export, ctx, actor, kind, *days, args.export_format)
-                        )
-        figures["loop_blocked_max_ms"] = watch.worst_ms
-        ticks = await _ticks(app, clock, args.ticks)
+        with server_collector():  # as `vandra run` serves
+            with LoopWatch() as watch:
+                runs = [await timed(partial(stats.statistics, ctx, actor, *year))
+                        for _ in range(args.repeat)]  # fmt: skip
+                figures["max_range_ms"] = await timed(
+                    partial(stats.statistics, ctx, actor, *longest)
+                )
+                if not args.no_exports:
+                    await _exports(ctx, actor, {"": year, "_max": longest}, args, figures)
+            figures["loop_blocked_max_ms"] = watch.worst_ms
+            ticks = await _ticks(app, clock, args.ticks)
     finally:
         await app.close()
     runs.sort()
@@ -183,6 +180,16 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
     figures["tick_ms"] = statistics.median(ticks) if ticks else 0.0
     figures["max_tick_ms"] = max(ticks) if ticks else 0.0
     return figures
+
+
+async def _exports(
+    ctx: Any, actor: Any, ranges: dict[str, tuple[date, date]], args: Any, figures: Any
+) -> None:
+    for kind in EXPORT_KINDS:
+        for name, days in ranges.items():
+            figures[f"export_{kind}{name}_ms"] = await timed(
+                partial(export, ctx, actor, kind, *days, args.export_format)
+            )
 
 
 async def export(ctx: Any, actor: Any, kind: str, first: date, last: date, fmt: str) -> None:
@@ -227,8 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         counts = asyncio.run(town.build(url, size, args.seed))
         load_s = time.perf_counter() - started
         print(f"[stats] loaded {counts} in {load_s:.1f} s", file=sys.stderr, flush=True)
-        with server_collector():  # as `vandra run` serves: start-up objects frozen
-            figures = asyncio.run(measure(url, args))
+        figures = asyncio.run(measure(url, args))
     extra = " ".join(f"{k}={v:.1f}" for k, v in figures.items() if k.startswith("export_"))
     print(
         f"RESULT signups={counts['signups']} reports={counts['reports']} "
