@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
@@ -18,7 +19,7 @@ from models.db import Store
 from scheduling.common.clock import ManualClock
 from scheduling.common.context import Context
 from scheduling.messages.broadcast import Audience, broadcast
-from scheduling.workers.claiming import Claim, claim_batch
+from scheduling.workers.claiming import Claim, Lease, claim_batch
 from tests.helpers import OPERATOR
 from tests.world import person
 
@@ -40,6 +41,11 @@ async def other(ctx: Context) -> AsyncIterator[Context]:
         await store.close()
 
 
+def lease_for(ctx: Context, worker: str) -> Lease:
+    """A claim's lease for ``worker``, 30 s from now."""
+    return Lease(worker, f"token-{worker}", ctx.now() + timedelta(seconds=30))
+
+
 async def claim(ctx: Context, worker: str, size: int) -> list[Claim]:
     async with ctx.store.transaction() as session:
         claims, _ = await claim_batch(
@@ -47,7 +53,7 @@ async def claim(ctx: Context, worker: str, size: int) -> list[Claim]:
             ctx.now(),
             "telegram",
             size,
-            worker,
+            lease_for(ctx, worker),
             ctx.settings.walks.trained_walkers_per_shift,
         )
         return claims
@@ -62,7 +68,9 @@ async def test_a_claim_in_progress_neither_blocks_nor_shares_with_another(
     await broadcast(ctx, OPERATOR, "Extra pass i kväll!", Audience())
     required = ctx.settings.walks.trained_walkers_per_shift
     async with ctx.store.transaction() as session:
-        first, _ = await claim_batch(session, ctx.now(), "telegram", 7, "worker-a", required)
+        first, _ = await claim_batch(
+            session, ctx.now(), "telegram", 7, lease_for(ctx, "worker-a"), required
+        )
         try:
             second = await asyncio.wait_for(claim(other, "worker-b", 7), WAIT_S)
         except TimeoutError:
