@@ -16,6 +16,7 @@ import uvicorn
 from bot.bootstrap import App, close_senders
 from bot.channels.telegram import TelegramChannel
 from bot.cli.errors import BadInput
+from evaluation.off_loop import start_workers, stop_workers
 from scheduling.common.config import Settings
 from scheduling.messages.content import Sender
 from scheduling.workers.dispatcher import Dispatcher
@@ -110,6 +111,7 @@ async def _serve(app: App, stop: asyncio.Event) -> None:
     server = _http_server(app)
     server_task = asyncio.create_task(server.serve(), name="http")
     app.ticker.start()
+    start_workers(app.ctx)  # statistics and exports: evaluation/off_loop.py
     starting = asyncio.create_task(_start_channel(app.telegram, stop)) if app.telegram else None
     dispatch_task = asyncio.create_task(app.dispatcher.run(), name="dispatch")
     log.info("vandra running on http://%s:%s", http.host, http.port)
@@ -166,6 +168,7 @@ async def _stop_all(
         server.force_exit = True
         server_task.cancel()
     await dispatch_stopped
+    await asyncio.to_thread(stop_workers)
     if app.telegram is not None:
         await app.telegram.stop()  # after the dispatcher: its Telegram sender uses this bot
 

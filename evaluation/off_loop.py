@@ -1,75 +1,45 @@
-"""Heavy reads (statistics over years, exports) run off the event loop that serves webhooks.
+"""Heavy reads (statistics over years, exports) run in a worker process, off the event loop.
 
-``off_loop(ctx, work)`` runs ``work`` on one worker thread with an event loop of its own,
-against a second store on the same database (``Store.open(url, reader=True)``): its own
-SQLite connection, whose transactions take no write lock (WAL lets it read beside the
-writer), or its own PostgreSQL pool. The caller's loop only waits for the result, so a request
-that reads for seconds blocks webhooks no longer than the interpreter lock's switch interval
-(5 ms) at a time. Permission checks and audit records stay with the caller, on its own store.
+``off_loop(ctx, work, *args)`` runs ``work(reader, *args)`` in an evaluation worker process
+(worker_process.py): a separate Python interpreter with its own interpreter lock, its own
+event loop and its own store opened from the database URL (a SQLite reader takes no write
+lock and reads beside the writer under WAL; on PostgreSQL a small pool of its own). The bot's
+process only waits for the result, so however long the work converts rows, counts or writes
+a file, the event loop serving webhooks is never held up by it. (A worker thread was not
+enough: compiled row conversion, CSV writing and openpyxl hold the interpreter lock for tens
+of milliseconds at a time, and a full garbage collection over the rows stopped every thread.)
+``work`` is a module-level coroutine function and its arguments and result are pickled, so
+results are kept small (a statistics report; an export's file is passed as a path).
 
-An in-memory SQLite store has no second connection to offer: there ``work`` runs in place.
-
-The interpreter lock is not the only thing two threads share: a full run of the cyclic garbage
-collector stops every thread, and while a heavy request holds hundreds of thousands of rows a
-full run takes seconds. So the collector is paused while heavy work runs
-(``collector_paused``): what the work makes is freed by reference counting when it is done
-(rows and tallies hold no cycles), and a run after that finds little to walk.
+The workers are started with ``spawn`` (the bot's process has threads, which ``fork`` would
+copy in any state), ``[evaluation] worker_processes`` of them, on first use or by
+``start_workers`` when vandra starts. A worker that died is replaced for the next job.
+Permission checks and audit records stay with the caller, on its own store. An in-memory
+SQLite store cannot be opened by another process: there ``work`` runs in place.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
-import gc
+import multiprocessing
 import threading
-import weakref
-from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import replace
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from evaluation.worker_process import Job, ready, run_job
 from models.db import Store
 from scheduling.common.context import Context
 
 T = TypeVar("T")
 
 _lock = threading.Lock()
-_loop: asyncio.AbstractEventLoop | None = None
-_readers: dict[int, Store] = {}  # the caller's store's id -> its reader
-_paused = 0  # heavy jobs running with the collector paused
-_resume = False  # the collector was on when the first of them began
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while the block runs (and any other such block)."""
-    global _paused, _resume
-    with _lock:
-        if _paused == 0:
-            _resume = gc.isenabled()
-            gc.disable()
-        _paused += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _paused -= 1
-            if _paused == 0 and _resume:
-                gc.enable()
-
-
-def _worker() -> asyncio.AbstractEventLoop:
-    global _loop
-    with _lock:
-        if _loop is None:
-            _loop = asyncio.new_event_loop()
-            thread = threading.Thread(target=_loop.run_forever, name="vandra-reader", daemon=True)
-            thread.start()
-        return _loop
+_pool: ProcessPoolExecutor | None = None
 
 
 def shares_a_file(store: Store) -> bool:
-    """The store's database can be opened a second time (not an in-memory SQLite)."""
+    """The store's database can be opened by another process (not an in-memory SQLite)."""
     url = store.engine.url
     if url.get_backend_name() != "sqlite":
         return True
@@ -77,37 +47,51 @@ def shares_a_file(store: Store) -> bool:
     return database not in ("", ":memory:") and "mode=memory" not in str(url)
 
 
-async def off_loop(ctx: Context, work: Callable[[Context], Coroutine[Any, Any, T]]) -> T:
-    """``work(ctx)`` with ``ctx.store`` replaced by a reader, on the worker thread."""
+def _workers(count: int) -> ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            context = multiprocessing.get_context("spawn")
+            _pool = ProcessPoolExecutor(max_workers=count, mp_context=context)
+        return _pool
+
+
+def start_workers(ctx: Context) -> None:
+    """Bring the worker processes up now (their imports take a second or two), not at the
+    first heavy request; returns at once."""
+    if shares_a_file(ctx.store):
+        pool = _workers(ctx.settings.evaluation.worker_processes)
+        for _ in range(ctx.settings.evaluation.worker_processes):
+            pool.submit(ready)
+
+
+async def off_loop(ctx: Context, work: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+    """``work(reader_ctx, *args)`` in a worker process (in place on an in-memory store)."""
     if not shares_a_file(ctx.store):
-        with collector_paused():
-            return await work(ctx)
-    loop = _worker()
-    key = id(ctx.store)
+        return await work(ctx, *args)
     url = ctx.store.engine.url.render_as_string(hide_password=False)
+    job = Job(url, ctx.settings, ctx.now(), work, args)
+    pool = _workers(ctx.settings.evaluation.worker_processes)
+    try:
+        result: T = await asyncio.wrap_future(pool.submit(run_job, job))
+    except BrokenProcessPool:  # a worker died (killed, out of memory): a fresh pool next time
+        _discard(pool)
+        raise
+    return result
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
     with _lock:
-        reader = _readers.get(key)
-        if reader is None:
-            reader = _readers[key] = Store.open(url, reader=True)
-            weakref.finalize(ctx.store, _forget, key)
-    future: concurrent.futures.Future[T] = asyncio.run_coroutine_threadsafe(
-        work(replace(ctx, store=reader)), loop
-    )
-    with collector_paused():
-        return await asyncio.wrap_future(future)
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _forget(key: int) -> None:
-    """The caller's store is gone: close its reader on the worker's loop."""
+def stop_workers() -> None:
+    """Stop the worker processes (they are started again by the next heavy request)."""
+    global _pool
     with _lock:
-        reader = _readers.pop(key, None)
-    if reader is not None and _loop is not None and not _loop.is_closed():
-        _loop.call_soon_threadsafe(lambda: _loop and _loop.create_task(reader.close()))
-
-
-async def close_reader(store: Store) -> None:
-    """Close the reader opened for ``store`` (if any), e.g. when the app shuts down."""
-    with _lock:
-        reader = _readers.pop(id(store), None)
-    if reader is not None and _loop is not None:
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(reader.close(), _loop))
+        pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)

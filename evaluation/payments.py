@@ -118,9 +118,7 @@ async def payment_basis(
     (a bounded range, computed off the event loop like the statistics)."""
     bounded_range(ctx, first_day, last_day)
     organisation_id = await organisation_scope(ctx, actor, "payments.view")
-    return await off_loop(
-        ctx, lambda reader: payment_basis_for(reader, first_day, last_day, organisation_id)
-    )
+    return await off_loop(ctx, payment_basis_for, first_day, last_day, organisation_id)
 
 
 async def payment_basis_for(

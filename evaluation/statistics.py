@@ -202,12 +202,10 @@ def build_report(
 
 async def statistics(ctx: Context, actor: Actor, first_day: date, last_day: date) -> StatsReport:
     """The statistics a coordinator (everything) or a lead (their organisation) may see, for
-    at most ``[evaluation] max_range_days``; computed off the event loop (``off_loop.py``)."""
+    at most ``[evaluation] max_range_days``; computed in a worker process (``off_loop.py``)."""
     bounded_range(ctx, first_day, last_day)
     organisation_id = await organisation_scope(ctx, actor, "stats.view")
-    return await off_loop(
-        ctx, lambda reader: statistics_for(reader, first_day, last_day, organisation_id)
-    )
+    return await off_loop(ctx, statistics_for, first_day, last_day, organisation_id)
 
 
 async def statistics_for(

@@ -17,7 +17,6 @@ from evaluation.exports.files import (
     MEDIA_TYPES,
     filename,
     render,
-    render_off_loop,
     write_csv,
     write_xlsx,
 )
@@ -36,7 +35,6 @@ __all__ = [
     "export_file",
     "filename",
     "render",
-    "render_off_loop",
     "write_csv",
     "write_xlsx",
 ]

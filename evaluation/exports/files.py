@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import Sequence
@@ -18,7 +17,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from evaluation.exports.tables import Cell, Table
 from evaluation.exports.text_cells import csv_text, set_text
-from evaluation.off_loop import collector_paused
 from scheduling.common.errors import InvalidInput
 from scheduling.common.labels import Texts
 
@@ -110,14 +108,6 @@ def write_csv(tables: Sequence[Table], texts: Texts, target: Path | BinaryIO) ->
         target.write_bytes(data)
     else:
         target.write(data)
-
-
-async def render_off_loop(tables: Sequence[Table], texts: Texts, fmt: str) -> bytes:
-    """``render`` on a worker thread: a year's sign-ups take seconds to write as XLSX, which
-    the event loop serving webhooks must not wait for (the collector paused meanwhile:
-    evaluation/off_loop.py)."""
-    with collector_paused():
-        return await asyncio.to_thread(render, tables, texts, fmt)
 
 
 def render(tables: Sequence[Table], texts: Texts, fmt: str) -> bytes:

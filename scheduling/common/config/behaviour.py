@@ -104,6 +104,8 @@ class PaymentSettings(Section):
 class EvaluationSettings(Section):
     # the longest date range statistics and exports cover (default three years and a day)
     max_range_days: int = Field(default=1096, ge=1, le=36600)
+    # processes that compute statistics and exports beside the bot (evaluation/off_loop.py)
+    worker_processes: int = Field(default=1, ge=1, le=8)
 
 
 class LoggingSettings(Section):
