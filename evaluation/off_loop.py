@@ -28,7 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from evaluation.worker_process import Job, ready, run_job
+from evaluation.worker_process import Job, lower_priority, ready, run_job
 from models.db import Store
 from scheduling.common.context import Context
 
@@ -52,7 +52,9 @@ def _workers(count: int) -> ProcessPoolExecutor:
     with _lock:
         if _pool is None:
             context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(max_workers=count, mp_context=context)
+            _pool = ProcessPoolExecutor(
+                max_workers=count, mp_context=context, initializer=lower_priority
+            )
         return _pool
 
 

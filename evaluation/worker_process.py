@@ -4,13 +4,16 @@ A worker process keeps one event loop and one reader store between jobs (opened 
 database URL the job names; a job for another database closes the old one first), and runs a
 job's coroutine on them with a context whose clock stands at the caller's "now". The cyclic
 garbage collector is off while a job runs: its rows and tallies hold no cycles, and are freed
-by reference counting when it ends.
+by reference counting when it ends. The process runs at a lower priority (``NICENESS``), so
+on a busy machine the operating system lets the bot's process go first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import os
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +39,15 @@ class Job:
 
 _loop: asyncio.AbstractEventLoop | None = None
 _store: tuple[str, Store] | None = None
+
+
+NICENESS = 10  # below the bot's own process: a webhook goes before a statistic
+
+
+def lower_priority() -> None:
+    """Run this worker process at a lower scheduling priority than the bot's."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(NICENESS)
 
 
 def ready() -> bool:
