@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.access_tables import AppSecret as AppSecret
@@ -144,7 +144,14 @@ class Signup(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("shift_id", "person_id", name="uq_signup_shift_person"),
         Index("ix_signup_shift_status", "shift_id", "status"),
-        Index("ix_signup_offer_expires_at", "offer_expires_at"),  # expire_offers: few non-null
+        # expire_offers: the few rows with an offer (a full index's statistics, all NULL, led
+        # SQLite's planner to scan every sign-up instead)
+        Index(
+            "ix_signup_offer_pending",
+            "offer_expires_at",
+            sqlite_where=text("offer_expires_at IS NOT NULL"),
+            postgresql_where=text("offer_expires_at IS NOT NULL"),
+        ),
         # statistics: a shift's walkers and their times from the index alone
         Index("ix_signup_shift_walkers", "shift_id", "status", *_WALKER_COLUMNS),
     )

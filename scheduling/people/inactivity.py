@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Person, Role, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
+from scheduling.walks.series import MAX_SHIFT_LENGTH
 
 
 async def inactive_people(ctx: Context, now: datetime) -> list[Person]:
@@ -40,11 +41,17 @@ async def inactive_people(ctx: Context, now: datetime) -> list[Person]:
 
 async def _still_needed(session: AsyncSession, now: datetime) -> tuple[set[int], set[int]]:
     """Who is signed up for a shift not yet over, and which organisations have such shifts."""
-    ahead = and_(col(Shift.status) == ShiftStatus.PLANNED, col(Shift.end_at) > now)
+    ahead = and_(  # bounded by start too, which has an index (years of shifts lie behind)
+        col(Shift.status) == ShiftStatus.PLANNED,
+        col(Shift.start_at) > now - MAX_SHIFT_LENGTH,
+        col(Shift.end_at) > now,
+    )
     people = await session.exec(
         select(Signup.person_id)
-        .join(Shift, col(Shift.id) == col(Signup.shift_id))
-        .where(ahead, col(Signup.status) != SignupStatus.CANCELLED)
+        .where(
+            col(Signup.shift_id).in_(select(Shift.id).where(ahead)),
+            col(Signup.status) != SignupStatus.CANCELLED,
+        )
         .distinct()
     )
     orgs = await session.exec(select(Shift.organisation_id).where(ahead).distinct())

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,6 +25,7 @@ from scheduling.messages.due_planning import fire_once, fired, plan
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage
 from scheduling.people.access import Actor, audit, require_manager
+from scheduling.walks.series import MAX_SHIFT_LENGTH
 from scheduling.walks.shifts import get_shift
 
 LOOKBACK = timedelta(hours=24)
@@ -57,15 +59,18 @@ async def _askees(session: AsyncSession, organisation_id: int) -> list[int]:
 async def attendance_checks(ctx: Context, session: AsyncSession, now: datetime) -> list[NewMessage]:
     """The due rule: "Vilka var med?" for shifts with confirmed walkers that just ended."""
     ends_until = now - ctx.settings.reminders.report_prompt_after
+    confirmed = exists().where(
+        col(Signup.shift_id) == col(Shift.id), col(Signup.status) == SignupStatus.CONFIRMED
+    )
     walked = await session.exec(
         select(Shift)
-        .where(
+        .where(  # bounded by start too: the start has an index, and years of shifts lie behind
+            col(Shift.start_at) > ends_until - LOOKBACK - MAX_SHIFT_LENGTH,
+            col(Shift.start_at) <= ends_until,
             col(Shift.status) != ShiftStatus.CANCELLED,
             col(Shift.end_at) <= ends_until,
             col(Shift.end_at) > ends_until - LOOKBACK,
-            col(Shift.id).in_(
-                select(Signup.shift_id).where(col(Signup.status) == SignupStatus.CONFIRMED)
-            ),
+            confirmed,
         )
         .order_by(col(Shift.id))
     )

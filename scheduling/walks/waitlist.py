@@ -130,7 +130,9 @@ async def _expire_on_shift(
 _LAPSED = and_(
     col(Signup.status) == SignupStatus.OFFERED, col(Signup.offer_expires_at) <= bindparam("now")
 )
-_SHIFTS_WITH_LAPSED = select(Signup.shift_id).where(_LAPSED).distinct()
+# no DISTINCT (the caller dedupes the few rows): with it, SQLite's planner walked every
+# sign-up in shift order instead of the offers' partial index
+_SHIFTS_WITH_LAPSED = select(Signup.shift_id).where(_LAPSED)
 _LAPSED_ON_SHIFT = (
     select(Signup)
     .where(col(Signup.shift_id) == bindparam("shift_id"), _LAPSED)
