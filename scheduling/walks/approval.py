@@ -175,8 +175,11 @@ async def erase_rejected(ctx: Context) -> int:
             )
         )
         candidates = list(rows.all())
+        if not candidates:  # the usual tick: no look through a queue of thousands
+            return 0
         waiting = await session.exec(
             select(OutboxMessage.person_id).where(
+                col(OutboxMessage.person_id).in_([c[0] for c in candidates]),
                 col(OutboxMessage.kind) == Kind.REJECTED,
                 col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
             )
