@@ -68,7 +68,7 @@ class Person(SQLModel, table=True):
     preferred_channel: str = Field(default="telegram", max_length=16)
     language: str = Field(default="sv", max_length=2)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
-    role: str = Field(default=Role.VOLUNTEER, max_length=16)
+    role: str = Field(default=Role.VOLUNTEER, max_length=16, index=True)  # leads, coordinators
     trained: bool = False
     consent_at: datetime | None = utc_field()
     age_confirmed_at: datetime | None = utc_field()

@@ -21,6 +21,7 @@ of record checks about to lapse.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -36,7 +37,7 @@ from scheduling.walks.attendance import attendance_checks
 from scheduling.walks.replacement import late_cancellation_prompts
 from scheduling.walks.safety import raise_safety_alerts, repeat_safety_alerts
 from scheduling.walks.series import MAX_SHIFT_LENGTH
-from scheduling.walks.staffing import final_checks, staffing_alerts
+from scheduling.walks.staffing import final_checks, fire_alert, pending_alerts, staffing_alerts
 
 log = logging.getLogger("vandra.due")
 
@@ -146,12 +147,18 @@ class DueError(Exception):
 
 
 async def compute_due(ctx: Context) -> dict[str, int]:
-    """Run every rule once, each in its own transaction; how many new outbox rows each wrote."""
+    """Run every rule once, each in its own transaction; how many new outbox rows each wrote.
+    Calls for walkers go one shift per transaction, with the event loop free in between: a
+    call reaches hundreds of people, and after a long stop (or an import of many shifts)
+    hundreds of shifts may be due at once (bench/README.md, the first tick)."""
     now = ctx.now()
     added: dict[str, int] = {}
     failed: list[str] = []
     for name, rule in RULES:
         try:
+            if rule is staffing_alerts:
+                added[name] = await _alerts_one_by_one(ctx, now)
+                continue
             async with ctx.store.transaction() as session:
                 messages = await rule(ctx, session, now)
                 added[name] = await enqueue_many(session, messages, now) if messages else 0
@@ -160,4 +167,17 @@ async def compute_due(ctx: Context) -> dict[str, int]:
             failed.append(name)
     if failed:
         raise DueError(", ".join(failed))
+    return added
+
+
+async def _alerts_one_by_one(ctx: Context, now: datetime) -> int:
+    """The staffing alerts due, each shift's in a transaction of its own."""
+    async with ctx.store.transaction() as session:
+        pending = await pending_alerts(ctx, session, now)
+    added = 0
+    for alert in pending:
+        await asyncio.sleep(0)  # what else waits for the loop (and the store) goes first
+        async with ctx.store.transaction() as session:
+            messages = await fire_alert(ctx, session, now, alert)
+            added += await enqueue_many(session, messages, now) if messages else 0
     return added

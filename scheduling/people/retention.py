@@ -7,6 +7,7 @@ if they stay away. The ticker runs it once a day through ``retention_step``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -104,6 +105,7 @@ async def _retire_inactive_people(ctx: Context, now: datetime) -> tuple[int, int
     """Notify people inactive too long; erase those whose notice is 30 days old."""
     notices = erased = 0
     for person in await inactive_people(ctx, now):
+        await asyncio.sleep(0)  # one person per transaction, the event loop free in between
         key = inactivity_notice_key(person)
         noticed_at = await _notice_time(ctx, key)
         if noticed_at is None:

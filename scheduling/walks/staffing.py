@@ -45,8 +45,20 @@ async def _understaffed(
     return [s for s in shifts if s.staffing(required) == "understaffed"]
 
 
+Alert = tuple[str, StaffedShift, timedelta]  # the due mark, the shift, its moment
+
+
 async def staffing_alerts(ctx: Context, session: AsyncSession, now: datetime) -> list[NewMessage]:
     """Calls for walkers and notices for understaffed shifts whose alert moment has come."""
+    messages: list[NewMessage] = []
+    for alert in await pending_alerts(ctx, session, now):
+        messages += await fire_alert(ctx, session, now, alert)
+    return messages
+
+
+async def pending_alerts(ctx: Context, session: AsyncSession, now: datetime) -> list[Alert]:
+    """The understaffed shifts whose alert moment has come and not fired yet, soonest first
+    (the tick fires them one transaction each: compute_due in messages/due.py)."""
     befores = list(ctx.settings.reminders.staffing_alerts_before)
     if not befores:
         return []
@@ -56,11 +68,18 @@ async def staffing_alerts(ctx: Context, session: AsyncSession, now: datetime) ->
         if before is not None:
             due[f"staffing:{label_of(before)}:shift:{staffed.shift.id}"] = (staffed, before)
     done = await fired(session, list(due))
-    messages: list[NewMessage] = []
-    for mark, (staffed, before) in due.items():
-        if mark not in done and await fire_once(session, mark, now):
-            messages += await _call_and_notice(ctx, session, now, staffed, before)
-    return messages
+    pending = [(mark, s, before) for mark, (s, before) in due.items() if mark not in done]
+    return sorted(pending, key=lambda alert: (alert[1].shift.start_at, alert[1].shift.id or 0))
+
+
+async def fire_alert(
+    ctx: Context, session: AsyncSession, now: datetime, alert: Alert
+) -> list[NewMessage]:
+    """One shift's call for walkers and notices, unless another tick fired them first."""
+    mark, staffed, before = alert
+    if not await fire_once(session, mark, now):
+        return []
+    return await _call_and_notice(ctx, session, now, staffed, before)
 
 
 async def _call_and_notice(
