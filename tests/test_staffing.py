@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from models.tables import AuditEntry, Role, Shift
 from scheduling.common.clock import ManualClock
 from scheduling.common.context import Context
 from scheduling.common.errors import PermissionDenied
-from scheduling.messages.due import compute_due
+from scheduling.messages.due import RULES, compute_due
 from scheduling.messages.kinds import Kind
 from scheduling.people import directory
 from scheduling.people.access import Actor
@@ -153,3 +154,35 @@ async def test_going_ahead_is_for_the_lead_or_coordinator_and_audited(ctx: Conte
     async with ctx.store.sessions() as session:
         actions = (await session.exec(select(AuditEntry.action, AuditEntry.outcome))).all()
     assert ("shifts.go_ahead", "ok") in actions and ("shifts.go_ahead", "refused") in actions
+
+
+async def test_many_calls_at_once_go_one_shift_per_transaction(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """After a long stop many understaffed shifts are due at once: each shift's calls are
+    written in a transaction of their own (so the event loop, and the store's one writer on
+    SQLite, are free between shifts instead of held for all of them: bench/README.md), all
+    of them, soonest shift first, and a second tick adds none."""
+    world = await make_world(ctx, walkers=3)
+    shifts = [
+        await shift_at(ctx, world, f"2026-11-28 {10 + n}:00", f"2026-11-28 {11 + n}:00")
+        for n in range(12)
+    ]
+    clock.set(shifts[-1].start_at - timedelta(hours=40))
+    commits = 0
+
+    def count(*_: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(ctx.store.engine.sync_engine, "commit", count)
+    try:
+        added = await compute_due(ctx)
+    finally:
+        event.remove(ctx.store.engine.sync_engine, "commit", count)
+    assert added["staffing_alerts"] == len(shifts) * (3 + len(world.managers))
+    assert commits >= len(RULES) + len(shifts), "the shifts' calls shared a transaction"
+    calls = sorted(await outbox(ctx, Kind.CALL_FOR_WALKERS), key=lambda m: m.id or 0)
+    assert {m.payload["shift_id"] for m in calls} == {s.id for s in shifts}
+    assert calls[0].payload["shift_id"] == shifts[0].id
+    assert (await compute_due(ctx))["staffing_alerts"] == 0
