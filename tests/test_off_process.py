@@ -24,7 +24,7 @@ from scheduling.people.access import Actor
 from tests.coord_data import build
 
 NOV = (date(2026, 11, 1), date(2026, 11, 30))
-HOLD_S = 0.3  # how long one compiled call in the slow job holds the interpreter lock
+HOLD_S = 0.4  # CPU seconds one compiled call in the slow job holds the interpreter lock
 
 
 async def pid_of(ctx: Context) -> int:
@@ -74,12 +74,13 @@ def hold_the_lock(n: int) -> int:
 
 
 def calibrated() -> int:
-    """A size for ``hold_the_lock`` that takes at least ``HOLD_S`` here and now."""
+    """A size for ``hold_the_lock`` that takes at least ``HOLD_S`` of CPU time here (CPU time:
+    on a busy machine the wall time says little), so at least as long on the clock."""
     n = 1_000_000
     while True:
-        started = time.perf_counter()
+        started = time.thread_time()
         hold_the_lock(n)
-        if time.perf_counter() - started >= HOLD_S:
+        if time.thread_time() - started >= HOLD_S:
             return n
         n *= 2
 
@@ -124,7 +125,7 @@ async def test_a_job_holding_the_interpreter_lock_does_not_block_the_loop(ctx: C
     n = calibrated()
     await off_loop(ctx, pid_of)  # the worker is up: its start-up is not what is measured
     on_thread = await loop_lag(asyncio.to_thread(hold_the_lock, n))
-    assert on_thread >= HOLD_S * 0.8, f"the job held the loop only {on_thread * 1000:.0f} ms"
+    assert on_thread >= HOLD_S * 0.75, f"the job held the loop only {on_thread * 1000:.0f} ms"
     report = await stats.statistics_for(ctx, *NOV)
     off = off_loop(ctx, slow_statistics, n, 2)
     lag = await loop_lag(off)
