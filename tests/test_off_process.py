@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from functools import partial
 from typing import Any
@@ -131,3 +132,17 @@ async def test_a_job_holding_the_interpreter_lock_does_not_block_the_loop(ctx: C
     lag = await loop_lag(off)
     assert lag < HOLD_S / 2, f"the loop was blocked {lag * 1000:.0f} ms"
     assert await off_loop(ctx, slow_statistics, 1, 1) == report
+
+
+async def die(ctx: Context) -> int:
+    os._exit(1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_worker_that_died_is_replaced_for_the_next_request(ctx: Context) -> None:
+    """A worker process killed in the middle of a job (out of memory, say) fails that
+    request; the next one gets a fresh worker."""
+    with pytest.raises(BrokenProcessPool):
+        await off_loop(ctx, die)
+    assert await off_loop(ctx, pid_of) != os.getpid()
