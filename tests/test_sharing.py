@@ -127,3 +127,18 @@ async def test_a_walker_who_cancels_takes_their_number_back(
     await chat.command("share", str(shift.id))
     await signups.cancel_signup(ctx, walker.id or 0, shift.id or 0)
     assert await forget_shared_numbers(ctx) == 1 and await _shares(ctx) == 0
+
+
+async def test_erasing_a_walker_forgets_their_share_at_once(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """Erased (``RADERA``, or by the operator): the share is gone with the person."""
+    from scheduling.people.erasure import erase_person
+    from tests.helpers import OPERATOR
+
+    world, shift, _ = await _tonight(ctx, clock)
+    chat = Chat(Dialogue(ctx), address="1000", telegram_id=world.walkers[0].telegram_id)
+    await chat.command("share", str(shift.id))
+    assert await _shares(ctx) == 1
+    await erase_person(ctx, OPERATOR, world.walkers[0].id or 0)
+    assert await _shares(ctx) == 0
