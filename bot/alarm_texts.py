@@ -2,9 +2,9 @@
 
 Everything an alert says travels in its payload, so rendering it asks the database nothing: an
 alarm goes out as fast as the provider takes it. The leads and coordinators (``ack_by``) get
-the walker's number and, in Telegram, the acknowledge button (``alarmack:<id>``); the group
-gets neither (numbers are not shown to other walkers). By SMS: GSM-7, no buttons, and no
-Telegram command names.
+the walker's number and, in Telegram, the acknowledge button (``alarmack:<id>``), by SMS
+"Svara KVITTERA <ref>" (a one-time code is texted back); the group gets neither (numbers
+are not shown to other walkers). By SMS: GSM-7, no buttons, and no Telegram command names.
 """
 
 from __future__ import annotations
@@ -67,11 +67,18 @@ def _alert(
         say("group_lead", name=p["group_lead"]) if p.get("group_lead") else "",
         say("phone", name=facts["name"], phone=p["phone"]) if manager and p.get("phone") else "",
         say("advice"),
-        (say("ack_how_sms") if sms else say("ack_how")) if manager else "",
+        _ack_how(say, p, sms) if manager else "",
     ]
     text = "\n".join(line for line in lines if line)
     options = () if sms or not manager else (Option(say("button"), f"alarmack:{p['alarm_id']}"),)
     return Outgoing(text, options)
+
+
+def _ack_how(say: Any, p: dict[str, Any], sms: bool) -> str:
+    """How to take the alarm: the button, or by SMS its reference (a code is texted back)."""
+    if not sms:
+        return say("ack_how")
+    return say("ack_how_sms_ref", ref=p["ref"]) if p.get("ref") else say("ack_how_sms")
 
 
 def _instant(value: Any, ctx: Context) -> datetime:

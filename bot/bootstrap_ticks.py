@@ -7,6 +7,7 @@ from scheduling.messages.due import compute_due
 from scheduling.people.retention import retention_step
 from scheduling.walks.alarm_repeat import repeat_alarms
 from scheduling.walks.approval import erase_rejected
+from scheduling.walks.sharing import forget_shared_numbers
 from scheduling.walks.signups import expire_offers
 from scheduling.workers.dispatcher import Dispatcher
 from scheduling.workers.ticker import Ticker, TickStep
@@ -14,13 +15,14 @@ from scheduling.workers.ticker import Ticker, TickStep
 
 def tick_steps(dispatcher: Dispatcher | None = None) -> list[tuple[str, TickStep]]:
     """Pass on unconfirmed offers, apply retention (rejected walkers at once, the rest once a
-    day, however often it ticks), queue what is due and the repeats of open alarms, wake the
-    dispatcher (when there is one)."""
+    day, however often it ticks), queue what is due and the repeats of open alarms, forget
+    the numbers shared for shifts that are over, wake the dispatcher (when there is one)."""
     steps: list[tuple[str, TickStep]] = [
         ("expire_offers", expire_offers),
         ("retention", _retention),
         ("due", compute_due),
         ("alarms", repeat_alarms),
+        ("forget_shared_numbers", forget_shared_numbers),
     ]
     if dispatcher is not None:
         running = dispatcher

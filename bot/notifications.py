@@ -23,9 +23,10 @@ from bot.alarm_texts import render_alarm
 from bot.i18n import t
 from bot.notifications_lifecycle import KINDS as LIFECYCLE_KINDS
 from bot.notifications_lifecycle import render_lifecycle
+from bot.street_texts import render_street
 from scheduling.common.context import Context
 from scheduling.messages.content import Option, Outgoing, Recipient
-from scheduling.messages.kinds import ALARM_KINDS, Kind
+from scheduling.messages.kinds import ALARM_KINDS, STREET_KINDS, Kind
 from scheduling.walks.details import ShiftDetails, checked_in_walkers, person_name, shift_details
 from scheduling.walks.group_lead import group_lead_of
 from scheduling.walks.safety import SAFETY_REPEAT
@@ -256,6 +257,8 @@ class NotificationRenderer:
             return Outgoing(words("sms_unreachable", name=str(payload.get("name") or "?")))
         if kind in LIFECYCLE_KINDS:
             return await render_lifecycle(kind, payload, recipient, ctx)
+        if kind in STREET_KINDS:
+            return await render_street(kind, payload, recipient, ctx)
         if kind == Kind.INACTIVITY_NOTICE:
             return Outgoing(t(recipient.language, "privacy.inactivity_notice",
                               days=payload.get("days", ""), date=payload.get("date", "")))

@@ -101,7 +101,8 @@ def organisation_json(org: Organisation) -> dict[str, Any]:
 
 
 def area_json(area: Area) -> dict[str, Any]:
-    return {"id": area.id, "name": area.name, "meeting_point": area.meeting_point}
+    return {"id": area.id, "name": area.name, "meeting_point": area.meeting_point,
+            "latitude": area.latitude, "longitude": area.longitude}
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -57,6 +57,8 @@ class Area(SQLModel, table=True):
     name_key: str = Field(max_length=120, unique=True)
     meeting_point: str | None = Field(default=None, max_length=200)
     created_at: datetime = utc_field(nullable=False)
+    latitude: float | None = None  # the meeting point on a map (optional)
+    longitude: float | None = None
 
 
 class Person(SQLModel, table=True):
@@ -357,3 +359,20 @@ class Alarm(SQLModel, table=True):
     acknowledged_by: int | None = Field(default=None, foreign_key="person.id")
     acknowledged_label: str | None = Field(default=None, max_length=120)
     cancelled_at: datetime | None = utc_field()
+    # What texts call the alarm (``KVITTERA K7QM2X``): random, so not guessed from the id.
+    ref: str | None = Field(default=None, max_length=12, unique=True, index=True)
+
+
+class SharedNumber(SQLModel, table=True):
+    """A walker shared their number with their group for one night (``DELA <id>``): the
+    others on that shift get it, nobody else, and the row is deleted when the shift ends
+    (``scheduling/walks/sharing.py``). The number itself is read from the person at sending."""
+
+    __tablename__ = "shared_number"
+    __table_args__ = (
+        UniqueConstraint("shift_id", "person_id", name="uq_shared_number_shift_person"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    shift_id: int = Field(foreign_key="shift.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = utc_field(nullable=False)

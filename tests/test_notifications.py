@@ -91,6 +91,9 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
         Kind.ALARM_LOCATION: ALARM_PAYLOAD,
         Kind.ALARM_ACKNOWLEDGED: {**ALARM_PAYLOAD, "by": "Maria"},
         Kind.ALARM_CANCELLED: ALARM_PAYLOAD,
+        Kind.GROUP_INTRO: {"signup_id": 1},
+        Kind.NUMBER_SHARED: {"share_id": 1, "name": "Anna"},  # no such share: forgotten
+        Kind.RUNNING_LATE: {"name": "Anna", "minutes": 15},
     }
     kinds = {v for k, v in vars(Kind).items() if k.isupper()}
     assert set(payloads) == kinds

@@ -25,6 +25,7 @@ from bot.dialogue.commands import (
     SMS_OPT_OUT,
     SMS_REGISTER,
     SMS_WITH_TEXT,
+    SMS_WITH_TWO_NUMBERS,
 )
 from bot.dialogue.turn import Inbound
 from scheduling.common.text import small_number
@@ -102,6 +103,8 @@ def parse(body: str, phone: str) -> Parsed:
     if words[0] in SMS_WITH_TEXT:  # LARM [text]: the text as written, after the keyword
         rest = text.split(None, 1)[1] if len(text.split(None, 1)) > 1 else ""
         return Parsed(replace(base, command=SMS_COMMANDS[words[0]], args=rest[:300]))
+    if words[0] in SMS_WITH_TWO_NUMBERS and len(words) == 3 and small_number(words[1]) is not None:
+        return Parsed(replace(base, command=SMS_COMMANDS[words[0]], args=" ".join(words[1:])))
     name = _NAME.match(text)
     if name:
         return Parsed(replace(base, command="register", args=name.group(2)[:80]))

@@ -21,16 +21,23 @@ def areas() -> None:
 @areas.command("add")
 @click.argument("name")
 @click.option("--meeting-point", metavar="TEXT", help="Where the group meets.")
+@click.option("--lat", type=float, metavar="LAT", help="The meeting point's latitude (-90..90).")
+@click.option("--lon", type=float, metavar="LON", help="Its longitude (-180..180).")
 @json_option
 @config_option
 @with_context
-async def areas_add(ctx: Context, name: str, meeting_point: str | None, as_json: bool) -> None:
-    """Add a walk area and print its id.
+async def areas_add(
+    ctx: Context, name: str, meeting_point: str | None, lat: float | None, lon: float | None,
+    as_json: bool,
+) -> None:
+    """Add a walk area and print its id. With --lat and --lon (both), the group intro carries
+    a map link to the meeting point.
 
     \b
-    Example:  vandra areas add "Baronen & Kalmar C" --meeting-point "Entrén mot stationen"
+    Example:  vandra areas add "Baronen & Kalmar C" --meeting-point "Entrén mot stationen" \
+                  --lat 56.6616 --lon 16.3604
     """
-    area = await directory.add_area(ctx, Actor.operator(), name, meeting_point)
+    area = await directory.add_area(ctx, Actor.operator(), name, meeting_point, lat, lon)
     echo_json([area_json(area)]) if as_json else click.echo(area.id)
 
 

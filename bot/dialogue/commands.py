@@ -43,6 +43,8 @@ VOCABULARY: tuple[Command, ...] = (
     Command("delete", "radera", "delete", menu="menu.delete", sms=("RADERA", "DELETE")),
     Command("alarm", "larm", "alarm", sms=("LARM", "ALARM")),
     Command("false_alarm", "falskt_larm", "false_alarm", sms=("FALSKT LARM", "FALSE ALARM")),
+    Command("late", "sen", "late", sms=("SEN", "LATE")),  # SEN 12 [minutes]: tell the group
+    Command("share", "dela", "share", sms=("DELA", "SHARE")),  # DELA 12: one's number, one night
     Command("newshift", "nytt_pass", "newshift", "manager", "menu.newshift"),
     Command("staffing", "bemanning", "staffing", "manager", "menu.staffing"),
     Command("broadcast", "utskick", "broadcast", "manager", "menu.broadcast"),
@@ -98,6 +100,8 @@ SMS_OPT_OUT = "STOPP"  # vandra's own opt-out word (Twilio answers STOP itself)
 SMS_REGISTER = ("namn", "name")  # ``NAMN Anna Lind`` registers (when SMS registration is open)
 # Keywords followed by free text (``LARM knivhot vid stationen``): the text is the argument.
 SMS_WITH_TEXT = frozenset({"LARM", "ALARM"})
+# Keywords followed by a shift number and one more number (``SEN 12 15``: 15 minutes late).
+SMS_WITH_TWO_NUMBERS = frozenset({"SEN", "LATE"})
 
 
 def menu(manager: bool) -> list[Command]:

@@ -1,9 +1,11 @@
 """A lead's or the coordinator's decisions in chat: cancel a shift, go ahead with an
-understaffed one (the final staffing check), acknowledge a safety alert."""
+understaffed one (the final staffing check), acknowledge a safety alert (or, by its
+reference, a walker's alarm: ``alarm_code.py``)."""
 
 from __future__ import annotations
 
 from bot.dialogue import trust
+from bot.dialogue.alarm_code import acknowledge_by_code
 from bot.dialogue.confirm import confirmed_actor
 from bot.dialogue.registry import Routes
 from bot.dialogue.roles import require_shift_manager
@@ -12,6 +14,7 @@ from scheduling.common.errors import DomainError, PermissionDenied
 from scheduling.common.text import small_number
 from scheduling.people.access import Actor
 from scheduling.walks import safety, shifts, staffing
+from scheduling.walks.alarm_changes import alarm_id_for_ref
 
 
 def register(routes: Routes) -> None:
@@ -64,6 +67,10 @@ async def _acknowledge(turn: Turn, action: str) -> None:
         return
     if parts[1] == "ref":
         ref = parts[2].upper()
+        alarm_id = await alarm_id_for_ref(turn.ctx, ref)
+        if alarm_id is not None:  # a walker's alarm, not a missed check-out
+            await acknowledge_by_code(turn, alarm_id, ref)
+            return
         alert_id: int | None = await safety.alert_id_for_ref(turn.ctx, ref)
     else:
         alert_id = small_number(parts[2])

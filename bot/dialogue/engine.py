@@ -29,6 +29,7 @@ from bot.dialogue import (
     newshift,
     registration,
     report,
+    street,
     trust,
     volunteer,
 )
@@ -59,6 +60,7 @@ FLOWS = (
     alarm,
     grouplead,
     calendar_link,
+    street,
 )
 
 

@@ -20,7 +20,7 @@ from scheduling.people.access import refuse as core_refuse
 # Option actions an SMS may run (the prefix before the first ":").
 SMS_ACTIONS = frozenset(
     {"page", "shift", "signup", "cancel", "in", "checkin", "out", "report", "rep", "replace",
-     "lang", "menu", "reg", "ack"}
+     "lang", "menu", "reg", "ack", "late", "share"}
 )
 # Flows whose free text an SMS may answer.
 SMS_FLOWS = frozenset({"report", "register"})

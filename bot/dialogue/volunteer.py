@@ -8,6 +8,7 @@ import json
 from bot.dialogue import render
 from bot.dialogue.confirm import confirmed_actor
 from bot.dialogue.registry import Routes
+from bot.dialogue.street import on_the_walk
 from bot.dialogue.trust import untrusted
 from bot.dialogue.turn import Turn
 from bot.i18n import LANGUAGES
@@ -128,6 +129,8 @@ def _card_options(turn: Turn, card: ShiftCard) -> list[Option]:
         (card.may_cancel_shift, "shift.cancel_shift", "sc"),
         (card.may_raise_alarm and turn.inbound.channel != "sms", "shift.alarm", "larm"),
         (card.may_name_group_lead, "grouplead.button", "gl"),
+        (on_the_walk(card, turn.ctx.now()), "street.late_button", "late"),
+        (on_the_walk(card, turn.ctx.now()), "street.share_button", "share"),
     )
     options = [turn.option(key, f"{prefix}:{sid}") for shown, key, prefix in buttons if shown]
     options.append(turn.option("shift.back", "menu"))
@@ -248,6 +251,7 @@ async def _check_out(turn: Turn, action: str) -> None:
 async def _help(turn: Turn, args: str) -> None:
     channel = turn.inbound.channel
     turn.say("help.sms" if channel == "sms" else "help.chat")
+    turn.say("street.help")  # on the walk: SEN, DELA, LARM, KVITTERA
     if turn.person is not None and turn.person.is_manager and channel != "sms":
         turn.say("help.coordinator")
 

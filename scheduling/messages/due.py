@@ -15,8 +15,9 @@ Per walker (this module):
 
 Shift-level rules live in ``staffing.py`` (calls for walkers, notices, the final check),
 ``safety.py`` (the overdue check-out alert), ``replacement.py`` (after a late cancellation) and
-``attendance.py`` (who came, asked of the lead after the shift); ``people/vetting.py`` reminds
-of record checks about to lapse.
+``attendance.py`` (who came, asked of the lead after the shift), ``group_intro.py`` (the group
+before it meets), ``sharing.py`` (a number shared with the group reaches latecomers too);
+``people/vetting.py`` reminds of record checks about to lapse.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage, enqueue_many
 from scheduling.people.vetting import record_check_reminders
 from scheduling.walks.attendance import attendance_checks
+from scheduling.walks.group_intro import group_intros
 from scheduling.walks.replacement import late_cancellation_prompts
 from scheduling.walks.safety import raise_safety_alerts, repeat_safety_alerts
 from scheduling.walks.series import MAX_SHIFT_LENGTH
+from scheduling.walks.sharing import shared_number_messages
 from scheduling.walks.staffing import final_checks, fire_alert, pending_alerts, staffing_alerts
 
 log = logging.getLogger("vandra.due")
@@ -139,6 +142,8 @@ RULES: list[tuple[str, Rule]] = [
     ("late_cancellations", late_cancellation_prompts),
     ("attendance_checks", attendance_checks),
     ("record_checks", record_check_reminders),
+    ("group_intros", group_intros),
+    ("shared_numbers", shared_number_messages),
 ]
 
 

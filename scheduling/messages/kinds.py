@@ -29,8 +29,12 @@ class Kind:
     ALARM_LOCATION = "alarm_location"  # the walker shared where they are
     ALARM_ACKNOWLEDGED = "alarm_acknowledged"
     ALARM_CANCELLED = "alarm_cancelled"  # a false alarm, called off
+    GROUP_INTRO = "group_intro"  # before the walk: who walks with whom, where, what to bring
+    NUMBER_SHARED = "number_shared"  # a walker's number, to their group for that night
+    RUNNING_LATE = "running_late"  # a walker will be late: to the group lead and the group
 
 
+STREET_KINDS = frozenset({Kind.GROUP_INTRO, Kind.NUMBER_SHARED, Kind.RUNNING_LATE})
 ALARM_KINDS = frozenset(
     {Kind.ALARM, Kind.ALARM_LOCATION, Kind.ALARM_ACKNOWLEDGED, Kind.ALARM_CANCELLED}
 )

@@ -22,6 +22,7 @@ from models.tables import (
     Report,
     SafetyAlert,
     SafetyAlertStatus,
+    SharedNumber,
     Shift,
     ShiftStatus,
     Signup,
@@ -151,6 +152,14 @@ async def _alarm_open(
     return None
 
 
+async def _still_shared(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    """A shared number goes only while the share lasts (it is forgotten when the shift ends)."""
+    share = await session.get(SharedNumber, int(message.payload.get("share_id") or 0))
+    return None if share is not None else "number no longer shared"
+
+
 CHECKS: dict[str, Check] = {
     Kind.REMINDER: _walker_message,
     Kind.CHECK_IN_PROMPT: _not_checked_in,
@@ -163,4 +172,6 @@ CHECKS: dict[str, Check] = {
     Kind.SAFETY_ALERT: _alert_open,
     Kind.APPROVAL_REQUEST: _still_pending,
     Kind.ALARM: _alarm_open,
+    Kind.GROUP_INTRO: _walker_message,
+    Kind.NUMBER_SHARED: _still_shared,
 }

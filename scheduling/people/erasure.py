@@ -13,6 +13,7 @@ from models.tables import (
     OutboxMessage,
     OutboxStatus,
     Report,
+    SharedNumber,
     Shift,
     Signup,
     SignupStatus,
@@ -90,6 +91,7 @@ async def _drop_what_is_about_them(session: AsyncSession, person_id: int) -> Non
         update(Report).where(col(Report.person_id) == person_id).values(person_id=None)
     )
     await session.exec(delete(Conversation).where(col(Conversation.person_id) == person_id))
+    await session.exec(delete(SharedNumber).where(col(SharedNumber.person_id) == person_id))
     await session.exec(
         delete(OutboxMessage).where(
             col(OutboxMessage.person_id) == person_id,

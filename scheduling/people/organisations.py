@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TypeVar
 
 from sqlmodel import col, select
@@ -9,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Area, Organisation
 from scheduling.common.context import Context
-from scheduling.common.errors import DomainError, NotFound
+from scheduling.common.errors import DomainError, InvalidInput, NotFound
 from scheduling.common.text import clean_text, name_key, small_number
 from scheduling.people.access import Actor, audit, require_coordinator
 
@@ -53,20 +54,38 @@ async def add_organisation(ctx: Context, actor: Actor, name: str) -> Organisatio
     return org
 
 
-async def add_area(ctx: Context, actor: Actor, name: str, meeting_point: str | None = None) -> Area:
-    """Create a walk area with its meeting point (coordinator only)."""
+async def add_area(
+    ctx: Context, actor: Actor, name: str, meeting_point: str | None = None,
+    latitude: float | None = None, longitude: float | None = None,
+) -> Area:
+    """Create a walk area with its meeting point and, optionally, the meeting point's
+    coordinates (both or neither; for the map link in the group intro). Coordinator only."""
     await require_coordinator(ctx.store, actor, "areas.add", ctx.now())
+    check_coordinates(latitude, longitude)
     clean = clean_text(name, field="name", max_length=120)
     point = (
         clean_text(meeting_point, field="meeting_point", max_length=200) if meeting_point else None
     )
     async with ctx.store.transaction() as session:
         await _refuse_duplicate(session, Area, clean, "area")
-        area = Area(name=clean, name_key=name_key(clean), meeting_point=point, created_at=ctx.now())
+        area = Area(name=clean, name_key=name_key(clean), meeting_point=point, created_at=ctx.now(),
+                    latitude=latitude, longitude=longitude)
         session.add(area)
         await session.flush()
         audit(session, actor, "areas.add", ctx.now(), target=f"area:{area.id}")
     return area
+
+
+def check_coordinates(latitude: float | None, longitude: float | None) -> None:
+    """Both or neither, latitude -90..90 and longitude -180..180 (Kalmar: 56.66, 16.36)."""
+    if (latitude is None) != (longitude is None):
+        raise InvalidInput("coordinates_pair")
+    if latitude is None or longitude is None:
+        return
+    if not (math.isfinite(latitude) and -90 <= latitude <= 90):
+        raise InvalidInput("bad_latitude", value=latitude)
+    if not (math.isfinite(longitude) and -180 <= longitude <= 180):
+        raise InvalidInput("bad_longitude", value=longitude)
 
 
 async def _refuse_duplicate(

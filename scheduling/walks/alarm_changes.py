@@ -134,3 +134,12 @@ async def _alarm_and_shift(
     if alarm is None or shift is None:
         raise NotFound("alarm", alarm_id)
     return alarm, shift
+
+
+async def alarm_id_for_ref(ctx: Context, ref: str) -> int | None:
+    """The alarm a text's reference names (``KVITTERA K7QM2X``), or None."""
+    async with ctx.store.joined() as session:
+        found = await session.exec(
+            select(Alarm.id).where(col(Alarm.ref) == ref.strip().upper()[:12])
+        )
+        return found.first()

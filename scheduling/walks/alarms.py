@@ -6,7 +6,8 @@ is told at once to call 112 if anyone is in danger (the channel's reply); then t
 everyone ``alarm_audience.alerted`` names, on every channel they have, ahead of anything queued
 (``Priority.ALARM``; the dispatcher's express lane is rung). The coordinators' alert repeats
 every ``ALARM_REPEAT`` (``alarm_repeat.py``) until a lead of the organisation or a coordinator
-acknowledges it (``acknowledge_alarm``: a button, or the dashboard); the walker may call off a
+acknowledges it (``acknowledge_alarm``: a button, the dashboard, or by SMS
+``KVITTERA <ref>`` with the one-time code texted to the number); the walker may call off a
 false alarm (``cancel_alarm``; these in ``alarm_changes.py``). Either way everyone alerted is
 told. Every step is audited.
 """
@@ -40,6 +41,7 @@ from scheduling.people.access import Actor, audit
 from scheduling.walks.alarm_audience import alerted, messages_to
 from scheduling.walks.audience import managers
 from scheduling.walks.group_lead import group_lead
+from scheduling.walks.safety import new_alert_ref
 from scheduling.walks.series import MAX_SHIFT_LENGTH
 from scheduling.walks.windows import CHECK_IN_EARLY, alarm_open
 
@@ -72,7 +74,7 @@ async def raise_alarm(
             return Raised(existing.id or 0, shift.id or 0, new=False, alerted=0)
         alarm = Alarm(
             shift_id=shift.id or 0, person_id=person_id, text=text or None,
-            channel=actor.channel, raised_at=now,
+            channel=actor.channel, raised_at=now, ref=new_alert_ref(),
         )
         if location is not None:
             alarm.latitude, alarm.longitude, alarm.located_at = location[0], location[1], now
@@ -137,6 +139,7 @@ async def alarm_payload(session: AsyncSession, alarm: Alarm, shift: Shift) -> di
     lead = await group_lead(session, shift)
     return {
         "alarm_id": alarm.id,
+        "ref": alarm.ref,  # what an SMS names it by (``KVITTERA <ref>``), never the id
         "shift_id": shift.id,
         "name": person.name if person is not None else "?",
         "phone": person.phone if person is not None else None,

@@ -21,6 +21,7 @@ from models.tables import (
     Person,
     Report,
     SafetyAlert,
+    SharedNumber,
     Shift,
     Signup,
     SignupStatus,
@@ -109,6 +110,7 @@ _REFERENCES = (
     (Alarm, "person_id"),
     (Alarm, "acknowledged_by"),
     (Shift, "group_lead_id"),
+    (SharedNumber, "person_id"),
 )
 
 

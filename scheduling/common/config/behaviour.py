@@ -6,7 +6,7 @@ from datetime import time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
 from scheduling.common.config.base import Section
 from scheduling.common.config.values import Duration, QuietHours
@@ -52,6 +52,7 @@ class ReminderSettings(Section):
     )
     staffing_final_check_before: Duration = timedelta(hours=3)
     promotion_confirm_within: Duration = timedelta(hours=2)
+    group_intro_before: Duration = timedelta(hours=3)  # who walks with whom, where, what to bring
     quiet_hours: Annotated[QuietHours, BeforeValidator(QuietHours.parse)] = QuietHours(
         start=time(22, 0), end=time(8, 0)
     )
@@ -67,6 +68,11 @@ class WalkSettings(Section):
     approval: Literal["required", "open"] = "required"
     record_check_valid: int = Field(default=12, ge=1, le=120)  # months a record check holds
     require_record_check: bool = False  # a valid record check is a condition for signing up
+    # What to bring, in the group intro: the words vest, torch, phone, first_aid are said in
+    # the walker's language; anything else is shown as written.
+    checklist: list[Annotated[str, StringConstraints(min_length=1, max_length=60)]] = Field(
+        default_factory=lambda: ["vest", "torch", "phone", "first_aid"], max_length=10
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> WalkSettings:
