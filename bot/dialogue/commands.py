@@ -49,6 +49,8 @@ VOCABULARY: tuple[Command, ...] = (
     Command("stats", "statistik", "stats", "manager", "menu.stats"),
     Command("export", "export", "export", "manager", "menu.export"),
     Command("dashboard", "dashboard", "dashboard", "manager", "menu.dashboard"),
+    Command("followups", "uppfoljning", "followups", "manager", "menu.followups",
+            aliases=("uppföljning",)),
     # Twilio answers CANCEL itself (an opt-out), so only the Swedish word leaves a flow by SMS.
     Command("cancel_flow", "avbryt", "cancel", "anyone", sms=("AVBRYT",)),
 )

@@ -29,6 +29,9 @@ class Kind:
     ALARM_LOCATION = "alarm_location"  # the walker shared where they are
     ALARM_ACKNOWLEDGED = "alarm_acknowledged"
     ALARM_CANCELLED = "alarm_cancelled"  # a false alarm, called off
+    FOLLOW_UP_OPENED = "follow_up_opened"  # to the coordinators and leads: a report needs it
+    FOLLOW_UP_REMINDER = "follow_up_reminder"  # to the coordinators: still open after days
+    MORNING_PICTURE = "morning_picture"  # to partners and coordinators after a night with walks
 
 
 ALARM_KINDS = frozenset(

@@ -16,7 +16,8 @@ async def inactive_people(ctx: Context, now: datetime) -> list[Person]:
     """People not active for ``inactive_person_days``, except those still needed.
 
     Still needed: anyone holding a place on a shift not yet over, a lead while their
-    organisation has such a shift, and coordinators while any shift lies ahead.
+    organisation has such a shift, coordinators while any shift lies ahead, and partners
+    (they only receive the morning picture, so they never look active).
     """
     cutoff = now - timedelta(days=ctx.settings.privacy.inactive_person_days)
     async with ctx.store.transaction() as session:
@@ -54,6 +55,8 @@ async def _still_needed(session: AsyncSession, now: datetime) -> tuple[set[int],
 def _needed(person: Person, signed_up: set[int], busy_orgs: set[int]) -> bool:
     if person.id in signed_up:
         return True
+    if person.role == Role.PARTNER:
+        return True  # they only receive the morning picture: quiet is how they are
     if person.role == Role.COORDINATOR:
         return bool(busy_orgs)
     return person.role == Role.LEAD and person.organisation_id in busy_orgs

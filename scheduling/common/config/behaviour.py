@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from scheduling.common.config.base import Section
-from scheduling.common.config.values import Duration, QuietHours
+from scheduling.common.config.values import Clock, Duration, QuietHours
 
 DEFAULT_PLACES = [
     "Kalmar C / stationen",
@@ -104,6 +104,8 @@ class PaymentSettings(Section):
 class EvaluationSettings(Section):
     # the longest date range statistics and exports cover (default three years and a day)
     max_range_days: int = Field(default=1096, ge=1, le=36600)
+    # local time of the morning picture to partners and coordinators after a night with walks
+    morning_summary_at: Clock = time(8, 0)
 
 
 class LoggingSettings(Section):
