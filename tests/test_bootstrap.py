@@ -87,7 +87,8 @@ async def test_the_demo_ticks_the_same_steps_as_vandra_run(tmp_path: Path) -> No
     demo = await steps_the_demo_ticks(tmp_path)
     run = await steps_vandra_run_ticks(tmp_path)
     assert demo == run
-    assert run == ["expire_offers", "retention", "due", "alarms", "dispatch"]
+    assert run == ["expire_offers", "retention", "due", "alarms", "followups", "morning_picture",
+                   "dispatch"]
 
 
 def paths(app: App) -> set[str]:
