@@ -24,8 +24,9 @@ async def set_status(ctx: Context, actor: Actor, follow_up_id: int, status: str)
     if status not in FollowUpStatus.ALL:
         raise InvalidInput("bad_follow_up_status", status=status[:20])
     now = ctx.now()
+    await _require_manager(ctx, actor, follow_up_id, "followups.update")
     async with ctx.store.transaction() as session:
-        follow_up = await _managed(ctx, session, actor, follow_up_id, "followups.update")
+        follow_up = await _locked(session, follow_up_id)
         follow_up.status = status
         _changed(follow_up, actor, now)
         audit(session, actor, "followups.update", now, target=f"follow_up:{follow_up_id}",
@@ -39,8 +40,9 @@ async def set_note(ctx: Context, actor: Actor, follow_up_id: int, text: str) -> 
     cleaned = clean_text(text, field="note", max_length=4000, multiline=True)
     masked = mask_summary(cleaned, NOTE_MAX)
     now = ctx.now()
+    await _require_manager(ctx, actor, follow_up_id, "followups.note")
     async with ctx.store.transaction() as session:
-        follow_up = await _managed(ctx, session, actor, follow_up_id, "followups.note")
+        follow_up = await _locked(session, follow_up_id)
         follow_up.note = masked.text
         _changed(follow_up, actor, now)
         audit(session, actor, "followups.note", now, target=f"follow_up:{follow_up_id}",
@@ -48,16 +50,22 @@ async def set_note(ctx: Context, actor: Actor, follow_up_id: int, text: str) -> 
     return masked
 
 
-async def _managed(
-    ctx: Context, session: AsyncSession, actor: Actor, follow_up_id: int, action: str
-) -> FollowUp:
+async def _require_manager(ctx: Context, actor: Actor, follow_up_id: int, action: str) -> None:
+    """Refuse (audited) anyone who may not manage the follow-up's organisation; checked
+    before the change's transaction, as a refusal is written in one of its own."""
+    async with ctx.store.transaction() as session:
+        follow_up = await session.get(FollowUp, follow_up_id)
+        organisation_id = None if follow_up is None else follow_up.organisation_id
+    if organisation_id is None and (actor.is_coordinator or actor.is_lead):
+        raise NotFound("follow_up", follow_up_id)
+    await require_manager(ctx.store, actor, action, organisation_id, ctx.now(),
+                          target=f"follow_up:{follow_up_id}")
+
+
+async def _locked(session: AsyncSession, follow_up_id: int) -> FollowUp:
     follow_up = await session.get(FollowUp, follow_up_id, with_for_update=True)
     if follow_up is None:
-        if not (actor.is_coordinator or actor.is_lead):
-            await require_manager(ctx.store, actor, action, None, ctx.now())
         raise NotFound("follow_up", follow_up_id)
-    await require_manager(ctx.store, actor, action, follow_up.organisation_id, ctx.now(),
-                          target=f"follow_up:{follow_up_id}")
     return follow_up
 
 
