@@ -92,7 +92,7 @@ async def test_what_the_picture_says_in_telegram_and_by_sms(
     await queue_morning_picture(ctx)
     payload = (await outbox(ctx, Kind.MORNING_PICTURE))[0].payload
     swedish = await render(ctx, payload, Recipient(1, "sv", telegram_id=1))
-    for expected in ("Lägesbild för natten fre 27/11", "Pass: 1 genomförda, 1 inställda",
+    for expected in ("Lägesbild för natten fre 27/11", "Pass: 2 planerade, 1 genomförda, 1 inställda",
                      "Vandrare ute: 3", "Unga mötta: cirka 5", "Baronen & Kalmar C blandad",
                      "medlade", "hjälpte någon hem", "Larm: 1", "Uppföljningar öppnade: 1",
                      "Flaggade platser: Kalmar C / stationen"):
@@ -100,7 +100,7 @@ async def test_what_the_picture_says_in_telegram_and_by_sms(
     assert re.search(r"\((20–23|23–02)\)", swedish), swedish
     english = await render(ctx, payload, Recipient(2, "en", phone="+46705550000"))
     assert english.startswith("Morning picture, night of Fri 27/11"), english
-    assert "Walks 1 held, 1 cancelled" in english and "mixed" in english
+    assert "Walks 2: 1 held, 1 cancelled" in english and "mixed" in english
     assert is_gsm7(english) and len(english) <= SMS_MAX and not re.search(r"/[a-z]", english)
     for text in (swedish, english):
         assert "Walker 0" not in text and "Maria" not in text and "Lena" not in text

@@ -55,7 +55,7 @@ ALARM_PAYLOAD: dict[str, Any] = {
 
 
 MORNING_PAYLOAD: dict[str, Any] = {"night": "2026-11-27", "lines": [
-    {"key": "morning.walks", "params": {"held": 1, "cancelled": 0}},
+    {"key": "morning.walks", "params": {"planned": 1, "held": 1, "cancelled": 0}},
     {"key": "morning.mood", "params": {"items": {"items": [
         {"key": "morning.mood_item", "params": {"area": "Baronen",
                                                 "mood": {"t": "coordinator.mood.calm"}}}]}}},

@@ -38,7 +38,7 @@ def items(lines: list[Line]) -> dict[str, list[Line]]:
 
 async def walks(ctx: Context, facts: NightFacts) -> list[Line]:
     cancelled = sum(1 for t in facts.tallies if t.cancelled)
-    return [line("walks", held=len(facts.held), cancelled=cancelled)]
+    return [line("walks", planned=len(facts.tallies), held=len(facts.held), cancelled=cancelled)]
 
 
 async def walkers(ctx: Context, facts: NightFacts) -> list[Line]:
