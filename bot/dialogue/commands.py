@@ -102,6 +102,14 @@ SMS_REGISTER = ("namn", "name")  # ``NAMN Anna Lind`` registers (when SMS regist
 SMS_WITH_TEXT = frozenset({"LARM", "ALARM"})
 
 
+# A partner's menu: what they may use (``bot/dialogue/partner.py``), nothing of a walker's.
+PARTNER_MENU = frozenset({"start", "help", "language", "mydata", "delete"})
+
+
+def partner_menu() -> list[Command]:
+    return [c for c in VOCABULARY if c.menu is not None and c.id in PARTNER_MENU]
+
+
 def menu(manager: bool) -> list[Command]:
     """The commands of a Telegram menu, in order: every walker's, and a manager's too."""
     wanted = ("anyone", "registered", "manager") if manager else ("anyone", "registered")
