@@ -5,6 +5,7 @@ translated labels only and no personal data; and on the night the clocks go back
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -151,3 +152,30 @@ async def test_the_night_the_clocks_go_back(ctx: Context, clock: ManualClock) ->
     spring = due_night(ctx, datetime(2027, 3, 28, 6, 0, tzinfo=UTC))
     assert spring is not None and local(spring.moment, ctx) == "2027-03-28 08:00 CEST"
     assert due_night(ctx, datetime(2027, 3, 28, 5, 59, tzinfo=UTC)) is None  # not yet
+
+
+async def test_two_workers_at_the_same_moment_queue_it_once(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """Two processes on one database tick at 08:00 together, three mornings running: each
+    morning's picture is queued once per person (the due mark, and under it the outbox's
+    unique keys)."""
+    world = await make_world(ctx, walkers=1)
+    await partners(ctx)
+    clock.set(MORNING_UTC - timedelta(days=7))
+    for day in range(3):
+        shift = await shift_at(ctx, world, f"2026-11-{27 + day} 21:00",
+                               f"2026-11-{28 + day} 01:00")
+        await signups.sign_up(ctx, world.walkers[0].id or 0, shift.id or 0)
+    second = Store.open(ctx.settings.database.url)
+    try:
+        worker = Context(store=second, settings=ctx.settings, clock=clock)
+        for day in range(3):
+            clock.set(MORNING_UTC + timedelta(days=day))
+            counts = await asyncio.gather(queue_morning_picture(ctx),
+                                          queue_morning_picture(worker))
+            assert sorted(counts) == [0, 3], counts
+    finally:
+        await second.close()
+    rows = await outbox(ctx, Kind.MORNING_PICTURE)
+    assert len(rows) == 9 and len({r.dedupe_key for r in rows}) == 9

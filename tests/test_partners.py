@@ -20,6 +20,7 @@ from scheduling.common.context import Context
 from scheduling.messages import broadcast
 from scheduling.people import directory
 from scheduling.people.access import Actor
+from scheduling.people.inactivity import inactive_people
 from scheduling.walks import signups
 from scheduling.walks.alarms import raise_alarm
 from tests.fakes.chat import Chat
@@ -136,3 +137,15 @@ async def test_a_weekend_brings_a_partner_only_the_morning_picture(
         theirs = [m for m in rows if m.person_id == partner.id]
         assert [m.kind for m in theirs] == ["morning_picture", "morning_picture"], theirs
         assert [m.payload["night"] for m in theirs] == ["2026-11-27", "2026-11-28"]
+
+
+async def test_a_quiet_partner_is_not_retired_as_inactive(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """A partner never writes (they only receive the morning picture): after the inactivity
+    period they get no notice and are not erased; a quiet volunteer is."""
+    partner = await person(ctx, "Polisen Kalmar", role=Role.PARTNER, telegram_id=9500)
+    walker = await person(ctx, "Tyst Vandrare", telegram_id=9501)
+    clock.advance(timedelta(days=ctx.settings.privacy.inactive_person_days + 1))
+    quiet = {p.id for p in await inactive_people(ctx, clock.now())}
+    assert walker.id in quiet and partner.id not in quiet
