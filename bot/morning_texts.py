@@ -1,7 +1,7 @@
 """The words of the morning picture (``evaluation/morning/``): its lines are catalogue keys
 with values, rendered in the recipient's language. By SMS each line takes its short
-``<key>_sms`` form where there is one, and the text is cut at a line to ``SMS_MAX`` GSM-7
-characters (two segments), ending in "…" when something had to go."""
+``<key>_sms`` form where there is one, and the text is kept to ``SMS_MAX`` GSM-7
+characters (two segments): a line that does not fit is left out, and "..." ends the text."""
 
 from __future__ import annotations
 
@@ -55,10 +55,12 @@ def _value(lang: str, value: Any, sms: bool) -> Any:
 
 
 def _fit(lines: list[str]) -> str:
-    """As many whole lines as fit in ``SMS_MAX`` characters."""
+    """The whole lines that fit in ``SMS_MAX`` characters, in order; a line too long for the
+    room left is left out (the later, shorter ones still come) and "..." says so."""
     kept: list[str] = []
+    room = SMS_MAX - len(ELLIPSIS) - 1
     for line in (line for line in lines if line):
-        if len("\n".join([*kept, line])) > SMS_MAX - len(ELLIPSIS) - 1:
-            return "\n".join([*kept, ELLIPSIS])
-        kept.append(line)
-    return "\n".join(kept)
+        if len("\n".join([*kept, line])) <= room:
+            kept.append(line)
+    left_out = len(kept) < len([line for line in lines if line])
+    return "\n".join([*kept, ELLIPSIS] if left_out else kept)

@@ -179,3 +179,28 @@ async def test_two_workers_at_the_same_moment_queue_it_once(
         await second.close()
     rows = await outbox(ctx, Kind.MORNING_PICTURE)
     assert len(rows) == 9 and len({r.dedupe_key for r in rows}) == 9
+
+
+def test_a_long_picture_is_cut_to_two_segments_by_sms() -> None:
+    """Twenty flagged places: Telegram shows them all; the SMS keeps the whole lines that fit
+    in 306 GSM-7 characters (the places' line does not, the alarms' after it does) and ends
+    with "..."."""
+    from bot.morning_texts import render_morning
+    from tests.conftest import make_settings
+
+    places = [{"key": "morning.place_item",
+               "params": {"place": f"Plats nummer {n}", "issue": {"t": "coordinator.place.other"}}}
+              for n in range(20)]
+    payload = {"night": "2026-11-27", "lines": [
+        {"key": "morning.walks", "params": {"planned": 9, "held": 8, "cancelled": 1}},
+        {"key": "morning.places", "params": {"items": {"items": places}}},
+        {"key": "morning.alarms", "params": {"count": 0, "false": 0}},
+    ]}
+    ctx = Context(store=None, settings=make_settings("sqlite://"),  # type: ignore[arg-type]
+                  clock=ManualClock(MORNING_UTC))
+    telegram = render_morning(payload, Recipient(1, "sv", telegram_id=1), ctx).text
+    assert "Plats nummer 19" in telegram and "Larm: 0" in telegram
+    sms = render_morning(payload, Recipient(1, "sv", phone="+46700000000"), ctx).text
+    assert is_gsm7(sms) and len(sms) <= 306 and sms.endswith("...")
+    assert sms.startswith("Lägesbild natten fre 27/11\nPass 9: 8 genomförda, 1 inställda\n")
+    assert "Plats nummer" not in sms and "Larm 0" in sms
