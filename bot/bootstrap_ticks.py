@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from evaluation.followups.opening import open_follow_ups
+from evaluation.followups.reminders import remind_open_follow_ups
+from evaluation.morning.picture import queue_morning_picture
 from scheduling.common.context import Context
 from scheduling.messages.due import compute_due
 from scheduling.people.retention import retention_step
@@ -16,13 +19,16 @@ from scheduling.workers.ticker import Ticker, TickStep
 def tick_steps(dispatcher: Dispatcher | None = None) -> list[tuple[str, TickStep]]:
     """Pass on unconfirmed offers, apply retention (rejected walkers at once, the rest once a
     day, however often it ticks), queue what is due and the repeats of open alarms, forget
-    the numbers shared for shifts that are over, wake the dispatcher (when there is one)."""
+    the numbers shared for shifts that are over, the follow-ups and their reminders, the
+    morning picture, wake the dispatcher (when there is one)."""
     steps: list[tuple[str, TickStep]] = [
         ("expire_offers", expire_offers),
         ("retention", _retention),
         ("due", compute_due),
         ("alarms", repeat_alarms),
         ("forget_shared_numbers", forget_shared_numbers),
+        ("followups", _follow_ups),
+        ("morning_picture", queue_morning_picture),
     ]
     if dispatcher is not None:
         running = dispatcher
@@ -39,6 +45,12 @@ async def _retention(ctx: Context) -> object:
     once a day."""
     await erase_rejected(ctx)
     return await retention_step(ctx)
+
+
+async def _follow_ups(ctx: Context) -> int:
+    """Open a follow-up for any flagged report the dialogue did not (a safety net), and
+    remind the coordinators of those left open."""
+    return await open_follow_ups(ctx) + await remind_open_follow_ups(ctx)
 
 
 def make_ticker(ctx: Context, dispatcher: Dispatcher | None = None) -> Ticker:

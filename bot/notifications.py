@@ -20,7 +20,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.alarm_texts import render_alarm
+from bot.followup_texts import KINDS as FOLLOW_UP_KINDS
+from bot.followup_texts import render_follow_up
 from bot.i18n import t
+from bot.morning_texts import render_morning
 from bot.notifications_lifecycle import KINDS as LIFECYCLE_KINDS
 from bot.notifications_lifecycle import render_lifecycle
 from bot.street_texts import render_street
@@ -262,6 +265,10 @@ class NotificationRenderer:
         if kind == Kind.INACTIVITY_NOTICE:
             return Outgoing(t(recipient.language, "privacy.inactivity_notice",
                               days=payload.get("days", ""), date=payload.get("date", "")))
+        if kind in FOLLOW_UP_KINDS:
+            return await render_follow_up(kind, payload, recipient, ctx)
+        if kind == Kind.MORNING_PICTURE:
+            return render_morning(payload, recipient, ctx)
         builder = ABOUT_A_SHIFT.get(kind)
         details = await _details(ctx, payload)
         if builder is None or details is None:

@@ -19,13 +19,16 @@ from models.access_tables import ConfirmationCode as ConfirmationCode
 from models.access_tables import DashboardLogin as DashboardLogin
 from models.access_tables import DashboardSession as DashboardSession
 from models.columns import utc_field
+from models.followup_tables import FollowUp as FollowUp
+from models.followup_tables import FollowUpStatus as FollowUpStatus
 
 
 class Role:
     VOLUNTEER = "volunteer"
     LEAD = "lead"
     COORDINATOR = "coordinator"
-    ALL = (VOLUNTEER, LEAD, COORDINATOR)
+    PARTNER = "partner"  # police, ordningsvakter, fritidsledare: the morning picture only
+    ALL = (VOLUNTEER, LEAD, COORDINATOR, PARTNER)
 
 
 class ShiftStatus:

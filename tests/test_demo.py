@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,8 +23,16 @@ def test_demo_runs_the_weekend(tmp_path: Path) -> None:
     out = result.stdout
     for words in ("registrerad", "reservlista", "ledig åt dig", "Vi behöver fler",
                   "Underbemannat pass", "Påminnelse", "Incheckad", "Rapporten för pass 1",
-                  "held 1", "XLSX export written", "/dashboard/login/"):
+                  "held 1", "XLSX export written", "/dashboard/login/", "Uppföljning 1: en rapport",
+                  "Lägesbild för natten", "Lägesbild natten", "Uppföljningar öppnade: 1",
+                  "Ring [telefon]", "är nu: pågår"):
         assert words in out, words
+    with sqlite3.connect(tmp_path / "data" / "demo.db") as db:
+        partners = db.execute(
+            "SELECT p.name, o.kind FROM outbox o JOIN person p ON p.id = o.person_id "
+            "WHERE p.role = 'partner'").fetchall()
+    assert sorted(partners) == [("Kommunpolisen Kalmar", "morning_picture"),
+                                ("Ordningsvakterna Kalmar City", "morning_picture")]
     exported = list((tmp_path / "demo-out").glob("*.xlsx"))
     assert len(exported) == 1
     assert load_workbook(exported[0]).sheetnames

@@ -54,6 +54,14 @@ ALARM_PAYLOAD: dict[str, Any] = {
 }
 
 
+MORNING_PAYLOAD: dict[str, Any] = {"night": "2026-11-27", "lines": [
+    {"key": "morning.walks", "params": {"planned": 1, "held": 1, "cancelled": 0}},
+    {"key": "morning.mood", "params": {"items": {"items": [
+        {"key": "morning.mood_item", "params": {"area": "Baronen",
+                                                "mood": {"t": "coordinator.mood.calm"}}}]}}},
+]}
+
+
 @pytest.mark.parametrize("language", ["sv", "en"])
 async def test_every_kind_renders_completely(ctx: Context, language: str) -> None:
     """Each kind has words in both languages, with every placeholder filled in."""
@@ -94,6 +102,9 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
         Kind.GROUP_INTRO: {"signup_id": 1},
         Kind.NUMBER_SHARED: {"share_id": 1, "name": "Anna"},  # no such share: forgotten
         Kind.RUNNING_LATE: {"name": "Anna", "minutes": 15},
+        Kind.FOLLOW_UP_OPENED: {"follow_up_id": 1},
+        Kind.FOLLOW_UP_REMINDER: {"follow_up_id": 1, "days": 3},
+        Kind.MORNING_PICTURE: MORNING_PAYLOAD,
     }
     kinds = {v for k, v in vars(Kind).items() if k.isupper()}
     assert set(payloads) == kinds

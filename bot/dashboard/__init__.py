@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.dashboard import alarms, downloads, figures, signin, walks
+from bot.dashboard import alarms, downloads, figures, followups, signin, walks
 from bot.dashboard.web import STATIC, Site, page
 from scheduling.common.context import Context
 from scheduling.links.logins import issue_dashboard_link
@@ -42,6 +42,10 @@ def dashboard_routes(ctx: Context) -> list[BaseRoute]:
         ),
         Route("/dashboard/reports", page(site, walks.reports_page), methods=["GET"]),
         Route("/dashboard/reports/{id:int}", page(site, walks.report_page), methods=["GET"]),
+        Route("/dashboard/followups", page(site, followups.followups_page), methods=["GET"]),
+        Route(
+            "/dashboard/followups/{id:int}", page(site, followups.update), methods=["POST"]
+        ),
         Route("/dashboard/stats", page(site, figures.stats_page), methods=["GET"]),
         Route("/dashboard/summary", page(site, figures.summary_page), methods=["GET"]),
         Route("/dashboard/exports", page(site, downloads.exports_page), methods=["GET"]),

@@ -32,3 +32,7 @@ WALKERS = [
 COORDINATOR = Walker("Maria Kommunsson", 0, True, telegram_id=79001)
 LEAD = Walker("Johan Ek (gruppledare)", 0, True, telegram_id=79002)
 NEWCOMER_ID, NEWCOMER = 71009, "Sara"
+# Partners: the morning picture after each night with walks, nothing else, no personal data.
+POLICE = Walker("Kommunpolisen Kalmar", 0, telegram_id=79101)
+GUARDS = Walker("Ordningsvakterna Kalmar City", 0, phone="+46701234599")
+PARTNERS = [POLICE, GUARDS]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from bot.demo.cast import AREAS, COORDINATOR, LEAD, ORGANISATIONS, WALKERS
+from bot.demo.cast import AREAS, COORDINATOR, LEAD, ORGANISATIONS, PARTNERS, WALKERS
 from models.tables import Role
 from scheduling.common.context import Context
 from scheduling.people import directory
@@ -40,14 +40,14 @@ async def _people(ctx: Context, orgs: list[int]) -> dict[str, int]:
     people: dict[str, int] = {}
     for walker, role in [(COORDINATOR, Role.COORDINATOR), (LEAD, Role.LEAD)] + [
         (w, Role.VOLUNTEER) for w in WALKERS
-    ]:
+    ] + [(p, Role.PARTNER) for p in PARTNERS]:
         person = await directory.add_person(
             ctx,
             Actor.operator(),
             name=walker.name,
             phone=walker.phone,
             telegram_id=walker.telegram_id,
-            organisation=orgs[walker.org],
+            organisation=None if role == Role.PARTNER else orgs[walker.org],
             role=role,
             trained=walker.trained,
         )

@@ -8,14 +8,16 @@ from datetime import timedelta
 import click
 
 from bot.demo.cast import COORDINATOR, LEAD, NEWCOMER, NEWCOMER_ID, WALKERS
+from bot.demo.morning import the_morning
 from bot.demo.talk import counts, deliver, say, show, show_outgoing, tap, telegram_says
 from bot.demo.talk import text_vandra as text
 from bot.demo.world import Demo
 from models.tables import Shift
 from scheduling.walks import shifts
 
-KARIN_ANSWERS = ("2", "3", "2", "1", "1", "2", "1 4", "3", "1 2", "1", "1", "2")
-KARIN_NOTE = "Lugnt vid Baronen, några tonåringar vid stationen. Ring 070-123 45 67."
+# Her last answer asks the coordinator to follow the walk up; her note's number is masked.
+KARIN_ANSWERS = ("2", "3", "2", "1", "1", "2", "1 4", "3", "1 2", "1", "1", "1")
+KARIN_NOTE = "Lugnt vid Baronen, en ung tjej verkade illa ute vid stationen. Ring 070-123 45 67."
 
 
 async def the_weekend(demo: Demo) -> None:
@@ -28,6 +30,7 @@ async def the_weekend(demo: Demo) -> None:
     await check_in(demo, friday)
     await check_out(demo, friday)
     await reports(demo, friday)
+    await the_morning(demo, friday)
 
 
 async def thursday_evening(demo: Demo, saturday: Shift) -> None:

@@ -12,7 +12,15 @@ from pathlib import Path
 import httpx
 
 from bot.bootstrap import App, bootstrap
-from bot.demo.cast import COORDINATOR, LEAD, NEWCOMER, NEWCOMER_ID, PUBLIC_URL, WALKERS
+from bot.demo.cast import (
+    COORDINATOR,
+    LEAD,
+    NEWCOMER,
+    NEWCOMER_ID,
+    PARTNERS,
+    PUBLIC_URL,
+    WALKERS,
+)
 from bot.demo.seed import seed
 from fakes.telegram_server import FakeTelegramServer
 from fakes.twilio_server import (
@@ -86,7 +94,7 @@ def demo_settings(
 async def running(settings: Settings, database: Path, now: datetime) -> AsyncIterator[Demo]:
     """The example world with its Telegram and SMS stand-ins, bot and dispatcher running."""
     async with FakeTelegramServer() as tg, FakeTwilioServer() as twilio:
-        for walker in (*WALKERS, COORDINATOR, LEAD):
+        for walker in (*WALKERS, COORDINATOR, LEAD, *PARTNERS):
             if walker.telegram_id:
                 tg.add_user(walker.telegram_id, walker.name.split()[0])
         tg.add_user(NEWCOMER_ID, NEWCOMER)

@@ -51,6 +51,8 @@ VOCABULARY: tuple[Command, ...] = (
     Command("stats", "statistik", "stats", "manager", "menu.stats"),
     Command("export", "export", "export", "manager", "menu.export"),
     Command("dashboard", "dashboard", "dashboard", "manager", "menu.dashboard"),
+    Command("followups", "uppfoljning", "followups", "manager", "menu.followups",
+            aliases=("uppföljning",)),
     # Twilio answers CANCEL itself (an opt-out), so only the Swedish word leaves a flow by SMS.
     Command("cancel_flow", "avbryt", "cancel", "anyone", sms=("AVBRYT",)),
 )
@@ -102,6 +104,14 @@ SMS_REGISTER = ("namn", "name")  # ``NAMN Anna Lind`` registers (when SMS regist
 SMS_WITH_TEXT = frozenset({"LARM", "ALARM"})
 # Keywords followed by a shift number and one more number (``SEN 12 15``: 15 minutes late).
 SMS_WITH_TWO_NUMBERS = frozenset({"SEN", "LATE"})
+
+
+# A partner's menu: what they may use (``bot/dialogue/partner.py``), nothing of a walker's.
+PARTNER_MENU = frozenset({"start", "help", "language", "mydata", "delete"})
+
+
+def partner_menu() -> list[Command]:
+    return [c for c in VOCABULARY if c.menu is not None and c.id in PARTNER_MENU]
 
 
 def menu(manager: bool) -> list[Command]:

@@ -25,8 +25,10 @@ from bot.dialogue import (
     coordinator,
     decisions,
     evaluation,
+    followups,
     grouplead,
     newshift,
+    partner,
     registration,
     report,
     street,
@@ -61,6 +63,7 @@ FLOWS = (
     grouplead,
     calendar_link,
     street,
+    followups,
 )
 
 
@@ -123,6 +126,8 @@ class Dialogue:
         _remember_deep_link(turn)
         if not take_yes(turn):
             return
+        if partner.is_partner(turn) and registration.complete(turn) and partner.turned_away(turn):
+            return
         inbound = turn.inbound
         if inbound.command in OPEN_COMMANDS:
             await self.commands[inbound.command](turn, inbound.args)
@@ -158,6 +163,9 @@ class Dialogue:
         if not trust.action_allowed(turn.inbound.channel, action):
             await trust.refuse(turn, trust.audit_name(action=action))
             return
+        if partner.is_partner(turn) and not partner.action_allowed(action):
+            partner.refuse_action(turn)
+            return
         prefix = action.split(":", 1)[0]
         handler = self.actions.get(prefix)
         if handler is None:
@@ -169,7 +177,9 @@ class Dialogue:
         """After registration: carry on with the deep link or action that started it (a walker
         waiting for approval is told what comes next; the shift they asked for waits too)."""
         pending = turn.data.pop("then", None)
-        if approval.waiting(turn):
+        if partner.is_partner(turn):
+            turn.say("partner.welcome")  # a partner came for the morning picture, not a shift
+        elif approval.waiting(turn):
             await approval.wait_with(turn, pending if isinstance(pending, str) else None)
         elif isinstance(pending, str) and pending:
             await self.run_action(turn, pending)

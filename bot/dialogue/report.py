@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.dialogue.registry import Routes
 from bot.dialogue.turn import Turn
+from evaluation.followups.opening import open_follow_ups
 from scheduling.common.errors import DomainError
 from scheduling.common.text import small_number
 from scheduling.walks import reports
@@ -272,6 +273,8 @@ async def _finish(turn: Turn, summary: str | None, nothing_happened: bool = Fals
         raise
     shift_id = turn.data.get("shift_id")
     turn.end_flow()
+    if result.report.follow_up:
+        await open_follow_ups(turn.ctx, result.report.id)  # the coordinator is told at once
     key = "report.corrected" if result.corrected else "report.thanks"
     turn.say(key, id=shift_id)
     if result.masked:

@@ -26,10 +26,12 @@ SMS_ACTIONS = frozenset(
 SMS_FLOWS = frozenset({"report", "register"})
 MANAGER_COMMANDS = frozenset(c.id for c in VOCABULARY if c.audience == "manager")
 # What the audit trail calls a manager command (the core's own names for them).
-AUDITED_AS = {"newshift": "shifts.add", "stats": "stats.view", "dashboard": "dashboard.link"}
+AUDITED_AS = {"newshift": "shifts.add", "stats": "stats.view", "dashboard": "dashboard.link",
+              "followups": "followups.view"}
 AUDITED_ACTIONS = {"sc": "shifts.cancel", "cancelshift": "shifts.cancel", "keep": "staffing",
                    "bc": "broadcast", "ns": "shifts.add", "ex": "export",
-                   "ack": "alerts.acknowledge", "del": "people.remove"}
+                   "ack": "alerts.acknowledge", "del": "people.remove",
+                   "fu": "followups.update"}
 
 
 def untrusted(channel: str) -> bool:

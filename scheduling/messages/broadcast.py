@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Broadcast, Person, Shift, ShiftStatus, Signup, SignupStatus
+from models.tables import Broadcast, Person, Role, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.common.text import clean_text
@@ -100,7 +100,9 @@ async def _authorise(ctx: Context, actor: Actor, audience: Audience) -> int | No
 
 async def _recipients(session: AsyncSession, audience: Audience) -> list[int]:
     statement = select(Person.id).where(
-        col(Person.erased_at).is_(None), col(Person.consent_at).is_not(None)
+        col(Person.erased_at).is_(None),
+        col(Person.consent_at).is_not(None),
+        col(Person.role) != Role.PARTNER,  # partners get the morning picture, nothing else
     )
     if audience.shift_id is not None:
         statement = statement.join(Signup, col(Signup.person_id) == col(Person.id)).where(
@@ -209,6 +211,7 @@ async def _free_volunteers(
         col(Person.erased_at).is_(None),
         col(Person.consent_at).is_not(None),
         col(Person.id).not_in(already),
+        col(Person.role) != Role.PARTNER,
     )
     if audience == "organisation":
         query = query.where(col(Person.organisation_id) == shift.organisation_id)

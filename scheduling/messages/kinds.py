@@ -32,6 +32,9 @@ class Kind:
     GROUP_INTRO = "group_intro"  # before the walk: who walks with whom, where, what to bring
     NUMBER_SHARED = "number_shared"  # a walker's number, to their group for that night
     RUNNING_LATE = "running_late"  # a walker will be late: to the group lead and the group
+    FOLLOW_UP_OPENED = "follow_up_opened"  # to the coordinators and leads: a report needs it
+    FOLLOW_UP_REMINDER = "follow_up_reminder"  # to the coordinators: still open after days
+    MORNING_PICTURE = "morning_picture"  # to partners and coordinators after a night with walks
 
 
 STREET_KINDS = frozenset({Kind.GROUP_INTRO, Kind.NUMBER_SHARED, Kind.RUNNING_LATE})

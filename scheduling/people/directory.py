@@ -272,15 +272,15 @@ async def set_language(ctx: Context, person_id: int, language: str) -> Person:
     return person
 
 
-async def list_managers(ctx: Context) -> list[Person]:
-    """Leads and coordinators (not erased)."""
+async def list_managers(ctx: Context, *, partners: bool = False) -> list[Person]:
+    """Leads and coordinators (not erased); partners too when asked (their menus)."""
+    roles = [Role.LEAD, Role.COORDINATOR, *([Role.PARTNER] if partners else [])]
     async with ctx.store.transaction() as session:
         return list(
             (
                 await session.exec(
                     select(Person).where(
-                        col(Person.role).in_([Role.LEAD, Role.COORDINATOR]),
-                        col(Person.erased_at).is_(None),
+                        col(Person.role).in_(roles), col(Person.erased_at).is_(None)
                     )
                 )
             ).all()

@@ -16,9 +16,10 @@ async def inactive_people(ctx: Context, now: datetime) -> list[Person]:
     """People not active for ``inactive_person_days``, except those still needed.
 
     Still needed: anyone holding a place on a shift not yet over, a lead while their
-    organisation has such a shift, and coordinators while any shift lies ahead. Those with a
-    place are left out by the database (in a big town that is most people: loading them all
-    as objects to drop them took a second of the event loop's time).
+    organisation has such a shift, coordinators while any shift lies ahead, and partners (they
+    only receive the morning picture, so they never look active). Those with a place are left
+    out by the database (in a big town that is most people: loading them all as objects to
+    drop them took a second of the event loop's time).
     """
     cutoff = now - timedelta(days=ctx.settings.privacy.inactive_person_days)
     ahead = _ahead(now)
@@ -57,6 +58,8 @@ def _ahead(now: datetime) -> ColumnElement[bool]:
 
 
 def _needed(person: Person, busy_orgs: set[int]) -> bool:
+    if person.role == Role.PARTNER:
+        return True  # they only receive the morning picture: quiet is how they are
     if person.role == Role.COORDINATOR:
         return bool(busy_orgs)
     return person.role == Role.LEAD and person.organisation_id in busy_orgs

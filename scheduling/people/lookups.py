@@ -36,6 +36,11 @@ class PersonView:
         """A lead or the coordinator."""
         return self.role in (Role.LEAD, Role.COORDINATOR)
 
+    @property
+    def is_partner(self) -> bool:
+        """A partner: receives the morning picture, nothing else (``bot/dialogue/partner.py``)."""
+        return self.role == Role.PARTNER
+
     def actor(self, channel: str) -> Actor:
         """The person acting through ``channel``, as the use cases check and audit it."""
         return Actor(

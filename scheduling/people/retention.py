@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from models.tables import AuditEntry, OutboxMessage, Person, Report, Role
+from models.tables import AuditEntry, FollowUp, OutboxMessage, Person, Report, Role
 from scheduling.common.context import Context
 from scheduling.common.errors import NotFound
 from scheduling.messages.kinds import Kind
@@ -90,13 +90,19 @@ async def apply_retention(ctx: Context) -> RetentionResult:
 
 
 async def _blank_old_report_text(ctx: Context, now: datetime) -> int:
-    """The free-text summary of reports older than the retention period is removed."""
+    """The free-text summary of reports older than the retention period is removed, and so is
+    the note on a follow-up opened that long ago (it is report text too)."""
     cutoff = now - timedelta(days=ctx.settings.privacy.report_text_retention_days)
     async with ctx.store.transaction() as session:
         result = await session.exec(
             update(Report)
             .where(col(Report.summary).is_not(None), col(Report.created_at) < cutoff)
             .values(summary=None)
+        )
+        await session.exec(
+            update(FollowUp)
+            .where(col(FollowUp.note).is_not(None), col(FollowUp.opened_at) < cutoff)
+            .values(note=None)
         )
         return int(result.rowcount or 0)
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
 from scheduling.common.config.base import Section
-from scheduling.common.config.values import Duration, QuietHours
+from scheduling.common.config.values import Clock, Duration, QuietHours
 
 DEFAULT_PLACES = [
     "Kalmar C / stationen",
@@ -112,6 +112,8 @@ class EvaluationSettings(Section):
     max_range_days: int = Field(default=1096, ge=1, le=36600)
     # processes that compute statistics and exports beside the bot (evaluation/off_loop.py)
     worker_processes: int = Field(default=1, ge=1, le=8)
+    # local time of the morning picture to partners and coordinators after a night with walks
+    morning_summary_at: Clock = time(8, 0)
 
 
 class LoggingSettings(Section):

@@ -17,6 +17,7 @@ from scheduling.common.config.behaviour import (
     SchedulingSettings,
     WalkSettings,
 )
+from scheduling.common.config.followups import FollowupSettings
 from scheduling.common.config.services import (
     DatabaseSettings,
     HttpSettings,
@@ -41,6 +42,7 @@ class Settings(Section):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    followups: FollowupSettings = Field(default_factory=FollowupSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @property

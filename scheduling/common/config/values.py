@@ -39,6 +39,20 @@ def format_duration(value: timedelta) -> str:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
+def parse_clock(value: object) -> time:
+    """Turn ``"08:00"`` into a local wall-clock time."""
+    if isinstance(value, time):
+        return value
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value) if isinstance(value, str) else None
+    try:
+        return time(int(match.group(1)), int(match.group(2))) if match else time(99)
+    except ValueError:
+        raise ValueError(f'expected a time "HH:MM" such as "08:00", got {value!r}') from None
+
+
+Clock = Annotated[time, BeforeValidator(parse_clock)]
+
+
 class QuietHours(BaseModel):
     """A local-time window, possibly crossing midnight, such as 22:00-08:00."""
 
