@@ -19,6 +19,9 @@ from models.access_tables import ConfirmationCode as ConfirmationCode
 from models.access_tables import DashboardLogin as DashboardLogin
 from models.access_tables import DashboardSession as DashboardSession
 from models.columns import utc_field
+from models.place_tables import Place as Place
+from models.place_tables import PlaceReport as PlaceReport
+from models.place_tables import PlaceStatus as PlaceStatus
 
 
 class Role:

@@ -38,7 +38,7 @@ def stats_charts(report: stats.StatsReport, language: str) -> dict[str, Any]:
         "places": charts.bar_list(
             text("coordinator.dash.chart_places"),
             [
-                (f"{p.place}: {label(text, 'place', p.category)}", p.walks)
+                (f"{label(text, 'spot', p.place)}: {label(text, 'place', p.category)}", p.walks)
                 for p in report.overall.places
             ],
         ),

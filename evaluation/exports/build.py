@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from evaluation.exports.files import render
 from evaluation.exports.payments import payments_export
+from evaluation.exports.places import places_export
 from evaluation.exports.reports import reports
 from evaluation.exports.shifts import shifts
 from evaluation.exports.signups import signups
@@ -27,6 +28,7 @@ BUILDERS: dict[str, Builder] = {
     "signups": signups,
     "stats": stats_export,
     "payments": payments_export,
+    "places": places_export,
 }
 
 
