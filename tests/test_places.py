@@ -151,8 +151,8 @@ async def test_two_reports_at_once_make_one_place_with_two_reports(
 async def test_list_places_is_for_coordinators_and_leads(
     ctx: Context, clock: ManualClock
 ) -> None:
-    """The list names area, spot, kind, seen times and the count; a lead sees it too, a
-    volunteer is refused; an unknown status is bad input."""
+    """The list names area, spot, kind, seen times and the count; a lead sees the places
+    their organisation's walkers reported, a volunteer is refused; a bad status is refused."""
     shift_id, (p1, _) = await walked_shift(ctx, clock)
     await file_report(ctx, shift_id, p1, [LIGHT])
     (item,) = await places.list_places(ctx, OPERATOR)
@@ -161,6 +161,8 @@ async def test_list_places_is_for_coordinators_and_leads(
     assert item.first_seen_at == item.last_seen_at < datetime.now(UTC) + timedelta(days=30)
     lead = Actor(person_id=p1, role=Role.LEAD, organisation_id=1, label="lead")
     assert len(await places.list_places(ctx, lead)) == 1
+    other_lead = Actor(person_id=p1, role=Role.LEAD, organisation_id=99, label="other lead")
+    assert await places.list_places(ctx, other_lead) == []
     walker = Actor(person_id=p1, role=Role.VOLUNTEER, organisation_id=1, label="walker")
     with pytest.raises(PermissionDenied):
         await places.list_places(ctx, walker)

@@ -24,12 +24,13 @@ COLUMNS = [
 async def places_export(
     ctx: Context, request: ExportRequest, organisation_id: int | None, texts: Texts
 ) -> list[Table]:
-    """Places seen in the range (first seen before its end, last seen after its start).
-
-    Places belong to no organisation and name nobody: a lead gets the same list."""
+    """Places seen in the range (first seen before its end, last seen after its start); for
+    a lead, those their organisation's walkers reported."""
     start, before = day_range(ctx, request.first_day, request.last_day)
     async with ctx.store.joined() as session:
-        items = await place_items(session, seen_from=start, seen_before=before)
+        items = await place_items(
+            session, seen_from=start, seen_before=before, organisation_id=organisation_id
+        )
     table = Table("place_list", list(COLUMNS))
     table.rows = [_row(ctx, item, texts) for item in items]
     return [table]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Area, Place, PlaceStatus
+from models.tables import Area, Place, PlaceReport, PlaceStatus, Report, Shift
 from scheduling.common.context import Context
 from scheduling.common.errors import InvalidInput
 from scheduling.people.access import Actor
@@ -56,9 +57,13 @@ async def place_items(
     status: str | None = None,
     seen_from: datetime | None = None,
     seen_before: datetime | None = None,
+    organisation_id: int | None = None,
 ) -> list[PlaceItem]:
-    """Places, open ones first, then by last seen (newest first); filtered when asked."""
+    """Places, open ones first, then by last seen (newest first); filtered when asked (with
+    ``organisation_id``, those named in reports of that organisation's walks)."""
     query = select(Place, Area.name).join(Area, col(Area.id) == col(Place.area_id))
+    if organisation_id is not None:
+        query = query.where(col(Place.id).in_(_named_by(organisation_id)))
     if status is not None:
         query = query.where(col(Place.status) == status)
     if seen_from is not None:
@@ -71,11 +76,20 @@ async def place_items(
     return [_item(place, area) for place, area in rows]
 
 
+def _named_by(organisation_id: int) -> Any:
+    return (
+        select(PlaceReport.place_id)
+        .join(Report, col(Report.id) == col(PlaceReport.report_id))
+        .join(Shift, col(Shift.id) == col(Report.shift_id))
+        .where(col(Shift.organisation_id) == organisation_id)
+    )
+
+
 async def list_places(ctx: Context, actor: Actor, status: str | None = None) -> list[PlaceItem]:
-    """Every place (or those of one status) for a coordinator or a lead (places hold no
-    personal data and belong to no organisation); anyone else is refused."""
-    await organisation_scope(ctx, actor, "places.view")
+    """Every place (or those of one status) for a coordinator; for a lead, those their own
+    organisation's walkers reported; anyone else is refused."""
+    organisation_id = await organisation_scope(ctx, actor, "places.view")
     if status is not None and status not in PlaceStatus.ALL:
         raise InvalidInput("bad_place_status", status=status[:20])
     async with ctx.store.joined() as session:
-        return await place_items(session, status=status)
+        return await place_items(session, status=status, organisation_id=organisation_id)
