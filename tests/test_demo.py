@@ -22,7 +22,9 @@ def test_demo_runs_the_weekend(tmp_path: Path) -> None:
     out = result.stdout
     for words in ("registrerad", "reservlista", "ledig åt dig", "Vi behöver fler",
                   "Underbemannat pass", "Påminnelse", "Incheckad", "Rapporten för pass 1",
-                  "held 1", "XLSX export written", "/dashboard/login/"):
+                  "held 1", "XLSX export written", "/dashboard/login/",
+                  "Larmtorget: trasig belysning", "felanmäld till kommunen",
+                  "nivån minst 3 vandrare, 1500 kr"):
         assert words in out, words
     exported = list((tmp_path / "demo-out").glob("*.xlsx"))
     assert len(exported) == 1

@@ -14,7 +14,8 @@ from bot.demo.world import Demo
 from models.tables import Shift
 from scheduling.walks import shifts
 
-KARIN_ANSWERS = ("2", "3", "2", "1", "1", "2", "1 4", "3", "1 2", "1", "1", "2")
+# ... a place issue: yes, Larmtorget (the third place), broken light, nothing more ...
+KARIN_ANSWERS = ("2", "3", "2", "1", "1", "2", "1 4", "3", "1 2", "2", "3", "1", "2", "1", "2")
 KARIN_NOTE = "Lugnt vid Baronen, några tonåringar vid stationen. Ring 070-123 45 67."
 
 
