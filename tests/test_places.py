@@ -168,3 +168,25 @@ async def test_list_places_is_for_coordinators_and_leads(
         await places.list_places(ctx, walker)
     with pytest.raises(DomainError, match="bad_place_status"):
         await places.list_places(ctx, OPERATOR, status="broken")
+
+
+async def test_a_later_night_moves_last_seen_and_keeps_first_seen(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The same spot reported after a walk a week later: one place, first seen the first
+    night, last seen the later one, two reports."""
+    from scheduling.walks import signups
+    from tests.helpers import add_people, add_shift, seed_org_area
+
+    org, area = await seed_org_area(ctx)
+    first = await add_shift(ctx, org, area, min_walkers=1)
+    later = await add_shift(ctx, org, area, min_walkers=1, start_in=timedelta(days=10))
+    (walker,) = await add_people(ctx, 1, org=org)
+    for shift in (first, later):
+        await signups.sign_up(ctx, walker.id or 0, shift.id or 0)
+    clock.advance(timedelta(days=11))
+    await file_report(ctx, later.id or 0, walker.id or 0, [LIGHT])  # filed in the other order
+    await file_report(ctx, first.id or 0, walker.id or 0, [LIGHT])
+    (place,) = await all_places(ctx)
+    assert (place.first_seen_at, place.last_seen_at) == (first.start_at, later.start_at)
+    assert place.reports == 2
