@@ -115,7 +115,7 @@ class Walk:
     def place_issues(self) -> frozenset[tuple[str, str]]:
         """(place, category) pairs flagged in this walk's reports."""
         return frozenset(
-            (str(issue.get("place", "")), str(issue.get("category", "")))
+            (str(issue.get("spot") or issue.get("place", "")), str(issue.get("category", "")))
             for r in self.reports
             for issue in r.place_issues
         )

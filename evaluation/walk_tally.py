@@ -254,7 +254,7 @@ async def _reports(
         tally = by_id[shift_id]
         tally.services = tally.services | frozenset(_json_list(services))
         tally.places = tally.places | frozenset(
-            (str(issue.get("place", "")), str(issue.get("category", "")))
+            (str(issue.get("spot") or issue.get("place", "")), str(issue.get("category", "")))
             for issue in _json_list(places)
         )
 

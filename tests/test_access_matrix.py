@@ -34,7 +34,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.dialogue.engine import Dialogue
 from bot.dialogue.turn import Inbound
 from bot.i18n import t
-from evaluation import exports, overview, payments
+from evaluation import exports, overview, payments, places
 from evaluation import statistics as stats
 from fakes.telegram_server import FakeTelegramServer
 from fakes.twilio_server import (
@@ -479,6 +479,20 @@ async def _fresh_person(w: World) -> int:
     return person.id or 0
 
 
+async def _fresh_place(w: World) -> int:
+    """An open place in A's area, as a report would have made it: its id."""
+    from models.place_tables import Place
+
+    seen = w.clock.now()
+    async with w.ctx.store.transaction() as session:
+        place = Place(area_id=w.area_a, spot=f"Plats {next(_fresh)}", kind="broken_light",
+                      open_key=f"x{next(_fresh)}", reports=1, first_seen_at=seen,
+                      last_seen_at=seen, created_at=seen)
+        session.add(place)
+        await session.flush()
+        return place.id or 0
+
+
 async def _fresh_no_show(w: World) -> int:
     """A confirmed walker of the walked shift who never checked in: their person id."""
     person_id = await _fresh_person(w)
@@ -564,6 +578,10 @@ CORE_CASES = [
              frozenset({"export.signups", "export.signups.contacts"}), "coordinator"),
     CoreCase("payment basis", lambda w, a, _: payments.payment_basis(w.ctx, a, *_month(w)),
              frozenset({"payments.view"}), "lead_a", refused=OWN_ORG_ONLY | {"unknown"}),
+    CoreCase("places list", lambda w, a, _: places.list_places(w.ctx, a),
+             frozenset({"places.view"}), "lead_a", refused=OWN_ORG_ONLY | {"unknown"}),
+    CoreCase("mark a place", lambda w, a, p: places.mark_place(w.ctx, a, p, "reported"),
+             frozenset({"places.mark"}), "coordinator", prepare=_fresh_place),
     CoreCase("dashboard link", lambda w, a, _: issue_dashboard_link(w.ctx, a),
              frozenset({"dashboard.link"}), "lead_a", refused=OWN_ORG_ONLY | {"unknown"}),
     CoreCase("dashboard: upcoming shifts",

@@ -25,7 +25,9 @@ def test_demo_runs_the_weekend(tmp_path: Path) -> None:
                   "Underbemannat pass", "Påminnelse", "Incheckad", "Rapporten för pass 1",
                   "held 1", "XLSX export written", "/dashboard/login/", "Uppföljning 1: en rapport",
                   "Lägesbild för natten", "Lägesbild natten", "Uppföljningar öppnade: 1",
-                  "Ring [telefon]", "är nu: pågår"):
+                  "Ring [telefon]", "är nu: pågår",
+                  "Larmtorget: trasig belysning", "felanmäld till kommunen",
+                  "nivån minst 3 vandrare, 1500 kr"):
         assert words in out, words
     with sqlite3.connect(tmp_path / "data" / "demo.db") as db:
         partners = db.execute(

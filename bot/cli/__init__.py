@@ -19,6 +19,7 @@ from bot.cli import (
     orgs,
     outbox,
     people,
+    places,
     shifts,
 )
 from bot.cli.errors import BadInput, fail, first_line
@@ -37,6 +38,7 @@ for command in (
     export.export_command,
     links.dashboard_group,
     outbox.outbox_group,
+    places.places_group,
 ):
     cli.add_command(command)
 

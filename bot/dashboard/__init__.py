@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.dashboard import alarms, downloads, figures, followups, signin, walks
+from bot.dashboard import alarms, downloads, figures, followups, places, signin, walks
 from bot.dashboard.web import STATIC, Site, page
 from scheduling.common.context import Context
 from scheduling.links.logins import issue_dashboard_link
@@ -48,6 +48,10 @@ def dashboard_routes(ctx: Context) -> list[BaseRoute]:
         ),
         Route("/dashboard/stats", page(site, figures.stats_page), methods=["GET"]),
         Route("/dashboard/summary", page(site, figures.summary_page), methods=["GET"]),
+        Route("/dashboard/places", page(site, places.places_page), methods=["GET"]),
+        Route(
+            "/dashboard/places/{id:int}/mark", page(site, places.mark), methods=["POST"]
+        ),
         Route("/dashboard/exports", page(site, downloads.exports_page), methods=["GET"]),
         Route(
             "/dashboard/export/{kind}.{format:str}",

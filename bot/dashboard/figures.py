@@ -10,9 +10,9 @@ from starlette.responses import Response
 
 from bot.dashboard import charts
 from bot.dashboard.params import date_param, default_range, month_range
+from bot.dashboard.payments import payment_values
 from bot.dashboard.web import Site, Viewer
 from bot.i18n import t
-from evaluation import payments
 from evaluation import statistics as stats
 from evaluation.walk_facts import MOODS
 from scheduling.common.labels import label
@@ -38,7 +38,7 @@ def stats_charts(report: stats.StatsReport, language: str) -> dict[str, Any]:
         "places": charts.bar_list(
             text("coordinator.dash.chart_places"),
             [
-                (f"{p.place}: {label(text, 'place', p.category)}", p.walks)
+                (f"{label(text, 'spot', p.place)}: {label(text, 'place', p.category)}", p.walks)
                 for p in report.overall.places
             ],
         ),
@@ -66,13 +66,12 @@ async def summary_page(site: Site, request: Request, viewer: Viewer) -> Response
     """A printable one-month summary: figures, areas, mood, places, payment basis."""
     first, last = month_range(request.query_params.get("month"), site.today())
     report = await stats.statistics(site.ctx, viewer.actor, first, last)
-    basis = await payments.payment_basis(site.ctx, viewer.actor, first, last)
     return site.render(
         "summary.html",
         viewer.language,
         **site.values(viewer, "summary"),
         report=report,
-        basis=basis,
+        **await payment_values(site, viewer, first, last),
         charts=stats_charts(report, viewer.language),
         month=f"{first:%Y-%m}",
         first=first,

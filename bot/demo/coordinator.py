@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from bot.demo.cast import COORDINATOR
+from bot.demo.places_pay import flagged_places, tiered_payments
 from bot.demo.talk import say
 from bot.demo.world import Demo
 from bot.i18n import t
@@ -40,6 +41,10 @@ async def the_coordinator(demo: Demo, out_dir: Path) -> None:
     for name, figures in report.by_area:
         click.echo(f"  {name}: held {figures.held}, walker-hours {figures.walker_hours:.1f}")
     await export(demo, coordinator, first, last, out_dir)
+    say("The places walkers flagged, for the kommun's fault reporting")
+    await flagged_places(demo.ctx, coordinator)
+    say("The payment basis in tiers: 2 000 kr with four walkers, 1 500 kr with three")
+    await tiered_payments(demo.ctx, coordinator, first, last)
     real_time = Context(store=demo.ctx.store, settings=demo.ctx.settings, clock=SystemClock())
     link = await issue_dashboard_link(real_time, coordinator, DEMO_LINK_LIFETIME)
     hours = int(DEMO_LINK_LIFETIME.total_seconds() // 3600)

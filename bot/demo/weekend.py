@@ -15,8 +15,10 @@ from bot.demo.world import Demo
 from models.tables import Shift
 from scheduling.walks import shifts
 
-# Her last answer asks the coordinator to follow the walk up; her note's number is masked.
-KARIN_ANSWERS = ("2", "3", "2", "1", "1", "2", "1 4", "3", "1 2", "1", "1", "1")
+# Her answers name a place issue (yes, Larmtorget, the third place, a broken light, nothing
+# more), and her last answer asks the coordinator to follow the walk up; her note's number is
+# masked.
+KARIN_ANSWERS = ("2", "3", "2", "1", "1", "2", "1 4", "3", "1 2", "2", "3", "1", "2", "1", "1")
 KARIN_NOTE = "Lugnt vid Baronen, en ung tjej verkade illa ute vid stationen. Ring 070-123 45 67."
 
 

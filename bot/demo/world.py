@@ -21,6 +21,7 @@ from bot.demo.cast import (
     PUBLIC_URL,
     WALKERS,
 )
+from bot.demo.places_pay import DEMO_TIERS
 from bot.demo.seed import seed
 from fakes.telegram_server import FakeTelegramServer
 from fakes.twilio_server import (
@@ -87,6 +88,8 @@ def demo_settings(
         "from_number": TEST_FROM_NUMBER,
         "api_base_url": twilio_url,
     }
+    if data["payments"]["rate_per_walk"] is None and not data["payments"]["tiers"]:
+        data["payments"] = {**data["payments"], "tiers": DEMO_TIERS}
     return Settings.model_validate(data)
 
 

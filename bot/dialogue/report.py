@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.dialogue.registry import Routes
+from bot.dialogue.report_places import place_issue, spot_text
 from bot.dialogue.turn import Turn
 from evaluation.followups.opening import open_follow_ups
 from scheduling.common.errors import DomainError
@@ -108,7 +109,7 @@ async def _action(turn: Turn, action: str) -> None:
     elif what in (*MULTI, "areas") and turn.step == what:
         await _toggle(turn, what, value)
     elif what in ("issue", "issue_place", "issue_category") and turn.step == "place_issues":
-        await _place_issue(turn, what, value)
+        await place_issue(turn, what, value, _save)
     else:
         turn.say("common.stale_button")
 
@@ -120,6 +121,8 @@ async def _text(turn: Turn, text: str) -> None:
     numbers = [n for p in text.replace(",", " ").split() if (n := small_number(p)) is not None]
     if step == "summary" and text:
         await _finish(turn, text)
+    elif step == "issue_spot" and text:
+        await spot_text(turn, text)
     elif step == "walkers_present" and len(numbers) == 1 and 1 <= numbers[0] <= 100:
         await _save(turn, "walkers_present", numbers[0])
     elif step in (*MULTI, "areas") and numbers and all(1 <= n <= len(offered) for n in numbers):
@@ -215,48 +218,6 @@ def _stored_choice(turn: Turn, step: str, picked: list[str]) -> list[str]:
         return picked
     places = turn.ctx.settings.walks.places
     return [places[int(p)] if p.isdigit() else reports.OTHER_PLACE for p in picked]
-
-
-async def _place_issue(turn: Turn, what: str, value: str) -> None:
-    """Place issues: "any?" -> place -> category -> "another?"; stored as a list at the end."""
-    issues = list(turn.data.get("issues") or [])
-    places = turn.ctx.settings.walks.places
-    index = small_number(value)
-    if index is not None and index >= len(places):
-        index = None
-    if what == "issue" and value == "none":
-        await _save(turn, "place_issues", issues)
-    elif what == "issue" and value == "add":
-        options = [
-            turn.option("report.place", f"rep:issue_place:{i}", place=p[:30])
-            for i, p in enumerate(places)
-        ]
-        options.append(turn.option("report.place_other", "rep:issue_place:other"))
-        turn.say("report.q_issue_place", options=options)
-    elif what == "issue_place" and (value == "other" or index is not None):
-        turn.data["issue_place"] = places[index] if index is not None else reports.OTHER_PLACE
-        turn.say(
-            "report.q_issue_category",
-            options=[
-                turn.option(f"report.issue_{c}", f"rep:issue_category:{c}")
-                for c in reports.PLACE_ISSUES
-            ],
-        )
-    elif (
-        what == "issue_category" and value in reports.PLACE_ISSUES and turn.data.get("issue_place")
-    ):
-        issues.append({"place": str(turn.data.pop("issue_place")), "category": value})
-        turn.data["issues"] = issues
-        turn.say(
-            "report.q_more_issues",
-            count=len(issues),
-            options=[
-                turn.option("report.yes", "rep:issue:add"),
-                turn.option("report.no", "rep:issue:none"),
-            ],
-        )
-    else:
-        turn.say("common.stale_button")
 
 
 async def _finish(turn: Turn, summary: str | None, nothing_happened: bool = False) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from evaluation.exports.files import FORMATS, render
 from evaluation.exports.payments import payments_export
+from evaluation.exports.places import places_export
 from evaluation.exports.reports import reports
 from evaluation.exports.shifts import shifts
 from evaluation.exports.signups import signups
@@ -31,6 +32,7 @@ BUILDERS: dict[str, Builder] = {
     "signups": signups,
     "stats": stats_export,
     "payments": payments_export,
+    "places": places_export,
 }
 
 

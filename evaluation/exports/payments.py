@@ -1,9 +1,11 @@
-"""The payment basis export: a summary per organisation and month, and every walk."""
+"""The payment basis export: a summary per organisation and month, every walk with why it is
+(not) paid, and a summary per organisation and season."""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from evaluation.exports.payment_tiers import season_columns, season_rows, tiered_tables
 from evaluation.exports.tables import Cell, Column, ExportRequest, Table, local_naive
 from evaluation.payments import OrganisationMonth, PaymentBasis, PaymentLine, payment_basis_for
 from scheduling.common.context import Context
@@ -38,7 +40,9 @@ async def payments_export(
 
 
 def payment_tables(basis: PaymentBasis, zone: ZoneInfo, texts: Texts) -> list[Table]:
-    """A summary per organisation and month, and every walk with why it does (not) qualify."""
+    """Per organisation and month, every walk with its reasons, per organisation and season."""
+    if basis.tiers:
+        return tiered_tables(basis, zone, texts)
     with_money = basis.rate is not None
     summary = Table("payments", [*SUMMARY_COLUMNS, *(MONEY_COLUMNS if with_money else [])])
     lines = Table("payment_walks", list(LINE_COLUMNS))
@@ -54,7 +58,9 @@ def payment_tables(basis: PaymentBasis, zone: ZoneInfo, texts: Texts) -> list[Ta
             ]
         )
         lines.rows += [_payment_line(month, line, zone, texts) for line in month.lines]
-    return [summary, lines]
+    seasons = Table("payment_seasons", season_columns(with_money))
+    seasons.rows = season_rows(basis)
+    return [summary, lines, seasons]
 
 
 def _payment_line(

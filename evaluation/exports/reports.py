@@ -101,6 +101,11 @@ def _what(r: Report, texts: Texts, zone: ZoneInfo) -> list[Cell]:
 
 def place_issue_text(texts: Texts, issues: Sequence[dict[str, str]]) -> str:
     return "; ".join(
-        f"{issue.get('place', '')}: {label(texts, 'place', issue.get('category')) or ''}"
+        f"{_spot(texts, issue)}: {label(texts, 'place', issue.get('category')) or ''}"
         for issue in issues
     )
+
+
+def _spot(texts: Texts, issue: dict[str, str]) -> str:
+    """Where: a configured place, the walker's words for another, or "another place"."""
+    return issue.get("spot") or label(texts, "spot", issue.get("place")) or ""

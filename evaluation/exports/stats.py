@@ -50,7 +50,8 @@ def stats_tables(report: stats.StatsReport, texts: Texts) -> list[Table]:
     """Statistics, places flagged and weeks as three tables."""
     places = Table("places", list(PLACES_COLUMNS))
     places.rows = [
-        [p.place, label(texts, "place", p.category), p.walks] for p in report.overall.places
+        [label(texts, "spot", p.place), label(texts, "place", p.category), p.walks]
+        for p in report.overall.places
     ]
     weeks = Table("weeks", list(WEEKS_COLUMNS))
     weeks.rows = [[w.year, w.week, w.monday, w.held, w.walker_hours] for w in report.weeks]

@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-KINDS = ("reports", "shifts", "signups", "stats", "payments")
-Kind = Literal["reports", "shifts", "signups", "stats", "payments"]
+KINDS = ("reports", "shifts", "signups", "stats", "payments", "places")
+Kind = Literal["reports", "shifts", "signups", "stats", "payments", "places"]
 ColumnKind = Literal["text", "int", "decimal", "money", "percent", "date", "datetime"]
 Cell = str | int | float | Decimal | date | datetime | None
 WIDTHS: dict[str, int] = {"int": 10, "decimal": 12, "money": 14, "percent": 12, "date": 12}

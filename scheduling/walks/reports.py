@@ -18,6 +18,7 @@ from scheduling.common.context import Context
 from scheduling.common.errors import DomainError, InvalidInput
 from scheduling.common.masking import mask_summary
 from scheduling.common.text import clean_text
+from scheduling.walks.place_merge import record_places
 from scheduling.walks.shifts import get_shift
 
 CORRECTION_WINDOW = timedelta(hours=24)
@@ -29,8 +30,11 @@ ALCOHOL = ("none", "some", "much")
 FELT_SAFE = ("yes", "partly", "no")
 HELP_KINDS = ("mediation", "first_aid", "helped_home", "called_parent")
 SERVICES = ("112", "police", "ambulance", "guards", "outreach")
-PLACE_ISSUES = ("broken_light", "dark_route", "bushes", "vandalism", "glass_litter", "other")
+PLACE_ISSUES = (
+    "broken_light", "dark_route", "bushes", "vandalism", "glass_litter", "unsafe", "other"
+)
 OTHER_PLACE = "other"
+SPOT_MAX = 60  # a walker's own words for a spot not in [walks] places
 
 @dataclass(frozen=True)
 class SubmitResult:
@@ -155,7 +159,17 @@ def _place_issue(item: Any, places: list[str]) -> dict[str, str]:
         and item.get("category") in PLACE_ISSUES
     )
     _require(ok, "place_issues", item)
-    return {"place": item["place"], "category": item["category"]}
+    issue = {"place": item["place"], "category": item["category"]}
+    spot = item.get("spot")
+    if item["place"] == OTHER_PLACE and isinstance(spot, str) and spot.strip():
+        issue["spot"] = clean_spot(spot)
+    return issue
+
+
+def clean_spot(text: str) -> str:
+    """A walker's words for a spot: one line, masked like the summary, at most 60 characters."""
+    cleaned = " ".join(clean_text(text, field="spot", max_length=400).split())
+    return mask_summary(cleaned, SPOT_MAX).text
 
 
 async def submit(
@@ -191,6 +205,8 @@ async def submit(
         report.submitted_at = report.submitted_at if corrected else now
         report.updated_at = now
         session.add(report)
+        await session.flush()
+        await record_places(session, report, await get_shift(session, report.shift_id))
         return SubmitResult(report=report, masked=masked, corrected=corrected)
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
 from scheduling.common.config.base import Section
+from scheduling.common.config.payments import PaymentSettings as PaymentSettings
 from scheduling.common.config.values import Clock, Duration, QuietHours
 
 DEFAULT_PLACES = [
@@ -101,10 +102,6 @@ class PrivacySettings(Section):
     controller: str | None = Field(default=None, max_length=200)  # the kommun
     contact: str | None = Field(default=None, max_length=200)  # the coordinator's details
     dpo: str | None = Field(default=None, max_length=200)  # the data protection officer
-
-
-class PaymentSettings(Section):
-    rate_per_walk: float | None = Field(default=None, ge=0)
 
 
 class EvaluationSettings(Section):
