@@ -204,3 +204,35 @@ def test_a_long_picture_is_cut_to_two_segments_by_sms() -> None:
     assert is_gsm7(sms) and len(sms) <= 306 and sms.endswith("...")
     assert sms.startswith("Lägesbild natten fre 27/11\nPass 9: 8 genomförda, 1 inställda\n")
     assert "Plats nummer" not in sms and "Larm 0" in sms
+
+
+async def test_new_places_for_fault_reporting_are_named_once(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """A broken light at Larmtorget reported after Friday's walk is named in Saturday
+    morning's picture as a new place for fault reporting (translated, with its area); the
+    next morning, after another walk, the same place is not named again."""
+    from tests.places_data import file_report
+
+    night = await walked_night(ctx, clock)
+    await partners(ctx)
+    light = {"place": "Larmtorget", "category": "broken_light"}
+    walker = night.world.walkers[0].id or 0
+    await file_report(ctx, night.shift.id or 0, walker, [light])
+    clock.set(MORNING_UTC)
+    await queue_morning_picture(ctx)
+    first = (await outbox(ctx, Kind.MORNING_PICTURE))[0].payload
+    text = await render(ctx, first, Recipient(1, "sv", telegram_id=1))
+    assert "Nya platser för felanmälan: " in text and "Larmtorget" in text, text
+    english = await render(ctx, first, Recipient(2, "en", phone="+46705550000"))
+    assert "New places: " in english and not CODES.search(english), english
+    clock.set(MORNING_UTC - timedelta(hours=10))
+    saturday = await shift_at(ctx, night.world, "2026-11-28 21:00", "2026-11-29 01:00")
+    await signups.sign_up(ctx, walker, saturday.id or 0)
+    clock.set(saturday.end_at + timedelta(minutes=20))
+    await file_report(ctx, saturday.id or 0, walker, [light])
+    clock.set(MORNING_UTC + timedelta(days=1))
+    assert await queue_morning_picture(ctx) == 3
+    rows = await outbox(ctx, Kind.MORNING_PICTURE)
+    second = max(rows, key=lambda r: r.id or 0).payload
+    assert "Nya platser" not in await render(ctx, second, Recipient(1, "sv", telegram_id=1))

@@ -9,31 +9,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from evaluation.measures import YOUTH_ESTIMATE
 from evaluation.morning.facts import NightFacts
+from evaluation.morning.lines import Line, items, label, line
+from evaluation.morning.new_places import new_places
 from evaluation.walk_facts import MOODS, YOUTH_BUCKETS
 from scheduling.common.context import Context
 from scheduling.walks.reports import HELP_KINDS
 
-Line = dict[str, Any]
 Section = Callable[[Context, NightFacts], Awaitable[list[Line]]]
-
-
-def line(name: str, **params: Any) -> Line:
-    """A line: the text ``morning.<name>`` (``<name>_sms`` by SMS, where there is one)."""
-    return {"key": f"morning.{name}", "params": params}
-
-
-def label(group: str, code: str) -> dict[str, str]:
-    """A code shown as its translated label (``coordinator.<group>.<code>``)."""
-    return {"t": f"coordinator.{group}.{code}"}
-
-
-def items(lines: list[Line]) -> dict[str, list[Line]]:
-    """Several lines shown as one value, joined."""
-    return {"items": lines}
 
 
 async def walks(ctx: Context, facts: NightFacts) -> list[Line]:
@@ -100,6 +85,7 @@ SECTIONS: list[tuple[str, Section]] = [
     ("mood", mood_by_area),
     ("incidents", incidents),
     ("places", places),
+    ("new_places", new_places),
     ("alarms", alarms),
     ("followups", follow_ups),
 ]

@@ -1,7 +1,7 @@
 """the walker's life cycle: approval and vetting records
 
 Revision ID: 0009_lifecycle
-Revises: 0005_broadcast
+Revises: 0006_signup_offers
 Create Date: 2026-12-05
 """
 

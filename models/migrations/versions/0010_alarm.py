@@ -1,7 +1,7 @@
 """alarms: the alarm table; outbox priority and a channel pinned per message; a shift's group lead
 
 Revision ID: 0010_alarm
-Revises: 0005_broadcast
+Revises: 0009_lifecycle
 Create Date: 2026-12-05
 """
 

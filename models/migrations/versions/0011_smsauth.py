@@ -1,7 +1,7 @@
 """one-time confirmation codes, random alert references, dashboard sessions
 
 Revision ID: 0011_smsauth
-Revises: 0005_broadcast
+Revises: 0010_alarm
 Create Date: 2026-12-05
 """
 

@@ -1,7 +1,7 @@
 """places for the kommun's fault reporting: place issues from reports, merged while open
 
 Revision ID: 0015_places
-Revises: 0013_stats_indexes
+Revises: 0014_followups
 Create Date: 2026-12-05
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0015_places"
-down_revision: str | None = "0013_stats_indexes"
+down_revision: str | None = "0014_followups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

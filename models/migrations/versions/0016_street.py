@@ -1,7 +1,7 @@
 """on the street: alarm references, meeting-point coordinates, numbers shared for one night
 
 Revision ID: 0016_street
-Revises: 0013_stats_indexes
+Revises: 0015_places
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0016_street"
-down_revision: str | None = "0013_stats_indexes"
+down_revision: str | None = "0015_places"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
