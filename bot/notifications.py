@@ -23,6 +23,7 @@ from bot.alarm_texts import render_alarm
 from bot.i18n import t
 from bot.notifications_lifecycle import KINDS as LIFECYCLE_KINDS
 from bot.notifications_lifecycle import render_lifecycle
+from bot.notifications_plan import render_change
 from scheduling.common.context import Context
 from scheduling.messages.content import Option, Outgoing, Recipient
 from scheduling.messages.kinds import ALARM_KINDS, Kind
@@ -252,6 +253,8 @@ class NotificationRenderer:
             return render_alarm(kind, payload, recipient, ctx)
         if kind == Kind.BROADCAST:
             return _broadcast(words, payload)
+        if kind == Kind.SHIFT_CHANGED:
+            return render_change(payload, recipient, ctx.zone)
         if kind == Kind.SMS_UNREACHABLE:
             return Outgoing(words("sms_unreachable", name=str(payload.get("name") or "?")))
         if kind in LIFECYCLE_KINDS:

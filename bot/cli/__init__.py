@@ -20,6 +20,7 @@ from bot.cli import (
     outbox,
     people,
     shifts,
+    shifts_edit,  # noqa: F401  (shifts edit and cancel register on the shifts group)
 )
 from bot.cli.errors import BadInput, fail, first_line
 from bot.cli.root import cli
