@@ -120,4 +120,5 @@ async def shifts_cancel(
         area=area,
     )
     cancelled = await cancel_many(ctx, Actor.operator(), selection, reason)
-    click.echo(f"{len(cancelled)} shifts cancelled: {', '.join(str(i) for i in cancelled)}")
+    noun = "shift" if len(cancelled) == 1 else "shifts"
+    click.echo(f"{len(cancelled)} {noun} cancelled: {', '.join(str(i) for i in cancelled)}")
