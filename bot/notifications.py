@@ -275,8 +275,11 @@ async def _details(ctx: Context, payload: dict[str, Any]) -> ShiftDetails | None
 
 
 def _broadcast(words: Words, payload: dict[str, Any]) -> Outgoing:
+    """An announcement, with the way to turn them off (a button; by SMS a keyword)."""
     author = payload.get("author")
     text = str(payload.get("text") or "")
-    if author:
-        return Outgoing(words("broadcast_from", author=author, text=text))
-    return Outgoing(words("broadcast", text=text))
+    said = words("broadcast_from", author=author, text=text) if author else words(
+        "broadcast", text=text
+    )
+    off = Option(t(words.language, "plan.announce.off_button"), "ann:off")
+    return Outgoing(said, (off,), keyword_hint=t(words.language, "plan.announce.off_sms"))

@@ -140,7 +140,7 @@ async def test_a_walker_cannot_cancel_a_range(ctx: Context) -> None:
         )
 
 
-def test_cli_edit_cancel_and_duplicates(vandra) -> None:  # type: ignore[no-untyped-def]
+def test_cli_edit_cancel_and_duplicates(vandra) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     """`shifts edit` prints the id (or the object), bad input exits 2 with one line; a
     duplicate add exits 2 unless --force; a series names skipped dates on stderr; `cancel
     --series` and `--from/--to` print what they cancelled."""

@@ -19,11 +19,13 @@ import re
 from bot import metrics
 from bot.dialogue import (
     alarm,
+    announce,
     approval,
     attendance,
     calendar_link,
     coordinator,
     decisions,
+    edit_shift,
     evaluation,
     grouplead,
     newshift,
@@ -59,6 +61,8 @@ FLOWS = (
     alarm,
     grouplead,
     calendar_link,
+    edit_shift,
+    announce,
 )
 
 
