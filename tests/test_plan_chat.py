@@ -132,3 +132,16 @@ async def test_sms_walkers_get_the_notice_and_announcements_in_gsm7(
     assert "21:00-01:00 -> fre 27/11 kl. 22:00-01:00" in notice
     (said,) = [b for b in bodies if "Storm" in b]
     assert '- håll er inne. "Tack"' in said and "UTSKICK AV" in said
+
+
+async def test_editing_by_sms_is_refused_like_every_staff_power(ctx: Context) -> None:
+    """The lead's own number asking to edit (a forged option) or announce: refused, unchanged."""
+    world = await make_world(ctx, walkers=0)
+    shift = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    chat = Chat(Dialogue(ctx), channel="sms", address=world.lead.phone or "", telegram_id=None,
+                phone=world.lead.phone)
+    for action in (f"ed:{shift.id}", f"ed:{shift.id}:time", "an:all", "an:send"):
+        reply = await chat.act(action)
+        assert "Telegram" in reply and "/" not in reply, (action, reply)
+    async with ctx.store.transaction() as session:
+        assert (await get_shift(session, shift.id or 0)).sequence == 0
