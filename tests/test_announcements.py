@@ -35,6 +35,14 @@ async def lead_chat(ctx: Context, world: World) -> Chat:
     return Chat(Dialogue(ctx), address=str(LEAD_TG), telegram_id=LEAD_TG)
 
 
+async def person_id_of(ctx: Context, telegram_id: int) -> int | None:
+    from models.tables import Person
+
+    async with ctx.store.sessions() as session:
+        found = await session.exec(select(Person.id).where(col(Person.telegram_id) == telegram_id))
+        return found.first()
+
+
 async def test_a_lead_confirms_the_head_count_then_sends_to_their_walkers(ctx: Context) -> None:
     """ "Skicka till 4 vandrare?" (the lead's organisation, the sender left out, an opted-out
     walker not counted); after "Skicka" four rows of normal priority, audited."""
@@ -45,18 +53,19 @@ async def test_a_lead_confirms_the_head_count_then_sends_to_their_walkers(ctx: C
     await chat.tap("Alla i föreningen")
     assert "högst 1000 tecken" in chat.text
     reply = await chat.say("Utbildningskväll torsdag 19:00 i klubbstugan.")
-    assert "Skicka till 4 vandrare?" in reply and "Utbildningskväll" in reply
+    assert "Skicka till 5 vandrare?" in reply and "Utbildningskväll" in reply
     assert await outbox(ctx, Kind.BROADCAST) == []
-    assert "skickat till 4 vandrare" in await chat.tap("Skicka")
+    assert "skickat till 5 vandrare" in await chat.tap("Skicka")
     rows = await outbox(ctx, Kind.BROADCAST)
-    expected = {world.lead.id, *(w.id for w in world.walkers[1:])}
+    lars = await person_id_of(ctx, LEAD_TG)
+    expected = {lars, world.lead.id, *(w.id for w in world.walkers[1:])}
     assert {r.person_id for r in rows} == expected
     assert {(r.priority, r.urgent) for r in rows} == {(Priority.NORMAL, False)}
     async with ctx.store.sessions() as session:
         audits = (
             await session.exec(select(AuditEntry).where(col(AuditEntry.action) == "broadcast.send"))
         ).all()
-    assert [(a.outcome, a.details.get("recipients")) for a in audits] == [("ok", 4)]
+    assert [(a.outcome, a.details.get("recipients")) for a in audits] == [("ok", 5)]
 
 
 async def test_a_lead_reaches_only_their_own_organisation(ctx: Context) -> None:
@@ -121,7 +130,7 @@ async def test_quiet_hours_are_warned_of(ctx: Context, clock: ManualClock) -> No
     await chat.command("announce")
     await chat.tap("Alla i föreningen")
     reply = await chat.say("Stormvarning i natt: passet ställs in.")
-    assert "tyst tid" in reply and "kl. 08:00" in reply and "Skicka till 2 vandrare?" in reply
+    assert "tyst tid" in reply and "kl. 08:00" in reply and "Skicka till 3 vandrare?" in reply
     seen = await preview(
         ctx, Actor.of(world.lead, "telegram"), "Hej", Audience(organisation_id=world.org)
     )

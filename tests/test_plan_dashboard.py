@@ -118,8 +118,8 @@ async def test_a_lead_announces_to_their_own_organisation_only(
     token = csrf_of(await client.get("/dashboard/announce"))
     fields = {"text": "Utbildning torsdag", "org": str(other.id), "csrf": token}
     shown = await client.post("/dashboard/announce", data=fields)
-    assert "Skicka till 3 vandrare?" in shown.text
+    assert "Skicka till 4 vandrare?" in shown.text
     sent = await client.post("/dashboard/announce", data={**fields, "confirm": "yes"})
-    assert "skickat till 3 vandrare" in sent.text
+    assert "skickat till 4 vandrare" in sent.text
     rows = await outbox(https_ctx, Kind.BROADCAST)
-    assert {r.person_id for r in rows} == {world.lead.id, *(w.id for w in world.walkers)}
+    assert {r.person_id for r in rows} == {lead.id, world.lead.id, *(w.id for w in world.walkers)}

@@ -79,9 +79,8 @@ async def broadcast(ctx: Context, actor: Actor, text: str, audience: Audience) -
 async def _people(
     session: AsyncSession, ctx: Context, actor: Actor, audience: Audience
 ) -> list[int]:
-    """The audience's people, the sender left out."""
-    found = await recipients(session, audience, ctx.now(), ctx.zone)
-    return [person_id for person_id in found if person_id != actor.person_id]
+    """The audience's people; a sender who is one of them gets a copy like everyone else."""
+    return await recipients(session, audience, ctx.now(), ctx.zone)
 
 
 def one_each(
