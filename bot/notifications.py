@@ -26,6 +26,7 @@ from bot.i18n import t
 from bot.morning_texts import render_morning
 from bot.notifications_lifecycle import KINDS as LIFECYCLE_KINDS
 from bot.notifications_lifecycle import render_lifecycle
+from bot.notifications_plan import render_change
 from bot.street_texts import render_street
 from scheduling.common.context import Context
 from scheduling.messages.content import Option, Outgoing, Recipient
@@ -256,6 +257,8 @@ class NotificationRenderer:
             return render_alarm(kind, payload, recipient, ctx)
         if kind == Kind.BROADCAST:
             return _broadcast(words, payload)
+        if kind == Kind.SHIFT_CHANGED:
+            return render_change(payload, recipient, ctx.zone)
         if kind == Kind.SMS_UNREACHABLE:
             return Outgoing(words("sms_unreachable", name=str(payload.get("name") or "?")))
         if kind in LIFECYCLE_KINDS:
@@ -282,8 +285,11 @@ async def _details(ctx: Context, payload: dict[str, Any]) -> ShiftDetails | None
 
 
 def _broadcast(words: Words, payload: dict[str, Any]) -> Outgoing:
+    """An announcement, with the way to turn them off (a button; by SMS a keyword)."""
     author = payload.get("author")
     text = str(payload.get("text") or "")
-    if author:
-        return Outgoing(words("broadcast_from", author=author, text=text))
-    return Outgoing(words("broadcast", text=text))
+    said = words("broadcast_from", author=author, text=text) if author else words(
+        "broadcast", text=text
+    )
+    off = Option(t(words.language, "plan.announce.off_button"), "ann:off")
+    return Outgoing(said, (off,), keyword_hint=t(words.language, "plan.announce.off_sms"))

@@ -38,6 +38,7 @@ def shift_json(view: ShiftView, zone: ZoneInfo, now: datetime) -> dict[str, Any]
         "risk_night": shift.risk_night,
         "series_id": shift.series_id,
         "notes": shift.notes,
+        "sequence": shift.sequence,
     }
 
 

@@ -92,6 +92,7 @@ class Person(SQLModel, table=True):
     waiting_shift_id: int | None = None  # the shift to sign up for once approved
     course_on: date | None = None  # did the walk course (what "trained" means)
     record_checked_on: date | None = None  # a police-record extract was shown (none stored)
+    announcements_off: bool = False  # the walker opted out of leads' announcements
 
     @property
     def registered(self) -> bool:
@@ -142,6 +143,10 @@ class Shift(SQLModel, table=True):
     created_at: datetime = utc_field(nullable=False)
     cancelled_at: datetime | None = utc_field()
     group_lead_id: int | None = Field(default=None, foreign_key="person.id")  # named for the night
+    meeting_point: str | None = Field(default=None, max_length=200)  # None: the area's
+    sequence: int = 0  # edits so far: the calendar feed's SEQUENCE
+    moves: int = 0  # times its start or end moved: the reminders' revision
+    moved_at: datetime | None = utc_field()  # when it last moved
 
 
 _WALKER_COLUMNS = ("person_id", "checked_in_at", "checked_out_at")
@@ -330,6 +335,7 @@ class Broadcast(SQLModel, table=True):
     one-tap sign-up), or a lead's or coordinator's own text to an organisation or a shift."""
 
     __tablename__ = "broadcast"
+    __table_args__ = (Index("ix_broadcast_author_created", "author_id", "created_at"),)
     id: int | None = Field(default=None, primary_key=True)
     text: str | None = Field(default=None, max_length=1000)  # None: the standard call for walkers
     audience: str = Field(default="", max_length=16)  # organisation | everyone | shift
@@ -337,6 +343,8 @@ class Broadcast(SQLModel, table=True):
     author_label: str = Field(default="", max_length=120)
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     shift_id: int | None = Field(default=None, foreign_key="shift.id", index=True)
+    area_id: int | None = Field(default=None, foreign_key="area.id")  # an announcement by area
+    night: date | None = None  # an announcement to those signed up for this local night
     recipients: int = 0
     created_at: datetime = utc_field(nullable=False)
 

@@ -69,7 +69,7 @@ async def shift_at(
         max_walkers=max_walkers,
         risk_night=risk,
     )
-    created = await shifts.create_shifts(ctx, OPERATOR, spec, allow_past=True)
+    created = await shifts.create_shifts(ctx, OPERATOR, spec, allow_past=True, force=True)
     return created[0].id or 0
 
 

@@ -87,6 +87,11 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
         Kind.PROMOTED: {"needs_confirmation": True, "confirm_by": confirm_by},
         Kind.OFFER_EXPIRED: {},
         Kind.SHIFT_CANCELLED: {"reason": "Storm"},
+        Kind.SHIFT_CHANGED: {
+            "changed": ["time", "area", "meeting_point"],
+            "old": {"start": confirm_by, "end": confirm_by, "area": "A", "meeting_point": "P"},
+            "new": {"start": confirm_by, "end": confirm_by, "area": "B", "meeting_point": "Q"},
+        },
         Kind.BROADCAST: {"text": "Extra pass!", "author": "Maria"},
         Kind.SMS_UNREACHABLE: {"name": "Anna"},
         Kind.INACTIVITY_NOTICE: {"days": 730, "date": "2027-01-01"},

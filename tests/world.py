@@ -88,7 +88,7 @@ async def shift_at(
         max_walkers=max_walkers,
         fold=fold,  # type: ignore[arg-type]
     )
-    return (await shifts.create_shifts(ctx, OPERATOR, spec))[0]
+    return (await shifts.create_shifts(ctx, OPERATOR, spec, force=True))[0]
 
 
 async def outbox(

@@ -33,6 +33,8 @@ _TRANSLITERATIONS: dict[str, str] = {
     **dict.fromkeys("“”„‟″«»", '"'),  # double quotes and guillemets
     **dict.fromkeys("•‣◦∙·", "*"),  # bullets and middle dots
     "…": "...",
+    "→": "->",  # arrows, e.g. a change notice's old -> new
+    "←": "<-",
     "⁄": "/",  # fraction slash, e.g. from NFKD of ½
     "∕": "/",
     "×": "x",

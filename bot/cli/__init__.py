@@ -21,6 +21,7 @@ from bot.cli import (
     people,
     places,
     shifts,
+    shifts_edit,  # noqa: F401  (shifts edit and cancel register on the shifts group)
 )
 from bot.cli.errors import BadInput, fail, first_line
 from bot.cli.root import cli

@@ -41,6 +41,7 @@ def shifts_group() -> None:
     type=click.Choice(["earlier", "later"]),
     help="Which 02:00-03:00 to mean on the night the clocks go back.",
 )
+@click.option("--force", is_flag=True, help="Add even where a shift has the same area and start.")
 @json_option
 @config_option
 @with_context
@@ -57,11 +58,13 @@ async def shifts_add(
     until: str | None,
     notes: str | None,
     fold: str | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Add a shift, or a weekly series; times are local (Europe/Stockholm). Prints the ids.
 
-    Past dates are accepted here, to record walks that already happened.
+    Past dates are accepted here, to record walks that already happened. A shift at the start
+    and area of one not cancelled is refused (a series skips it, on stderr) unless --force.
 
     \b
     Examples:
@@ -81,26 +84,31 @@ async def shifts_add(
         notes=notes,
         fold=cast(Literal["earlier", "later"] | None, fold),
     )
-    created = await _create(ctx, spec, repeat, until)
-    await _echo_created(ctx, created, as_json)
+    await _echo_created(ctx, await _create(ctx, spec, repeat, until, force), as_json)
 
 
 async def _create(
-    ctx: Context, spec: shifts.ShiftSpec, repeat: str | None, until: str | None
-) -> list[Shift]:
+    ctx: Context, spec: shifts.ShiftSpec, repeat: str | None, until: str | None, force: bool
+) -> shifts.Created:
     """The shift of ``spec``, or its weekly series; past dates allowed."""
-    return await shifts.create_shifts(
+    return await shifts.add_shifts(
         ctx,
         Actor.operator(),
         spec,
         repeat=shifts.parse_weekdays(repeat) if repeat else None,
         until=parse_date(until) if until else None,
         allow_past=True,
+        force=force,
     )
 
 
-async def _echo_created(ctx: Context, created: Sequence[Shift], as_json: bool) -> None:
-    """The new ids one a line, or with ``--json`` the new shift objects."""
+async def _echo_created(ctx: Context, made: shifts.Created, as_json: bool) -> None:
+    """The new ids one a line, or with ``--json`` the new shift objects; on stderr the
+    existing shifts whose dates a series skipped."""
+    if made.skipped:
+        skipped = ", ".join(str(i) for i in made.skipped)
+        click.echo(f"dates skipped, a shift is there already: {skipped}", err=True)
+    created: Sequence[Shift] = made.shifts
     if as_json:
         async with ctx.store.transaction() as session:
             views = await shifts.shift_views(session, ctx, shift_ids=[s.id or 0 for s in created])
@@ -134,18 +142,3 @@ async def shifts_list(
         click.echo("no shifts")
     else:
         click.echo(table(SHIFT_HEADERS, shift_rows(views, ctx.zone, ctx.now())))
-
-
-@shifts_group.command("cancel")
-@click.argument("shift_id", type=int)
-@click.option("--reason", metavar="TEXT", help="Told to everyone signed up.")
-@config_option
-@with_context
-async def shifts_cancel(ctx: Context, shift_id: int, reason: str | None) -> None:
-    """Cancel a shift; everyone signed up is told.
-
-    \b
-    Example:  vandra shifts cancel 12 --reason "Storm warning"
-    """
-    await shifts.cancel_shift(ctx, Actor.operator(), shift_id, reason)
-    click.echo(f"shift {shift_id} cancelled")

@@ -14,7 +14,17 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.dashboard import alarms, downloads, figures, followups, places, signin, walks
+from bot.dashboard import (
+    alarms,
+    announce,
+    downloads,
+    figures,
+    followups,
+    places,
+    plan,
+    signin,
+    walks,
+)
 from bot.dashboard.web import STATIC, Site, page
 from scheduling.common.context import Context
 from scheduling.links.logins import issue_dashboard_link
@@ -40,6 +50,12 @@ def dashboard_routes(ctx: Context) -> list[BaseRoute]:
             page(site, alarms.acknowledge),
             methods=["POST"],
         ),
+        Route("/dashboard/shifts/{id:int}/edit", page(site, plan.edit_page), methods=["GET"]),
+        Route("/dashboard/shifts/{id:int}/edit", page(site, plan.edit), methods=["POST"]),
+        Route("/dashboard/shifts/cancel", page(site, plan.cancel_page), methods=["GET"]),
+        Route("/dashboard/shifts/cancel", page(site, plan.cancel), methods=["POST"]),
+        Route("/dashboard/announce", page(site, announce.announce_page), methods=["GET"]),
+        Route("/dashboard/announce", page(site, announce.announce), methods=["POST"]),
         Route("/dashboard/reports", page(site, walks.reports_page), methods=["GET"]),
         Route("/dashboard/reports/{id:int}", page(site, walks.report_page), methods=["GET"]),
         Route("/dashboard/followups", page(site, followups.followups_page), methods=["GET"]),

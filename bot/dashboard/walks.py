@@ -36,6 +36,7 @@ async def calendar_page(site: Site, request: Request, viewer: Viewer) -> Respons
         days=days,
         understaffed=[s for s in shifts if overview.needs_walkers(s)],
         zone=site.ctx.zone,
+        now=site.ctx.now(),
         alarms=await alarms.shown(site, viewer),
     )
 

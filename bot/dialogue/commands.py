@@ -53,6 +53,13 @@ VOCABULARY: tuple[Command, ...] = (
     Command("dashboard", "dashboard", "dashboard", "manager", "menu.dashboard"),
     Command("followups", "uppfoljning", "followups", "manager", "menu.followups",
             aliases=("uppföljning",)),
+    # an announcement to one's walkers (not in the menus, whose lists are pinned)
+    Command("announce", "meddelande", "announce", "manager"),
+    # a walker turns announcements off or on
+    Command("announcements_off", "utskick_av", "announcements_off",
+            sms=("UTSKICK AV", "ANNOUNCEMENTS OFF")),
+    Command("announcements_on", "utskick_pa", "announcements_on", aliases=("utskick_på",),
+            sms=("UTSKICK PA", "ANNOUNCEMENTS ON")),
     # Twilio answers CANCEL itself (an opt-out), so only the Swedish word leaves a flow by SMS.
     Command("cancel_flow", "avbryt", "cancel", "anyone", sms=("AVBRYT",)),
 )

@@ -19,11 +19,13 @@ import re
 from bot import metrics
 from bot.dialogue import (
     alarm,
+    announce,
     approval,
     attendance,
     calendar_link,
     coordinator,
     decisions,
+    edit_shift,
     evaluation,
     followups,
     grouplead,
@@ -64,6 +66,8 @@ FLOWS = (
     calendar_link,
     street,
     followups,
+    edit_shift,
+    announce,
 )
 
 

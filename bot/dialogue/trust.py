@@ -20,18 +20,18 @@ from scheduling.people.access import refuse as core_refuse
 # Option actions an SMS may run (the prefix before the first ":").
 SMS_ACTIONS = frozenset(
     {"page", "shift", "signup", "cancel", "in", "checkin", "out", "report", "rep", "replace",
-     "lang", "menu", "reg", "ack", "late", "share"}
+     "lang", "menu", "reg", "ack", "late", "share", "ann"}
 )
 # Flows whose free text an SMS may answer.
 SMS_FLOWS = frozenset({"report", "register"})
 MANAGER_COMMANDS = frozenset(c.id for c in VOCABULARY if c.audience == "manager")
 # What the audit trail calls a manager command (the core's own names for them).
 AUDITED_AS = {"newshift": "shifts.add", "stats": "stats.view", "dashboard": "dashboard.link",
-              "followups": "followups.view"}
+              "followups": "followups.view", "announce": "broadcast.send"}
 AUDITED_ACTIONS = {"sc": "shifts.cancel", "cancelshift": "shifts.cancel", "keep": "staffing",
                    "bc": "broadcast", "ns": "shifts.add", "ex": "export",
                    "ack": "alerts.acknowledge", "del": "people.remove",
-                   "fu": "followups.update"}
+                   "fu": "followups.update", "ed": "shifts.edit", "an": "broadcast.send"}
 
 
 def untrusted(channel: str) -> bool:

@@ -126,6 +126,7 @@ def _card_options(turn: Turn, card: ShiftCard) -> list[Option]:
         (card.may_check_in, "shift.check_in", "in"),
         (card.may_check_out, "shift.check_out", "out"),
         (card.may_report, "shift.report", "report"),
+        (card.may_cancel_shift and turn.inbound.channel != "sms", "plan.edit.button", "ed"),
         (card.may_cancel_shift, "shift.cancel_shift", "sc"),
         (card.may_raise_alarm and turn.inbound.channel != "sms", "shift.alarm", "larm"),
         (card.may_name_group_lead, "grouplead.button", "gl"),

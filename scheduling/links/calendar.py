@@ -2,9 +2,10 @@
 shifts of an organisation (``GET /ical/<token>.ics``).
 
 Feeds are RFC 5545 (the icalendar library): every shift is one VEVENT with the stable UID
-``shift-<id>@vandra``, times with TZID of ``[scheduling] timezone`` and its VTIMEZONE, and a
-cancelled shift stays in the feed with STATUS:CANCELLED so that calendars remove it. Feeds show
-shifts from ``FEED_HISTORY`` ago onwards. Tokens are 256 random bits.
+``shift-<id>@vandra`` and a SEQUENCE raised by every edit and by cancelling, times with TZID
+of ``[scheduling] timezone`` and its VTIMEZONE, and a cancelled shift stays in the feed with
+STATUS:CANCELLED so that calendars remove it. Feeds show shifts from ``FEED_HISTORY`` ago
+onwards. Tokens are 256 random bits.
 """
 
 from __future__ import annotations
@@ -248,8 +249,9 @@ def _event(view: ShiftView, feed: Feed, texts: Texts, ctx: Context) -> Event:
     else:
         status = "CONFIRMED"
     event.add("status", status)
-    event.add("sequence", 1 if cancelled else 0)
-    event.add("last-modified", shift.cancelled_at or shift.created_at)
+    # each edit raises the SEQUENCE (the UID stays), and so does cancelling
+    event.add("sequence", shift.sequence + (1 if cancelled else 0))
+    event.add("last-modified", shift.cancelled_at or shift.moved_at or shift.created_at)
     return event
 
 

@@ -1,19 +1,17 @@
-"""Broadcasts: a lead or coordinator writes once, the outbox carries it to each person; and
-calls for walkers for one shift (each with a one-tap sign-up) to those who could still join.
+"""Broadcasts: calls for walkers for one shift (each with a one-tap sign-up) to those who could
+still join; and the written announcements of ``announcements.py``, named here too.
 
 Each recipient gets one row ``broadcast:<id>:person:<pid>``, due at once; the dispatcher sends
-them at each channel's rate. A broadcast is the author's deliberate act, so quiet hours do not
-hold it. A lead reaches their own organisation (or a shift of it); only a coordinator may write
-to everyone. A shift gets one call for walkers per alert window (``call_window``: the shortest
-of ``[reminders] staffing_alerts_before``, 24 hours without one); another within it is refused
-(``call_recently_made``) unless a coordinator confirms it (``again=True``).
+them at each channel's rate. A shift gets one call for walkers per alert window
+(``call_window``: the shortest of ``[reminders] staffing_alerts_before``, 24 hours without
+one); another within it is refused (``call_recently_made``) unless a coordinator confirms it
+(``again=True``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,98 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.tables import Broadcast, Person, Role, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
-from scheduling.common.text import clean_text
+from scheduling.messages.announcements import MAX_BROADCAST_CHARS, broadcast, one_each
+from scheduling.messages.audiences import Audience
 from scheduling.messages.kinds import Kind
-from scheduling.messages.outbox import NewMessage, enqueue_many
+from scheduling.messages.outbox import enqueue_many
 from scheduling.people.access import Actor, audit, require_coordinator, require_manager
 from scheduling.walks.shifts import get_shift
 
-MAX_BROADCAST_CHARS = 1000
-
-
-@dataclass(frozen=True)
-class Audience:
-    """Who a broadcast goes to: one shift's sign-ups, one organisation, or everyone."""
-
-    organisation_id: int | None = None
-    shift_id: int | None = None
-
-
-async def broadcast(ctx: Context, actor: Actor, text: str, audience: Audience) -> Broadcast:
-    """Put ``text`` in the outbox for everyone in the audience; the broadcast (with its count)."""
-    now = ctx.now()
-    body = clean_text(text, field="text", max_length=MAX_BROADCAST_CHARS)
-    organisation_id = await _authorise(ctx, actor, audience)
-    async with ctx.store.transaction() as session:
-        people = await _recipients(session, audience)
-        author = await session.get(Person, actor.person_id) if actor.person_id else None
-        sent = Broadcast(
-            text=body,
-            author_id=actor.person_id,
-            author_label=actor.label,
-            organisation_id=organisation_id,
-            shift_id=audience.shift_id,
-            recipients=len(people),
-            created_at=now,
-        )
-        session.add(sent)
-        await session.flush()
-        payload = {"broadcast_id": sent.id, "text": body, "author": author.name if author else None}
-        await enqueue_many(session, _one_each(sent, people, Kind.BROADCAST, now, payload), now)
-        audit(
-            session, actor, "broadcast.send", now, target=f"broadcast:{sent.id}",
-            recipients=len(people),
-        )
-        return sent
-
-
-def _one_each(
-    sent: Broadcast, people: list[int], kind: str, now: datetime, payload: dict[str, Any],
-    expires_at: datetime | None = None,
-) -> list[NewMessage]:
-    """One outbox row ``broadcast:<id>:person:<pid>`` per person, due at once."""
-    return [
-        NewMessage(
-            key=f"broadcast:{sent.id}:person:{person_id}",
-            kind=kind,
-            person_id=person_id,
-            due_at=now,
-            expires_at=expires_at,
-            payload=dict(payload),
-        )
-        for person_id in people
-    ]
-
-
-async def _authorise(ctx: Context, actor: Actor, audience: Audience) -> int | None:
-    """Check the actor may write to the audience; the audience's organisation, if any."""
-    now = ctx.now()
-    organisation_id = audience.organisation_id
-    if audience.shift_id is not None:
-        async with ctx.store.transaction() as session:
-            organisation_id = (await get_shift(session, audience.shift_id)).organisation_id
-    if organisation_id is None:
-        await require_coordinator(ctx.store, actor, "broadcast.send", now)
-    else:
-        await require_manager(ctx.store, actor, "broadcast.send", organisation_id, now)
-    return organisation_id
-
-
-async def _recipients(session: AsyncSession, audience: Audience) -> list[int]:
-    statement = select(Person.id).where(
-        col(Person.erased_at).is_(None),
-        col(Person.consent_at).is_not(None),
-        col(Person.role) != Role.PARTNER,  # partners get the morning picture, nothing else
-    )
-    if audience.shift_id is not None:
-        statement = statement.join(Signup, col(Signup.person_id) == col(Person.id)).where(
-            col(Signup.shift_id) == audience.shift_id,
-            col(Signup.status) != SignupStatus.CANCELLED,
-        )
-    elif audience.organisation_id is not None:
-        statement = statement.where(col(Person.organisation_id) == audience.organisation_id)
-    result = await session.exec(statement.order_by(col(Person.id)))
-    return [person_id for person_id in result.all() if person_id is not None]
+__all__ = ["MAX_BROADCAST_CHARS", "Audience", "broadcast", "call_for_walkers", "call_window"]
 
 
 # --- calls for walkers for one shift --------------------------------------------------------
@@ -144,7 +58,7 @@ async def call_for_walkers(
         session.add(call)
         await session.flush()
         payload = {"shift_id": shift_id, "broadcast_id": call.id}
-        calls = _one_each(call, recipients, Kind.CALL_FOR_WALKERS, now, payload, shift.start_at)
+        calls = one_each(call, recipients, Kind.CALL_FOR_WALKERS, now, payload, shift.start_at)
         await enqueue_many(session, calls, now)
         audit(
             session, actor, "broadcast", now, target=f"shift:{shift_id}", audience=audience,

@@ -6,7 +6,8 @@ dedupe key, so a second tick, a restart or a second process adds nothing new. Ti
 instants: "2h before" is two real hours, also on the nights the clocks change.
 
 Per walker (this module):
-- reminders ``[reminders] before`` the start (``reminder:<label>:signup:<id>``), expiring at
+- reminders ``[reminders] before`` the start (``reminder:<label>:signup:<id>``, with ``:r<n>``
+  after the shift's n-th move: the moved shift's reminders come afresh), expiring at
   the start. Only for sign-ups confirmed by the reminder's moment: a later sign-up's
   confirmation already carried the details (no row is written for it). A moment passed while
   vandra was down still sends if the shift has not started, else it is recorded ``expired``.
@@ -25,12 +26,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from scheduling.common.context import Context
-from scheduling.messages.due_planning import WalkerRow, label_of, plan, walkers_without
+from scheduling.messages.due_planning import (
+    WalkerRow,
+    label_of,
+    plan,
+    revision_suffix,
+    walkers_without,
+)
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage, enqueue_many
 from scheduling.people.vetting import record_check_reminders
@@ -57,16 +65,27 @@ async def reminders(ctx: Context, session: AsyncSession, now: datetime) -> list[
         label = label_of(before)
         prefix = f"reminder:{label}:signup:"
         rows = await walkers_without(
-            session, prefix, starts_after=now - LOOKBACK, starts_until=now + before
+            session, prefix, starts_after=now - LOOKBACK, starts_until=now + before, revised=True
         )
         for row in rows:
             moment = row.start_at - before
             if row.confirmed_at is None or row.confirmed_at > moment:
                 continue  # signed up after the moment: no stale reminder
-            messages.append(
-                _to_walker(ctx, now, row, prefix, Kind.REMINDER, moment, row.start_at, label=label)
-            )
+            if row.moved_at is not None and row.moved_at > moment:
+                continue  # moved after the moment: the change notice said it all
+            messages.append(_reminder(ctx, now, row, prefix, moment, label))
     return messages
+
+
+def _reminder(
+    ctx: Context, now: datetime, row: WalkerRow, prefix: str, moment: datetime, label: str
+) -> NewMessage:
+    """A reminder keyed by the shift's revision (``moves``), which its payload carries too:
+    one planned before a move is not sent (``relevance.py``)."""
+    message = _to_walker(
+        ctx, now, row, prefix, Kind.REMINDER, moment, row.start_at, label=label, moves=row.moves
+    )
+    return replace(message, key=message.key + revision_suffix(row.moves))
 
 
 async def check_in_prompts(ctx: Context, session: AsyncSession, now: datetime) -> list[NewMessage]:

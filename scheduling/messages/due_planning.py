@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, exists, literal
+from sqlalchemy import String, case, cast, exists, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,6 +57,13 @@ class WalkerRow:
     end_at: datetime
     confirmed_at: datetime | None
     no_show: bool
+    moves: int = 0  # the shift's moves: a reminder's revision (``revision_suffix``)
+    moved_at: datetime | None = None
+
+
+def revision_suffix(moves: int) -> str:
+    """What a reminder's key carries after a shift moved: ``:r1`` (nothing before a move)."""
+    return f":r{moves}" if moves else ""
 
 
 def plan(
@@ -91,6 +99,28 @@ def plan(
     return replace(message, due_at=due_at)
 
 
+_WALKER_COLUMNS = (  # in the order of ``WalkerRow``'s fields
+    col(Signup.id),
+    col(Signup.person_id),
+    col(Shift.id),
+    col(Shift.start_at),
+    col(Shift.end_at),
+    col(Signup.confirmed_at),
+    col(Signup.no_show),
+    col(Shift.moves),
+    col(Shift.moved_at),
+)
+
+
+def _key(key_prefix: str, revised: bool) -> ColumnElement[str]:
+    """``<key_prefix><signup id>``, with the shift's ``revision_suffix`` when ``revised``."""
+    key = literal(key_prefix, String).concat(cast(col(Signup.id), String))
+    if revised:
+        suffix = literal(":r", String).concat(cast(col(Shift.moves), String))
+        key = key.concat(case((col(Shift.moves) > 0, suffix), else_=literal("", String)))
+    return key
+
+
 async def walkers_without(
     session: AsyncSession,
     key_prefix: str,
@@ -99,20 +129,14 @@ async def walkers_without(
     starts_until: datetime,
     ends_after: datetime | None = None,
     ends_until: datetime | None = None,
+    revised: bool = False,
 ) -> list[WalkerRow]:
     """Confirmed walkers of not-cancelled shifts starting in (after, until] (and ending in the
-    given range) that have no outbox row ``<key_prefix><signup id>`` yet."""
-    key = literal(key_prefix, String).concat(cast(col(Signup.id), String))
+    given range) that have no outbox row ``<key_prefix><signup id>`` yet (``revised``: with the
+    shift's ``revision_suffix``, so that a moved shift's walkers are reminded afresh)."""
+    key = _key(key_prefix, revised)
     statement = (
-        sa_select(
-            col(Signup.id),
-            col(Signup.person_id),
-            col(Shift.id),
-            col(Shift.start_at),
-            col(Shift.end_at),
-            col(Signup.confirmed_at),
-            col(Signup.no_show),
-        )
+        sa_select(*_WALKER_COLUMNS)
         .join(Shift, col(Shift.id) == col(Signup.shift_id))
         .join(Person, col(Person.id) == col(Signup.person_id))
         .where(

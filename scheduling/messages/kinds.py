@@ -18,6 +18,7 @@ class Kind:
     PROMOTED = "promoted"
     OFFER_EXPIRED = "offer_expired"
     SHIFT_CANCELLED = "shift_cancelled"
+    SHIFT_CHANGED = "shift_changed"  # moved, or its area or meeting point changed
     SMS_UNREACHABLE = "sms_unreachable"  # to the coordinators: a walker's number fails
     INACTIVITY_NOTICE = "inactivity_notice"  # before an inactive person is erased
     APPROVAL_REQUEST = "approval_request"  # to the leads: a new walker waits for approval

@@ -59,6 +59,28 @@ async def _walker_message(
     return reason
 
 
+async def _reminder(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    """A reminder planned before the shift moved no longer holds (its own revision comes)."""
+    reason = await _walker_message(session, message, now, trained_required)
+    shift = await session.get(Shift, int(message.payload.get("shift_id") or 0))
+    if reason is None and shift is not None and shift.moves != message.payload.get("moves", 0):
+        reason = "shift moved"
+    return reason
+
+
+async def _told_of_change(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    """A change notice goes to those still signed up to a shift not cancelled."""
+    signup = await session.get(Signup, int(message.payload.get("signup_id") or 0))
+    shift = await session.get(Shift, int(message.payload.get("shift_id") or 0))
+    if signup is None or signup.status == SignupStatus.CANCELLED:
+        return "no longer signed up"
+    return "shift cancelled" if shift is None or shift.status == ShiftStatus.CANCELLED else None
+
+
 async def _report_prompt(
     session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
 ) -> str | None:
@@ -161,7 +183,8 @@ async def _still_shared(
 
 
 CHECKS: dict[str, Check] = {
-    Kind.REMINDER: _walker_message,
+    Kind.REMINDER: _reminder,
+    Kind.SHIFT_CHANGED: _told_of_change,
     Kind.CHECK_IN_PROMPT: _not_checked_in,
     Kind.REPORT_PROMPT: _report_prompt,
     Kind.CALL_FOR_WALKERS: _seat_on_offer,

@@ -50,7 +50,7 @@ async def shift_details(ctx: Context, shift_id: int) -> ShiftDetails | None:
             shift=shift,
             organisation=organisation.name,
             area=area.name,
-            meeting_point=area.meeting_point,
+            meeting_point=shift.meeting_point or area.meeting_point,
             contact=await _contact(session, shift.organisation_id),
         )
 

@@ -25,6 +25,7 @@ from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import enqueue
 from scheduling.people.access import Actor, audit, require_manager
 from scheduling.people.organisations import find_area, find_organisation
+from scheduling.walks.duplicates import existing_starts
 from scheduling.walks.series import day_names, intervals, parse_weekdays
 from scheduling.walks.views import (
     ShiftView,
@@ -34,9 +35,11 @@ from scheduling.walks.views import (
 )
 
 __all__ = [
+    "Created",
     "ShiftSpec",
     "ShiftView",
     "active_signups",
+    "add_shifts",
     "cancel_shift",
     "create_shifts",
     "get_shift",
@@ -63,6 +66,14 @@ class ShiftSpec:
     fold: Fold | None = None
 
 
+@dataclass(frozen=True)
+class Created:
+    """The shifts made, and the ids of existing shifts whose dates a series skipped."""
+
+    shifts: list[Shift]
+    skipped: list[int]
+
+
 async def create_shifts(
     ctx: Context,
     actor: Actor,
@@ -70,11 +81,27 @@ async def create_shifts(
     repeat: set[int] | None = None,
     until: date | None = None,
     allow_past: bool = False,
+    force: bool = False,
 ) -> list[Shift]:
+    """``add_shifts`` without the report of skipped duplicates."""
+    return (await add_shifts(ctx, actor, spec, repeat, until, allow_past, force)).shifts
+
+
+async def add_shifts(
+    ctx: Context,
+    actor: Actor,
+    spec: ShiftSpec,
+    repeat: set[int] | None = None,
+    until: date | None = None,
+    allow_past: bool = False,
+    force: bool = False,
+) -> Created:
     """Create one shift, or a weekly series on ``repeat`` days from ``spec.start`` to ``until``.
 
     Shifts in the past are refused unless ``allow_past`` (the operator recording walks that
-    already happened, for the statistics).
+    already happened, for the statistics). A shift that repeats one in the same area at the
+    same start (not cancelled) is refused unless ``force``; a series skips those dates and
+    names the existing shifts (refused when every date is taken).
 
     All or nothing: a date on which the local time does not exist (or is ambiguous and no fold
     was chosen) refuses the whole series, naming the time.
@@ -90,14 +117,37 @@ async def create_shifts(
     await require_manager(ctx.store, actor, "shifts.add", org.id, now)
     fields.update(organisation_id=org.id or 0, area_id=area.id or 0)
     async with ctx.store.transaction() as session:
+        times, skipped = await _without_duplicates(session, area.id or 0, times, repeat, force)
         series_id = await _add_series(session, spec, fields, repeat, until) if repeat else None
         shifts = [Shift(start_at=s, end_at=e, series_id=series_id, **fields) for s, e in times]
         session.add_all(shifts)
         await session.flush()
         ids = [s.id for s in shifts]
         target = f"organisation:{org.id}"
-        audit(session, actor, "shifts.add", now, target=target, shift_ids=ids, series_id=series_id)
-    return shifts
+        audit(session, actor, "shifts.add", now, target=target, shift_ids=ids,
+              series_id=series_id, skipped=skipped)
+    return Created(shifts, skipped)
+
+
+async def _without_duplicates(
+    session: AsyncSession,
+    area_id: int,
+    times: list[tuple[datetime, datetime]],
+    repeat: set[int] | None,
+    force: bool,
+) -> tuple[list[tuple[datetime, datetime]], list[int]]:
+    """The times left once dates with a shift already are dropped (a single one is refused)."""
+    if force:
+        return times, []
+    existing = await existing_starts(session, area_id, [start for start, _ in times])
+    if not existing:
+        return times, []
+    if not repeat:
+        raise DomainError("shift_duplicate", shift=next(iter(existing.values())))
+    left = [(start, end) for start, end in times if start not in existing]
+    if not left:
+        raise DomainError("series_all_duplicates", count=len(existing))
+    return left, sorted(existing.values())
 
 
 def _shift_fields(spec: ShiftSpec, walks: WalkSettings, now: datetime) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from sqlmodel import col
 
 from models.tables import Area, Organisation, Person, Shift, Signup, SignupStatus
 
+# the shift's own meeting point, else its area's
+MEETING_POINT = func.coalesce(col(Shift.meeting_point), col(Area.meeting_point))
 # how many columns of a view row describe the shift (the rest is what a statement adds)
 VIEW_COLUMNS = 8
 
@@ -50,7 +52,7 @@ def views_statement(chosen: Sequence[ColumnElement[bool]]) -> Select[*tuple[Any,
             Shift,
             col(Organisation.name),
             col(Area.name),
-            col(Area.meeting_point),
+            MEETING_POINT,
             func.coalesce(counts.c.confirmed, 0),
             func.coalesce(counts.c.offered, 0),
             func.coalesce(counts.c.waitlisted, 0),
@@ -101,7 +103,7 @@ ONE_VIEW_WITH_SIGNUP = (
 )
 
 LOCKED_SHIFT_WITH_NAMES = (
-    sa_select(Shift, col(Organisation.name), col(Area.name), col(Area.meeting_point))
+    sa_select(Shift, col(Organisation.name), col(Area.name), MEETING_POINT)
     .join(Organisation, col(Organisation.id) == col(Shift.organisation_id))
     .join(Area, col(Area.id) == col(Shift.area_id))
     .where(col(Shift.id) == bindparam("shift_id"))

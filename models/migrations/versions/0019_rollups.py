@@ -2,7 +2,7 @@
 coordinators by role
 
 Revision ID: 0019_rollups
-Revises: 0016_street
+Revises: 0017_plan
 Create Date: 2026-12-05
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019_rollups"
-down_revision: str | None = "0016_street"
+down_revision: str | None = "0017_plan"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -95,6 +95,10 @@ class DispatchSettings(Section):
     lease: Duration = timedelta(seconds=30)
 
 
+class AnnouncementSettings(Section):
+    per_hour: int = Field(default=4, ge=1, le=100)  # announcements one sender may send an hour
+
+
 class PrivacySettings(Section):
     report_text_retention_days: int = Field(default=90, ge=1)
     inactive_person_days: int = Field(default=730, ge=1)

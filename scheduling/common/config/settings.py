@@ -8,6 +8,7 @@ from pydantic import Field
 
 from scheduling.common.config.base import Section
 from scheduling.common.config.behaviour import (
+    AnnouncementSettings,
     DispatchSettings,
     EvaluationSettings,
     LoggingSettings,
@@ -39,6 +40,7 @@ class Settings(Section):
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     walks: WalkSettings = Field(default_factory=WalkSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    announcements: AnnouncementSettings = Field(default_factory=AnnouncementSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
