@@ -25,11 +25,34 @@ from bot.dashboard import (
     signin,
     walks,
 )
-from bot.dashboard.web import STATIC, Site, page
+from bot.dashboard.web import STATIC, Handler, Site, page
 from scheduling.common.context import Context
 from scheduling.links.logins import issue_dashboard_link
 
 __all__ = ["dashboard_routes", "issue_dashboard_link"]
+
+
+# The signed-in pages: path, handler, method.
+PAGES: list[tuple[str, Handler, str]] = [
+    ("/dashboard/", walks.calendar_page, "GET"),
+    ("/dashboard/alarms/{id:int}/acknowledge", alarms.acknowledge, "POST"),
+    ("/dashboard/shifts/{id:int}/edit", plan.edit_page, "GET"),
+    ("/dashboard/shifts/{id:int}/edit", plan.edit, "POST"),
+    ("/dashboard/shifts/cancel", plan.cancel_page, "GET"),
+    ("/dashboard/shifts/cancel", plan.cancel, "POST"),
+    ("/dashboard/announce", announce.announce_page, "GET"),
+    ("/dashboard/announce", announce.announce, "POST"),
+    ("/dashboard/reports", walks.reports_page, "GET"),
+    ("/dashboard/reports/{id:int}", walks.report_page, "GET"),
+    ("/dashboard/followups", followups.followups_page, "GET"),
+    ("/dashboard/followups/{id:int}", followups.update, "POST"),
+    ("/dashboard/stats", figures.stats_page, "GET"),
+    ("/dashboard/summary", figures.summary_page, "GET"),
+    ("/dashboard/places", places.places_page, "GET"),
+    ("/dashboard/places/{id:int}/mark", places.mark, "POST"),
+    ("/dashboard/exports", downloads.exports_page, "GET"),
+    ("/dashboard/export/{kind}.{format:str}", downloads.download, "GET"),
+]
 
 
 def dashboard_routes(ctx: Context) -> list[BaseRoute]:
@@ -39,40 +62,14 @@ def dashboard_routes(ctx: Context) -> list[BaseRoute]:
     async def to_calendar(_request: Request) -> Response:
         return RedirectResponse(site.url("/dashboard/"), status_code=307)
 
-    return [
+    routes: list[BaseRoute] = [
         Route("/dashboard", to_calendar, methods=["GET"]),
-        Route("/dashboard/", page(site, walks.calendar_page), methods=["GET"]),
         Route("/dashboard/login/{token}", partial(signin.login_page, site), methods=["GET"]),
         Route("/dashboard/login/{token}", partial(signin.login, site), methods=["POST"]),
         Route("/dashboard/logout", partial(signin.logout, site), methods=["POST"]),
-        Route(
-            "/dashboard/alarms/{id:int}/acknowledge",
-            page(site, alarms.acknowledge),
-            methods=["POST"],
-        ),
-        Route("/dashboard/shifts/{id:int}/edit", page(site, plan.edit_page), methods=["GET"]),
-        Route("/dashboard/shifts/{id:int}/edit", page(site, plan.edit), methods=["POST"]),
-        Route("/dashboard/shifts/cancel", page(site, plan.cancel_page), methods=["GET"]),
-        Route("/dashboard/shifts/cancel", page(site, plan.cancel), methods=["POST"]),
-        Route("/dashboard/announce", page(site, announce.announce_page), methods=["GET"]),
-        Route("/dashboard/announce", page(site, announce.announce), methods=["POST"]),
-        Route("/dashboard/reports", page(site, walks.reports_page), methods=["GET"]),
-        Route("/dashboard/reports/{id:int}", page(site, walks.report_page), methods=["GET"]),
-        Route("/dashboard/followups", page(site, followups.followups_page), methods=["GET"]),
-        Route(
-            "/dashboard/followups/{id:int}", page(site, followups.update), methods=["POST"]
-        ),
-        Route("/dashboard/stats", page(site, figures.stats_page), methods=["GET"]),
-        Route("/dashboard/summary", page(site, figures.summary_page), methods=["GET"]),
-        Route("/dashboard/places", page(site, places.places_page), methods=["GET"]),
-        Route(
-            "/dashboard/places/{id:int}/mark", page(site, places.mark), methods=["POST"]
-        ),
-        Route("/dashboard/exports", page(site, downloads.exports_page), methods=["GET"]),
-        Route(
-            "/dashboard/export/{kind}.{format:str}",
-            page(site, downloads.download),
-            methods=["GET"],
-        ),
-        Mount("/dashboard/static", app=StaticFiles(directory=STATIC), name="dashboard-static"),
     ]
+    routes += [Route(path, page(site, h), methods=[method]) for path, h, method in PAGES]
+    routes.append(
+        Mount("/dashboard/static", app=StaticFiles(directory=STATIC), name="dashboard-static")
+    )
+    return routes
