@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from bot.dialogue.engine import Dialogue
+from evaluation.statistics import statistics_for
+from models.db import Store
 from scheduling.common.context import Context
 from tests.fakes.chat import Chat
 from tests.helpers import add_shift, seed_org_area
@@ -50,6 +55,33 @@ async def test_a_deep_link_and_a_sign_up_cost_three_and_five_statements(ctx: Con
     head-counts, the viewer's own sign-up and the group lead in one statement), the
     conversation written. The sign-up: the conversation with the person, the shift locked,
     its sign-ups, the new sign-up, the conversation. One transaction each."""
+    deep_link, sign_up = await _two_turns(ctx)
+    assert deep_link == ["TRANSACTION", "SELECT", "SELECT", "INSERT"]
+    assert sign_up == ["TRANSACTION", "SELECT", "SELECT", "SELECT", "INSERT", "UPDATE"]
+
+
+async def test_the_same_turns_on_asyncpg(ctx: Context) -> None:
+    """``postgresql+asyncpg://`` (the second driver, docs/deploy.md): the same statements,
+    the same answers, and a coordinator's statistics (read with the driver's own rows)."""
+    if ctx.store.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL driver")
+    url = ctx.store.engine.url.set(drivername="postgresql+asyncpg")
+    store = Store.open(url.render_as_string(hide_password=False))
+    try:
+        on_asyncpg = replace(ctx, store=store)
+        assert store.engine.dialect.driver == "asyncpg"
+        deep_link, sign_up = await _two_turns(on_asyncpg)
+        assert deep_link == ["TRANSACTION", "SELECT", "SELECT", "INSERT"]
+        assert sign_up == ["TRANSACTION", "SELECT", "SELECT", "SELECT", "INSERT", "UPDATE"]
+        day = (on_asyncpg.now() + timedelta(days=3)).astimezone(ctx.zone).date()
+        report = await statistics_for(on_asyncpg, day, day, None)
+        assert report.overall.planned == 1 and report.overall.fill_rate is not None
+    finally:
+        await store.close()
+
+
+async def _two_turns(ctx: Context) -> tuple[list[str], list[str]]:
+    """A registered volunteer follows a deep link to a shift and presses "Anmäl mig"."""
     org, area = await seed_org_area(ctx)
     shift = await add_shift(ctx, org, area)
     await person(ctx, "Vera", org=org, telegram_id=4242)
@@ -62,5 +94,4 @@ async def test_a_deep_link_and_a_sign_up_cost_three_and_five_statements(ctx: Con
         answer = await chat.tap("Anmäl mig")
         sign_up = sent(statements)
     assert "anmäld" in answer
-    assert deep_link == ["TRANSACTION", "SELECT", "SELECT", "INSERT"]
-    assert sign_up == ["TRANSACTION", "SELECT", "SELECT", "SELECT", "INSERT", "UPDATE"]
+    return deep_link, sign_up
