@@ -3,7 +3,7 @@
 The group lead is chosen in SQL as ``group_lead.group_lead`` chooses it in Python: among the
 walkers confirmed on the shift (not erased), the one named (``shift.group_lead_id``), else the
 trained walker who signed up first. One round trip to the database instead of two for the
-card a deep link or a button shows (``tests/test_group_lead.py`` holds the two to the same
+card a deep link or a button shows (``tests/test_card_statement.py`` holds the two to the same
 answer).
 """
 
