@@ -43,6 +43,7 @@ import contextlib
 import gc
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -262,7 +263,7 @@ def echo_script(steps: int) -> Script:
 
 
 def libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
+    return re.sub(r"^postgresql\+\w+://", "postgresql://", url)  # psycopg's or asyncpg's
 
 
 def postgres_problem(url: str) -> str | None:

@@ -124,10 +124,25 @@ async def _rows(
     for name, value in params.items():
         if isinstance(value, list):
             sql = re.sub(rf"IN :{name}\b", f"= ANY(:{name})", sql)
+    if connection.dialect.driver == "asyncpg":
+        return await _asyncpg_rows(driver, sql, params)
     sql = re.sub(r"(?<![:\w]):([a-z_]+)\b", r"%(\1)s", sql)
     async with driver.cursor() as cursor:
         await cursor.execute(sql, params)
         return list(await cursor.fetchall())
+
+
+async def _asyncpg_rows(driver: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The same on asyncpg (``postgresql+asyncpg://``): numbered parameters, records as tuples."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    sql = re.sub(r"(?<![:\w]):([a-z_]+)\b", number, sql)
+    return [tuple(record) for record in await driver.fetch(sql, *(params[n] for n in names))]
 
 
 async def load_tallies(

@@ -36,6 +36,8 @@ def async_url(url: str) -> URL:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         return parsed.set(drivername="sqlite+aiosqlite")
     if backend == "postgresql":
+        if parsed.get_driver_name() == "asyncpg":
+            return parsed
         return parsed.set(drivername="postgresql+psycopg")
     raise StoreError(f"[database] url: unsupported database {backend!r} (use sqlite or postgresql)")
 
@@ -65,11 +67,36 @@ def create_engine(url: str, *, echo: bool = False, reader: bool = False) -> Asyn
     # are handled at once (bot/channels/telegram.py), besides webhooks, the dispatcher and
     # the ticker: at most 40 connections per process (docs/deploy.md).
     kwargs.update(pool_size=32, max_overflow=8)
+    if target.get_driver_name() == "asyncpg":
+        kwargs["connect_args"] = asyncpg_arguments(target)
     if reader:  # a few heavy reads at a time, their rows converted in slices
-        kwargs.update(pool_size=2, max_overflow=2, connect_args={"cursor_factory": SlicedCursor})
+        kwargs.update(pool_size=2, max_overflow=2)
+        if target.get_driver_name() == "psycopg":
+            kwargs["connect_args"] = {"cursor_factory": SlicedCursor}
     engine = create_async_engine(target, **kwargs)
+    if target.get_driver_name() == "asyncpg":
+        event.listen(engine.sync_engine, "do_connect", _without_libpq_options)
     _ping_when_idle(engine)
     return engine
+
+
+def asyncpg_arguments(target: URL) -> dict[str, Any]:
+    """asyncpg takes server settings as an argument, not libpq's ``options=-cname=value``
+    in the URL (the tests and benches give each run a schema of its own that way). The URL
+    keeps them (a reader store is opened from it); ``_without_libpq_options`` drops them from
+    what asyncpg is given."""
+    options = target.query.get("options")
+    if not isinstance(options, str):
+        return {}
+    settings = {}
+    for option in options.split():
+        name, _, value = option.removeprefix("-c").partition("=")
+        settings[name] = value
+    return {"server_settings": settings}
+
+
+def _without_libpq_options(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+    params.pop("options", None)
 
 
 class SlicedCursor(psycopg.AsyncCursor[Any]):

@@ -9,6 +9,7 @@ throwaway cluster of its own instead (``private_postgres``, ``tests/pg_cluster.p
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -49,7 +50,7 @@ def postgres_unavailable() -> str | None:
 
 
 def _libpq_url(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
+    return re.sub(r"^postgresql\+\w+://", "postgresql://", url)  # psycopg's or asyncpg's
 
 
 TEST_SECRET_KEY = "test-dashboard-signing-key-" + "0123456789abcdef" * 2

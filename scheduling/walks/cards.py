@@ -9,11 +9,11 @@ from datetime import datetime
 from models.tables import ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.people.access import Actor, require_manager
-from scheduling.walks.group_lead import GroupLead, group_lead
+from scheduling.walks.card_statement import card_view
+from scheduling.walks.group_lead import GroupLead
 from scheduling.walks.shifts import (
     ShiftView,
     get_shift,
-    get_shift_view_with_signup,
     shift_views,
 )
 from scheduling.walks.windows import alarm_open, check_in_open
@@ -61,11 +61,10 @@ async def planned_shifts(
 
 
 async def shift_card(ctx: Context, actor: Actor, shift_id: int) -> ShiftCard:
-    """The shift as ``actor`` (a person) sees it now."""
+    """The shift as ``actor`` (a person) sees it now: one statement (``card_statement``)."""
     assert actor.person_id is not None
     async with ctx.store.joined() as session:
-        view, mine = await get_shift_view_with_signup(session, ctx, shift_id, actor.person_id)
-        lead = await group_lead(session, view.shift)
+        view, mine, lead = await card_view(session, ctx, shift_id, actor.person_id)
     return replace(card_of(view, my_status(mine), actor, ctx.now()), group_lead=lead)
 
 

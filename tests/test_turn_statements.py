@@ -1,0 +1,97 @@
+"""How many statements a volunteer's turns cost the store, on SQLite and PostgreSQL.
+
+``bench/updates.py`` measures these two turns (a deep link to a shift, then its "Anmäl mig"
+button); every statement is a round trip to PostgreSQL, so a statement more fails here before
+it slows the bench. ``tests/test_dialogue.py`` pins the plain turn (load, save).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from bot.dialogue.engine import Dialogue
+from evaluation.statistics import statistics_for
+from models.db import Store
+from scheduling.common.context import Context
+from tests.fakes.chat import Chat
+from tests.helpers import add_shift, seed_org_area
+from tests.world import person
+
+
+@contextmanager
+def recorded(ctx: Context) -> Iterator[list[str]]:
+    """The first word of every statement sent, and TRANSACTION where one began."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    def begin(_conn: Any) -> None:
+        statements.append("TRANSACTION")
+
+    engine = ctx.store.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "begin", begin)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "begin", begin)
+
+
+def sent(statements: list[str]) -> list[str]:
+    return [s for s in statements if s not in ("BEGIN", "COMMIT")]
+
+
+async def test_a_deep_link_and_a_sign_up_cost_three_and_five_statements(ctx: Context) -> None:
+    """The deep link's card: the conversation with the person, the card (the shift, its
+    head-counts, the viewer's own sign-up and the group lead in one statement), the
+    conversation written. The sign-up: the conversation with the person, the shift locked,
+    its sign-ups, the new sign-up, the conversation. One transaction each."""
+    deep_link, sign_up = await _two_turns(ctx)
+    assert deep_link == ["TRANSACTION", "SELECT", "SELECT", "INSERT"]
+    assert sign_up == ["TRANSACTION", "SELECT", "SELECT", "SELECT", "INSERT", "UPDATE"]
+
+
+async def test_the_same_turns_on_asyncpg(ctx: Context) -> None:
+    """``postgresql+asyncpg://`` (the second driver, docs/deploy.md): the same statements,
+    the same answers, and a coordinator's statistics (read with the driver's own rows)."""
+    if ctx.store.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL driver")
+    url = ctx.store.engine.url.set(drivername="postgresql+asyncpg")
+    store = Store.open(url.render_as_string(hide_password=False))
+    try:
+        on_asyncpg = replace(ctx, store=store)
+        assert store.engine.dialect.driver == "asyncpg"
+        deep_link, sign_up = await _two_turns(on_asyncpg)
+        assert deep_link == ["TRANSACTION", "SELECT", "SELECT", "INSERT"]
+        assert sign_up == ["TRANSACTION", "SELECT", "SELECT", "SELECT", "INSERT", "UPDATE"]
+        day = (on_asyncpg.now() + timedelta(days=3)).astimezone(ctx.zone).date()
+        report = await statistics_for(on_asyncpg, day, day, None)
+        assert report.overall.planned == 1 and report.overall.fill_rate is not None
+    finally:
+        await store.close()
+
+
+async def _two_turns(ctx: Context) -> tuple[list[str], list[str]]:
+    """A registered volunteer follows a deep link to a shift and presses "Anmäl mig"."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    await person(ctx, "Vera", org=org, telegram_id=4242)
+    chat = Chat(Dialogue(ctx), address="4242", telegram_id=4242)
+    with recorded(ctx) as statements:
+        await chat.command("start", f"pass_{shift.id}")
+        deep_link = sent(statements)
+        assert "Anmäl mig" in chat.labels
+        statements.clear()
+        answer = await chat.tap("Anmäl mig")
+        sign_up = sent(statements)
+    assert "anmäld" in answer
+    return deep_link, sign_up
