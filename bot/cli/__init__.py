@@ -19,6 +19,7 @@ from bot.cli import (
     orgs,
     outbox,
     people,
+    report,
     shifts,
 )
 from bot.cli.errors import BadInput, fail, first_line
@@ -35,6 +36,7 @@ for command in (
     people.people_group,
     shifts.shifts_group,
     export.export_command,
+    report.report_command,
     links.dashboard_group,
     outbox.outbox_group,
 ):

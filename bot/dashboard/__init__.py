@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.dashboard import alarms, downloads, figures, signin, walks
+from bot.dashboard import alarms, council, downloads, figures, signin, walks
 from bot.dashboard.web import STATIC, Site, page
 from scheduling.common.context import Context
 from scheduling.links.logins import issue_dashboard_link
@@ -49,6 +49,9 @@ def dashboard_routes(ctx: Context) -> list[BaseRoute]:
             "/dashboard/export/{kind}.{format:str}",
             page(site, downloads.download),
             methods=["GET"],
+        ),
+        Route(
+            "/dashboard/report.{format:str}", page(site, council.download), methods=["GET"]
         ),
         Mount("/dashboard/static", app=StaticFiles(directory=STATIC), name="dashboard-static"),
     ]

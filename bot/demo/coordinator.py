@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from bot.demo.cast import COORDINATOR
+from bot.demo.council import council_report
 from bot.demo.talk import say
 from bot.demo.world import Demo
 from bot.i18n import t
@@ -40,6 +41,7 @@ async def the_coordinator(demo: Demo, out_dir: Path) -> None:
     for name, figures in report.by_area:
         click.echo(f"  {name}: held {figures.held}, walker-hours {figures.walker_hours:.1f}")
     await export(demo, coordinator, first, last, out_dir)
+    await council_report(demo, coordinator, first, last, out_dir)
     real_time = Context(store=demo.ctx.store, settings=demo.ctx.settings, clock=SystemClock())
     link = await issue_dashboard_link(real_time, coordinator, DEMO_LINK_LIFETIME)
     hours = int(DEMO_LINK_LIFETIME.total_seconds() // 3600)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from evaluation import statistics as stats
 from evaluation.exports.tables import Cell, Column, ExportRequest, Table, percent
 from scheduling.common.context import Context
-from scheduling.common.labels import Texts, label
+from scheduling.common.labels import Texts, label, place_label
 
 STATS_COLUMNS = [
     Column("group", width=14),
@@ -50,7 +50,8 @@ def stats_tables(report: stats.StatsReport, texts: Texts) -> list[Table]:
     """Statistics, places flagged and weeks as three tables."""
     places = Table("places", list(PLACES_COLUMNS))
     places.rows = [
-        [p.place, label(texts, "place", p.category), p.walks] for p in report.overall.places
+        [place_label(texts, p.place), label(texts, "place", p.category), p.walks]
+        for p in report.overall.places
     ]
     weeks = Table("weeks", list(WEEKS_COLUMNS))
     weeks.rows = [[w.year, w.week, w.monday, w.held, w.walker_hours] for w in report.weeks]

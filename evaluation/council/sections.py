@@ -1,0 +1,136 @@
+"""The middle of the report: walker-hours per organisation, night coverage, young people met.
+
+A table cell holds this period's figure with the previous period's in brackets; a group that
+had no walks in one of the periods counts zero there.
+"""
+
+from __future__ import annotations
+
+from evaluation.council.blocks import Block, Chart, Grid, Heading, Text
+from evaluation.council.charts import Series, bars
+from evaluation.council.figures import CouncilFigures
+from evaluation.council.nights import Coverage
+from evaluation.council.style import ACCENT, PREVIOUS
+from evaluation.council.words import Words
+from evaluation.stats_report import Stats
+from evaluation.walk_facts import YOUTH_BUCKETS
+
+
+def paired(
+    now: list[tuple[str, Stats]], before: list[tuple[str, Stats]]
+) -> list[tuple[str, Stats | None, Stats | None]]:
+    """Groups of both periods side by side, in this period's order then the previous one's."""
+    earlier = dict(before)
+    names = [name for name, _ in now] + [n for n, _ in before if n not in dict(now)]
+    return [(name, dict(now).get(name), earlier.get(name)) for name in names]
+
+
+def figure_of(stats: Stats | None, figure: str) -> float:
+    """A figure of a group (``mood:calm`` for a mood's walks); zero for a group without walks."""
+    if stats is None:
+        return 0
+    if figure.startswith("mood:"):
+        return stats.moods[figure.removeprefix("mood:")]
+    return float(getattr(stats, figure))
+
+
+def with_previous(words: Words, now: Stats | None, before: Stats | None, figure: str) -> str:
+    """``18,5 (4)``: this period's figure, the previous period's in brackets."""
+    return words.with_previous(*(words.hours(figure_of(s, figure)) for s in (now, before)))
+
+
+ORGANISATION_FIGURES = ("held", "walker_hours", "unique_walkers", "new_walkers")
+
+
+def organisations(words: Words, figures: CouncilFigures) -> list[Block]:
+    rows = paired(figures.current.stats.by_organisation, figures.previous.stats.by_organisation)
+    names = [name for name, _, _ in rows]
+    series = [
+        Series(
+            words("series.this_period"), [figure_of(s, "walker_hours") for _, s, _ in rows], ACCENT
+        ),
+        Series(
+            words("series.previous_period"),
+            [figure_of(p, "walker_hours") for _, _, p in rows],
+            PREVIOUS,
+        ),
+    ]
+    header = [words("col.organisation"), *(words(f"col.{f}") for f in ORGANISATION_FIGURES)]
+    table = [
+        [name, *(with_previous(words, s, p, f) for f in ORGANISATION_FIGURES)]
+        for name, s, p in rows
+    ]
+    chart_title = words("chart.hours_per_organisation")
+    return [
+        Heading(words("heading.organisations")),
+        Chart(chart_title, lambda: bars(names, series)),
+        Grid(header, table),
+        Text(words("brackets_note"), small=True),
+    ]
+
+
+def coverage(words: Words, figures: CouncilFigures) -> list[Block]:
+    now, before = figures.current, figures.previous
+
+    def row(key: str, a: Coverage, b: Coverage) -> list[str]:
+        return [
+            words(f"nights.{key}"),
+            words.number(a.nights),
+            words.number(a.planned),
+            words.number(a.covered),
+            words.with_previous(words.percent(a.share), words.percent(b.share)),
+        ]
+
+    header = [
+        words("col.nights"),
+        words("col.nights_total"),
+        words("col.nights_planned"),
+        words("col.nights_covered"),
+        words("col.nights_share"),
+    ]
+    nights = dict(now.stats.by_night)
+    earlier = dict(before.stats.by_night)
+    walks = [
+        [
+            words(f"nights.walks_{kind}"),
+            words.with_previous(words.number(nights[kind].held), words.number(earlier[kind].held)),
+            words.with_previous(
+                words.hours(nights[kind].walker_hours), words.hours(earlier[kind].walker_hours)
+            ),
+        ]
+        for kind in ("risk", "ordinary")
+    ]
+    return [
+        Heading(words("heading.coverage")),
+        Text(words("coverage_intro")),
+        Grid(
+            header,
+            [row("weekend", now.weekend, before.weekend), row("risk", now.risk, before.risk)],
+        ),
+        Grid([words("col.nights"), words("col.held"), words("col.walker_hours")], walks),
+    ]
+
+
+def youth(words: Words, figures: CouncilFigures) -> list[Block]:
+    now, before = figures.current.stats.overall, figures.previous.stats.overall
+    rows = [
+        [
+            words(f"youth.{bucket}"),
+            words.number(now.youth_buckets[bucket]),
+            words.number(before.youth_buckets[bucket]),
+        ]
+        for bucket in YOUTH_BUCKETS
+    ]
+    rows.append(
+        [
+            words("youth.estimate"),
+            words.number(now.youth_contacts),
+            words.number(before.youth_contacts),
+        ]
+    )
+    header = [
+        words("col.youth_met"),
+        words("col.walks_this_period"),
+        words("col.walks_previous_period"),
+    ]
+    return [Heading(words("heading.youth")), Text(words("youth_intro")), Grid(header, rows)]
