@@ -24,6 +24,8 @@ from evaluation.council.pdf_parts import STYLES, grid
 from evaluation.council.style import ACCENT, BOLD, FONT, MUTED, RULE, register_fonts
 
 BAND = 1.7 * cm  # the coloured band at the top of page one
+LEFT = 2 * cm + 6  # where the text starts: the margin and the frame's own padding
+RIGHT = A4[0] - LEFT
 
 
 def render_pdf(doc: Document) -> bytes:
@@ -79,15 +81,15 @@ def _page(doc: Document, title: Title | None, canvas: Canvas, _template: object)
         canvas.rect(0, height - BAND, width, BAND, stroke=0, fill=1)
         canvas.setFillColorRGB(1, 1, 1)
         canvas.setFont(BOLD, 13)
-        canvas.drawString(2 * cm, height - BAND + 0.65 * cm, title.kicker)
+        canvas.drawString(LEFT, height - BAND + 0.65 * cm, title.kicker)
     else:
         canvas.setFont(FONT, 8)
         canvas.setFillColor(MUTED)
-        canvas.drawString(2 * cm, height - 1.4 * cm, doc.title)
+        canvas.drawString(LEFT, height - 1.4 * cm, doc.title)
         canvas.setStrokeColor(RULE)
-        canvas.line(2 * cm, height - 1.55 * cm, width - 2 * cm, height - 1.55 * cm)
+        canvas.line(LEFT, height - 1.55 * cm, RIGHT, height - 1.55 * cm)
     canvas.setFont(FONT, 7.5)
     canvas.setFillColor(MUTED)
-    canvas.drawString(2 * cm, 1.2 * cm, doc.footer)
-    canvas.drawRightString(width - 2 * cm, 1.2 * cm, f"{doc.page_word} {canvas.getPageNumber()}")
+    canvas.drawString(LEFT, 1.2 * cm, doc.footer)
+    canvas.drawRightString(RIGHT, 1.2 * cm, f"{doc.page_word} {canvas.getPageNumber()}")
     canvas.restoreState()
