@@ -23,7 +23,7 @@ from scheduling.people.access import Actor
 from scheduling.walks.reports import HELP_KINDS, OTHER_PLACE, PLACE_ISSUES, SERVICES
 from tests.coord_data import DataSet, build, report, shift_at, signup
 from tests.helpers import OPERATOR
-from tests.test_council_report import pdf_text
+from tests.test_council_report import cells_after, lines_of, pdf_text
 
 NOV_1, NOV_30 = date(2026, 11, 1), date(2026, 11, 30)
 SCRIPT = "<script>alert(1)</script>"
@@ -120,13 +120,20 @@ async def test_names_are_shown_as_written_and_never_run(ctx: Context, data: Data
     ).decode()
     assert "<script" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<th scope=\"row\">=HYPERLINK(&quot;http://x.example/&quot;,&quot;klicka&quot;)" in html
+    assert '<th scope="row">=HYPERLINK(&quot;http://x.example/&quot;,&quot;klicka&quot;)' in html
     charts = re.findall(r"<svg.*?</svg>", html, re.S)
     assert any("=HYPERLINK(" in c for c in charts) and any("&lt;script&gt;" in c for c in charts)
     text = pdf_text(
         await council.council_report(ctx, Actor.operator(), NOV_1, NOV_30, "pdf", "sv", texts)
     )
-    assert SCRIPT in text and FORMULA in text.replace("\n", "")
+    lines = lines_of(text)
+    assert cells_after(lines, SCRIPT, 4, last=True) == [
+        "1 (0)",
+        "8 (0)",
+        "1 (0)",
+        "0 (0)",
+    ]  # 2 present: 4 h each
+    assert FORMULA in text.replace("\n", "")
 
 
 async def test_dashboard_charts_and_exports_have_no_internal_codes(
