@@ -8,15 +8,19 @@ with pypdf, so a wrong figure in the file fails here, not only a wrong figure in
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import date
 from functools import partial
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from bot.i18n import t
 from evaluation import council
+from evaluation.council.blocks import Document, Title
 from evaluation.council.figures import previous_period
 from models.tables import Role
 from scheduling.common.context import Context
@@ -164,3 +168,21 @@ async def test_a_lead_gets_their_organisation_and_a_volunteer_nothing(
         await report(ctx, "pdf", actor=volunteer)
     with pytest.raises(InvalidInput):
         await report(ctx, "docx")
+
+
+def test_the_picture_tool_draws_page_one(tmp_path: Path) -> None:
+    """tools/report_picture.py turns a report's page one into a PNG (docs/report-example.png)."""
+    pdf, png = tmp_path / "rapport.pdf", tmp_path / "sida1.png"
+    page = Document("sv", "Rapport", "Kalmar kommun", "Sida", [Title("Kalmar kommun", "T", [])])
+    pdf.write_bytes(council.render_pdf(page))
+    tool = Path(__file__).parent.parent / "tools" / "report_picture.py"
+    done = subprocess.run(
+        [sys.executable, str(tool), str(pdf), "--out", str(png), "--width", "300"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    picture = png.read_bytes()
+    assert picture.startswith(b"\x89PNG\r\n\x1a\n")
+    assert int.from_bytes(picture[16:20], "big") == 300  # the IHDR width

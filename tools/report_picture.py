@@ -25,8 +25,11 @@ def picture(pdf: Path, png: Path, width: int = 1240) -> None:
     document = pypdfium2.PdfDocument(pdf)
     try:
         page = document[0]
-        scale = width / page.get_width()
-        image = page.render(scale=scale, fill_color=(255, 255, 255, 255)).to_pil()
+        try:
+            scale = width / page.get_width()
+            image = page.render(scale=scale, fill_color=(255, 255, 255, 255)).to_pil()
+        finally:
+            page.close()
         png.parent.mkdir(parents=True, exist_ok=True)
         image.convert("RGB").save(png, optimize=True)
     finally:
