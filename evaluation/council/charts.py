@@ -19,7 +19,7 @@ from reportlab.lib.colors import Color
 
 from evaluation.council.style import FONT, INK, MUTED, RULE, register_fonts
 
-WIDTH = 480  # points: the text width of an A4 page with 2 cm margins, a little less
+WIDTH = 470  # points: the text width of an A4 page with 2 cm margins and the frame's padding
 LABEL_CHARS = 28  # longer category labels are cut with an ellipsis
 
 

@@ -12,7 +12,7 @@ from reportlab.platypus import Paragraph, Table, TableStyle
 from evaluation.council.blocks import Grid
 from evaluation.council.style import ACCENT, BOLD, FONT, INK, MUTED, RULE, ZEBRA
 
-TEXT_WIDTH = 17 * cm  # A4 less two 2 cm margins
+TEXT_WIDTH = 17 * cm - 12  # A4 less two 2 cm margins and the frame's padding
 
 STYLES = {
     "title": ParagraphStyle(
@@ -51,7 +51,7 @@ STYLES = {
 
 def widths(columns: int, text_columns: int) -> list[float]:
     """The first column wide (names), the others shared out evenly."""
-    first = TEXT_WIDTH * (0.5 if columns <= 3 else 0.4 if columns <= 5 else 0.22)
+    first = TEXT_WIDTH * {3: 0.5, 4: 0.4, 5: 0.3}.get(columns, 0.22 if columns > 5 else 0.5)
     if text_columns > 1:
         first = TEXT_WIDTH * 0.3
     return [first] + [(TEXT_WIDTH - first) / max(columns - 1, 1)] * (columns - 1)
