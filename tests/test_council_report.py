@@ -186,3 +186,27 @@ def test_the_picture_tool_draws_page_one(tmp_path: Path) -> None:
     picture = png.read_bytes()
     assert picture.startswith(b"\x89PNG\r\n\x1a\n")
     assert int.from_bytes(picture[16:20], "big") == 300  # the IHDR width
+
+
+def test_a_big_towns_report_fits_its_pages() -> None:
+    """300 areas and three years of weeks: bar charts keep the 20 largest rows, week labels
+    thin out, tables run over pages; the PDF is made (no flowable too large for a page)."""
+    from evaluation.council.blocks import Chart, Grid
+    from evaluation.council.charts import MAX_ROWS, Series, bars, columns, largest
+    from evaluation.council.style import ACCENT
+
+    areas = [f"Område {n}" for n in range(300)]
+    held = Series("Genomförda", [n % 17 for n in range(300)], ACCENT)
+    kept, (series,) = largest(areas, [held])
+    assert len(kept) == MAX_ROWS and sum(series.values) == 17 * 16 + 3 * 15  # the largest
+    assert kept == sorted(kept, key=areas.index)
+    weeks = [f"v{n % 52 + 1}" for n in range(157)]
+    blocks = [
+        Title("Kalmar kommun", "Rapport", []),
+        Chart("Pass per vecka", lambda: columns(weeks, [Series("Planerade", [3] * 157, ACCENT)])),
+        Chart("Stämning per område", lambda: bars(areas, [held], stacked=True)),
+        Grid(["Område", "Pass"], [[a, str(n)] for n, a in enumerate(areas[:120])]),
+    ]
+    body = council.render_pdf(Document("sv", "Rapport", "Kalmar kommun", "Sida", blocks))
+    text = pdf_text(body)
+    assert "Område 119" in text and len(PdfReader(BytesIO(body)).pages) > 3

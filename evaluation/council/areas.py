@@ -6,7 +6,7 @@ from __future__ import annotations
 from evaluation.council.blocks import Block, Chart, Grid, Heading, Text
 from evaluation.council.charts import Series, bars
 from evaluation.council.figures import CouncilFigures
-from evaluation.council.sections import figure_of, paired, with_previous
+from evaluation.council.sections import figure_of, paired, too_many, with_previous
 from evaluation.council.style import MOOD_COLOURS
 from evaluation.council.words import Words
 from evaluation.stats_report import Stats
@@ -45,6 +45,7 @@ def _section(
     return [
         Heading(words(f"heading.per_{kind}")),
         Chart(title, lambda: bars(names, series, stacked=True)),
+        *too_many(words, names),
         Grid(header, table),
         Text(words(f"{kind}_note"), small=True),
     ]

@@ -21,6 +21,8 @@ from evaluation.council.style import FONT, INK, MUTED, RULE, register_fonts
 
 WIDTH = 470  # points: the text width of an A4 page with 2 cm margins and the frame's padding
 LABEL_CHARS = 28  # longer category labels are cut with an ellipsis
+MAX_ROWS = 20  # a bar chart shows at most this many rows: the largest (its table has all)
+MAX_LABELS = 26  # a column chart names at most this many of its columns (every n-th)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,9 @@ def columns(categories: Sequence[str], series: Sequence[Series], height: int = 1
     wide = 40 + max(len(categories), 1) * (len(series) * 24 + 24)
     chart.x, chart.y, chart.width, chart.height = 34, 34, min(WIDTH - 44, wide), height - 62
     _style(chart, series)
-    chart.categoryAxis.categoryNames = [_short(c) for c in categories] or [""]
+    step = -(-len(categories) // MAX_LABELS)  # every week named up to 26, then every n-th
+    names = [_short(c) if n % step == 0 else "" for n, c in enumerate(categories)]
+    chart.categoryAxis.categoryNames = names or [""]
     chart.groupSpacing, chart.barSpacing = 6, 1
     if len(categories) <= 14:
         chart.barLabelFormat = _bar_label
@@ -100,10 +104,23 @@ def columns(categories: Sequence[str], series: Sequence[Series], height: int = 1
     return drawing
 
 
+def largest(
+    categories: Sequence[str], series: Sequence[Series], count: int = MAX_ROWS
+) -> tuple[list[str], list[Series]]:
+    """The ``count`` rows with the largest totals, in their order: a big town's 300 areas
+    would not fit on a page."""
+    totals = [sum(s.values[n] for s in series) for n in range(len(categories))]
+    kept = sorted(sorted(range(len(categories)), key=lambda n: -totals[n])[:count])
+    return [categories[n] for n in kept], [
+        Series(s.label, [s.values[n] for n in kept], s.colour) for s in series
+    ]
+
+
 def bars(categories: Sequence[str], series: Sequence[Series], stacked: bool = False) -> Drawing:
     """Horizontal bars, one row per category (areas, organisations, time bands): side by
-    side per series, or stacked into one bar."""
+    side per series, or stacked into one bar; at most ``MAX_ROWS`` rows, the largest."""
     register_fonts()
+    categories, series = largest(categories, series)
     per_row = 16 if stacked else 8 * len(series) + 8
     height = 40 + max(len(categories), 1) * per_row
     drawing = Drawing(WIDTH, height)

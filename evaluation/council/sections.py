@@ -7,7 +7,7 @@ had no walks in one of the periods counts zero there.
 from __future__ import annotations
 
 from evaluation.council.blocks import Block, Chart, Grid, Heading, Text
-from evaluation.council.charts import Series, bars
+from evaluation.council.charts import MAX_ROWS, Series, bars
 from evaluation.council.figures import CouncilFigures
 from evaluation.council.nights import Coverage
 from evaluation.council.style import ACCENT, PREVIOUS
@@ -23,6 +23,13 @@ def paired(
     earlier = dict(before)
     names = [name for name, _ in now] + [n for n, _ in before if n not in dict(now)]
     return [(name, dict(now).get(name), earlier.get(name)) for name in names]
+
+
+def too_many(words: Words, names: list[str]) -> list[Block]:
+    """A note under a chart that shows only the largest rows."""
+    if len(names) <= MAX_ROWS:
+        return []
+    return [Text(words("chart_largest", count=MAX_ROWS, all=len(names)), small=True)]
 
 
 def figure_of(stats: Stats | None, figure: str) -> float:
@@ -64,6 +71,7 @@ def organisations(words: Words, figures: CouncilFigures) -> list[Block]:
     return [
         Heading(words("heading.organisations")),
         Chart(chart_title, lambda: bars(names, series)),
+        *too_many(words, names),
         Grid(header, table),
         Text(words("brackets_note"), small=True),
     ]
