@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evaluation.council import areas, places, sections, summary
+from evaluation.council import areas, coverage, places, sections, summary
 from evaluation.council.blocks import Document, PageBreak, Text
 from evaluation.council.figures import CouncilFigures
 from evaluation.council.words import Words
@@ -32,8 +32,8 @@ def document(
     doc.blocks += summary.weeks_chart(words, figures)
     doc.blocks.append(PageBreak())
     doc.blocks += sections.organisations(words, figures)
-    doc.blocks += sections.coverage(words, figures)
-    doc.blocks += sections.youth(words, figures)
+    doc.blocks += coverage.coverage(words, figures)
+    doc.blocks += coverage.youth(words, figures)
     doc.blocks.append(PageBreak())
     doc.blocks += areas.per_area(words, figures)
     doc.blocks += areas.per_band(words, figures)
