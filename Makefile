@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint check clean lock test-lowest
+.PHONY: demo test lint check clean lock test-lowest report-picture
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "vandra needs Python 3.11 or newer (set PYTHON=python3.12 ...)")'
@@ -23,6 +23,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# docs/report-example.png: page one of the council's report, from the demo's data
+# (tools/report_picture.py; the demo writes demo-out/rapport.pdf).
+report-picture: $(STAMP)
+	$(BIN)/vandra demo
+	$(BIN)/python tools/report_picture.py demo-out/rapport.pdf --out docs/report-example.png
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,9 +7,11 @@ import sqlite3
 import subprocess
 import sys
 import time
+from io import BytesIO
 from pathlib import Path
 
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 
 def test_demo_runs_the_weekend(tmp_path: Path) -> None:
@@ -23,7 +25,8 @@ def test_demo_runs_the_weekend(tmp_path: Path) -> None:
     out = result.stdout
     for words in ("registrerad", "reservlista", "ledig åt dig", "Vi behöver fler",
                   "Underbemannat pass", "Påminnelse", "Incheckad", "Rapporten för pass 1",
-                  "held 1", "XLSX export written", "/dashboard/login/", "Uppföljning 1: en rapport",
+                  "held 1", "XLSX export written", "council's report written", "/dashboard/login/",
+                  "Uppföljning 1: en rapport",
                   "Lägesbild för natten", "Lägesbild natten", "Uppföljningar öppnade: 1",
                   "Ring [telefon]", "är nu: pågår",
                   "Larmtorget: trasig belysning", "felanmäld till kommunen",
@@ -38,5 +41,7 @@ def test_demo_runs_the_weekend(tmp_path: Path) -> None:
     exported = list((tmp_path / "demo-out").glob("*.xlsx"))
     assert len(exported) == 1
     assert load_workbook(exported[0]).sheetnames
+    report = (tmp_path / "demo-out" / "rapport.pdf").read_bytes()
+    assert "Kalmar kommun" in PdfReader(BytesIO(report)).pages[0].extract_text()
     assert (tmp_path / "data" / "demo.db").exists()
     print(f"demo took {elapsed:.1f} s")

@@ -20,6 +20,7 @@ from bot.cli import (
     outbox,
     people,
     places,
+    report,
     shifts,
     shifts_edit,  # noqa: F401  (shifts edit and cancel register on the shifts group)
 )
@@ -37,6 +38,7 @@ for command in (
     people.people_group,
     shifts.shifts_group,
     export.export_command,
+    report.report_command,
     links.dashboard_group,
     outbox.outbox_group,
     places.places_group,

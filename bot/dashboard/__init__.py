@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from bot.dashboard import (
     alarms,
     announce,
+    council,
     downloads,
     figures,
     followups,
@@ -52,6 +53,7 @@ PAGES: list[tuple[str, Handler, str]] = [
     ("/dashboard/places/{id:int}/mark", places.mark, "POST"),
     ("/dashboard/exports", downloads.exports_page, "GET"),
     ("/dashboard/export/{kind}.{format:str}", downloads.download, "GET"),
+    ("/dashboard/report.{format:str}", council.download, "GET"),
 ]
 
 

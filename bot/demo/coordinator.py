@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from bot.demo.cast import COORDINATOR
+from bot.demo.council import council_report
 from bot.demo.places_pay import flagged_places, tiered_payments
 from bot.demo.talk import say
 from bot.demo.world import Demo
@@ -45,6 +46,7 @@ async def the_coordinator(demo: Demo, out_dir: Path) -> None:
     await flagged_places(demo.ctx, coordinator)
     say("The payment basis in tiers: 2 000 kr with four walkers, 1 500 kr with three")
     await tiered_payments(demo.ctx, coordinator, first, last)
+    await council_report(demo, coordinator, first, last, out_dir)
     real_time = Context(store=demo.ctx.store, settings=demo.ctx.settings, clock=SystemClock())
     link = await issue_dashboard_link(real_time, coordinator, DEMO_LINK_LIFETIME)
     hours = int(DEMO_LINK_LIFETIME.total_seconds() // 3600)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import partial
 
+from bot.dialogue import council_report
 from bot.dialogue.registry import Routes
 from bot.dialogue.roles import managed_scope
 from bot.dialogue.turn import Turn
@@ -24,6 +25,7 @@ def register(routes: Routes) -> None:
     routes.command("export", _export)
     routes.command("dashboard", _dashboard)
     routes.action("ex", _export_action)
+    council_report.register(routes)
 
 
 def _range(turn: Turn, args: str) -> tuple[date, date]:
@@ -73,6 +75,7 @@ async def _export(turn: Turn, args: str) -> None:
     await managed_scope(turn, "export")
     options = [turn.option(f"export.kind_{kind}", f"ex:{kind}:0") for kind in exports.KINDS]
     options += [turn.option("export.last_month", "ex:reports:1")]
+    options += [turn.option("export.kind_council", f"{council_report.ACTION}:1")]
     turn.say("export.choose", options=options)
 
 

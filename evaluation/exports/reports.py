@@ -11,7 +11,7 @@ from evaluation.measures import YOUTH_ESTIMATE
 from evaluation.walk_facts import Walk, load_walks
 from models.tables import Person, Report
 from scheduling.common.context import Context
-from scheduling.common.labels import Texts, label, labels, yes_no
+from scheduling.common.labels import Texts, label, labels, place_label, yes_no
 
 BEFORE_CONTACTS = [
     Column("report_id", "int"),
@@ -82,7 +82,7 @@ def _what(r: Report, texts: Texts, zone: ZoneInfo) -> list[Cell]:
         r.walkers_present,
         local_naive(r.actual_start, zone),
         local_naive(r.actual_end, zone),
-        ", ".join(r.areas),
+        ", ".join(place_label(texts, a) for a in r.areas),
         label(texts, "youth", r.youth_met),
         YOUTH_ESTIMATE.get(r.youth_met or ""),
         label(texts, "mood", r.mood),

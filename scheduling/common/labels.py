@@ -26,6 +26,12 @@ def label(texts: Texts, group: str, code: str | None) -> str | None:
         return code
 
 
+def place_label(texts: Texts, place: str) -> str:
+    """A place from a report: a configured place's name as it is, "other" in words
+    (``coordinator.where.other``)."""
+    return label(texts, "where", place) or ""
+
+
 def labels(texts: Texts, group: str, codes: Iterable[str]) -> str:
     """Several codes' labels, comma-separated, in a stable order."""
     return ", ".join(label(texts, group, c) or "" for c in sorted(codes))
