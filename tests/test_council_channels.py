@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from bot.dialogue.engine import Dialogue
 from bot.i18n import t
 from evaluation import council
 from evaluation.council.blocks import Document
+from evaluation.off_loop import shares_a_file
 from models.tables import Role
 from scheduling.common.context import Context
 from scheduling.people import directory
@@ -128,17 +130,27 @@ async def test_chat_export_sends_the_report_as_a_pdf(ctx: Context) -> None:
 async def test_the_report_is_made_off_the_event_loop(
     ctx: Context, data: DataSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Figures and file are made on the reader's thread (evaluation/off_loop.py), not the
-    caller's: the event loop that serves webhooks only waits."""
-    threads: list[str] = []
-    real = council.render_pdf
+    """Figures and file are made by the work handed to ``off_loop`` (evaluation/off_loop.py:
+    a worker process, tests/test_off_process.py), not in the caller's process: the event loop
+    that serves webhooks only waits."""
+    assert shares_a_file(ctx.store)
+    handed: list[str] = []
+    drawn_here: list[str] = []
+    real_off_loop = council.off_loop
+    real_render = council.render_pdf
 
-    def recording(doc: Document) -> bytes:
-        threads.append(threading.current_thread().name)
-        return real(doc)
+    async def recording_off_loop(ctx: Context, work: Any, *args: Any) -> Any:
+        handed.append(getattr(work, "func", work).__name__)
+        return await real_off_loop(ctx, work, *args)
 
-    monkeypatch.setattr("evaluation.council.render_pdf", recording)
-    await council.council_report(
+    def recording_render(doc: Document) -> bytes:
+        drawn_here.append(threading.current_thread().name)
+        return real_render(doc)
+
+    monkeypatch.setattr("evaluation.council.off_loop", recording_off_loop)
+    monkeypatch.setattr("evaluation.council.render_pdf", recording_render)
+    body = await council.council_report(
         ctx, Actor.operator(), NOV_1, NOV_30, "pdf", "sv", partial(t, "sv")
     )
-    assert threads == ["vandra-reader"]
+    assert body.startswith(b"%PDF-") and "Vuxenvandring" in pdf_text(body)
+    assert handed == ["_write"] and drawn_here == []
