@@ -19,6 +19,8 @@ from models.access_tables import ConfirmationCode as ConfirmationCode
 from models.access_tables import DashboardLogin as DashboardLogin
 from models.access_tables import DashboardSession as DashboardSession
 from models.columns import utc_field
+from models.night_tables import Night as Night
+from models.night_tables import NightClaim as NightClaim
 
 
 class Role:

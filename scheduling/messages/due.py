@@ -31,6 +31,7 @@ from scheduling.common.context import Context
 from scheduling.messages.due_planning import WalkerRow, label_of, plan, walkers_without
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage, enqueue_many
+from scheduling.nights.handover import handed_on_nights, reserve_offers
 from scheduling.people.vetting import record_check_reminders
 from scheduling.walks.attendance import attendance_checks
 from scheduling.walks.replacement import late_cancellation_prompts
@@ -138,6 +139,8 @@ RULES: list[tuple[str, Rule]] = [
     ("late_cancellations", late_cancellation_prompts),
     ("attendance_checks", attendance_checks),
     ("record_checks", record_check_reminders),
+    ("nights_handed_on", handed_on_nights),
+    ("night_reserve_offers", reserve_offers),
 ]
 
 

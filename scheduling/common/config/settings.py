@@ -11,6 +11,7 @@ from scheduling.common.config.behaviour import (
     DispatchSettings,
     EvaluationSettings,
     LoggingSettings,
+    NightSettings,
     PaymentSettings,
     PrivacySettings,
     ReminderSettings,
@@ -37,6 +38,7 @@ class Settings(Section):
     scheduling: SchedulingSettings = Field(default_factory=SchedulingSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     walks: WalkSettings = Field(default_factory=WalkSettings)
+    nights: NightSettings = Field(default_factory=NightSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     payments: PaymentSettings = Field(default_factory=PaymentSettings)
