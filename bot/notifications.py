@@ -23,6 +23,8 @@ from bot.alarm_texts import render_alarm
 from bot.i18n import t
 from bot.notifications_lifecycle import KINDS as LIFECYCLE_KINDS
 from bot.notifications_lifecycle import render_lifecycle
+from bot.notifications_nights import KINDS as NIGHT_KINDS
+from bot.notifications_nights import render_nights
 from scheduling.common.context import Context
 from scheduling.messages.content import Option, Outgoing, Recipient
 from scheduling.messages.kinds import ALARM_KINDS, Kind
@@ -254,6 +256,8 @@ class NotificationRenderer:
             return _broadcast(words, payload)
         if kind == Kind.SMS_UNREACHABLE:
             return Outgoing(words("sms_unreachable", name=str(payload.get("name") or "?")))
+        if kind in NIGHT_KINDS:
+            return render_nights(kind, payload, recipient, ctx)
         if kind in LIFECYCLE_KINDS:
             return await render_lifecycle(kind, payload, recipient, ctx)
         if kind == Kind.INACTIVITY_NOTICE:

@@ -59,6 +59,9 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
     """Each kind has words in both languages, with every placeholder filled in."""
     _, shift = await night(ctx)
     confirm_by = datetime(2026, 11, 27, 17, 0, tzinfo=UTC).isoformat()
+    night_at = datetime(2026, 12, 11, 20, 0, tzinfo=UTC)
+    night_payload = {"night_id": 4, "area": "Stortorget", "start": night_at.isoformat(),
+                     "end": (night_at + timedelta(hours=4)).isoformat(), "organisation": "IFK"}
     payloads: dict[str, dict[str, Any]] = {
         Kind.REMINDER: {"signup_id": 1, "label": "2h"},
         Kind.CALL_FOR_WALKERS: {"confirmed": 1, "min_walkers": 3},
@@ -91,6 +94,11 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
         Kind.ALARM_LOCATION: ALARM_PAYLOAD,
         Kind.ALARM_ACKNOWLEDGED: {**ALARM_PAYLOAD, "by": "Maria"},
         Kind.ALARM_CANCELLED: ALARM_PAYLOAD,
+        Kind.NIGHTS_PUBLISHED: {"count": 6, "area": "Stortorget", "first": confirm_by,
+                                "last": confirm_by},
+        Kind.NIGHT_ALLOCATED: night_payload,
+        Kind.NIGHT_HANDED_ON: {**night_payload, "taken_over": True},
+        Kind.NIGHT_OFFERED: {**night_payload, "short": True},
     }
     kinds = {v for k, v in vars(Kind).items() if k.isupper()}
     assert set(payloads) == kinds

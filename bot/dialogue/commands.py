@@ -49,6 +49,7 @@ VOCABULARY: tuple[Command, ...] = (
     Command("stats", "statistik", "stats", "manager", "menu.stats"),
     Command("export", "export", "export", "manager", "menu.export"),
     Command("dashboard", "dashboard", "dashboard", "manager", "menu.dashboard"),
+    Command("nights", "natter", "nights", "manager", "menu.nights"),
     # Twilio answers CANCEL itself (an opt-out), so only the Swedish word leaves a flow by SMS.
     Command("cancel_flow", "avbryt", "cancel", "anyone", sms=("AVBRYT",)),
 )

@@ -27,6 +27,7 @@ from bot.dialogue import (
     evaluation,
     grouplead,
     newshift,
+    nights,
     registration,
     report,
     trust,
@@ -59,6 +60,7 @@ FLOWS = (
     alarm,
     grouplead,
     calendar_link,
+    nights,
 )
 
 

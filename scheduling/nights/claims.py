@@ -110,7 +110,8 @@ async def _take_over(ctx: Context, session: AsyncSession, night: Night, org: int
     if shift is not None:
         shift.organisation_id = org
         session.add(shift)
-    await holding.announce(ctx, session, night, Kind.NIGHT_HANDED_ON, org, now)
+    await holding.announce(ctx, session, night, Kind.NIGHT_HANDED_ON, org, now,
+                           taken_over=True)
 
 
 async def _record(session: AsyncSession, night_id: int, org: int, kind: str, actor: Actor,

@@ -67,11 +67,12 @@ async def new_shift(session: AsyncSession, night: Night, organisation_id: int,
 
 
 async def announce(ctx: Context, session: AsyncSession, night: Night, kind: str,
-                   organisation_id: int | None, now: datetime) -> None:
+                   organisation_id: int | None, now: datetime, **more: object) -> None:
     """Tell every lead what became of the night (allocated, handed on)."""
     area = await session.get(Area, night.area_id)
     org = await session.get(Organisation, organisation_id) if organisation_id else None
-    payload = facts(night, area.name if area else "?", organisation=org.name if org else None)
+    payload = facts(night, area.name if area else "?", organisation=org.name if org else None,
+                    **more)
     key = f"night:{night.id}:{kind}:{night.handed_on}:{organisation_id or 0}"
     await enqueue_many(session, tell(ctx, now, key, kind, await leads(session), payload, night),
                        now)
