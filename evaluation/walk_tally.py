@@ -58,6 +58,7 @@ class Tally:
     new_walkers: int = 0  # people whose first walk ever this is
     alarms: int = 0  # raised by walkers on the shift, false alarms not counted
     false_alarms: int = 0  # called off by the walker who raised them
+    no_shows: int = 0  # confirmed walkers marked absent after the walk
 
     @property
     def held(self) -> bool:
@@ -155,13 +156,15 @@ async def _shifts(
     statement = f"""
         SELECT s.id, o.name, a.name, {_epoch(connection, "s.start_at")},
                {_epoch(connection, "s.end_at")}, s.status, s.end_at <= :now, s.risk_night,
-               s.min_walkers, s.max_walkers, COALESCE(c.confirmed, 0), COALESCE(c.trained, 0)
+               s.min_walkers, s.max_walkers, COALESCE(c.confirmed, 0), COALESCE(c.trained, 0),
+               COALESCE(c.no_shows, 0)
         FROM shift s
         JOIN organisation o ON o.id = s.organisation_id
         JOIN area a ON a.id = s.area_id
         LEFT JOIN (
             SELECT su.shift_id, COUNT(*) AS confirmed,
-                   SUM(CASE WHEN p.trained THEN 1 ELSE 0 END) AS trained
+                   SUM(CASE WHEN p.trained THEN 1 ELSE 0 END) AS trained,
+                   SUM(CASE WHEN su.no_show THEN 1 ELSE 0 END) AS no_shows
             FROM signup su JOIN person p ON p.id = su.person_id
             WHERE su.status = '{SignupStatus.CONFIRMED}'
               AND su.shift_id IN ({_shifts_in_range(org)})
@@ -186,6 +189,7 @@ async def _shifts(
             confirmed=row[10],
             understaffed=row[5] != ShiftStatus.CANCELLED
             and (row[10] < row[8] or row[11] < required),
+            no_shows=int(row[12]),
         )
         for row in rows
     ]
