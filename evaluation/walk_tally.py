@@ -174,25 +174,27 @@ async def _shifts(
         ORDER BY s.start_at, s.id
     """
     required = ctx.settings.walks.trained_walkers_per_shift
-    rows = await _rows(connection, statement, params)
-    return [
-        Tally(
-            shift_id=row[0],
-            organisation=row[1],
-            area=row[2],
-            start_s=float(row[3]),
-            end_s=float(row[4]),
-            cancelled=row[5] == ShiftStatus.CANCELLED,
-            ended=bool(row[6]),
-            risk_night=bool(row[7]),
-            max_walkers=row[9],
-            confirmed=row[10],
-            understaffed=row[5] != ShiftStatus.CANCELLED
-            and (row[10] < row[8] or row[11] < required),
-            no_shows=int(row[12]),
-        )
-        for row in rows
-    ]
+    return [_tally(row, required) for row in await _rows(connection, statement, params)]
+
+
+def _tally(row: tuple[Any, ...], required: int) -> Tally:
+    """One row of ``_shifts``: id, organisation, area, start and end (seconds), status, over,
+    risk night, min, max, confirmed, trained, no-shows."""
+    return Tally(
+        shift_id=row[0],
+        organisation=row[1],
+        area=row[2],
+        start_s=float(row[3]),
+        end_s=float(row[4]),
+        cancelled=row[5] == ShiftStatus.CANCELLED,
+        ended=bool(row[6]),
+        risk_night=bool(row[7]),
+        max_walkers=row[9],
+        confirmed=row[10],
+        understaffed=row[5] != ShiftStatus.CANCELLED
+        and (row[10] < row[8] or row[11] < required),
+        no_shows=int(row[12]),
+    )
 
 
 async def _walkers(
