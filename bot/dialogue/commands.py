@@ -50,6 +50,7 @@ VOCABULARY: tuple[Command, ...] = (
     Command("export", "export", "export", "manager", "menu.export"),
     Command("dashboard", "dashboard", "dashboard", "manager", "menu.dashboard"),
     Command("nights", "natter", "nights", "manager", "menu.nights"),
+    Command("walkers", "vandrare", "walkers", "manager", "menu.walkers"),
     # Twilio answers CANCEL itself (an opt-out), so only the Swedish word leaves a flow by SMS.
     Command("cancel_flow", "avbryt", "cancel", "anyone", sms=("AVBRYT",)),
 )

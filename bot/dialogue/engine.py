@@ -32,6 +32,7 @@ from bot.dialogue import (
     report,
     trust,
     volunteer,
+    walkers,
 )
 from bot.dialogue.answers import take_yes
 from bot.dialogue.commands import COMMANDS, OPEN_COMMANDS
@@ -61,6 +62,7 @@ FLOWS = (
     grouplead,
     calendar_link,
     nights,
+    walkers,
 )
 
 
