@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.dashboard import alarms, downloads, figures, signin, walks
+from bot.dashboard import alarms, downloads, figures, nights, people, signin, walks
 from bot.dashboard.web import STATIC, Site, page
 from scheduling.common.context import Context
 from scheduling.links.logins import issue_dashboard_link
@@ -50,5 +50,13 @@ def dashboard_routes(ctx: Context) -> list[BaseRoute]:
             page(site, downloads.download),
             methods=["GET"],
         ),
+        Route("/dashboard/people", page(site, people.people_page), methods=["GET"]),
+        Route("/dashboard/people/{id:int}/vet", page(site, people.vet), methods=["POST"]),
+        Route("/dashboard/people/{id:int}/{decision:str}", page(site, people.decide),
+              methods=["POST"]),
+        Route("/dashboard/nights", page(site, nights.nights_page), methods=["GET"]),
+        Route("/dashboard/nights/publish", page(site, nights.publish), methods=["POST"]),
+        Route("/dashboard/nights/{id:int}/{action:str}", page(site, nights.act),
+              methods=["POST"]),
         Mount("/dashboard/static", app=StaticFiles(directory=STATIC), name="dashboard-static"),
     ]
