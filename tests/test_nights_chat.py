@@ -69,7 +69,7 @@ async def test_the_coordinator_allocates_in_chat(ctx: Context) -> None:
     assert "ansökt" in await ifk.act(f"night:{night}")
     assert "ansökt" in await rk.act(f"night:{night}")
     await coordinator.command("nights")
-    assert "fördelad" in await coordinator.tap(f"{night} → Röda Korset")
+    assert "fördelad" in await coordinator.tap(f"Natt {night} till Röda Korset")
     async with ctx.store.sessions() as session:
         shift = (await session.exec(select(Shift))).one()
     assert shift.organisation_id == k.orgs[1]
