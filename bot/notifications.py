@@ -26,6 +26,8 @@ from bot.i18n import t
 from bot.morning_texts import render_morning
 from bot.notifications_lifecycle import KINDS as LIFECYCLE_KINDS
 from bot.notifications_lifecycle import render_lifecycle
+from bot.notifications_nights import KINDS as NIGHT_KINDS
+from bot.notifications_nights import render_nights
 from bot.notifications_plan import render_change
 from bot.street_texts import render_street
 from scheduling.common.context import Context
@@ -261,6 +263,8 @@ class NotificationRenderer:
             return render_change(payload, recipient, ctx.zone)
         if kind == Kind.SMS_UNREACHABLE:
             return Outgoing(words("sms_unreachable", name=str(payload.get("name") or "?")))
+        if kind in NIGHT_KINDS:
+            return render_nights(kind, payload, recipient, ctx)
         if kind in LIFECYCLE_KINDS:
             return await render_lifecycle(kind, payload, recipient, ctx)
         if kind in STREET_KINDS:

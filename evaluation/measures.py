@@ -132,6 +132,16 @@ def false_alarms(walks: Sequence[Walk]) -> int:
     return sum(1 for w in walks for status in w.alarms if status == "cancelled")
 
 
+def expected_walkers(walks: Sequence[Walk]) -> int:
+    """Confirmed sign-ups of the walks that are over and were not cancelled."""
+    return sum(len(w.walkers) for w in walks if w.ended and not w.cancelled)
+
+
+def no_shows(walks: Sequence[Walk]) -> int:
+    """Of those, the walkers marked absent after the walk."""
+    return sum(p.no_show for w in walks if w.ended and not w.cancelled for p in w.walkers)
+
+
 def reports_filed(walks: Sequence[Walk]) -> int:
     """Submitted reports (a walk may have one per walker)."""
     return sum(len(w.reports) for w in walks)

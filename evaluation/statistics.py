@@ -20,6 +20,8 @@ walk are merged); this module puts them together. Definitions:
   contacts: walks on which 112 or the police (114 14) were contacted.
 - alarms: alarms walkers raised on the shifts (``scheduling/walks/alarms.py``), false alarms
   (called off by the walker) counted apart.
+- no-show rate: confirmed walkers marked absent after the walk ("Vilka var med?") ÷ confirmed
+  sign-ups, over the walks that are over and were not cancelled.
 - report rate: held walks with at least one submitted report ÷ held walks.
 - time bands (local time, ``time_bands.py``): 17–20, 20–23, 23–02, 02–05. A walk counts in
   every band its planned time overlaps, so band figures do not add up to the total;
@@ -39,11 +41,13 @@ from evaluation.measures import (
     PlaceCount,
     alarms_raised,
     emergency_contacts,
+    expected_walkers,
     false_alarms,
     fill_rate,
     incidents,
     mood_distribution,
     new_walkers,
+    no_shows,
     places_flagged,
     report_rate,
     reports_filed,
@@ -134,6 +138,8 @@ def summarise(
         report_rate=report_rate(walks),
         alarms=alarms_raised(walks),
         false_alarms=false_alarms(walks),
+        expected_walkers=expected_walkers(walks),
+        no_shows=no_shows(walks),
     )
 
 

@@ -33,6 +33,13 @@ class Stats:
     report_rate: float | None
     alarms: int = 0  # raised by walkers on a shift (false alarms not counted)
     false_alarms: int = 0
+    expected_walkers: int = 0  # confirmed sign-ups of walks over and not cancelled
+    no_shows: int = 0  # of those, marked absent in "Vilka var med?"
+
+    @property
+    def no_show_rate(self) -> float | None:
+        """No-shows ÷ confirmed sign-ups of the walks over (None without any)."""
+        return self.no_shows / self.expected_walkers if self.expected_walkers else None
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,12 @@ from evaluation.walk_tally import Tally
 
 # a walk's row of counts: planned, held, cancelled, understaffed, confirmed and seats (shifts
 # not cancelled), new walkers, incidents, emergency contacts, walks reported, reports, then
-# held walks per youth bucket and per mood, then alarms and false alarms (on any walk)
+# held walks per youth bucket and per mood, then alarms and false alarms (on any walk), then
+# confirmed sign-ups and no-shows (walks over and not cancelled)
 MOODS_AT = 11 + len(YOUTH_BUCKETS)
 ALARMS_AT = MOODS_AT + len(MOODS)
-ROW = ALARMS_AT + 2
+NO_SHOWS_AT = ALARMS_AT + 2
+ROW = NO_SHOWS_AT + 2
 
 
 def walked_seconds(tally: Tally) -> float:
@@ -66,6 +68,8 @@ def counts_row(tally: Tally, held: bool) -> list[int]:
         held and tally.reports > 0,
         tally.reports,
     ] + [0] * (len(YOUTH_BUCKETS) + len(MOODS)) + [tally.alarms, tally.false_alarms]
+    over = active and tally.ended
+    row += [tally.confirmed if over else 0, tally.no_shows if over else 0]
     if held and tally.youth is not None:
         row[11 + tally.youth] = 1
     if held and tally.mood is not None:
@@ -101,6 +105,8 @@ def summarise(held: Sequence[Tally], packed: int, seconds: float) -> Stats:
         report_rate=sums[9] / sums[1] if sums[1] else None,
         alarms=sums[ALARMS_AT],
         false_alarms=sums[ALARMS_AT + 1],
+        expected_walkers=sums[NO_SHOWS_AT],
+        no_shows=sums[NO_SHOWS_AT + 1],
     )
 
 

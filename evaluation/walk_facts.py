@@ -41,6 +41,7 @@ class Presence:
     name: str
     checked_in_at: datetime | None
     checked_out_at: datetime | None
+    no_show: bool = False  # marked absent after the walk ("Vilka var med?")
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,8 @@ async def _presences(session: AsyncSession, shift_ids: Sequence[int]) -> dict[in
     )
     for signup, name in rows.all():
         found.setdefault(signup.shift_id, []).append(
-            Presence(signup.person_id, name, signup.checked_in_at, signup.checked_out_at)
+            Presence(signup.person_id, name, signup.checked_in_at, signup.checked_out_at,
+                     signup.no_show)
         )
     return found
 

@@ -58,6 +58,7 @@ class Tally:
     new_walkers: int = 0  # people whose first walk ever this is
     alarms: int = 0  # raised by walkers on the shift, false alarms not counted
     false_alarms: int = 0  # called off by the walker who raised them
+    no_shows: int = 0  # confirmed walkers marked absent after the walk
 
     @property
     def held(self) -> bool:
@@ -170,13 +171,15 @@ async def _shifts(
     statement = f"""
         SELECT s.id, o.name, a.name, {_epoch(connection, "s.start_at")},
                {_epoch(connection, "s.end_at")}, s.status, s.end_at <= :now, s.risk_night,
-               s.min_walkers, s.max_walkers, COALESCE(c.confirmed, 0), COALESCE(c.trained, 0)
+               s.min_walkers, s.max_walkers, COALESCE(c.confirmed, 0), COALESCE(c.trained, 0),
+               COALESCE(c.no_shows, 0)
         FROM shift s
         JOIN organisation o ON o.id = s.organisation_id
         JOIN area a ON a.id = s.area_id
         LEFT JOIN (
             SELECT su.shift_id, COUNT(*) AS confirmed,
-                   SUM(CASE WHEN p.trained THEN 1 ELSE 0 END) AS trained
+                   SUM(CASE WHEN p.trained THEN 1 ELSE 0 END) AS trained,
+                   SUM(CASE WHEN su.no_show THEN 1 ELSE 0 END) AS no_shows
             FROM signup su JOIN person p ON p.id = su.person_id
             WHERE su.status = '{SignupStatus.CONFIRMED}'
               AND su.shift_id IN ({_shifts_in_range(org)})
@@ -186,24 +189,27 @@ async def _shifts(
         ORDER BY s.start_at, s.id
     """
     required = ctx.settings.walks.trained_walkers_per_shift
-    rows = await _rows(connection, statement, params)
-    return [
-        Tally(
-            shift_id=row[0],
-            organisation=row[1],
-            area=row[2],
-            start_s=float(row[3]),
-            end_s=float(row[4]),
-            cancelled=row[5] == ShiftStatus.CANCELLED,
-            ended=bool(row[6]),
-            risk_night=bool(row[7]),
-            max_walkers=row[9],
-            confirmed=row[10],
-            understaffed=row[5] != ShiftStatus.CANCELLED
-            and (row[10] < row[8] or row[11] < required),
-        )
-        for row in rows
-    ]
+    return [_tally(row, required) for row in await _rows(connection, statement, params)]
+
+
+def _tally(row: tuple[Any, ...], required: int) -> Tally:
+    """One row of ``_shifts``: id, organisation, area, start and end (seconds), status, over,
+    risk night, min, max, confirmed, trained, no-shows."""
+    return Tally(
+        shift_id=row[0],
+        organisation=row[1],
+        area=row[2],
+        start_s=float(row[3]),
+        end_s=float(row[4]),
+        cancelled=row[5] == ShiftStatus.CANCELLED,
+        ended=bool(row[6]),
+        risk_night=bool(row[7]),
+        max_walkers=row[9],
+        confirmed=row[10],
+        understaffed=row[5] != ShiftStatus.CANCELLED
+        and (row[10] < row[8] or row[11] < required),
+        no_shows=int(row[12]),
+    )
 
 
 async def _walkers(

@@ -21,6 +21,8 @@ from models.access_tables import DashboardSession as DashboardSession
 from models.columns import utc_field
 from models.followup_tables import FollowUp as FollowUp
 from models.followup_tables import FollowUpStatus as FollowUpStatus
+from models.night_tables import Night as Night
+from models.night_tables import NightClaim as NightClaim
 from models.place_tables import Place as Place
 from models.place_tables import PlaceReport as PlaceReport
 from models.place_tables import PlaceStatus as PlaceStatus

@@ -349,6 +349,10 @@ CHAT_CASES = [
     ChatCase("export", command="export", audit=frozenset({"export"}), refused=OWN_ORG_ONLY),
     ChatCase("dashboard link", command="dashboard", audit=frozenset({"dashboard.link"}),
              refused=OWN_ORG_ONLY),
+    ChatCase("open nights", command="nights", audit=frozenset({"nights.list"}),
+             refused=OWN_ORG_ONLY),
+    ChatCase("walkers' cards", command="walkers", audit=frozenset({"people.list"}),
+             refused=OWN_ORG_ONLY),
     ChatCase("ask to cancel A's shift", action="sc:{shift_a}",
              audit=frozenset({"shifts.cancel"})),
     ChatCase("cancel A's shift", action="sc:{shift_a}:yes", audit=frozenset({"shifts.cancel"})),
@@ -418,7 +422,7 @@ async def test_right_person_sees_staffing(world: World, channel: str, persona: s
 
 
 @pytest.mark.parametrize("command", ["newshift", "staffing", "broadcast", "stats", "export",
-                                     "dashboard"])
+                                     "dashboard", "nights", "walkers"])
 @pytest.mark.parametrize("persona", ["lead_a", "coordinator", "lead_other"])
 async def test_no_manager_command_by_sms(world: World, command: str, persona: str) -> None:
     """By SMS (named by a number anyone can forge) even the right lead or the coordinator is

@@ -67,6 +67,9 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
     """Each kind has words in both languages, with every placeholder filled in."""
     _, shift = await night(ctx)
     confirm_by = datetime(2026, 11, 27, 17, 0, tzinfo=UTC).isoformat()
+    night_at = datetime(2026, 12, 11, 20, 0, tzinfo=UTC)
+    night_payload = {"night_id": 4, "area": "Stortorget", "start": night_at.isoformat(),
+                     "end": (night_at + timedelta(hours=4)).isoformat(), "organisation": "IFK"}
     payloads: dict[str, dict[str, Any]] = {
         Kind.REMINDER: {"signup_id": 1, "label": "2h"},
         Kind.CALL_FOR_WALKERS: {"confirmed": 1, "min_walkers": 3},
@@ -110,6 +113,11 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
         Kind.FOLLOW_UP_OPENED: {"follow_up_id": 1},
         Kind.FOLLOW_UP_REMINDER: {"follow_up_id": 1, "days": 3},
         Kind.MORNING_PICTURE: MORNING_PAYLOAD,
+        Kind.NIGHTS_PUBLISHED: {"count": 6, "area": "Stortorget", "first": confirm_by,
+                                "last": confirm_by},
+        Kind.NIGHT_ALLOCATED: night_payload,
+        Kind.NIGHT_HANDED_ON: {**night_payload, "taken_over": True},
+        Kind.NIGHT_OFFERED: {**night_payload, "short": True},
     }
     kinds = {v for k, v in vars(Kind).items() if k.isupper()}
     assert set(payloads) == kinds

@@ -93,6 +93,7 @@ async def _walk(session: Any, rng: random.Random, day: datetime, orgs: Any, area
             shift_id=shift.id, person_id=person.id, queued_at=start - timedelta(days=2),
             status=rng.choice(("confirmed", "confirmed", "confirmed", "waitlisted", "cancelled")),
             checked_in_at=came, checked_out_at=left,
+            no_show=came is None and rng.random() < 0.4,
         ))  # fmt: skip
     for person in rng.sample(people, rng.choice((0, 0, 1, 2))):
         session.add(Report(

@@ -21,6 +21,8 @@ from bot.dashboard import (
     downloads,
     figures,
     followups,
+    nights,
+    people,
     places,
     plan,
     signin,
@@ -54,6 +56,12 @@ PAGES: list[tuple[str, Handler, str]] = [
     ("/dashboard/exports", downloads.exports_page, "GET"),
     ("/dashboard/export/{kind}.{format:str}", downloads.download, "GET"),
     ("/dashboard/report.{format:str}", council.download, "GET"),
+    ("/dashboard/people", people.people_page, "GET"),
+    ("/dashboard/people/{id:int}/vet", people.vet, "POST"),
+    ("/dashboard/people/{id:int}/{decision:str}", people.decide, "POST"),
+    ("/dashboard/nights", nights.nights_page, "GET"),
+    ("/dashboard/nights/publish", nights.publish, "POST"),
+    ("/dashboard/nights/{id:int}/{action:str}", nights.act, "POST"),
 ]
 
 

@@ -30,7 +30,7 @@ async def _form(
     quiet = seen.quiet_until.astimezone(site.ctx.zone) if seen and seen.quiet_until else None
     return site.render(
         "announce.html", viewer.language, **site.values(viewer, "calendar"),
-        csrf=csrf_token(request), areas=await directory.list_areas(site.ctx),
+        csrf=csrf_token(site, request), areas=await directory.list_areas(site.ctx),
         organisations=await directory.list_organisations(site.ctx), seen=seen,
         quiet=f"{quiet:%H:%M}" if quiet else None, fields=fields,
         max=announcements.MAX_BROADCAST_CHARS,
@@ -50,7 +50,7 @@ def _audience(form: FormData, viewer: Viewer) -> Audience:
 async def announce(site: Site, request: Request, viewer: Viewer) -> Response:
     """``POST /dashboard/announce``: without ``confirm`` the head-count to confirm; with it,
     sent."""
-    form = await checked_form(request)
+    form = await checked_form(site, request)
     audience, text = _audience(form, viewer), text_field(form, "text") or ""
     if form.get("confirm") != "yes":
         seen = await announcements.preview(site.ctx, viewer.actor, text, audience)

@@ -26,7 +26,7 @@ async def edit_page(site: Site, request: Request, viewer: Viewer) -> Response:
         view = await shifts.get_shift_view(session, site.ctx, shift_id)
     return site.render(
         "shift_edit.html", viewer.language, **site.values(viewer, "calendar"),
-        view=view, areas=await directory.list_areas(site.ctx), csrf=csrf_token(request),
+        view=view, areas=await directory.list_areas(site.ctx), csrf=csrf_token(site, request),
         start=view.shift.start_at.astimezone(site.ctx.zone).strftime("%Y-%m-%d %H:%M"),
         end=view.shift.end_at.astimezone(site.ctx.zone).strftime("%Y-%m-%d %H:%M"),
     )
@@ -35,7 +35,7 @@ async def edit_page(site: Site, request: Request, viewer: Viewer) -> Response:
 async def edit(site: Site, request: Request, viewer: Viewer) -> Response:
     """``POST /dashboard/shifts/<id>/edit``: apply what differs; back to the calendar."""
     shift_id = path_id(request, "shift")
-    form = await checked_form(request)
+    form = await checked_form(site, request)
     async with site.ctx.store.transaction() as session:
         view = await shifts.get_shift_view(session, site.ctx, shift_id)
     zone, shift = site.ctx.zone, view.shift
@@ -75,7 +75,7 @@ async def cancel_page(site: Site, request: Request, viewer: Viewer) -> Response:
     """``GET /dashboard/shifts/cancel``: the form to cancel a range or a series."""
     return site.render(
         "cancel_range.html", viewer.language, **site.values(viewer, "calendar"),
-        csrf=csrf_token(request), areas=await directory.list_areas(site.ctx),
+        csrf=csrf_token(site, request), areas=await directory.list_areas(site.ctx),
         organisations=await directory.list_organisations(site.ctx), chosen=None, fields={},
     )
 
@@ -83,7 +83,7 @@ async def cancel_page(site: Site, request: Request, viewer: Viewer) -> Response:
 async def cancel(site: Site, request: Request, viewer: Viewer) -> Response:
     """``POST /dashboard/shifts/cancel``: first the shifts it would cancel, then (confirmed)
     cancel them; each walker of each is told once."""
-    form = await checked_form(request)
+    form = await checked_form(site, request)
     selection = _selection(form, viewer)
     reason = text_field(form, "reason")
     if form.get("confirm") != "yes":
@@ -92,7 +92,8 @@ async def cancel(site: Site, request: Request, viewer: Viewer) -> Response:
             views = await shifts.shift_views(session, site.ctx, shift_ids=chosen) if chosen else []
         return site.render(
             "cancel_range.html", viewer.language, **site.values(viewer, "calendar"),
-            csrf=csrf_token(request), areas=[], organisations=[], chosen=views, zone=site.ctx.zone,
+            csrf=csrf_token(site, request), areas=[], organisations=[], chosen=views,
+            zone=site.ctx.zone,
             fields={k: str(v) for k, v in form.items() if k not in ("csrf", "confirm")},
         )
     done = await cancel_many(site.ctx, viewer.actor, selection, reason)

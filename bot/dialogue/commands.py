@@ -60,6 +60,8 @@ VOCABULARY: tuple[Command, ...] = (
             sms=("UTSKICK AV", "ANNOUNCEMENTS OFF")),
     Command("announcements_on", "utskick_pa", "announcements_on", aliases=("utskick_på",),
             sms=("UTSKICK PA", "ANNOUNCEMENTS ON")),
+    Command("nights", "natter", "nights", "manager", "menu.nights"),
+    Command("walkers", "vandrare", "walkers", "manager", "menu.walkers"),
     # Twilio answers CANCEL itself (an opt-out), so only the Swedish word leaves a flow by SMS.
     Command("cancel_flow", "avbryt", "cancel", "anyone", sms=("AVBRYT",)),
 )

@@ -30,12 +30,14 @@ from bot.dialogue import (
     followups,
     grouplead,
     newshift,
+    nights,
     partner,
     registration,
     report,
     street,
     trust,
     volunteer,
+    walkers,
 )
 from bot.dialogue.answers import take_yes
 from bot.dialogue.commands import COMMANDS, OPEN_COMMANDS
@@ -68,6 +70,8 @@ FLOWS = (
     followups,
     edit_shift,
     announce,
+    nights,
+    walkers,
 )
 
 

@@ -63,11 +63,26 @@ async def _stats(turn: Turn, args: str) -> None:
                        incidents=overall.incidents, reports=percent)]
     if overall.alarms or overall.false_alarms:
         lines.append(turn.text("stats.alarms", alarms=overall.alarms, false=overall.false_alarms))
+    lines += _no_shows(turn, report)
     for name, figures in report.by_area:
         lines.append(turn.text("stats.area", area=name, held=figures.held,
                                hours=f"{figures.walker_hours:.0f}",
                                youth=figures.youth_contacts))
     turn.send("\n".join(lines), options=[turn.option("stats.export", "ex:stats:0")])
+
+
+def _no_shows(turn: Turn, report: stats.StatsReport) -> list[str]:
+    """No-shows overall and, for the coordinator, per organisation (walks over only)."""
+    parts = [("", report.overall)]
+    if len(report.by_organisation) > 1:
+        parts += report.by_organisation
+    return [
+        turn.text("stats.no_shows", name=name or turn.text("stats.no_shows_all"),
+                  no_shows=s.no_shows, expected=s.expected_walkers,
+                  rate=f"{(s.no_show_rate or 0) * 100:.0f}")
+        for name, s in parts
+        if s.expected_walkers
+    ]
 
 
 async def _export(turn: Turn, args: str) -> None:

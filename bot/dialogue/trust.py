@@ -27,11 +27,15 @@ SMS_FLOWS = frozenset({"report", "register"})
 MANAGER_COMMANDS = frozenset(c.id for c in VOCABULARY if c.audience == "manager")
 # What the audit trail calls a manager command (the core's own names for them).
 AUDITED_AS = {"newshift": "shifts.add", "stats": "stats.view", "dashboard": "dashboard.link",
-              "followups": "followups.view", "announce": "broadcast.send"}
+              "followups": "followups.view", "announce": "broadcast.send",
+              "nights": "nights.list", "walkers": "people.list"}
 AUDITED_ACTIONS = {"sc": "shifts.cancel", "cancelshift": "shifts.cancel", "keep": "staffing",
                    "bc": "broadcast", "ns": "shifts.add", "ex": "export",
                    "ack": "alerts.acknowledge", "del": "people.remove",
-                   "fu": "followups.update", "ed": "shifts.edit", "an": "broadcast.send"}
+                   "fu": "followups.update", "ed": "shifts.edit", "an": "broadcast.send",
+                   "night": "nights.claim", "nreserve": "nights.reserve",
+                   "ngive": "nights.give_back", "nalloc": "nights.allocate",
+                   "nights": "nights.list", "wcard": "people.card", "wvet": "people.vetting"}
 
 
 def untrusted(channel: str) -> bool:

@@ -28,6 +28,8 @@ STATS_COLUMNS = [
     Column("places_flagged", "int"),
     Column("reports", "int"),
     Column("report_rate", "percent"),
+    Column("no_shows", "int"),
+    Column("no_show_rate", "percent"),
 ]
 PLACES_COLUMNS = [Column("place", width=30), Column("category", width=24), Column("walks", "int")]
 WEEKS_COLUMNS = [
@@ -97,4 +99,6 @@ def stats_row(group: str, name: str, s: stats.Stats) -> list[Cell]:
         sum(p.walks for p in s.places),
         s.reports,
         percent(s.report_rate),
+        s.no_shows,
+        percent(s.no_show_rate),
     ]

@@ -41,6 +41,7 @@ from scheduling.messages.due_planning import (
 )
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage, enqueue_many
+from scheduling.nights.handover import handed_on_nights, reserve_offers
 from scheduling.people.vetting import record_check_reminders
 from scheduling.walks.attendance import attendance_checks
 from scheduling.walks.group_intro import group_intros
@@ -163,6 +164,8 @@ RULES: list[tuple[str, Rule]] = [
     ("record_checks", record_check_reminders),
     ("group_intros", group_intros),
     ("shared_numbers", shared_number_messages),
+    ("nights_handed_on", handed_on_nights),
+    ("night_reserve_offers", reserve_offers),
 ]
 
 

@@ -26,6 +26,10 @@ class Kind:
     REJECTED = "rejected"  # to the walker: turned down (then erased)
     ATTENDANCE_CHECK = "attendance_check"  # to the lead after a shift: who came?
     RECORD_CHECK_LAPSING = "record_check_lapsing"  # to walker and lead, a month before
+    NIGHTS_PUBLISHED = "nights_published"  # to every lead: open nights to take
+    NIGHT_ALLOCATED = "night_allocated"  # to every lead: a night went to an organisation
+    NIGHT_HANDED_ON = "night_handed_on"  # to every lead: a night is free again (or taken over)
+    NIGHT_OFFERED = "night_offered"  # to a reserve's leads: take the night over?
     ALARM = "alarm"  # a walker raised the alarm: to the group, the leads, the coordinators
     ALARM_LOCATION = "alarm_location"  # the walker shared where they are
     ALARM_ACKNOWLEDGED = "alarm_acknowledged"

@@ -89,6 +89,11 @@ class WalkSettings(Section):
         return self
 
 
+class NightSettings(Section):
+    # who gets an open night: the first lead to take it, or the coordinator among the claims
+    allocation: Literal["first_come", "coordinator"] = "first_come"
+
+
 class DispatchSettings(Section):
     max_attempts: int = Field(default=8, ge=1, le=100)
     max_in_flight: int = Field(default=8, ge=1, le=1000)

@@ -12,6 +12,7 @@ from scheduling.common.config.behaviour import (
     DispatchSettings,
     EvaluationSettings,
     LoggingSettings,
+    NightSettings,
     PaymentSettings,
     PrivacySettings,
     ReminderSettings,
@@ -39,6 +40,7 @@ class Settings(Section):
     scheduling: SchedulingSettings = Field(default_factory=SchedulingSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     walks: WalkSettings = Field(default_factory=WalkSettings)
+    nights: NightSettings = Field(default_factory=NightSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     announcements: AnnouncementSettings = Field(default_factory=AnnouncementSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)

@@ -1,8 +1,8 @@
 """the scheduler's tick over years of history: offers found by a partial index, leads and
 coordinators by role
 
-Revision ID: 0019_rollups
-Revises: 0017_plan
+Revision ID: 0019_tick_indexes
+Revises: 0018_nights
 Create Date: 2026-12-05
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019_rollups"
-down_revision: str | None = "0017_plan"
+revision: str = "0019_tick_indexes"
+down_revision: str | None = "0018_nights"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
