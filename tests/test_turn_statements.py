@@ -64,7 +64,7 @@ async def test_the_same_turns_on_asyncpg(ctx: Context) -> None:
     """``postgresql+asyncpg://`` (the second driver, docs/deploy.md): the same statements,
     the same answers, and a coordinator's statistics (read with the driver's own rows)."""
     if ctx.store.engine.dialect.name != "postgresql":
-        pytest.skip("a PostgreSQL driver")
+        pytest.skip("asyncpg is a PostgreSQL driver: nothing to compare on SQLite")
     url = ctx.store.engine.url.set(drivername="postgresql+asyncpg")
     store = Store.open(url.render_as_string(hide_password=False))
     try:
