@@ -63,6 +63,7 @@ from scheduling.messages import broadcast
 from scheduling.people import directory, privacy
 from scheduling.people import erasure as people
 from scheduling.people.access import Actor
+from scheduling.people.area_edit import update_area
 from scheduling.walks import reports, shifts, signups
 from tests.conftest import T0, database_for, make_settings
 from tests.helpers import OPERATOR, add_shift, with_settings
@@ -477,6 +478,10 @@ async def _fresh_shift(w: World) -> int:
     return (await add_shift(w.ctx, w.org_a, w.area_a, start_in=timedelta(days=6))).id or 0
 
 
+async def _fresh_area(w: World) -> int:
+    return (await directory.add_area(w.ctx, OPERATOR, f"Område {next(_fresh)}")).id or 0
+
+
 async def _fresh_person(w: World) -> int:
     person = await directory.add_person(w.ctx, OPERATOR, name=f"Ny {next(_fresh)}",
                                         organisation=w.org_a)
@@ -548,6 +553,9 @@ CORE_CASES = [
     CoreCase("add an area",
              lambda w, a, _: directory.add_area(w.ctx, a, f"Område {next(_fresh)}"),
              frozenset({"areas.add"}), "coordinator"),
+    CoreCase("move an area's meeting point",
+             lambda w, a, area: update_area(w.ctx, a, area, "Ny mötesplats", 56.66, 16.36),
+             frozenset({"areas.update"}), "coordinator", prepare=_fresh_area),
     CoreCase("add a volunteer to A",
              lambda w, a, _: directory.add_person(w.ctx, a, name="Ny vandrare",
                                                   organisation=w.org_a),

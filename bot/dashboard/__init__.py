@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from bot.dashboard import (
     alarms,
     announce,
+    areas,
     council,
     downloads,
     figures,
@@ -62,6 +63,9 @@ PAGES: list[tuple[str, Handler, str]] = [
     ("/dashboard/nights", nights.nights_page, "GET"),
     ("/dashboard/nights/publish", nights.publish, "POST"),
     ("/dashboard/nights/{id:int}/{action:str}", nights.act, "POST"),
+    ("/dashboard/areas", areas.areas_page, "GET"),
+    ("/dashboard/areas", areas.add, "POST"),
+    ("/dashboard/areas/{id:int}", areas.update, "POST"),
 ]
 
 
