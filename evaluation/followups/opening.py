@@ -56,7 +56,11 @@ async def _flagged(
     if report_id is not None:
         statement = statement.where(col(Report.id) == report_id)
     else:
-        statement = statement.where(col(Shift.start_at) > now - LOOKBACK)
+        # walks begun in the last LOOKBACK (only a begun walk has reports): a few hundred
+        # shifts, where the shifts ahead of a big town are a hundred thousand
+        statement = statement.where(
+            col(Shift.start_at) > now - LOOKBACK, col(Shift.start_at) <= now
+        )
     rows = await session.exec(statement.order_by(col(Report.id)))
     return [(r or 0, s, o) for r, s, o in rows.all()]
 

@@ -87,13 +87,7 @@ async def shared_number_messages(
     ctx: Context, session: AsyncSession, now: datetime
 ) -> list[NewMessage]:
     """A due rule: walkers who joined a group after a number was shared get it too."""
-    shares = (
-        await session.exec(
-            select(SharedNumber)
-            .join(Shift, col(Shift.id) == col(SharedNumber.shift_id))
-            .where(col(Shift.end_at) > now, col(Shift.status) != ShiftStatus.CANCELLED)
-        )
-    ).all()
+    shares = await _live_shares(session, now)
     messages: list[NewMessage] = []
     for share in shares:
         wanted = await _messages_for(session, share, now)
@@ -107,6 +101,21 @@ async def shared_number_messages(
         have = set(sent.all())
         messages += [m for m in wanted if m.key not in have]
     return messages
+
+
+async def _live_shares(session: AsyncSession, now: datetime) -> list[SharedNumber]:
+    """The shares of shifts not over and not cancelled. The shares (a handful: they are
+    forgotten when a shift ends) lead, not the shifts ahead (a hundred thousand in a big
+    town), so the tick pays nothing for them when nobody shares."""
+    shares = (await session.exec(select(SharedNumber))).all()
+    if not shares:
+        return []
+    live = set((await session.exec(select(Shift.id).where(
+        col(Shift.id).in_({share.shift_id for share in shares}),
+        col(Shift.end_at) > now,
+        col(Shift.status) != ShiftStatus.CANCELLED,
+    ))).all())
+    return [share for share in shares if share.shift_id in live]
 
 
 async def shared_phone(ctx: Context, share_id: int) -> str | None:
