@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, case, cast, exists, literal
+from sqlalchemy import String, cast, exists, literal
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
@@ -112,12 +112,11 @@ _WALKER_COLUMNS = (  # in the order of ``WalkerRow``'s fields
 )
 
 
-def _key(key_prefix: str, revised: bool) -> ColumnElement[str]:
-    """``<key_prefix><signup id>``, with the shift's ``revision_suffix`` when ``revised``."""
+def _key(key_prefix: str, moved: bool) -> ColumnElement[str]:
+    """``<key_prefix><signup id>``, with the shift's ``revision_suffix`` when ``moved``."""
     key = literal(key_prefix, String).concat(cast(col(Signup.id), String))
-    if revised:
-        suffix = literal(":r", String).concat(cast(col(Shift.moves), String))
-        key = key.concat(case((col(Shift.moves) > 0, suffix), else_=literal("", String)))
+    if moved:
+        key = key.concat(literal(":r", String)).concat(cast(col(Shift.moves), String))
     return key
 
 
@@ -134,7 +133,29 @@ async def walkers_without(
     """Confirmed walkers of not-cancelled shifts starting in (after, until] (and ending in the
     given range) that have no outbox row ``<key_prefix><signup id>`` yet (``revised``: with the
     shift's ``revision_suffix``, so that a moved shift's walkers are reminded afresh)."""
-    key = _key(key_prefix, revised)
+    if revised:  # two plain keys, not one CASE: PostgreSQL then finds each in the key's index
+        return [
+            *await _walkers_without(session, key_prefix, False, starts_after, starts_until,
+                                    ends_after, ends_until, col(Shift.moves) == 0),
+            *await _walkers_without(session, key_prefix, True, starts_after, starts_until,
+                                    ends_after, ends_until, col(Shift.moves) > 0),
+        ]
+    return await _walkers_without(
+        session, key_prefix, False, starts_after, starts_until, ends_after, ends_until, None
+    )
+
+
+async def _walkers_without(
+    session: AsyncSession,
+    key_prefix: str,
+    moved: bool,
+    starts_after: datetime,
+    starts_until: datetime,
+    ends_after: datetime | None,
+    ends_until: datetime | None,
+    revision: ColumnElement[bool] | None,
+) -> list[WalkerRow]:
+    key = _key(key_prefix, moved)
     statement = (
         sa_select(*_WALKER_COLUMNS)
         .join(Shift, col(Shift.id) == col(Signup.shift_id))
@@ -152,6 +173,8 @@ async def walkers_without(
         statement = statement.where(col(Shift.end_at) > ends_after)
     if ends_until is not None:
         statement = statement.where(col(Shift.end_at) <= ends_until)
+    if revision is not None:
+        statement = statement.where(revision)
     # a multi-column SQLAlchemy select: sqlmodel types only its own select()
     rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
     return [WalkerRow(*row) for row in rows]
