@@ -1,35 +1,23 @@
 """The places page: the list for the kommun's fault reporting, and the coordinator's marks.
 
-The mark buttons are forms that POST with a CSRF token: an HMAC, under the dashboard's signing
-key, of the viewer's session cookie. A page from another site can neither read the cookie nor
-compute the token, so it cannot make a signed-in coordinator's browser mark a place (beside
-the session cookie's own SameSite=Lax).
+The mark buttons are forms that POST with the dashboard's session-bound CSRF token
+(bot/dashboard/forms.py); a missing or wrong one is answered as an expired form (400), and
+nothing is marked.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from bot.channels.webhook_body import BodyRefused, bounded_form
+from bot.dashboard.forms import back, csrf_token, posted
 from bot.dashboard.params import path_id
-from bot.dashboard.web import COOKIE, SECURITY_HEADERS, Site, Viewer
+from bot.dashboard.web import Site, Viewer
 from evaluation.places import MARKS, list_places, mark_place
 from models.tables import PlaceStatus
-from scheduling.common.errors import DomainError, InvalidInput
-from scheduling.links.signing_key import signing_key
+from scheduling.common.errors import DomainError, InvalidInput, PermissionDenied
 
-MAX_FORM = 2048
-
-
-def csrf_token(site: Site, request: Request) -> str:
-    """The token the viewer's forms carry: tied to their session cookie."""
-    cookie = request.cookies.get(COOKIE, "")
-    key = signing_key(site.ctx.settings).encode()
-    return hmac.new(key, b"places-csrf:" + cookie.encode(), hashlib.sha256).hexdigest()
+__all__ = ["csrf_token", "mark", "places_page"]
 
 
 async def places_page(site: Site, request: Request, viewer: Viewer) -> Response:
@@ -57,13 +45,8 @@ async def mark(site: Site, request: Request, viewer: Viewer) -> Response:
     """``POST /dashboard/places/<id>/mark`` (``status``, ``csrf``): back to the list."""
     place_id = path_id(request, "place")
     try:
-        form = await bounded_form(request, MAX_FORM)
-    except BodyRefused as exc:
+        form = await posted(site, request)
+    except (InvalidInput, PermissionDenied) as exc:
         raise DomainError("form_expired") from exc
-    given = str(form.get("csrf", ""))
-    if not given or not hmac.compare_digest(given, csrf_token(site, request)):
-        raise DomainError("form_expired")
-    await mark_place(site.ctx, viewer.actor, place_id, str(form.get("status", "")))
-    return RedirectResponse(
-        site.url("/dashboard/places"), status_code=303, headers=SECURITY_HEADERS
-    )
+    await mark_place(site.ctx, viewer.actor, place_id, form.get("status", ""))
+    return back(site, "/dashboard/places")
