@@ -1,6 +1,7 @@
 """The follow-up queue on the dashboard: those waiting (or all), each with its walk, status,
 who changed it and when, and its note; one small form per follow-up changes the status and
-the note (POST, same-site session cookie like the other buttons; the body is bounded). A lead
+the note (POST with the session-bound CSRF token of bot/dashboard/forms.py; the body is
+bounded). A lead
 sees and changes only their own organisation's (the core checks, audited)."""
 
 from __future__ import annotations
@@ -8,14 +9,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.channels.webhook_body import BodyRefused, bounded_form
+from bot.dashboard.forms import csrf_token, posted
 from bot.dashboard.params import path_id
 from bot.dashboard.web import SECURITY_HEADERS, Site, Viewer
 from evaluation.followups import changes, queue
 from models.tables import FollowUpStatus
-from scheduling.common.errors import InvalidInput
-
-MAX_FORM = 8192
 
 
 async def followups_page(site: Site, request: Request, viewer: Viewer) -> Response:
@@ -32,16 +30,14 @@ async def followups_page(site: Site, request: Request, viewer: Viewer) -> Respon
         statuses=FollowUpStatus.ALL,
         guidance=site.ctx.settings.followups.guidance,
         zone=site.ctx.zone,
+        csrf=csrf_token(site, request),
     )
 
 
 async def update(site: Site, request: Request, viewer: Viewer) -> Response:
     """``POST /dashboard/followups/<id>``: the status, and the note when one is given."""
     follow_up_id = path_id(request, "follow_up")
-    try:
-        form = await bounded_form(request, MAX_FORM)
-    except BodyRefused:
-        raise InvalidInput("bad_follow_up_status", status="") from None
+    form = await posted(site, request)
     status = str(form.get("status") or "")
     await changes.set_status(site.ctx, viewer.actor, follow_up_id, status)
     note = str(form.get("note") or "").strip()
