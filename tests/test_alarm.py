@@ -286,7 +286,13 @@ async def test_the_dashboard_shows_an_open_alarm_and_acknowledges_it(
         assert "Öppna larm (1)" in page and raiser.name in page and "bråk &lt;b&gt;" in page
         assert "openstreetmap.org/?mlat=56.66000&amp;mlon=16.36000" in page
         (alarm_id,) = re.findall(r"/dashboard/alarms/(\d+)/acknowledge", page)
-        done = await client.post(f"/dashboard/alarms/{alarm_id}/acknowledge")
+        forged = await client.post(f"/dashboard/alarms/{alarm_id}/acknowledge",
+                                   data={"csrf": "forged"})
+        assert forged.status_code == 403 and "Öppna larm (1)" in (
+            await client.get("/dashboard/")).text
+        (token,) = re.findall(r'name="csrf" value="([^"]+)"', page)
+        done = await client.post(f"/dashboard/alarms/{alarm_id}/acknowledge",
+                                 data={"csrf": token})
         assert done.status_code == 303
         assert "Öppna larm" not in (await client.get("/dashboard/")).text
     told = channels_by_person(await outbox(ctx, Kind.ALARM_ACKNOWLEDGED))

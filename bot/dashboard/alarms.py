@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.alarm_texts import map_link
+from bot.dashboard.forms import posted
 from bot.dashboard.web import SECURITY_HEADERS, Site, Viewer
 from scheduling.walks.alarm_changes import acknowledge_alarm
 from scheduling.walks.alarm_views import OpenAlarm, open_alarms
@@ -21,6 +22,9 @@ async def shown(site: Site, viewer: Viewer) -> list[tuple[OpenAlarm, str | None]
 
 async def acknowledge(site: Site, request: Request, viewer: Viewer) -> Response:
     """``POST /dashboard/alarms/<id>/acknowledge``: the viewer takes the alarm (the repeats
-    stop and everyone alerted is told), then back to the calendar."""
+    stop and everyone alerted is told), then back to the calendar. The form carries the
+    session-bound CSRF token (bot/dashboard/forms.py): without it, 403 and the alarm stays
+    open."""
+    await posted(site, request)
     await acknowledge_alarm(site.ctx, viewer.actor, int(request.path_params["id"]))
     return RedirectResponse(site.url("/dashboard/"), status_code=303, headers=SECURITY_HEADERS)

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.dashboard import alarms
+from bot.dashboard.forms import csrf_token
 from bot.dashboard.params import date_param, int_param, path_id
 from bot.dashboard.web import Site, Viewer
 from bot.i18n import t
@@ -38,6 +39,7 @@ async def calendar_page(site: Site, request: Request, viewer: Viewer) -> Respons
         zone=site.ctx.zone,
         now=site.ctx.now(),
         alarms=await alarms.shown(site, viewer),
+        csrf=csrf_token(site, request),
     )
 
 
