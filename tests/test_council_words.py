@@ -108,7 +108,7 @@ async def test_the_report_has_no_internal_codes(ctx: Context, data: DataSet, lan
     for text in (pdf_text(pdf), visible(html.decode())):
         assert codes_in(text, language) == set()
         assert t(language, "coordinator.place.glass_litter").capitalize() in text
-        assert t(language, "coordinator.where.other").capitalize() in text
+        assert t(language, "coordinator.spot.other").capitalize() in text
 
 
 async def test_names_are_shown_as_written_and_never_run(ctx: Context, data: DataSet) -> None:

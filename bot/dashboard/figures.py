@@ -15,7 +15,7 @@ from bot.dashboard.web import Site, Viewer
 from bot.i18n import t
 from evaluation import statistics as stats
 from evaluation.walk_facts import MOODS
-from scheduling.common.labels import label
+from scheduling.common.labels import label, place_label
 
 
 def stats_charts(report: stats.StatsReport, language: str) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def stats_charts(report: stats.StatsReport, language: str) -> dict[str, Any]:
         "places": charts.bar_list(
             text("coordinator.dash.chart_places"),
             [
-                (f"{label(text, 'spot', p.place)}: {label(text, 'place', p.category)}", p.walks)
+                (f"{place_label(text, p.place)}: {label(text, 'place', p.category)}", p.walks)
                 for p in report.overall.places
             ],
         ),

@@ -108,4 +108,4 @@ def place_issue_text(texts: Texts, issues: Sequence[dict[str, str]]) -> str:
 
 def _spot(texts: Texts, issue: dict[str, str]) -> str:
     """Where: a configured place, the walker's words for another, or "another place"."""
-    return issue.get("spot") or label(texts, "spot", issue.get("place")) or ""
+    return issue.get("spot") or place_label(texts, issue.get("place") or "")

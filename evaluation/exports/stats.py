@@ -5,7 +5,7 @@ from __future__ import annotations
 from evaluation import statistics as stats
 from evaluation.exports.tables import Cell, Column, ExportRequest, Table, percent
 from scheduling.common.context import Context
-from scheduling.common.labels import Texts, label
+from scheduling.common.labels import Texts, label, place_label
 
 STATS_COLUMNS = [
     Column("group", width=14),
@@ -52,7 +52,7 @@ def stats_tables(report: stats.StatsReport, texts: Texts) -> list[Table]:
     """Statistics, places flagged and weeks as three tables."""
     places = Table("places", list(PLACES_COLUMNS))
     places.rows = [
-        [label(texts, "spot", p.place), label(texts, "place", p.category), p.walks]
+        [place_label(texts, p.place), label(texts, "place", p.category), p.walks]
         for p in report.overall.places
     ]
     weeks = Table("weeks", list(WEEKS_COLUMNS))

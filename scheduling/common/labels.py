@@ -28,8 +28,8 @@ def label(texts: Texts, group: str, code: str | None) -> str | None:
 
 def place_label(texts: Texts, place: str) -> str:
     """A place from a report: a configured place's name as it is, "other" in words
-    (``coordinator.where.other``)."""
-    return label(texts, "where", place) or ""
+    (``coordinator.spot.other``)."""
+    return label(texts, "spot", place) or ""
 
 
 def labels(texts: Texts, group: str, codes: Iterable[str]) -> str:
