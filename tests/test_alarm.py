@@ -82,14 +82,18 @@ async def test_larm_by_sms_says_112_at_once_and_alerts_everyone_on_both_channels
 async def test_english_alarm_keyword_and_false_alarm_by_sms(
     ctx: Context, clock: ManualClock
 ) -> None:
-    """``ALARM`` without text, then ``FALSKT LARM``: everyone alerted hears it was false."""
+    """``ALARM`` without text, then ``FALSKT LARM`` and the code it texts back: everyone
+    alerted hears it was false."""
     world, _ = await on_a_walk(ctx, clock)
     ctx = sms_ctx(ctx)
     raiser = world.walkers[1]
     async with client_for(ctx) as client:
         phone = Phone(client, raiser.phone or "")
         assert "112" in (await phone.text("alarm"))[0]
-        assert "återkallat" in (await phone.text("falskt larm"))[0]
+        (ask,) = await phone.text("falskt larm")
+        code = re.search(r"FALSKT LARM (\d{4})", ask)
+        assert code, ask
+        assert "återkallat" in (await phone.text(f"FALSKT LARM {code.group(1)}"))[0]
     cancelled = await outbox(ctx, Kind.ALARM_CANCELLED)
     told = channels_by_person(cancelled)
     assert set(told) == set(expected_alerts(world, raiser.id or 0))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.channels.gsm7 import is_gsm7
@@ -122,3 +123,57 @@ async def test_a_forged_number_without_the_code_does_not_silence_the_alarm(
     assert await outbox(ctx, Kind.ALARM_ACKNOWLEDGED) == []
     clock.advance(timedelta(minutes=5))
     assert await repeat_alarms(ctx) == 1
+
+
+async def test_a_forged_walkers_number_cannot_call_off_the_alarm_without_the_code(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """``FALSKT LARM`` by SMS silences an alarm for everyone alerted, so a forged sender
+    number must not do it: the keyword alone texts a code to the walker's real phone and the
+    alarm stays open (its repeats go on); a wrong code changes nothing; only ``FALSKT LARM
+    <code>`` calls it off. The reply to ``LARM`` offers no numbered option that SMS refuses."""
+    world, _ = await on_a_walk(ctx, clock)
+    ctx = sms_ctx(ctx)
+    raiser = world.walkers[0]
+    async with client_for(ctx) as client:
+        walker = Phone(client, raiser.phone or "")
+        (raised,) = await walker.text("LARM kniv")
+        assert "FALSKT LARM" in raised and "1=" not in raised, raised
+        (forged,) = await walker.text("FALSKT LARM")
+        assert "FALSKT LARM " in forged and is_gsm7(forged), forged
+        assert not TELEGRAM_COMMAND.search(forged)
+        real = _code(forged)
+        (wrong,) = await walker.text(f"FALSKT LARM {'1111' if real != '1111' else '2222'}")
+        assert "Inget har ändrats" in wrong, wrong
+        async with ctx.store.sessions() as session:
+            (alarm,) = (await session.exec(select(Alarm))).all()
+        assert alarm.status == AlarmStatus.OPEN
+        assert await outbox(ctx, Kind.ALARM_CANCELLED) == []
+        clock.advance(timedelta(minutes=5))
+        assert await repeat_alarms(ctx) == 1
+        (again,) = await walker.text("FALSKT LARM")
+        (done,) = await walker.text(f"falskt larm {_code(again)}")
+    assert "återkallat" in done and is_gsm7(done), done
+    assert (await _status(ctx, alarm.id or 0)).status == AlarmStatus.CANCELLED
+    assert await outbox(ctx, Kind.ALARM_CANCELLED)
+
+
+async def test_the_core_refuses_an_unconfirmed_sms_actor_calling_off_an_alarm(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The core's own guard (as for erasing): an SMS actor without a confirmed code may not
+    call an alarm off; confirmed, or in Telegram, it may."""
+    from dataclasses import replace
+
+    from scheduling.common.errors import PermissionDenied
+    from scheduling.walks.alarm_changes import cancel_alarm
+
+    world, _ = await on_a_walk(ctx, clock)
+    raiser = world.walkers[0]
+    raised = await raise_alarm(ctx, Actor.of(raiser, "sms"), "hjälp")
+    by_sms = Actor.of(raiser, "sms")
+    with pytest.raises(PermissionDenied):
+        await cancel_alarm(ctx, by_sms)
+    assert (await _status(ctx, raised.alarm_id)).status == AlarmStatus.OPEN
+    await cancel_alarm(ctx, replace(by_sms, confirmed=True))
+    assert (await _status(ctx, raised.alarm_id)).status == AlarmStatus.CANCELLED

@@ -24,6 +24,7 @@ from bot.dialogue.commands import (
     SMS_COMMANDS,
     SMS_OPT_OUT,
     SMS_REGISTER,
+    SMS_WITH_CODE,
     SMS_WITH_TEXT,
     SMS_WITH_TWO_NUMBERS,
 )
@@ -105,6 +106,9 @@ def parse(body: str, phone: str) -> Parsed:
         return Parsed(replace(base, command=SMS_COMMANDS[words[0]], args=rest[:300]))
     if words[0] in SMS_WITH_TWO_NUMBERS and len(words) == 3 and small_number(words[1]) is not None:
         return Parsed(replace(base, command=SMS_COMMANDS[words[0]], args=" ".join(words[1:])))
+    pair = " ".join(words[:2])
+    if pair in SMS_WITH_CODE and len(words) == 3 and small_number(words[2]) is not None:
+        return Parsed(replace(base, command=SMS_COMMANDS[pair], args=words[2]))
     name = _NAME.match(text)
     if name:
         return Parsed(replace(base, command="register", args=name.group(2)[:80]))

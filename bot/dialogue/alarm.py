@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.dialogue.confirm import confirmed_actor
 from bot.dialogue.registry import Routes
+from bot.dialogue.trust import untrusted
 from bot.dialogue.turn import Turn
 from scheduling.common.errors import DomainError
 from scheduling.common.text import small_number
@@ -24,7 +26,7 @@ LOCATION_FRESH = timedelta(minutes=15)
 
 def register(routes: Routes) -> None:
     routes.command("alarm", _alarm)
-    routes.command("false_alarm", lambda turn, args: _false_alarm(turn, "alarmoff"))
+    routes.command("false_alarm", _false_alarm_command)
     routes.action("larm", lambda turn, action: _alarm(turn, ""))
     routes.action("alarmoff", _false_alarm)
     routes.action("alarmack", _acknowledge)
@@ -43,11 +45,12 @@ async def _alarm(turn: Turn, args: str) -> None:
     turn.data.pop("location", None)
     sms = turn.inbound.channel == "sms"
     key = "alarm.raised" if raised.new else "alarm.already"
-    turn.say(
+    false_alarm = turn.option("alarm.false_button", f"alarmoff:{raised.alarm_id}")
+    turn.say(  # by SMS no option: the text says FALSKT LARM, which asks for a code
         f"{key}_sms" if sms else key,
         text=_quoted(turn, text),
         count=raised.alerted,
-        options=[turn.option("alarm.false_button", f"alarmoff:{raised.alarm_id}")],
+        options=[] if sms else [false_alarm],
     )
 
 
@@ -86,6 +89,21 @@ async def _location(turn: Turn, action: str) -> None:
         turn.say("alarm.location_kept")
     elif parts[-1] != "live":
         turn.say("alarm.location_sent")
+
+
+async def _false_alarm_command(turn: Turn, args: str) -> None:
+    """``/falskt_larm`` calls off one's latest alarm. By SMS (a sender can be forged, and a
+    false alarm silences the alarm for everyone) ``FALSKT LARM`` texts a one-time code bound
+    to that alarm, and only ``FALSKT LARM <code>`` calls it off."""
+    if not untrusted(turn.inbound.channel):
+        await _false_alarm(turn, "alarmoff")
+        return
+    alarm_id = await alarm_changes.alarm_to_call_off(turn.ctx, turn.actor)
+    again = turn.text("alarm.false_keyword")
+    actor = await confirmed_actor(turn, f"alarmoff:{alarm_id}", args, "alarm.false_code", again)
+    if actor is not None:
+        alarm = await alarm_changes.cancel_alarm(turn.ctx, actor, alarm_id)
+        turn.say("alarm.cancelled", id=alarm.id)
 
 
 async def _false_alarm(turn: Turn, action: str) -> None:

@@ -113,6 +113,9 @@ SMS_REGISTER = ("namn", "name")  # ``NAMN Anna Lind`` registers (when SMS regist
 SMS_WITH_TEXT = frozenset({"LARM", "ALARM"})
 # Keywords followed by a shift number and one more number (``SEN 12 15``: 15 minutes late).
 SMS_WITH_TWO_NUMBERS = frozenset({"SEN", "LATE"})
+# Two-word keywords that may be followed by the one-time code confirming them
+# (``FALSKT LARM 4821``: calling off one's alarm silences it for everyone alerted).
+SMS_WITH_CODE = frozenset({"FALSKT LARM", "FALSE ALARM"})
 
 
 # A partner's menu: what they may use (``bot/dialogue/partner.py``), nothing of a walker's.

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.tables import Alarm, AlarmStatus, Person, Shift
 from scheduling.common.context import Context
@@ -15,7 +16,7 @@ from scheduling.common.errors import DomainError, NotFound
 from scheduling.messages import doorbell
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import enqueue_many
-from scheduling.people.access import Actor, audit, require_manager
+from scheduling.people.access import Actor, audit, refuse, require_manager
 from scheduling.walks.alarm_audience import alerted, messages_to
 from scheduling.walks.alarms import alarm_payload, walker
 
@@ -80,16 +81,13 @@ async def acknowledge_alarm(ctx: Context, actor: Actor, alarm_id: int) -> Alarm:
 
 async def cancel_alarm(ctx: Context, actor: Actor, alarm_id: int | None = None) -> Alarm:
     """The walker who raised it calls off a false alarm (their latest open one when no id is
-    given); everyone alerted is told."""
+    given); everyone alerted is told. By SMS only once a one-time code confirmed it."""
     now = ctx.now()
     person_id = walker(actor)
+    if not actor.trusted:  # by SMS only with the one-time code: a sender can be forged
+        raise await refuse(ctx.store, actor, "alarm.cancel", now, target=f"alarm:{alarm_id}")
     async with ctx.store.transaction() as session:
-        statement = select(Alarm).where(
-            col(Alarm.person_id) == person_id, col(Alarm.status) != AlarmStatus.CANCELLED
-        )
-        if alarm_id is not None:
-            statement = statement.where(col(Alarm.id) == alarm_id)
-        alarm = (await session.exec(statement.order_by(col(Alarm.raised_at).desc()))).first()
+        alarm = (await session.exec(_not_called_off(person_id, alarm_id))).first()
         if alarm is None:
             raise DomainError("alarm_none_open")
         alarm.status, alarm.cancelled_at = AlarmStatus.CANCELLED, now
@@ -100,6 +98,26 @@ async def cancel_alarm(ctx: Context, actor: Actor, alarm_id: int | None = None) 
         )
     doorbell.ring(ctx.store)
     return alarm
+
+
+def _not_called_off(person_id: int, alarm_id: int | None = None) -> SelectOfScalar[Alarm]:
+    """The walker's alarms not called off (only ``alarm_id`` when given), latest first."""
+    statement = select(Alarm).where(
+        col(Alarm.person_id) == person_id, col(Alarm.status) != AlarmStatus.CANCELLED
+    )
+    if alarm_id is not None:
+        statement = statement.where(col(Alarm.id) == alarm_id)
+    return statement.order_by(col(Alarm.raised_at).desc())
+
+
+async def alarm_to_call_off(ctx: Context, actor: Actor) -> int:
+    """The id of the walker's latest alarm not called off (what ``cancel_alarm`` would call
+    off without an id), so an SMS code can be bound to it."""
+    async with ctx.store.joined() as session:
+        alarm = (await session.exec(_not_called_off(walker(actor)))).first()
+    if alarm is None or alarm.id is None:
+        raise DomainError("alarm_none_open")
+    return alarm.id
 
 
 async def _tell_everyone(
