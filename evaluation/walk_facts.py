@@ -25,7 +25,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.tables import Alarm, Person, Report, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import InvalidInput
-from scheduling.common.localtime import local_day_bounds
+from scheduling.common.localtime import FIRST_DAY as FIRST_DAY
+from scheduling.common.localtime import LAST_DAY as LAST_DAY
+from scheduling.common.localtime import local_day_bounds, usable_day
 from scheduling.walks.shifts import ShiftView, shift_views
 
 REPORT_SUBMITTED = "submitted"
@@ -122,8 +124,6 @@ class Walk:
         )
 
 
-FIRST_DAY = date(2000, 1, 1)  # the dates statistics and exports accept
-LAST_DAY = date(2999, 12, 31)
 
 
 def day_range(ctx: Context, first_day: date, last_day: date) -> tuple[datetime, datetime]:
@@ -133,13 +133,7 @@ def day_range(ctx: Context, first_day: date, last_day: date) -> tuple[datetime, 
             "until_before_start", until=last_day.isoformat(), start=first_day.isoformat()
         )
     for day in (first_day, last_day):
-        if not FIRST_DAY <= day <= LAST_DAY:
-            raise InvalidInput(
-                "date_out_of_range",
-                text=day.isoformat(),
-                first=FIRST_DAY.isoformat(),
-                last=LAST_DAY.isoformat(),
-            )
+        usable_day(day)
     return local_day_bounds(first_day, ctx.zone)[0], local_day_bounds(last_day, ctx.zone)[1]
 
 

@@ -197,3 +197,32 @@ def test_cli_edit_cancel_and_duplicates(vandra) -> None:  # type: ignore[no-unty
     assert vandra("shifts", "cancel", "--from", "2030-01-01", "--to", "2030-01-31")[1] == (
         "1 shift cancelled: 1\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(date(1, 1, 1), date(2026, 12, 31)), (date(2026, 12, 1), date(9999, 12, 31))],
+)
+async def test_a_range_at_the_calendars_ends_is_refused_in_words(
+    ctx: Context, first: date, last: date
+) -> None:
+    """Days outside what vandra uses (0001-01-01, 9999-12-31: the day after overflows) are
+    refused as an input error naming the day, not an internal OverflowError; nothing is
+    cancelled."""
+    world = await make_world(ctx, walkers=0)
+    shift = await shift_at(ctx, world, "2026-12-24 21:00", "2026-12-25 01:00")
+    with pytest.raises(DomainError) as refused:
+        await cancel_many(ctx, OPERATOR, Selection(first_day=first, last_day=last))
+    assert refused.value.code == "date_out_of_range"
+    async with ctx.store.sessions() as session:
+        planned = await shifts.get_shift(session, shift.id or 0)
+    assert planned.status == "planned"
+
+
+def test_cli_cancel_of_a_range_at_the_calendars_ends_is_one_line(vandra) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """`shifts cancel --from 0001-01-01 --to 9999-12-31` exits 2 with one line naming the
+    day, never an internal error (exit 1)."""
+    seed(vandra)
+    code, _, err = vandra("shifts", "cancel", "--from", "0001-01-01", "--to", "9999-12-31")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "9999-12-31" in err or "0001-01-01" in err

@@ -15,6 +15,22 @@ from scheduling.common.errors import InvalidInput
 Fold = Literal["earlier", "later"]
 
 
+FIRST_DAY = date(2000, 1, 1)  # the days statistics, exports and ranges of shifts accept
+LAST_DAY = date(2999, 12, 31)
+
+
+def usable_day(day: date) -> date:
+    """The day, if vandra can use it (a range's day after 9999-12-31 does not exist)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(
+            "date_out_of_range",
+            text=day.isoformat(),
+            first=FIRST_DAY.isoformat(),
+            last=LAST_DAY.isoformat(),
+        )
+    return day
+
+
 def to_utc(local: datetime, zone: ZoneInfo, fold: Fold | None = None) -> datetime:
     """Interpret a naive local wall time in ``zone``; refuse gaps, and folds unless told which.
 

@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from models.tables import Shift, ShiftStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError, InvalidInput
-from scheduling.common.localtime import local_day_bounds
+from scheduling.common.localtime import local_day_bounds, usable_day
 from scheduling.people.access import Actor, require_manager
 from scheduling.people.organisations import find_area, find_organisation
 from scheduling.walks.shifts import cancel_shift
@@ -64,8 +64,8 @@ async def selected_shifts(ctx: Context, actor: Actor, selection: Selection) -> l
                     "until_before_start", until=str(selection.last_day),
                     start=str(selection.first_day),
                 )
-            start = local_day_bounds(selection.first_day, ctx.zone)[0]
-            end = local_day_bounds(selection.last_day + timedelta(days=1), ctx.zone)[0]
+            start = local_day_bounds(usable_day(selection.first_day), ctx.zone)[0]
+            end = local_day_bounds(usable_day(selection.last_day) + timedelta(days=1), ctx.zone)[0]
             statement = statement.where(col(Shift.start_at) >= start, col(Shift.start_at) < end)
         if selection.organisation is not None:
             org = await find_organisation(session, selection.organisation)
