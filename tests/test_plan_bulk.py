@@ -226,3 +226,24 @@ def test_cli_cancel_of_a_range_at_the_calendars_ends_is_one_line(vandra) -> None
     code, _, err = vandra("shifts", "cancel", "--from", "0001-01-01", "--to", "9999-12-31")
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "9999-12-31" in err or "0001-01-01" in err
+
+
+def test_cli_times_at_the_calendars_ends_are_refused_in_one_line(vandra) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """A shift, a night or a listing in year 1 or 9999 is refused as input (exit 2, one line
+    naming the day), never stored (a shift in 9999 made `shifts list` of its day overflow) and
+    never an internal OverflowError (exit 1)."""
+    seed(vandra)
+    add = ("shifts", "add", "--org", "IFK Kalmar", "--area", "Baronen")
+    assert vandra(*add, "--start", "2030-01-04 21:00", "--end", "2030-01-05 01:00")[0] == 0
+    for args in (
+        [*add, "--start", "9999-12-31 21:00", "--end", "9999-12-31 23:00"],
+        ["nights", "publish", "--area", "Baronen", "--start", "9999-12-31 21:00",
+         "--end", "9999-12-31 23:00"],
+        ["shifts", "edit", "1", "--start", "0001-01-01 00:30"],
+        ["shifts", "edit", "1", "--start", "9999-12-31 20:00", "--end", "9999-12-31 23:00"],
+        ["shifts", "list", "--from", "9999-12-31", "--to", "9999-12-31"],
+    ):
+        code, _, err = vandra(*args)
+        assert code == 2 and len(err.strip().splitlines()) == 1, (args, code, err)
+        assert "0001-01-01" in err or "9999-12-31" in err, (args, err)
+    assert "9999" not in vandra("shifts", "list")[1]

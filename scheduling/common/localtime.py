@@ -39,6 +39,7 @@ def to_utc(local: datetime, zone: ZoneInfo, fold: Fold | None = None) -> datetim
     """
     if local.tzinfo is not None:
         return local.astimezone(UTC)
+    usable_day(local.date())  # year 1 or 9999 would overflow here or at the next day
     first = local.replace(tzinfo=zone, fold=0)
     second = local.replace(tzinfo=zone, fold=1)
     if not _round_trips(first, zone) and not _round_trips(second, zone):
@@ -65,6 +66,7 @@ def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
 
 def local_day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The UTC instants at which a local calendar day starts and the next one starts."""
+    usable_day(day)
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     return start, end
