@@ -183,3 +183,42 @@ async def test_the_walker_count_by_sms_is_the_number_typed(
     async with ctx.store.transaction() as session:
         report = (await session.exec(select(Report))).one()
     assert report.walkers_present == 4
+
+
+async def test_the_report_by_sms_says_how_to_answer_by_sms(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """By SMS the report's intro speaks of a reply, not a tap, and the pick-all questions say
+    that one reply with several numbers ("1 3") picks them all: one number moves on at once,
+    so "choose all, then Done" would lose the rest. "1 3" stores both."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    walker = await sms_walker(sms_ctx(ctx), org)
+    await signups.sign_up(ctx, walker.id or 0, shift.id or 0)
+    clock.set(shift.end_at + timedelta(minutes=5))
+    tapping = re.compile(r"(?i)tryck|\btap\b|sedan klar|then done")
+    async with client_for(sms_ctx(ctx)) as client:
+        phone = Phone(client)
+        (intro,) = await phone.text(f"RAPPORT {shift.id}")
+        assert not tapping.search(intro) and "1=Inget" in intro, intro
+        for answer in ("2", "3", "1", "1", "1"):  # fill in; walkers, youth, mood, alcohol
+            await phone.text(answer)
+        (help_given,) = await phone.text("2")  # no drugs
+        assert "Gav ni hjälp?" in help_given and "1 3" in help_given, help_given
+        assert not tapping.search(help_given), help_given
+        (services,) = await phone.text("1 3")
+        assert "Kontaktade ni någon?" in services and "1 3" in services, services
+        (areas,) = await phone.text("6")
+        assert "Var gick ni?" in areas and "1 3" in areas, areas
+    async with ctx.store.transaction() as session:
+        report = (await session.exec(select(Report))).one()
+    assert sorted(report.help_given or []) == ["helped_home", "mediation"]
+
+
+def test_every_report_question_has_an_sms_wording_in_both_languages() -> None:
+    for language in ("sv", "en"):
+        texts = catalogue(language)
+        for key in ("report.intro", "report.q_help_given", "report.q_services_contacted",
+                    "report.q_areas"):
+            assert f"{key}_sms" in texts, (language, key)
+            assert not re.search(r"(?i)tryck|\btap\b|\bdone\b|\bklar\b", texts[f"{key}_sms"])
