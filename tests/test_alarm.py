@@ -27,8 +27,9 @@ from scheduling.walks.alarm_changes import acknowledge_alarm
 from scheduling.walks.alarm_repeat import repeat_alarms
 from scheduling.walks.alarms import raise_alarm
 from tests.fakes.chat import Chat
+from tests.helpers import add_shift, seed_org_area
 from tests.test_dashboard import press_sign_in
-from tests.test_sms import Phone, client_for, sms_ctx
+from tests.test_sms import Phone, client_for, sms_ctx, sms_walker
 from tests.world import World, make_world, outbox, shift_at
 
 
@@ -407,3 +408,19 @@ async def test_a_lead_cannot_acknowledge_an_alarm_by_sms(ctx: Context, clock: Ma
     assert "behörighet" in answer and "Telegram" in answer
     clock.advance(timedelta(minutes=5))
     assert await repeat_alarms(ctx) == 1
+
+
+async def test_an_alarm_that_reached_nobody_says_so(ctx: Context) -> None:
+    """A walker alone on a shift of an organisation without leads, and no coordinator: the
+    reply must not claim the alarm went to "0 personer: din grupp, gruppledarna och
+    samordnaren"; it says nobody was reached and to call 112 (GSM-7, by SMS)."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, start_in=timedelta(minutes=30))
+    ctx = sms_ctx(ctx)
+    walker = await sms_walker(ctx, org)
+    await signups.sign_up(ctx, walker.id or 0, shift.id or 0)
+    async with client_for(ctx) as client:
+        (reply,) = await Phone(client).text("LARM")
+    assert reply.startswith("Är någon i fara: ring 112 nu."), reply
+    assert "0 personer" not in reply and "ingen" in reply.lower() and "112" in reply, reply
+    assert is_gsm7(reply)

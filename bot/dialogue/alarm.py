@@ -44,10 +44,12 @@ async def _alarm(turn: Turn, args: str) -> None:
         return
     turn.data.pop("location", None)
     sms = turn.inbound.channel == "sms"
-    key = "alarm.raised" if raised.new else "alarm.already"
+    key = "alarm.already"
+    if raised.new:  # an alarm that reached nobody must not claim it went to the group
+        key = "alarm.raised" if raised.alerted else "alarm.raised_nobody"
     false_alarm = turn.option("alarm.false_button", f"alarmoff:{raised.alarm_id}")
-    turn.say(  # by SMS no option: the text says FALSKT LARM, which asks for a code
-        f"{key}_sms" if sms else key,
+    turn.say(  # by SMS its _sms text and no option: it says FALSKT LARM, which asks for a code
+        key,
         text=_quoted(turn, text),
         count=raised.alerted,
         options=[] if sms else [false_alarm],
