@@ -424,3 +424,14 @@ async def test_an_alarm_that_reached_nobody_says_so(ctx: Context) -> None:
     assert reply.startswith("Är någon i fara: ring 112 nu."), reply
     assert "0 personer" not in reply and "ingen" in reply.lower() and "112" in reply, reply
     assert is_gsm7(reply)
+
+
+async def test_larm_from_an_unregistered_number_still_says_112_first(ctx: Context) -> None:
+    """A number vandra does not know (a walker on a borrowed phone) texts LARM: no alarm can
+    be raised, but the first words are still to call 112, then how to get registered."""
+    ctx = sms_ctx(ctx)
+    async with client_for(ctx) as client:
+        replies = await Phone(client, "+46709876543").text("LARM kniv")
+    assert replies and replies[0].startswith("Är någon i fara: ring 112 nu."), replies
+    assert "registrerat" in replies[-1], replies
+    assert all(is_gsm7(r) for r in replies)

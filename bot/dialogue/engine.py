@@ -141,6 +141,8 @@ class Dialogue:
             await self.commands[inbound.command](turn, inbound.args)
             return
         if not registration.complete(turn):
+            if inbound.command == "alarm":  # no alarm without a walk, but 112 first, always
+                turn.say("alarm.call_112", text="")
             await registration.advance(turn)
             if registration.complete(turn):
                 await self.continue_pending(turn)
