@@ -40,6 +40,8 @@ def turned_away(turn: Turn) -> bool:
         allowed = turn.flow in FLOWS or small_number(text) is not None
     if not allowed:
         turn.end_flow()
+        if inbound.command == "alarm":  # no alarm from a partner, but 112 first, always
+            turn.say("alarm.call_112", text="")
         turn.say("partner.only_morning")
     return not allowed
 
