@@ -137,6 +137,7 @@ async def test_a_forged_walkers_number_cannot_call_off_the_alarm_without_the_cod
     raiser = world.walkers[0]
     async with client_for(ctx) as client:
         walker = Phone(client, raiser.phone or "")
+        assert "FALSKT LARM" in (await walker.text("HJÄLP"))[-1]
         (raised,) = await walker.text("LARM kniv")
         assert "FALSKT LARM" in raised and "1=" not in raised, raised
         (forged,) = await walker.text("FALSKT LARM")
