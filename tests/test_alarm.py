@@ -296,6 +296,10 @@ async def test_the_dashboard_shows_an_open_alarm_and_acknowledges_it(
         assert forged.status_code == 403 and "Öppna larm (1)" in (
             await client.get("/dashboard/")).text
         (token,) = re.findall(r'name="csrf" value="([^"]+)"', page)
+        for unknown in ("999999", "99999999999999999999"):  # none; beyond the integers
+            missing = await client.post(f"/dashboard/alarms/{unknown}/acknowledge",
+                                        data={"csrf": token})
+            assert missing.status_code == 404, (unknown, missing.status_code)
         done = await client.post(f"/dashboard/alarms/{alarm_id}/acknowledge",
                                  data={"csrf": token})
         assert done.status_code == 303

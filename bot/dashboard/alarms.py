@@ -7,6 +7,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.alarm_texts import map_link
 from bot.dashboard.forms import posted
+from bot.dashboard.params import path_id
 from bot.dashboard.web import SECURITY_HEADERS, Site, Viewer
 from scheduling.walks.alarm_changes import acknowledge_alarm
 from scheduling.walks.alarm_views import OpenAlarm, open_alarms
@@ -26,5 +27,5 @@ async def acknowledge(site: Site, request: Request, viewer: Viewer) -> Response:
     session-bound CSRF token (bot/dashboard/forms.py): without it, 403 and the alarm stays
     open."""
     await posted(site, request)
-    await acknowledge_alarm(site.ctx, viewer.actor, int(request.path_params["id"]))
+    await acknowledge_alarm(site.ctx, viewer.actor, path_id(request, "alarm"))
     return RedirectResponse(site.url("/dashboard/"), status_code=303, headers=SECURITY_HEADERS)
