@@ -272,3 +272,30 @@ def test_help_shows_examples(vandra) -> None:  # type: ignore[no-untyped-def]
     ):
         code, out, _ = vandra(*command, "--help")
         assert code == 0 and "Example" in out, command
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["nights", "allocate", "99999999999999999999", "--org", "IFK Kalmar"],
+        ["nights", "give-back", "99999999999999999999"],
+        ["places", "mark", "99999999999999999999", "fixed"],
+        ["shifts", "edit", "99999999999999999999", "--min", "3"],
+        ["shifts", "cancel", "99999999999999999999"],
+        ["shifts", "cancel", "--series", "99999999999999999999"],
+        ["people", "vet", "99999999999999999999", "--course", "2026-01-01"],
+        ["people", "approve", "99999999999999999999"],
+        ["people", "reject", "99999999999999999999"],
+        ["people", "remove", "99999999999999999999"],
+        ["people", "data", "99999999999999999999"],
+        ["people", "ical", "99999999999999999999"],
+        ["outbox", "retry", "99999999999999999999"],
+    ],
+)
+def test_an_id_beyond_the_databases_integers_is_bad_input(vandra, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """An id no database can hold is refused by the command line (exit 2, one line), never
+    sent to the database to fail there (exit 1, "OverflowError")."""
+    seed(vandra)
+    code, _, err = vandra(*args)
+    assert code == 2 and len(err.strip().splitlines()) == 1, (args, code, err)
+    assert "Overflow" not in err

@@ -8,6 +8,11 @@ from typing import NoReturn
 import click
 
 from bot.redaction import redact
+from scheduling.common.text import LARGEST_ID
+
+# An id argument as the databases hold it: a larger number is refused here (exit 2), never
+# sent to the database to fail there.
+ID = click.IntRange(1, LARGEST_ID)
 
 
 class BadInput(Exception):

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from bot.cli.context import with_context
+from bot.cli.errors import ID
 from bot.cli.orgs import orgs
 from bot.cli.people import people_group
 from bot.cli.root import config_option
@@ -42,7 +43,7 @@ async def orgs_ical(ctx: Context, organisation: str, renew: bool, revoke: bool) 
 
 
 @people_group.command("ical")
-@click.argument("person_id", type=int)
+@click.argument("person_id", type=ID)
 @_renew_options
 @config_option
 @with_context
@@ -71,7 +72,7 @@ def dashboard_group() -> None:
 
 
 @dashboard_group.command("link")
-@click.argument("person_id", type=int)
+@click.argument("person_id", type=ID)
 @config_option
 @with_context
 async def dashboard_link(ctx: Context, person_id: int) -> None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.cli.context import with_context
+from bot.cli.errors import ID
 from bot.cli.output import echo_json, json_option
 from bot.cli.root import config_option
 from bot.presenters import table
@@ -82,7 +83,7 @@ async def nights_list(ctx: Context, as_json: bool) -> None:
 
 
 @nights_group.command("allocate")
-@click.argument("night_id", type=int)
+@click.argument("night_id", type=ID)
 @click.option("--org", "organisation", required=True, metavar="ORG", help="Name or id.")
 @config_option
 @with_context
@@ -93,7 +94,7 @@ async def nights_allocate(ctx: Context, night_id: int, organisation: str) -> Non
 
 
 @nights_group.command("give-back")
-@click.argument("night_id", type=int)
+@click.argument("night_id", type=ID)
 @config_option
 @with_context
 async def nights_give_back(ctx: Context, night_id: int) -> None:

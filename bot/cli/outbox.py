@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.cli.context import with_context
-from bot.cli.errors import BadInput
+from bot.cli.errors import ID, BadInput
 from bot.cli.output import echo_json
 from bot.cli.root import config_option
 from bot.presenters import iso_local, table
@@ -106,7 +106,7 @@ async def outbox_list(ctx: Context, status: str | None, limit: int | None, as_js
 
 
 @outbox_group.command("retry")
-@click.argument("ids", nargs=-1, type=click.IntRange(min=1), metavar="[ID]...")
+@click.argument("ids", nargs=-1, type=ID, metavar="[ID]...")
 @click.option(
     "--status", type=click.Choice([OutboxStatus.FAILED]),
     help="Every failed message (instead of IDs).",

@@ -7,6 +7,7 @@ from datetime import datetime
 import click
 
 from bot.cli.context import with_context
+from bot.cli.errors import ID
 from bot.cli.output import echo_json, json_option
 from bot.cli.root import config_option
 from bot.presenters import CONTACT_HEADERS, PEOPLE_HEADERS, person_json, person_row, table
@@ -101,7 +102,7 @@ async def people_list(ctx: Context, as_json: bool, with_contacts: bool) -> None:
 
 
 @people_group.command("remove")
-@click.argument("person_id", type=int)
+@click.argument("person_id", type=ID)
 @config_option
 @with_context
 async def people_remove(ctx: Context, person_id: int) -> None:
@@ -115,7 +116,7 @@ async def people_remove(ctx: Context, person_id: int) -> None:
 
 
 @people_group.command("data")
-@click.argument("person_id", type=int)
+@click.argument("person_id", type=ID)
 @config_option
 @with_context
 async def people_data(ctx: Context, person_id: int) -> None:
@@ -130,7 +131,7 @@ async def people_data(ctx: Context, person_id: int) -> None:
 
 
 @people_group.command("approve")
-@click.argument("person_id", type=int)
+@click.argument("person_id", type=ID)
 @config_option
 @with_context
 async def people_approve(ctx: Context, person_id: int) -> None:
@@ -146,7 +147,7 @@ async def people_approve(ctx: Context, person_id: int) -> None:
 
 
 @people_group.command("reject")
-@click.argument("person_id", type=int)
+@click.argument("person_id", type=ID)
 @config_option
 @with_context
 async def people_reject(ctx: Context, person_id: int) -> None:
@@ -160,7 +161,7 @@ async def people_reject(ctx: Context, person_id: int) -> None:
 
 
 @people_group.command("vet")
-@click.argument("person_id", type=int)
+@click.argument("person_id", type=ID)
 @click.option(
     "--course",
     "course_on",

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.cli.context import with_context
+from bot.cli.errors import ID
 from bot.cli.output import echo_json
 from bot.cli.root import config_option
 from bot.i18n import operator_language, t
@@ -78,7 +79,7 @@ async def places_list(ctx: Context, status: str | None, as_json: bool) -> None:
 
 
 @places_group.command("mark")
-@click.argument("place_id", metavar="ID", type=click.IntRange(min=1))
+@click.argument("place_id", metavar="ID", type=ID)
 @click.argument("status", type=click.Choice(MARKS))
 @config_option
 @with_context

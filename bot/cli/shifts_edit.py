@@ -7,7 +7,7 @@ from typing import Literal, cast
 import click
 
 from bot.cli.context import with_context
-from bot.cli.errors import BadInput
+from bot.cli.errors import ID, BadInput
 from bot.cli.output import echo_json, json_option
 from bot.cli.root import config_option
 from bot.cli.shifts import shifts_group
@@ -21,7 +21,7 @@ from scheduling.walks.editing import ShiftChange, edit_shift
 
 
 @shifts_group.command("edit")
-@click.argument("shift_id", type=int)
+@click.argument("shift_id", type=ID)
 @click.option("--start", metavar='"YYYY-MM-DD HH:MM"', help="New local start time.")
 @click.option("--end", metavar='"YYYY-MM-DD HH:MM"', help="New local end time.")
 @click.option("--area", metavar="AREA", help="New area (name or id).")
@@ -73,8 +73,8 @@ async def shifts_edit(
 
 
 @shifts_group.command("cancel")
-@click.argument("shift_id", type=int, required=False)
-@click.option("--series", "series_id", type=int, metavar="ID", help="Every shift of a series.")
+@click.argument("shift_id", type=ID, required=False)
+@click.option("--series", "series_id", type=ID, metavar="ID", help="Every shift of a series.")
 @click.option("--from", "first_day", metavar="DATE", help="First local day (YYYY-MM-DD).")
 @click.option("--to", "last_day", metavar="DATE", help="Last local day, included.")
 @click.option("--org", "organisation", metavar="ORG", help="Only this organisation's.")

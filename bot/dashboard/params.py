@@ -9,9 +9,7 @@ from starlette.requests import Request
 from evaluation.walk_facts import FIRST_DAY, LAST_DAY
 from scheduling.common.errors import InvalidInput, NotFound
 from scheduling.common.localtime import parse_date
-from scheduling.common.text import small_number
-
-LARGEST_ID = 2**31 - 1  # the databases' integer ids
+from scheduling.common.text import LARGEST_ID, small_number
 
 
 def date_param(request: Request, name: str, default: date) -> date:

@@ -41,6 +41,9 @@ def clean_text(
 _ASCII_DIGITS = re.compile(r"[0-9]{1,18}")
 
 
+LARGEST_ID = 2**31 - 1  # the databases' integer ids: one beyond them names nothing
+
+
 def small_number(text: str, digits: int = 9) -> int | None:
     """``text`` (surrounding spaces aside) as an integer when it is 1 to ``digits`` ASCII
     digits, else None. ``str.isdigit`` is no guard: it accepts digits ``int`` refuses (Ethiopic
