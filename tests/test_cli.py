@@ -290,6 +290,7 @@ def test_help_shows_examples(vandra) -> None:  # type: ignore[no-untyped-def]
         ["people", "data", "99999999999999999999"],
         ["people", "ical", "99999999999999999999"],
         ["outbox", "retry", "99999999999999999999"],
+        ["outbox", "list", "--limit", "99999999999999999999"],
     ],
 )
 def test_an_id_beyond_the_databases_integers_is_bad_input(vandra, args: list[str]) -> None:  # type: ignore[no-untyped-def]

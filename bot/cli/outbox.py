@@ -83,7 +83,7 @@ def outbox_group() -> None:
     type=click.Choice([s for s in OutboxStatus.ALL]),
     help="Only messages in this state (failed ones say why, e.g. unreachable).",
 )
-@click.option("--limit", type=click.IntRange(min=1), help="Only the latest N messages.")
+@click.option("--limit", type=ID, help="Only the latest N messages.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @config_option
 @with_context
