@@ -123,3 +123,18 @@ async def test_a_lead_announces_to_their_own_organisation_only(
     assert "skickat till 4 vandrare" in sent.text
     rows = await outbox(https_ctx, Kind.BROADCAST)
     assert {r.person_id for r in rows} == {lead.id, world.lead.id, *(w.id for w in world.walkers)}
+
+
+async def test_a_range_at_the_calendars_end_is_a_400_in_words(
+    https_ctx: Context, client: httpx.AsyncClient
+) -> None:
+    """Cancelling up to 9999-12-31 (whose next day does not exist) is refused in words, not a
+    500; nothing is cancelled."""
+    world, _ = await night(https_ctx)
+    await sign_in(https_ctx, client, world.coordinator)
+    token = csrf_of(await client.get("/dashboard/shifts/cancel"))
+    fields = {"from": "2026-11-27", "to": "9999-12-31", "csrf": token}
+    for confirm in ({}, {"confirm": "yes"}):
+        refused = await client.post("/dashboard/shifts/cancel", data={**fields, **confirm})
+        assert refused.status_code == 400 and "9999-12-31" in refused.text, refused.status_code
+    assert await outbox(https_ctx, Kind.SHIFT_CANCELLED) == []
