@@ -375,3 +375,13 @@ def test_kvittera_acknowledges_an_alert() -> None:
     for body in ("KVITTERA 7", "kvittera  7", "ACK 7"):
         parsed = parse(body, ANNA)
         assert parsed.inbound is not None and parsed.inbound.action == "ack:alert:7"
+
+
+@pytest.mark.parametrize("body", ["JA\u200b 12", "\ufeffJA 12", "JA 1\u200d2", "J\u2060A 12"])
+def test_invisible_characters_do_not_hide_a_keyword(body: str) -> None:
+    """A zero-width space, joiner, word joiner or byte-order mark (pasted or put in by a
+    keyboard) does not turn ``JA 12`` into text vandra does not understand."""
+    from bot.channels.sms import parse
+
+    parsed = parse(body, ANNA)
+    assert parsed.inbound is not None and parsed.inbound.action == "signup:12", parsed

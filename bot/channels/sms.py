@@ -51,9 +51,13 @@ class Parsed:
 
 
 def fold(text: str) -> str:
-    """Upper case, accents removed (Ä -> A), runs of spaces folded."""
+    """Upper case, accents removed (Ä -> A), invisible format characters (zero-width space,
+    byte-order mark) dropped, runs of spaces folded."""
     decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = "".join(
+        c for c in decomposed
+        if not unicodedata.combining(c) and unicodedata.category(c) != "Cf"
+    )
     return " ".join(plain.upper().split())
 
 
