@@ -100,6 +100,8 @@ def test_cli_vet_and_list(
 
     assert vandra("people", "add", "--name", "Lisa")[0] == 0
     assert vandra("people", "vet", "1")[0] == 2
+    assert vandra("people", "vet", "1", "--record-check", "2099-01-01")[0] == 2  # a typo
+    assert vandra("people", "vet", "1", "--course", "1800-01-01")[0] == 2
     assert (
         vandra("people", "vet", "1", "--course", "2026-10-03", "--record-check", "2026-11-20")[0]
         == 0
@@ -110,3 +112,25 @@ def test_cli_vet_and_list(
         "2026-10-03",
         "2026-11-20",
     )
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [{"record_checked_on": date(2062, 11, 20)}, {"course_on": date(2026, 11, 25)},
+     {"course_on": date(1800, 1, 1)}],
+)
+async def test_a_vetting_date_in_the_future_or_long_ago_is_refused(
+    ctx: Context, dates: dict[str, date]
+) -> None:
+    """A typo ("2062" for "2026") would keep a record check valid for decades: a date after
+    today (local; the clock says 2026-11-24) or before 2000 is refused, whoever sets it (the
+    chat refused a future date already, the command line and the dashboard did not), and
+    nothing is stored."""
+    org, _ = await seed_org_area(ctx)
+    (lead,) = await add_people(ctx, 1, org=org, role=Role.LEAD, prefix="Lead")
+    (walker,) = await add_people(ctx, 1, org=org)
+    with pytest.raises(DomainError) as refused:
+        await set_vetting(ctx, Actor.of(lead, "telegram"), walker.id or 0, **dates)
+    assert refused.value.code in ("date_in_future", "date_out_of_range")
+    kept = await set_vetting(ctx, Actor.operator(), walker.id or 0)
+    assert (kept.course_on, kept.record_checked_on, kept.trained) == (None, None, False)

@@ -14,7 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import OutboxMessage, Person, Role
 from scheduling.common.context import Context
-from scheduling.common.errors import DomainError
+from scheduling.common.errors import DomainError, InvalidInput
+from scheduling.common.localtime import usable_day
 from scheduling.messages.due_planning import plan
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage
@@ -66,6 +67,7 @@ async def set_vetting(
         now,
         target=f"person:{person_id}",
     )
+    _check_days(ctx, course_on, record_checked_on)
     async with ctx.store.transaction() as session:
         person = await get_person(session, person_id)
         if course_on is not None:
@@ -84,6 +86,15 @@ async def set_vetting(
             record_checked_on=record_checked_on and record_checked_on.isoformat(),
         )
     return person
+
+
+def _check_days(ctx: Context, *days: date | None) -> None:
+    """A course or record check took place: not after today (a typo like 2062 would keep a
+    check valid for decades), not before 2000."""
+    today = ctx.now().astimezone(ctx.zone).date()
+    for day in days:
+        if day is not None and usable_day(day) > today:
+            raise InvalidInput("date_in_future", date=day.isoformat())
 
 
 async def record_check_reminders(
