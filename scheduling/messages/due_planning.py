@@ -180,6 +180,14 @@ async def _walkers_without(
     return [WalkerRow(*row) for row in rows]
 
 
+def not_fired(key_prefix: str) -> ColumnElement[bool]:
+    """No ``due_mark`` ``<key_prefix><shift id>`` yet: in the statement itself, so a tick reads
+    only the shifts whose trigger is still to fire (one probe of the key's unique index
+    each), not every shift of its window with a list of keys to look up after."""
+    key = literal(key_prefix, String).concat(cast(col(Shift.id), String))
+    return ~exists().where(col(DueMark.key) == key)
+
+
 async def fired(session: AsyncSession, keys: Sequence[str]) -> set[str]:
     """Which of these shift-level triggers have fired already."""
     if not keys:

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.tables import Shift, ShiftStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
-from scheduling.messages.due_planning import fire_once, fired, label_of, plan
+from scheduling.messages.due_planning import fire_once, label_of, not_fired, plan
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage
 from scheduling.people.access import Actor, audit, require_manager
@@ -38,10 +38,14 @@ def latest_moment(start: datetime, befores: list[timedelta], now: datetime) -> t
 
 
 async def _understaffed(
-    ctx: Context, session: AsyncSession, now: datetime, window: timedelta
+    ctx: Context, session: AsyncSession, after: datetime, until: datetime, mark_prefix: str
 ) -> list[StaffedShift]:
+    """Understaffed planned shifts starting in (after, until] without the due mark
+    ``<mark_prefix><shift id>``: those already called for are left out by the statement."""
     required = ctx.settings.walks.trained_walkers_per_shift
-    shifts = await staffed_shifts(session, starts_after=now, starts_until=now + window)
+    shifts = await staffed_shifts(
+        session, starts_after=after, starts_until=until, unmarked=not_fired(mark_prefix)
+    )
     return [s for s in shifts if s.staffing(required) == "understaffed"]
 
 
@@ -58,17 +62,21 @@ async def staffing_alerts(ctx: Context, session: AsyncSession, now: datetime) ->
 
 async def pending_alerts(ctx: Context, session: AsyncSession, now: datetime) -> list[Alert]:
     """The understaffed shifts whose alert moment has come and not fired yet, soonest first
-    (the tick fires them one transaction each: compute_due in messages/due.py)."""
-    befores = list(ctx.settings.reminders.staffing_alerts_before)
-    if not befores:
-        return []
-    due: dict[str, tuple[StaffedShift, timedelta]] = {}
-    for staffed in await _understaffed(ctx, session, now, max(befores)):
-        before = latest_moment(staffed.shift.start_at, befores, now)
-        if before is not None:
-            due[f"staffing:{label_of(before)}:shift:{staffed.shift.id}"] = (staffed, before)
-    done = await fired(session, list(due))
-    pending = [(mark, s, before) for mark, (s, before) in due.items() if mark not in done]
+    (the tick fires them one transaction each: compute_due in messages/due.py).
+
+    A shift's latest moment is the smallest ``before`` with start - before <= now, so the
+    shifts ahead fall in one window per ``before``: (now + the next smaller, now + before].
+    Each window is read with its own due mark left out by the statement."""
+    pending: list[Alert] = []
+    lower = now
+    for before in sorted(set(ctx.settings.reminders.staffing_alerts_before)):
+        upper = now + before
+        if upper <= lower:
+            continue  # a moment not after now: no shift ahead has it as its latest
+        prefix = f"staffing:{label_of(before)}:shift:"
+        for staffed in await _understaffed(ctx, session, lower, upper, prefix):
+            pending.append((f"{prefix}{staffed.shift.id}", staffed, before))
+        lower = upper
     return sorted(pending, key=lambda alert: (alert[1].shift.start_at, alert[1].shift.id or 0))
 
 
@@ -124,13 +132,14 @@ async def _call_and_notice(
 async def final_checks(ctx: Context, session: AsyncSession, now: datetime) -> list[NewMessage]:
     """Still understaffed ``staffing_final_check_before`` the start: go ahead or cancel?"""
     before = ctx.settings.reminders.staffing_final_check_before
+    prefix = "final_check:shift:"
     candidates = {
-        f"final_check:shift:{s.shift.id}": s for s in await _understaffed(ctx, session, now, before)
+        f"{prefix}{s.shift.id}": s
+        for s in await _understaffed(ctx, session, now, now + before, prefix)
     }
-    done = await fired(session, list(candidates))
     messages: list[NewMessage] = []
     for mark, staffed in candidates.items():
-        if mark in done or not await fire_once(session, mark, now):
+        if not await fire_once(session, mark, now):
             continue
         shift = staffed.shift
         for person_id in await managers(session, shift.organisation_id):
