@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, exists, literal
+from sqlalchemy import Executable, Select, String, cast, exists, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
@@ -133,20 +133,19 @@ async def walkers_without(
     """Confirmed walkers of not-cancelled shifts starting in (after, until] (and ending in the
     given range) that have no outbox row ``<key_prefix><signup id>`` yet (``revised``: with the
     shift's ``revision_suffix``, so that a moved shift's walkers are reminded afresh)."""
+    window = (starts_after, starts_until, ends_after, ends_until)
     if revised:  # two plain keys, not one CASE: PostgreSQL then finds each in the key's index
-        return [
-            *await _walkers_without(session, key_prefix, False, starts_after, starts_until,
-                                    ends_after, ends_until, col(Shift.moves) == 0),
-            *await _walkers_without(session, key_prefix, True, starts_after, starts_until,
-                                    ends_after, ends_until, col(Shift.moves) > 0),
-        ]
-    return await _walkers_without(
-        session, key_prefix, False, starts_after, starts_until, ends_after, ends_until, None
-    )
+        statement: Executable = union_all(  # in one statement: one round trip
+            _walkers(key_prefix, False, *window, col(Shift.moves) == 0),
+            _walkers(key_prefix, True, *window, col(Shift.moves) > 0),
+        )
+    else:
+        statement = _walkers(key_prefix, False, *window, None)
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    return [WalkerRow(*row) for row in rows]
 
 
-async def _walkers_without(
-    session: AsyncSession,
+def _walkers(
     key_prefix: str,
     moved: bool,
     starts_after: datetime,
@@ -154,7 +153,7 @@ async def _walkers_without(
     ends_after: datetime | None,
     ends_until: datetime | None,
     revision: ColumnElement[bool] | None,
-) -> list[WalkerRow]:
+) -> Select[*tuple[Any, ...]]:
     key = _key(key_prefix, moved)
     statement = (
         sa_select(*_WALKER_COLUMNS)
@@ -175,16 +174,16 @@ async def _walkers_without(
         statement = statement.where(col(Shift.end_at) <= ends_until)
     if revision is not None:
         statement = statement.where(revision)
-    # a multi-column SQLAlchemy select: sqlmodel types only its own select()
-    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
-    return [WalkerRow(*row) for row in rows]
+    return statement
 
 
-def not_fired(key_prefix: str) -> ColumnElement[bool]:
+def not_fired(key_prefix: str | ColumnElement[str]) -> ColumnElement[bool]:
     """No ``due_mark`` ``<key_prefix><shift id>`` yet: in the statement itself, so a tick reads
     only the shifts whose trigger is still to fire (one probe of the key's unique index
-    each), not every shift of its window with a list of keys to look up after."""
-    key = literal(key_prefix, String).concat(cast(col(Shift.id), String))
+    each), not every shift of its window with a list of keys to look up after. The prefix
+    may be an expression of the shift's columns."""
+    prefix = literal(key_prefix, String) if isinstance(key_prefix, str) else key_prefix
+    key = prefix.concat(cast(col(Shift.id), String))
     return ~exists().where(col(DueMark.key) == key)
 
 

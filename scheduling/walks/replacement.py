@@ -57,8 +57,9 @@ async def late_cancellation_prompts(
     ]
 
 
-def _prompt_key(signup_id: ColumnElement[int | None]) -> ColumnElement[str]:
-    return literal(PROMPT, String).concat(cast(signup_id, String))
+def _prompt_key() -> ColumnElement[str]:
+    """The prompt's dedupe key of the sign-up in the statement."""
+    return literal(PROMPT, String).concat(cast(col(Signup.id), String))
 
 
 async def _late_cancellations(session: AsyncSession, now: datetime) -> list[tuple[Signup, Shift]]:
@@ -79,7 +80,7 @@ async def _late_cancellations(session: AsyncSession, now: datetime) -> list[tupl
             # (a bound that leaves out most early cancellations; the exact test is below)
             col(Signup.cancelled_at) > now - LATE_CANCEL,
             col(Person.erased_at).is_(None),
-            ~exists().where(col(OutboxMessage.dedupe_key) == _prompt_key(col(Signup.id))),
+            ~exists().where(col(OutboxMessage.dedupe_key) == _prompt_key()),
         )
     )
     return [

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import String, case, literal
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Shift, ShiftStatus
@@ -30,6 +33,8 @@ from scheduling.people.access import Actor, audit, require_manager
 from scheduling.walks.audience import StaffedShift, free_volunteers, managers, staffed_shifts
 from scheduling.walks.shifts import get_shift
 
+ZERO = timedelta(0)
+
 
 def latest_moment(start: datetime, befores: list[timedelta], now: datetime) -> timedelta | None:
     """The smallest ``before`` whose moment (start - before) has passed, or None."""
@@ -38,7 +43,11 @@ def latest_moment(start: datetime, befores: list[timedelta], now: datetime) -> t
 
 
 async def _understaffed(
-    ctx: Context, session: AsyncSession, after: datetime, until: datetime, mark_prefix: str
+    ctx: Context,
+    session: AsyncSession,
+    after: datetime,
+    until: datetime,
+    mark_prefix: str | ColumnElement[str],
 ) -> list[StaffedShift]:
     """Understaffed planned shifts starting in (after, until] without the due mark
     ``<mark_prefix><shift id>``: those already called for are left out by the statement."""
@@ -64,19 +73,21 @@ async def pending_alerts(ctx: Context, session: AsyncSession, now: datetime) -> 
     """The understaffed shifts whose alert moment has come and not fired yet, soonest first
     (the tick fires them one transaction each: compute_due in messages/due.py).
 
-    A shift's latest moment is the smallest ``before`` with start - before <= now, so the
-    shifts ahead fall in one window per ``before``: (now + the next smaller, now + before].
-    Each window is read with its own due mark left out by the statement."""
+    A shift's latest moment (``latest_moment``) is the smallest ``before`` with
+    start - before <= now: the due mark to look for depends on the start, and the statement
+    leaves out those fired already (a CASE on the start gives the mark's prefix)."""
+    befores = sorted(b for b in set(ctx.settings.reminders.staffing_alerts_before) if b > ZERO)
+    if not befores:
+        return []  # a moment not after now is no shift ahead's latest
+    prefixes = {before: f"staffing:{label_of(before)}:shift:" for before in befores}
+    mark = case(
+        *[(col(Shift.start_at) <= now + b, literal(p, String)) for b, p in prefixes.items()]
+    )
     pending: list[Alert] = []
-    lower = now
-    for before in sorted(set(ctx.settings.reminders.staffing_alerts_before)):
-        upper = now + before
-        if upper <= lower:
-            continue  # a moment not after now: no shift ahead has it as its latest
-        prefix = f"staffing:{label_of(before)}:shift:"
-        for staffed in await _understaffed(ctx, session, lower, upper, prefix):
-            pending.append((f"{prefix}{staffed.shift.id}", staffed, before))
-        lower = upper
+    for staffed in await _understaffed(ctx, session, now, now + befores[-1], mark):
+        before = latest_moment(staffed.shift.start_at, befores, now)
+        assert before is not None  # the start is within now + the largest before
+        pending.append((f"{prefixes[before]}{staffed.shift.id}", staffed, before))
     return sorted(pending, key=lambda alert: (alert[1].shift.start_at, alert[1].shift.id or 0))
 
 
