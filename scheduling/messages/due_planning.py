@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, Select, String, cast, exists, literal, union_all
+from sqlalchemy import Executable, Select, String, and_, bindparam, cast, exists, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from models.tables import (
     DueMark,
@@ -129,30 +131,43 @@ async def walkers_without(
     ends_after: datetime | None = None,
     ends_until: datetime | None = None,
     revised: bool = False,
+    done_mark: str | None = None,
 ) -> list[WalkerRow]:
     """Confirmed walkers of not-cancelled shifts starting in (after, until] (and ending in the
     given range) that have no outbox row ``<key_prefix><signup id>`` yet (``revised``: with the
-    shift's ``revision_suffix``, so that a moved shift's walkers are reminded afresh)."""
-    window = (starts_after, starts_until, ends_after, ends_until)
-    if revised:  # two plain keys, not one CASE: PostgreSQL then finds each in the key's index
-        statement: Executable = union_all(  # in one statement: one round trip
-            _walkers(key_prefix, False, *window, col(Shift.moves) == 0),
-            _walkers(key_prefix, True, *window, col(Shift.moves) > 0),
-        )
-    else:
-        statement = _walkers(key_prefix, False, *window, None)
-    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
+    shift's ``revision_suffix``, so that a moved shift's walkers are reminded afresh);
+    ``done_mark``: only of shifts without the due mark ``done_key(done_mark)`` (``mark_done``).
+
+    The statement is built once per shape, its times bound as parameters: building and keying
+    SQLAlchemy's expression on every tick cost more than running it."""
+    ends = (ends_after is not None, ends_until is not None)
+    statement = _walkers_statement(key_prefix, revised, ends, done_mark)
+    params = {"starts_after": starts_after, "starts_until": starts_until}
+    params |= {"ends_after": ends_after, "ends_until": ends_until}  # type: ignore[dict-item]
+    rows = (await session.exec(statement, params=params)).all()  # type: ignore[call-overload]
     return [WalkerRow(*row) for row in rows]
 
 
+@cache
+def _walkers_statement(
+    key_prefix: str, revised: bool, ends: tuple[bool, bool], done_mark: str | None
+) -> Executable:
+    done = None if done_mark is None else done_key(done_mark)
+    unmarked = None if done is None else ~exists().where(col(DueMark.key) == done)
+    if not revised:
+        return _walkers(key_prefix, False, ends, unmarked)
+    moved, unmoved = col(Shift.moves) > 0, col(Shift.moves) == 0
+    if unmarked is not None:
+        moved, unmoved = and_(moved, unmarked), and_(unmoved, unmarked)
+    # two plain keys, not one CASE: PostgreSQL then finds each in the key's index; in one
+    # statement: one round trip
+    return union_all(
+        _walkers(key_prefix, False, ends, unmoved), _walkers(key_prefix, True, ends, moved)
+    )
+
+
 def _walkers(
-    key_prefix: str,
-    moved: bool,
-    starts_after: datetime,
-    starts_until: datetime,
-    ends_after: datetime | None,
-    ends_until: datetime | None,
-    revision: ColumnElement[bool] | None,
+    key_prefix: str, moved: bool, ends: tuple[bool, bool], condition: ColumnElement[bool] | None
 ) -> Select[*tuple[Any, ...]]:
     key = _key(key_prefix, moved)
     statement = (
@@ -160,21 +175,62 @@ def _walkers(
         .join(Shift, col(Shift.id) == col(Signup.shift_id))
         .join(Person, col(Person.id) == col(Signup.person_id))
         .where(
-            col(Shift.start_at) > starts_after,
-            col(Shift.start_at) <= starts_until,
+            col(Shift.start_at) > bindparam("starts_after"),
+            col(Shift.start_at) <= bindparam("starts_until"),
             col(Shift.status) != ShiftStatus.CANCELLED,
             col(Signup.status) == SignupStatus.CONFIRMED,
             col(Person.erased_at).is_(None),
             ~exists().where(col(OutboxMessage.dedupe_key) == key),
         )
     )
-    if ends_after is not None:
-        statement = statement.where(col(Shift.end_at) > ends_after)
-    if ends_until is not None:
-        statement = statement.where(col(Shift.end_at) <= ends_until)
-    if revision is not None:
-        statement = statement.where(revision)
+    if ends[0]:
+        statement = statement.where(col(Shift.end_at) > bindparam("ends_after"))
+    if ends[1]:
+        statement = statement.where(col(Shift.end_at) <= bindparam("ends_until"))
+    if condition is not None:
+        statement = statement.where(condition)
     return statement
+
+
+def done_key(done_mark: str) -> ColumnElement[str]:
+    """A shift revision's due mark: ``<done_mark><shift id>:r<moves>`` (a move starts anew)."""
+    return (
+        literal(done_mark, String)
+        .concat(cast(col(Shift.id), String))
+        .concat(literal(":r", String))
+        .concat(cast(col(Shift.moves), String))
+    )
+
+
+async def mark_done(
+    session: AsyncSession,
+    done_mark: str,
+    now: datetime,
+    *,
+    starts_after: datetime,
+    starts_until: datetime,
+) -> None:
+    """Fire the due mark ``done_key(done_mark)`` of every shift not cancelled starting in
+    (after, until] that has none yet: one statement, written with the messages of the rule's
+    transaction."""
+    dialect = session.get_bind().dialect.name
+    params = {"starts_after": starts_after, "starts_until": starts_until, "now": now}
+    connection = await session.connection()  # Core: the ORM would take it for a bulk insert
+    await connection.execute(_mark_statement(done_mark, dialect), params)
+
+
+@cache
+def _mark_statement(done_mark: str, dialect: str) -> Executable:
+    key = done_key(done_mark)
+    unmarked = sa_select(key, bindparam("now", type_=UTCDateTime)).where(
+        col(Shift.start_at) > bindparam("starts_after"),
+        col(Shift.start_at) <= bindparam("starts_until"),
+        col(Shift.status) != ShiftStatus.CANCELLED,
+        ~exists().where(col(DueMark.key) == key),
+    )
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(DueMark).from_select(["key", "created_at"], unmarked)
+    return statement.on_conflict_do_nothing(index_elements=["key"])
 
 
 def not_fired(key_prefix: str | ColumnElement[str]) -> ColumnElement[bool]:
@@ -183,8 +239,7 @@ def not_fired(key_prefix: str | ColumnElement[str]) -> ColumnElement[bool]:
     each), not every shift of its window with a list of keys to look up after. The prefix
     may be an expression of the shift's columns."""
     prefix = literal(key_prefix, String) if isinstance(key_prefix, str) else key_prefix
-    key = prefix.concat(cast(col(Shift.id), String))
-    return ~exists().where(col(DueMark.key) == key)
+    return ~exists().where(col(DueMark.key) == prefix.concat(cast(col(Shift.id), String)))
 
 
 async def fired(session: AsyncSession, keys: Sequence[str]) -> set[str]:
