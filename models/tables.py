@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.access_tables import AppSecret as AppSecret
@@ -18,7 +18,7 @@ from models.access_tables import CalendarToken as CalendarToken
 from models.access_tables import ConfirmationCode as ConfirmationCode
 from models.access_tables import DashboardLogin as DashboardLogin
 from models.access_tables import DashboardSession as DashboardSession
-from models.columns import utc_field
+from models.columns import partial_index, utc_field
 from models.followup_tables import FollowUp as FollowUp
 from models.followup_tables import FollowUpStatus as FollowUpStatus
 from models.night_tables import Night as Night
@@ -71,6 +71,10 @@ class Area(SQLModel, table=True):
 
 class Person(SQLModel, table=True):
     __tablename__ = "person"
+    __table_args__ = (  # the tick's look for rejected walkers and lapsing record checks: the few
+        partial_index("ix_person_rejected", "rejected_at"),
+        partial_index("ix_person_record_checked", "record_checked_on"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
     phone: str | None = Field(default=None, max_length=20, unique=True)  # E.164
@@ -161,12 +165,7 @@ class Signup(SQLModel, table=True):
         Index("ix_signup_shift_status", "shift_id", "status"),
         # expire_offers: the few rows with an offer (a full index's statistics, all NULL, led
         # SQLite's planner to scan every sign-up instead)
-        Index(
-            "ix_signup_offer_pending",
-            "offer_expires_at",
-            sqlite_where=text("offer_expires_at IS NOT NULL"),
-            postgresql_where=text("offer_expires_at IS NOT NULL"),
-        ),
+        partial_index("ix_signup_offer_pending", "offer_expires_at"),
         # statistics: a shift's walkers and their times from the index alone
         Index("ix_signup_shift_walkers", "shift_id", "status", *_WALKER_COLUMNS),
     )
@@ -188,7 +187,11 @@ class Report(SQLModel, table=True):
     """One walker's post-walk report (see scheduling/walks/reports.py). Never names young people."""
 
     __tablename__ = "report"
-    __table_args__ = (UniqueConstraint("shift_id", "person_id", name="uq_report_shift_person"),)
+    __table_args__ = (
+        UniqueConstraint("shift_id", "person_id", name="uq_report_shift_person"),
+        # the tick's safety net for follow-ups (followups/opening.py): flagged reports by shift
+        partial_index("ix_report_flagged", "shift_id", "follow_up IS 1", "follow_up IS TRUE"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     shift_id: int = Field(foreign_key="shift.id", index=True)
     person_id: int | None = Field(default=None, foreign_key="person.id")  # None: pseudonymised

@@ -35,6 +35,7 @@ from scheduling.common.context import Context
 from scheduling.messages.due_planning import (
     WalkerRow,
     label_of,
+    mark_done,
     plan,
     revision_suffix,
     walkers_without,
@@ -54,19 +55,29 @@ from scheduling.walks.staffing import final_checks, fire_alert, pending_alerts, 
 log = logging.getLogger("vandra.due")
 
 LOOKBACK = timedelta(hours=24)  # how far back a missed per-walker message is still recorded
+# a reminder's moment this far past: every sign-up confirmed by it has long been committed
+SETTLED = timedelta(minutes=10)
 REPORT_PROMPT_VALID = timedelta(hours=24)
 
 Rule = Callable[[Context, AsyncSession, datetime], Awaitable[list[NewMessage]]]
 
 
 async def reminders(ctx: Context, session: AsyncSession, now: datetime) -> list[NewMessage]:
-    """One reminder per confirmed walker and ``[reminders] before`` entry."""
+    """One reminder per confirmed walker and ``[reminders] before`` entry.
+
+    Once a shift's moment is ``SETTLED`` past, every walker it reminds was confirmed (and
+    committed) before this tick: the shift is marked done (``reminded:<label>:shift:<id>:r<n>``)
+    with the reminders written, and later ticks no longer read its walkers. So only shifts
+    whose moment is recent, or that were never marked (after a stop, or a move: a revision
+    of their own), are looked through, not every walker of the last day and the next."""
     messages: list[NewMessage] = []
     for before in ctx.settings.reminders.before:
         label = label_of(before)
-        prefix = f"reminder:{label}:signup:"
+        prefix, done = f"reminder:{label}:signup:", f"reminded:{label}:shift:"
+        after = now - LOOKBACK
+        until = now + before
         rows = await walkers_without(
-            session, prefix, starts_after=now - LOOKBACK, starts_until=now + before, revised=True
+            session, prefix, starts_after=after, starts_until=until, revised=True, done_mark=done
         )
         for row in rows:
             moment = row.start_at - before
@@ -75,6 +86,7 @@ async def reminders(ctx: Context, session: AsyncSession, now: datetime) -> list[
             if row.moved_at is not None and row.moved_at > moment:
                 continue  # moved after the moment: the change notice said it all
             messages.append(_reminder(ctx, now, row, prefix, moment, label))
+        await mark_done(session, done, now, starts_after=after, starts_until=until - SETTLED)
     return messages
 
 

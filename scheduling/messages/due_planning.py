@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import String, cast, exists, literal
+from sqlalchemy import Executable, Select, String, and_, bindparam, cast, exists, literal, union_all
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from models.tables import (
     DueMark,
@@ -129,55 +131,115 @@ async def walkers_without(
     ends_after: datetime | None = None,
     ends_until: datetime | None = None,
     revised: bool = False,
+    done_mark: str | None = None,
 ) -> list[WalkerRow]:
     """Confirmed walkers of not-cancelled shifts starting in (after, until] (and ending in the
     given range) that have no outbox row ``<key_prefix><signup id>`` yet (``revised``: with the
-    shift's ``revision_suffix``, so that a moved shift's walkers are reminded afresh)."""
-    if revised:  # two plain keys, not one CASE: PostgreSQL then finds each in the key's index
-        return [
-            *await _walkers_without(session, key_prefix, False, starts_after, starts_until,
-                                    ends_after, ends_until, col(Shift.moves) == 0),
-            *await _walkers_without(session, key_prefix, True, starts_after, starts_until,
-                                    ends_after, ends_until, col(Shift.moves) > 0),
-        ]
-    return await _walkers_without(
-        session, key_prefix, False, starts_after, starts_until, ends_after, ends_until, None
+    shift's ``revision_suffix``, so that a moved shift's walkers are reminded afresh);
+    ``done_mark``: only of shifts without the due mark ``done_key(done_mark)`` (``mark_done``).
+
+    The statement is built once per shape, its times bound as parameters: building and keying
+    SQLAlchemy's expression on every tick cost more than running it."""
+    ends = (ends_after is not None, ends_until is not None)
+    statement = _walkers_statement(key_prefix, revised, ends, done_mark)
+    params = {"starts_after": starts_after, "starts_until": starts_until}
+    params |= {"ends_after": ends_after, "ends_until": ends_until}  # type: ignore[dict-item]
+    rows = (await session.exec(statement, params=params)).all()  # type: ignore[call-overload]
+    return [WalkerRow(*row) for row in rows]
+
+
+@cache
+def _walkers_statement(
+    key_prefix: str, revised: bool, ends: tuple[bool, bool], done_mark: str | None
+) -> Executable:
+    done = None if done_mark is None else done_key(done_mark)
+    unmarked = None if done is None else ~exists().where(col(DueMark.key) == done)
+    if not revised:
+        return _walkers(key_prefix, False, ends, unmarked)
+    moved, unmoved = col(Shift.moves) > 0, col(Shift.moves) == 0
+    if unmarked is not None:
+        moved, unmoved = and_(moved, unmarked), and_(unmoved, unmarked)
+    # two plain keys, not one CASE: PostgreSQL then finds each in the key's index; in one
+    # statement: one round trip
+    return union_all(
+        _walkers(key_prefix, False, ends, unmoved), _walkers(key_prefix, True, ends, moved)
     )
 
 
-async def _walkers_without(
-    session: AsyncSession,
-    key_prefix: str,
-    moved: bool,
-    starts_after: datetime,
-    starts_until: datetime,
-    ends_after: datetime | None,
-    ends_until: datetime | None,
-    revision: ColumnElement[bool] | None,
-) -> list[WalkerRow]:
+def _walkers(
+    key_prefix: str, moved: bool, ends: tuple[bool, bool], condition: ColumnElement[bool] | None
+) -> Select[*tuple[Any, ...]]:
     key = _key(key_prefix, moved)
     statement = (
         sa_select(*_WALKER_COLUMNS)
         .join(Shift, col(Shift.id) == col(Signup.shift_id))
         .join(Person, col(Person.id) == col(Signup.person_id))
         .where(
-            col(Shift.start_at) > starts_after,
-            col(Shift.start_at) <= starts_until,
+            col(Shift.start_at) > bindparam("starts_after"),
+            col(Shift.start_at) <= bindparam("starts_until"),
             col(Shift.status) != ShiftStatus.CANCELLED,
             col(Signup.status) == SignupStatus.CONFIRMED,
             col(Person.erased_at).is_(None),
             ~exists().where(col(OutboxMessage.dedupe_key) == key),
         )
     )
-    if ends_after is not None:
-        statement = statement.where(col(Shift.end_at) > ends_after)
-    if ends_until is not None:
-        statement = statement.where(col(Shift.end_at) <= ends_until)
-    if revision is not None:
-        statement = statement.where(revision)
-    # a multi-column SQLAlchemy select: sqlmodel types only its own select()
-    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
-    return [WalkerRow(*row) for row in rows]
+    if ends[0]:
+        statement = statement.where(col(Shift.end_at) > bindparam("ends_after"))
+    if ends[1]:
+        statement = statement.where(col(Shift.end_at) <= bindparam("ends_until"))
+    if condition is not None:
+        statement = statement.where(condition)
+    return statement
+
+
+def done_key(done_mark: str) -> ColumnElement[str]:
+    """A shift revision's due mark: ``<done_mark><shift id>:r<moves>`` (a move starts anew)."""
+    return (
+        literal(done_mark, String)
+        .concat(cast(col(Shift.id), String))
+        .concat(literal(":r", String))
+        .concat(cast(col(Shift.moves), String))
+    )
+
+
+async def mark_done(
+    session: AsyncSession,
+    done_mark: str,
+    now: datetime,
+    *,
+    starts_after: datetime,
+    starts_until: datetime,
+) -> None:
+    """Fire the due mark ``done_key(done_mark)`` of every shift not cancelled starting in
+    (after, until] that has none yet: one statement, written with the messages of the rule's
+    transaction."""
+    dialect = session.get_bind().dialect.name
+    params = {"starts_after": starts_after, "starts_until": starts_until, "now": now}
+    connection = await session.connection()  # Core: the ORM would take it for a bulk insert
+    await connection.execute(_mark_statement(done_mark, dialect), params)
+
+
+@cache
+def _mark_statement(done_mark: str, dialect: str) -> Executable:
+    key = done_key(done_mark)
+    unmarked = sa_select(key, bindparam("now", type_=UTCDateTime)).where(
+        col(Shift.start_at) > bindparam("starts_after"),
+        col(Shift.start_at) <= bindparam("starts_until"),
+        col(Shift.status) != ShiftStatus.CANCELLED,
+        ~exists().where(col(DueMark.key) == key),
+    )
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(DueMark).from_select(["key", "created_at"], unmarked)
+    return statement.on_conflict_do_nothing(index_elements=["key"])
+
+
+def not_fired(key_prefix: str | ColumnElement[str]) -> ColumnElement[bool]:
+    """No ``due_mark`` ``<key_prefix><shift id>`` yet: in the statement itself, so a tick reads
+    only the shifts whose trigger is still to fire (one probe of the key's unique index
+    each), not every shift of its window with a list of keys to look up after. The prefix
+    may be an expression of the shift's columns."""
+    prefix = literal(key_prefix, String) if isinstance(key_prefix, str) else key_prefix
+    return ~exists().where(col(DueMark.key) == prefix.concat(cast(col(Shift.id), String)))
 
 
 async def fired(session: AsyncSession, keys: Sequence[str]) -> set[str]:

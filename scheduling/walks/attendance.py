@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.tables import Person, Role, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
-from scheduling.messages.due_planning import fire_once, fired, plan
+from scheduling.messages.due_planning import fire_once, not_fired, plan
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage
 from scheduling.people.access import Actor, audit, require_manager
@@ -30,6 +30,7 @@ from scheduling.walks.shifts import get_shift
 
 LOOKBACK = timedelta(hours=24)
 ANSWER_WITHIN = timedelta(days=7)
+MARK = "attendance:shift:"  # the due mark: asked once per shift
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,14 @@ async def attendance_checks(ctx: Context, session: AsyncSession, now: datetime) 
             col(Shift.end_at) <= ends_until,
             col(Shift.end_at) > ends_until - LOOKBACK,
             confirmed,
+            not_fired(MARK),  # those asked already are left out by the statement
         )
         .order_by(col(Shift.id))
     )
-    shifts = {f"attendance:shift:{s.id}": s for s in walked.all()}
-    done = await fired(session, list(shifts))
+    shifts = {f"{MARK}{s.id}": s for s in walked.all()}
     messages: list[NewMessage] = []
     for mark, shift in shifts.items():
-        if mark in done or not await fire_once(session, mark, now):
+        if not await fire_once(session, mark, now):
             continue
         for person_id in await _askees(session, shift.organisation_id):
             messages.append(

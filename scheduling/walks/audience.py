@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -70,9 +71,11 @@ async def staffed_shifts(
     starts_after: datetime | None = None,
     starts_until: datetime | None = None,
     shift_ids: Sequence[int] | None = None,
+    unmarked: ColumnElement[bool] | None = None,
 ) -> list[StaffedShift]:
-    """Planned shifts in a start window (after, until] or by id, with their counts."""
-    statement = _STAFFED
+    """Planned shifts in a start window (after, until] or by id, with their counts;
+    ``unmarked``: only those without that due mark (``due_planning.not_fired``)."""
+    statement = _STAFFED if unmarked is None else _STAFFED.where(unmarked)
     if starts_after is not None:
         statement = statement.where(col(Shift.start_at) > starts_after)
     if starts_until is not None:

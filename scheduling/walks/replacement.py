@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import String, cast, exists, literal
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import Person, Shift, ShiftStatus, Signup, SignupStatus
+from models.tables import OutboxMessage, Person, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.messages.due_planning import plan
@@ -26,6 +28,8 @@ from scheduling.messages.outbox import NewMessage, enqueue_many
 from scheduling.walks.audience import free_volunteers, staffed_shifts
 from scheduling.walks.shifts import get_shift
 from scheduling.walks.signups import LATE_CANCEL
+
+PROMPT = "replace_prompt:signup:"  # the prompt's dedupe key, before the sign-up's id
 
 
 async def late_cancellation_prompts(
@@ -40,7 +44,7 @@ async def late_cancellation_prompts(
         plan(
             ctx,
             now,
-            key=f"replace_prompt:signup:{signup.id}",
+            key=f"{PROMPT}{signup.id}",
             kind=Kind.REPLACE_PROMPT,
             person_id=signup.person_id,
             moment=signup.cancelled_at or now,
@@ -53,8 +57,15 @@ async def late_cancellation_prompts(
     ]
 
 
+def _prompt_key() -> ColumnElement[str]:
+    """The prompt's dedupe key of the sign-up in the statement."""
+    return literal(PROMPT, String).concat(cast(col(Signup.id), String))
+
+
 async def _late_cancellations(session: AsyncSession, now: datetime) -> list[tuple[Signup, Shift]]:
-    """Confirmed seats given up within ``LATE_CANCEL`` of a planned start still ahead."""
+    """Confirmed seats given up within ``LATE_CANCEL`` of a planned start still ahead, whose
+    walker has not been prompted yet (those prompted are left out by the statement: the rule
+    runs on every tick)."""
     result = await session.exec(
         select(Signup, Shift)
         .join(Shift, col(Shift.id) == col(Signup.shift_id))
@@ -65,8 +76,11 @@ async def _late_cancellations(session: AsyncSession, now: datetime) -> list[tupl
             col(Shift.status) == ShiftStatus.PLANNED,
             col(Signup.status) == SignupStatus.CANCELLED,
             col(Signup.confirmed_at).is_not(None),
-            col(Signup.cancelled_at).is_not(None),
+            # within LATE_CANCEL of a start at most LATE_CANCEL ahead: not before now - LATE_CANCEL
+            # (a bound that leaves out most early cancellations; the exact test is below)
+            col(Signup.cancelled_at) > now - LATE_CANCEL,
             col(Person.erased_at).is_(None),
+            ~exists().where(col(OutboxMessage.dedupe_key) == _prompt_key()),
         )
     )
     return [

@@ -18,17 +18,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import String, case, literal
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Shift, ShiftStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
-from scheduling.messages.due_planning import fire_once, fired, label_of, plan
+from scheduling.messages.due_planning import fire_once, label_of, not_fired, plan
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage
 from scheduling.people.access import Actor, audit, require_manager
 from scheduling.walks.audience import StaffedShift, free_volunteers, managers, staffed_shifts
 from scheduling.walks.shifts import get_shift
+
+ZERO = timedelta(0)
 
 
 def latest_moment(start: datetime, befores: list[timedelta], now: datetime) -> timedelta | None:
@@ -38,10 +43,18 @@ def latest_moment(start: datetime, befores: list[timedelta], now: datetime) -> t
 
 
 async def _understaffed(
-    ctx: Context, session: AsyncSession, now: datetime, window: timedelta
+    ctx: Context,
+    session: AsyncSession,
+    after: datetime,
+    until: datetime,
+    mark_prefix: str | ColumnElement[str],
 ) -> list[StaffedShift]:
+    """Understaffed planned shifts starting in (after, until] without the due mark
+    ``<mark_prefix><shift id>``: those already called for are left out by the statement."""
     required = ctx.settings.walks.trained_walkers_per_shift
-    shifts = await staffed_shifts(session, starts_after=now, starts_until=now + window)
+    shifts = await staffed_shifts(
+        session, starts_after=after, starts_until=until, unmarked=not_fired(mark_prefix)
+    )
     return [s for s in shifts if s.staffing(required) == "understaffed"]
 
 
@@ -58,17 +71,23 @@ async def staffing_alerts(ctx: Context, session: AsyncSession, now: datetime) ->
 
 async def pending_alerts(ctx: Context, session: AsyncSession, now: datetime) -> list[Alert]:
     """The understaffed shifts whose alert moment has come and not fired yet, soonest first
-    (the tick fires them one transaction each: compute_due in messages/due.py)."""
-    befores = list(ctx.settings.reminders.staffing_alerts_before)
+    (the tick fires them one transaction each: compute_due in messages/due.py).
+
+    A shift's latest moment (``latest_moment``) is the smallest ``before`` with
+    start - before <= now: the due mark to look for depends on the start, and the statement
+    leaves out those fired already (a CASE on the start gives the mark's prefix)."""
+    befores = sorted(b for b in set(ctx.settings.reminders.staffing_alerts_before) if b > ZERO)
     if not befores:
-        return []
-    due: dict[str, tuple[StaffedShift, timedelta]] = {}
-    for staffed in await _understaffed(ctx, session, now, max(befores)):
+        return []  # a moment not after now is no shift ahead's latest
+    prefixes = {before: f"staffing:{label_of(before)}:shift:" for before in befores}
+    mark = case(
+        *[(col(Shift.start_at) <= now + b, literal(p, String)) for b, p in prefixes.items()]
+    )
+    pending: list[Alert] = []
+    for staffed in await _understaffed(ctx, session, now, now + befores[-1], mark):
         before = latest_moment(staffed.shift.start_at, befores, now)
-        if before is not None:
-            due[f"staffing:{label_of(before)}:shift:{staffed.shift.id}"] = (staffed, before)
-    done = await fired(session, list(due))
-    pending = [(mark, s, before) for mark, (s, before) in due.items() if mark not in done]
+        assert before is not None  # the start is within now + the largest before
+        pending.append((f"{prefixes[before]}{staffed.shift.id}", staffed, before))
     return sorted(pending, key=lambda alert: (alert[1].shift.start_at, alert[1].shift.id or 0))
 
 
@@ -124,13 +143,14 @@ async def _call_and_notice(
 async def final_checks(ctx: Context, session: AsyncSession, now: datetime) -> list[NewMessage]:
     """Still understaffed ``staffing_final_check_before`` the start: go ahead or cancel?"""
     before = ctx.settings.reminders.staffing_final_check_before
+    prefix = "final_check:shift:"
     candidates = {
-        f"final_check:shift:{s.shift.id}": s for s in await _understaffed(ctx, session, now, before)
+        f"{prefix}{s.shift.id}": s
+        for s in await _understaffed(ctx, session, now, now + before, prefix)
     }
-    done = await fired(session, list(candidates))
     messages: list[NewMessage] = []
     for mark, staffed in candidates.items():
-        if mark in done or not await fire_once(session, mark, now):
+        if not await fire_once(session, mark, now):
             continue
         shift = staffed.shift
         for person_id in await managers(session, shift.organisation_id):
