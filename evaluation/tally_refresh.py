@@ -3,8 +3,10 @@
 Database triggers list a shift in ``walk_tally_due`` whenever a row its figures come from
 changes; ``refresh_due`` counts the tallies of shifts listed there that have ended, from the
 raw rows, writes them, and takes a shift off the list only if nothing changed it meanwhile
-(its ``gen`` is still the one read: a change that raced the count leaves it listed). The
-statistics never trust a listed shift's tally (tally_sums.py), so however late a refresh
+(its ``gen`` is still the one read). On PostgreSQL the listed rows are locked first (a
+change's trigger lists the shift before it drops the tally, so a change made meanwhile waits
+for the count and then drops it); SQLite has one writer at a time. A shift without a tally
+is counted from the raw rows by the statistics (tally_sums.py), so however late a refresh
 comes, the figures are those of the raw rows.
 
 The ticker runs ``tally_step``: a few shifts in place (the ones that just ended, or were
@@ -19,14 +21,16 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy import delete, text
+from sqlalchemy import bindparam, cast, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from evaluation.off_loop import off_loop, shares_a_file
 from evaluation.tally_rows import basis, rows_of
 from evaluation.walk_tally import raw_rows, tallies_of
+from models.tables import Shift
 from models.tally_tables import WalkTally
 from scheduling.common.context import Context
 
@@ -36,6 +40,7 @@ TICK_BATCH = 50  # shifts counted in place by a tick (on the event loop)
 CATCH_UP_BATCH = 2_000  # shifts per transaction in the worker process
 
 _DUE = "SELECT shift_id, gen FROM walk_tally_due WHERE due_at <= :now ORDER BY due_at LIMIT :limit"
+COPIED = ("start_at", "end_at", "organisation_id", "area_id", "risk_night")
 
 
 async def refresh_due(ctx: Context, limit: int) -> int:
@@ -45,7 +50,8 @@ async def refresh_due(ctx: Context, limit: int) -> int:
     required = ctx.settings.walks.trained_walkers_per_shift
     async with ctx.store.transaction() as session:
         connection = await session.connection()
-        due = await raw_rows(connection, _DUE, {"now": now, "limit": limit})
+        lock = " FOR UPDATE SKIP LOCKED" if connection.dialect.name == "postgresql" else ""
+        due = await raw_rows(connection, _DUE + lock, {"now": now, "limit": limit})
         if not due:
             return 0
         tallies = await tallies_of(connection, [row[0] for row in due], now, required)
@@ -60,20 +66,26 @@ async def refresh_due(ctx: Context, limit: int) -> int:
 
 
 async def _store(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """Insert or replace the rows (another refresh may have written one meanwhile)."""
+    """Insert or replace the rows, each with its shift's times, organisation, area and risk
+    night copied as they stand (in this transaction)."""
     if not rows:
         return
+    names = [name for name in rows[0] if name != "shift_id"]
+    columns = WalkTally.__table__.columns  # type: ignore[attr-defined]
+    values = [
+        bindparam(name, type_=UTCDateTime) if name == "counted_at"
+        else cast(bindparam(name), columns[name].type)
+        for name in names
+    ]  # fmt: skip
+    chosen = select(col(Shift.id), *values, *(getattr(Shift, c) for c in COPIED)).where(
+        col(Shift.id) == bindparam("shift_id")
+    )
     dialect: Any = sqlite if connection.dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(WalkTally)
-    replaced = {name: statement.excluded[name] for name in rows[0] if name != "shift_id"}
+    statement = dialect.insert(WalkTally).from_select(["shift_id", *names, *COPIED], chosen)
+    replaced = {name: statement.excluded[name] for name in [*names, *COPIED]}
     await connection.execute(
         statement.on_conflict_do_update(index_elements=["shift_id"], set_=replaced), rows
     )
-
-
-async def forget(connection: AsyncConnection, shift_ids: list[int]) -> None:
-    """Drop the stored tallies of these shifts (tests: a tally gone must not matter)."""
-    await connection.execute(delete(WalkTally).where(col(WalkTally.shift_id).in_(shift_ids)))
 
 
 async def catch_up_tallies(ctx: Context) -> int:

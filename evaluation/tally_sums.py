@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import chain
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -39,35 +40,33 @@ class Group:
 
     sums: list[int] = field(default_factory=lambda: [0] * (len(SUM_COLUMNS) + 1))
     walkers: set[str] = field(default_factory=set)
-    services: Counter[str] = field(default_factory=Counter)
-    places: Counter[tuple[str, str]] = field(default_factory=Counter)
+    services: list[list[str]] = field(default_factory=list)  # each held walk's naming any
+    places: list[list[list[str]]] = field(default_factory=list)
     new_walkers: int = 0
 
-    def add(self, figures: Iterable[int], walkers: str | None) -> None:
+    def add(self, figures: Iterable[int], walkers: list[str]) -> None:
         self.sums = [a + int(b) for a, b in zip(self.sums, figures, strict=True)]
-        if walkers:
-            self.walkers.update(walkers.split(","))
+        self.walkers.update(walkers)
+
+    def named(self, services: list[str], places: list[list[str]]) -> None:
+        """A held walk's services contacted and places flagged (counted at the end)."""
+        self.services.append(services)
+        self.places.append(places)
 
 
 _FRESH = """
-    FROM walk_tally t JOIN shift s ON s.id = t.shift_id {joins}
-    WHERE s.start_at >= :start AND s.start_at < :before {org}
-      AND t.basis = :basis AND s.end_at <= :now
-      AND NOT EXISTS (SELECT 1 FROM walk_tally_due d WHERE d.shift_id = t.shift_id)
+    FROM walk_tally t
+    WHERE t.start_at >= :start AND t.start_at < :before {org}
+      AND t.basis = :basis AND t.end_at <= :now
 """
 _STALE = """
     SELECT s.id FROM shift s LEFT JOIN walk_tally t ON t.shift_id = s.id
     WHERE s.start_at >= :start AND s.start_at < :before {org}
-      AND (t.shift_id IS NULL OR t.basis <> :basis OR s.end_at > :now
-           OR EXISTS (SELECT 1 FROM walk_tally_due d WHERE d.shift_id = s.id))
+      AND (t.shift_id IS NULL OR t.basis <> :basis OR s.end_at > :now)
 """
-_BAND = " UNION ALL ".join(f"SELECT {n} AS n" for n in range(len(BANDS)))
-_KINDS = {  # what a group is, and the joins it needs
-    "org": ("o.name", "JOIN organisation o ON o.id = s.organisation_id"),
-    "area": ("a.name", "JOIN area a ON a.id = s.area_id"),
-    "night": ("s.risk_night", ""),
-    "band": ("b.n", f"JOIN ({_BAND}) b ON (t.band_mask & (1 << b.n)) <> 0"),
-}
+_SUMS = ", ".join(f"SUM(t.{c})" for c in (*SUM_COLUMNS, *BAND_COLUMNS))
+_WEEK = "(t.local_day - :monday) / 7"
+HELD = 1 + SUM_COLUMNS.index("held")  # in a row of figures: planned first, then SUM_COLUMNS
 
 
 class Sums:
@@ -78,6 +77,7 @@ class Sums:
         self.groups: dict[Key, Group] = {}
         self.live_ids: set[int] = set()  # the shifts counted now
         self.held_keys: dict[int, list[Key]] = {}  # their held walks' groups
+        self.names: dict[str, dict[int, str]] = {}
 
     def group(self, key: Key) -> Group:
         found = self.groups.get(key)
@@ -85,67 +85,86 @@ class Sums:
             found = self.groups[key] = Group()
         return found
 
+    def _fresh(self) -> str:
+        return _FRESH.format(org=self.org.replace("s.", "t."))
+
+    async def _select(self, sql: str) -> list[tuple[Any, ...]]:
+        return await raw_rows(self.connection, sql, self.params)
+
     async def stored(self) -> None:
-        """The stored tallies' sums per group (one statement per kind of group)."""
+        """The stored tallies' sums: per organisation, night and band in one statement, per
+        area in another; the weeks; the services and places of the walks naming any."""
         concat = "group_concat" if self.connection.dialect.name == "sqlite" else "string_agg"
-        for kind, (key, joins) in _KINDS.items():
-            columns = [f"t.{c}" for c in SUM_COLUMNS]
-            if kind == "band":
-                cases = " ".join(f"WHEN {n} THEN t.{c}" for n, c in enumerate(BAND_COLUMNS))
-                columns[-1] = f"CASE b.n {cases} END"
-            sums = ", ".join(f"SUM({c})" for c in columns)
-            sql = (
-                f"SELECT {key}, COUNT(*), {sums}, {concat}(t.walkers, ',') "
-                f"{_FRESH.format(joins=joins, org=self.org)} GROUP BY {key}"
-            )
-            for found in await raw_rows(self.connection, sql, self.params):
-                group_key = (kind, bool(found[0]) if kind == "night" else found[0])
-                self.group(group_key).add(found[1:-1], found[-1])
-
-    async def stored_extras(self) -> None:
-        """Services and places of the stored tallies that name any, to their groups."""
+        for kind in ("organisation", "area"):
+            self.names[kind] = dict(await self._select(f"SELECT id, name FROM {kind}"))
+        orgs, areas = self.names["organisation"], self.names["area"]
+        by = "t.organisation_id, t.risk_night, t.band_mask"
         sql = (
-            f"SELECT o.name, a.name, s.risk_night, t.band_mask, t.services, t.places "
-            f"{_FRESH.format(joins=_KINDS['org'][1] + ' ' + _KINDS['area'][1], org=self.org)}"
-            " AND (t.services IS NOT NULL OR t.places IS NOT NULL)"
+            f"SELECT {by}, COUNT(*), {_SUMS}, {concat}(t.walkers, ',') "
+            f"{self._fresh()} GROUP BY {by}"
         )
-        for org, area, risk, mask, services, places in await raw_rows(
-            self.connection, sql, self.params
-        ):
-            for key in _keys(org, area, bool(risk), mask):
-                _extras(self.group(key), services, places)
+        for found in await self._select(sql):
+            keys: list[Key] = [("org", orgs[found[0]]), ("night", bool(found[1]))]
+            self.to(keys, found[2], list(found[3:-1]), _split(found[-1]))
+        sql = (
+            f"SELECT t.area_id, COUNT(*), {_SUMS}, {concat}(t.walkers, ',') "
+            f"{self._fresh()} GROUP BY t.area_id"
+        )
+        for found in await self._select(sql):
+            self.to([("area", areas[found[0]])], 0, list(found[1:-1]), _split(found[-1]))
+        sql = f"SELECT {_WEEK}, SUM(t.held), SUM(t.walked_ms) {self._fresh()} GROUP BY {_WEEK}"
+        for week, held, walked in await self._select(sql):
+            self.week(int(week), int(held), int(walked))
+        sql = (
+            f"SELECT t.organisation_id, t.area_id, t.risk_night, t.band_mask, t.services, "
+            f"t.places {self._fresh()} AND (t.services IS NOT NULL OR t.places IS NOT NULL)"
+        )
+        for org, area, risk, mask, services, places in await self._select(sql):
+            named = _json(services), _json(places)
+            for key in _keys(orgs[org], areas[area], bool(risk), mask):
+                self.group(key).named(*named)
 
-    def live(self, tallies: list[Tally], rows: list[Row]) -> None:
+    def to(self, keys: list[Key], mask: int, figures: list[int], walkers: list[str]) -> None:
+        """Figures (the band milliseconds last) to the groups ``keys`` and the bands in
+        ``mask`` (there, the walker time is that inside the band)."""
+        plain, bands = figures[: -len(BAND_COLUMNS)], figures[-len(BAND_COLUMNS) :]
+        for key in keys:
+            self.group(key).add(plain, walkers)
+        for n in range(len(BANDS)):
+            if mask >> n & 1:
+                self.group(("band", n)).add([*plain[:-1], bands[n]], walkers)
+
+    def week(self, week: int, held: int, walked_ms: int) -> None:
+        found = self.group(("week", week))
+        found.sums[HELD] += held
+        found.sums[-1] += walked_ms
+
+    def live(self, tallies: list[Tally], rows: list[Row], monday: date) -> None:
         """Add the rows of the shifts counted now to their groups."""
         for tally, row in zip(tallies, rows, strict=True):
-            keys = _keys(tally.organisation, tally.area, tally.risk_night, row["band_mask"])
             self.live_ids.add(tally.shift_id)
+            keys = _keys(tally.organisation, tally.area, tally.risk_night, row["band_mask"])
             if row["held"]:
                 self.held_keys[tally.shift_id] = keys
-            figures = [1, *(row[c] for c in SUM_COLUMNS)]
+            figures = [1, *(row[c] for c in SUM_COLUMNS), *(row[c] for c in BAND_COLUMNS)]
+            self.to(keys[:3], row["band_mask"], figures, _split(row["walkers"]))
+            named = _json(row["services"]), _json(row["places"])
             for key in keys:
-                group = self.group(key)
-                group.add(_band_figures(figures, row, key), row["walkers"])
-                _extras(group, row["services"], row["places"])
+                self.group(key).named(*named)
+            self.week((row["local_day"] - monday.toordinal()) // 7, row["held"], row["walked_ms"])
+
+
+def _split(walkers: str | None) -> list[str]:
+    return walkers.split(",") if walkers else []
+
+
+def _json(text: str | None) -> list[Any]:
+    return json.loads(text) if text else []
 
 
 def _keys(org: str, area: str, risk: bool, mask: int) -> list[Key]:
     bands: list[Key] = [("band", n) for n in range(len(BANDS)) if mask >> n & 1]
     return [("org", org), ("area", area), ("night", risk), *bands]
-
-
-def _band_figures(figures: list[int], row: Row, key: Key) -> list[int]:
-    """In a band's group a walk's walker time is its time inside the band."""
-    if key[0] != "band":
-        return figures
-    return [*figures[:-1], row[BAND_COLUMNS[key[1]]]]
-
-
-def _extras(group: Group, services: str | None, places: str | None) -> None:
-    if services:
-        group.services.update(json.loads(services))
-    if places:
-        group.places.update(tuple(pair) for pair in json.loads(places))
 
 
 async def _new_walkers(sums: Sums, start: Any) -> None:
@@ -154,44 +173,30 @@ async def _new_walkers(sums: Sums, start: Any) -> None:
     firsts = await first_walks_of(sums.connection, sorted(map(int, people)), start)
     stored = [s for s in firsts.values() if s not in sums.live_ids]
     found: dict[int, list[Key]] = {}
-    if stored:
-        joins = _KINDS["org"][1] + " " + _KINDS["area"][1]
-        sql = (
-            f"SELECT t.shift_id, o.name, a.name, s.risk_night, t.band_mask "
-            f"{_FRESH.format(joins=joins, org=sums.org)} "
-            "AND t.held = 1 AND t.shift_id IN :ids"
-        )
-        for n in range(0, len(stored), 5_000):
-            params = sums.params | {"ids": stored[n : n + 5_000]}
-            for shift_id, org, area, risk, mask in await raw_rows(sums.connection, sql, params):
-                found[shift_id] = _keys(org, area, bool(risk), mask)
+    sql = (
+        f"SELECT t.shift_id, t.organisation_id, t.area_id, t.risk_night, t.band_mask "
+        f"{sums._fresh()} AND t.held = 1 AND t.shift_id IN :ids"
+    )
+    for n in range(0, len(stored), 5_000):
+        params = sums.params | {"ids": stored[n : n + 5_000]}
+        for shift_id, org, area, risk, mask in await raw_rows(sums.connection, sql, params):
+            names = sums.names["organisation"][org], sums.names["area"][area]
+            found[shift_id] = _keys(*names, bool(risk), mask)
     for shift_id in firsts.values():
         for key in found.get(shift_id) or sums.held_keys.get(shift_id, []):
             sums.group(key).new_walkers += 1
 
 
-async def _weeks(sums: Sums, live: list[Row], first_day: date, last_day: date) -> list[WeekRow]:
+def _weeks(sums: Sums, first_day: date, last_day: date) -> list[WeekRow]:
     """Walks held and walker-hours per ISO week (by local start), every week of the range."""
     monday = first_day - timedelta(days=first_day.weekday())
-    held: Counter[int] = Counter()
-    walked: Counter[int] = Counter()
-    sql = (
-        f"SELECT (t.local_day - :monday) / 7, SUM(t.held), SUM(t.walked_ms) "
-        f"{_FRESH.format(joins='', org=sums.org)} GROUP BY (t.local_day - :monday) / 7"
-    )
-    params = sums.params | {"monday": monday.toordinal()}
-    for week, count, milliseconds in await raw_rows(sums.connection, sql, params):
-        held[int(week)] += int(count)
-        walked[int(week)] += int(milliseconds)
-    for row in live:
-        week = (row["local_day"] - monday.toordinal()) // 7
-        held[week] += row["held"]
-        walked[week] += row["walked_ms"]
     weeks = []
     for n in range((last_day - monday).days // 7 + 1):
         day = monday + timedelta(days=7 * n)
         iso = day.isocalendar()
-        weeks.append(WeekRow(iso.year, iso.week, day, held[n], round(walked[n] / 3_600_000, 2)))
+        found = sums.groups.get(("week", n), Group())
+        hours = round(found.sums[-1] / 3_600_000, 2)
+        weeks.append(WeekRow(iso.year, iso.week, day, found.sums[HELD], hours))
     return weeks
 
 
@@ -200,7 +205,9 @@ def stats_of(group: Group) -> Stats:
     sums = dict(zip(("planned", *SUM_COLUMNS), group.sums, strict=True))
     youth = {b: sums[c] for b, c in zip(YOUTH_BUCKETS, YOUTH_COLUMNS, strict=True)}
     held, reported = sums["held"], sums["reported"]
-    places = sorted(group.places.items(), key=lambda item: (-item[1], item[0]))
+    services = Counter(chain.from_iterable(group.services))
+    flagged = Counter((p, c) for place_list in group.places for p, c in place_list)
+    places = sorted(flagged.items(), key=lambda item: (-item[1], item[0]))
     return Stats(
         planned=sums["planned"],
         held=held,
@@ -214,7 +221,7 @@ def stats_of(group: Group) -> Stats:
         youth_buckets=youth,
         incidents=sums["incidents"],
         emergency_contacts=sums["emergencies"],
-        services=dict(sorted(group.services.items())),
+        services=dict(sorted(services.items())),
         moods={m: sums[c] for m, c in zip(MOODS, MOOD_COLUMNS, strict=True)},
         places=[PlaceCount(place, category, n) for (place, category), n in places],
         reports=sums["reports"],
@@ -257,17 +264,16 @@ async def tally_statistics(
     org = "AND s.organisation_id = :org" if organisation_id is not None else ""
     async with ctx.store.transaction() as session:
         connection = await session.connection()
-        if connection.dialect.name == "postgresql":
+        if connection.dialect.name == "postgresql" and not session.in_nested_transaction():
             await connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        sums = Sums(connection, params, org)
+        monday = first_day - timedelta(days=first_day.weekday())
+        sums = Sums(connection, params | {"monday": monday.toordinal()}, org)
         stale = await raw_rows(connection, _STALE.format(org=org), params)
         tallies = await tallies_of(connection, [r[0] for r in stale], params["now"], required)
-        rows = rows_of(tallies, ctx.zone)
-        sums.live(tallies, rows)
         await sums.stored()
-        await sums.stored_extras()
+        sums.live(tallies, rows_of(tallies, ctx.zone), monday)
         await _new_walkers(sums, start)
-        weeks = await _weeks(sums, rows, first_day, last_day)
+    weeks = _weeks(sums, first_day, last_day)
     return _report(sums.groups, first_day, last_day, organisation_id, weeks)
 
 

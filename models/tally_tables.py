@@ -3,11 +3,12 @@
 ``walk_tally`` holds one row per shift that had ended when it was counted: the figures the
 statistics add up (held, sign-ups, no-shows, walker-milliseconds, the merged report, alarms,
 time bands...), counted from the raw rows. ``walk_tally_due`` lists the shifts whose tally is
-missing or out of date: database triggers (migration 0020) put a shift there, or bump its
-``gen``, whenever a row its figures come from changes (the shift, its sign-ups, reports and
-alarms, a walker's "trained"), in the same transaction as the change, whatever code made it.
-A tally counts only while its shift is not listed there; the statistics count the listed
-shifts from the raw rows instead, so a tally never has to be right "soon" to be right.
+missing or out of date: database triggers (migration 0020) put a shift there (or bump its
+``gen``) and delete its tally whenever a row its figures come from changes (the shift, its
+sign-ups, reports and alarms, a walker's "trained"), in the same transaction as the change,
+whatever code made it. So a stored tally is always that of the raw rows as they stand; the
+statistics count the shifts without one from the raw rows, so a tally never has to be
+counted "soon" to be right.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ class WalkTally(SQLModel, table=True):
     shift_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     basis: str = Field(max_length=80)
     counted_at: datetime = utc_field(nullable=False)
+    # the shift's as they were counted (any change to the shift drops the row)
+    start_at: datetime = utc_field(nullable=False, index=True)
+    end_at: datetime = utc_field(nullable=False)
+    organisation_id: int
+    area_id: int
+    risk_night: bool
     held: int = 0
     cancelled: int = 0
     understaffed: int = 0

@@ -62,6 +62,11 @@ def upgrade() -> None:
         sa.Column("shift_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("basis", TEXT(length=80), nullable=False),
         sa.Column("counted_at", UTC(), nullable=False),
+        sa.Column("start_at", UTC(), nullable=False),
+        sa.Column("end_at", UTC(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("area_id", sa.Integer(), nullable=False),
+        sa.Column("risk_night", sa.Boolean(), nullable=False),
         *[sa.Column(name, sa.Integer(), nullable=False) for name in INTEGERS],
         sa.Column("walkers", TEXT(), nullable=True),
         sa.Column("services", TEXT(), nullable=True),
@@ -76,6 +81,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("shift_id"),
     )
     op.create_index("ix_walk_tally_due_at", "walk_tally_due", ["due_at"], unique=False)
+    op.create_index("ix_walk_tally_start_at", "walk_tally", ["start_at"], unique=False)
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_triggers()
     else:
@@ -92,6 +98,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS walk_tally_shift_changed() CASCADE")
         op.execute("DROP FUNCTION IF EXISTS walk_tally_shift_deleted() CASCADE")
         op.execute("DROP FUNCTION IF EXISTS walk_tally_trained_changed() CASCADE")
+    op.drop_index("ix_walk_tally_start_at", table_name="walk_tally")
     op.drop_index("ix_walk_tally_due_at", table_name="walk_tally_due")
     op.drop_table("walk_tally_due")
     op.drop_table("walk_tally")
@@ -103,9 +110,11 @@ UPSERT = (
 
 
 def _sqlite_enqueue(shift_id: str) -> str:
+    """List the shift as due, then drop its tally (in this order, as on PostgreSQL)."""
     return (
         "INSERT INTO walk_tally_due (shift_id, due_at, gen) "
-        f"SELECT id, end_at, 1 FROM shift WHERE id = {shift_id} {UPSERT};"
+        f"SELECT id, end_at, 1 FROM shift WHERE id = {shift_id} {UPSERT}; "
+        f"DELETE FROM walk_tally WHERE shift_id = {shift_id};"
     )
 
 
@@ -139,7 +148,19 @@ def _sqlite_triggers() -> None:
         "WHEN OLD.trained IS NOT NEW.trained BEGIN "
         "INSERT INTO walk_tally_due (shift_id, due_at, gen) "
         "SELECT s.id, s.end_at, 1 FROM signup su JOIN shift s ON s.id = su.shift_id "
-        f"WHERE su.person_id = NEW.id {UPSERT}; END"
+        f"WHERE su.person_id = NEW.id {UPSERT}; "
+        "DELETE FROM walk_tally WHERE shift_id IN "
+        "(SELECT su.shift_id FROM signup su WHERE su.person_id = NEW.id); END"
+    )
+
+
+def _pg_list(shift_ids: str) -> str:
+    """List the shifts as due, then drop their tallies (in this order: a refresh locks the
+    listed rows first too, so the two never wait for each other round)."""
+    return (
+        "INSERT INTO walk_tally_due (shift_id, due_at, gen) SELECT s.id, s.end_at, 1 "
+        f"FROM shift s WHERE s.id IN ({shift_ids}) {UPSERT}; "
+        f"DELETE FROM walk_tally WHERE shift_id IN ({shift_ids});"
     )
 
 
@@ -153,18 +174,14 @@ def _pg_function(name: str, body: str) -> None:
 def _postgres_triggers() -> None:
     """Statement triggers over the changed rows (transition tables): a bulk load or COPY
     lists each shift once per statement, not once per row."""
-    due = "INSERT INTO walk_tally_due (shift_id, due_at, gen) SELECT s.id, s.end_at, 1 FROM shift s"
     _pg_function(
         "walk_tally_rows_changed",
-        f"IF TG_OP = 'INSERT' THEN {due} WHERE s.id IN (SELECT shift_id FROM new_rows) {UPSERT};"
-        f" ELSIF TG_OP = 'DELETE' THEN {due} WHERE s.id IN (SELECT shift_id FROM old_rows) "
-        f"{UPSERT}; ELSE {due} WHERE s.id IN (SELECT shift_id FROM old_rows UNION "
-        f"SELECT shift_id FROM new_rows) {UPSERT}; END IF;",
+        f"IF TG_OP = 'INSERT' THEN {_pg_list('SELECT shift_id FROM new_rows')} "
+        f"ELSIF TG_OP = 'DELETE' THEN {_pg_list('SELECT shift_id FROM old_rows')} "
+        f"ELSE {_pg_list('SELECT shift_id FROM old_rows UNION SELECT shift_id FROM new_rows')} "
+        "END IF;",
     )
-    _pg_function(
-        "walk_tally_shift_changed",
-        f"{due} WHERE s.id IN (SELECT id FROM new_rows) {UPSERT};",
-    )
+    _pg_function("walk_tally_shift_changed", _pg_list("SELECT id FROM new_rows"))
     _pg_function(
         "walk_tally_shift_deleted",
         "DELETE FROM walk_tally WHERE shift_id IN (SELECT id FROM old_rows); "
@@ -172,9 +189,10 @@ def _postgres_triggers() -> None:
     )
     _pg_function(
         "walk_tally_trained_changed",
-        f"{due} WHERE s.id IN (SELECT su.shift_id FROM signup su JOIN new_rows n "
-        "ON n.id = su.person_id JOIN old_rows o ON o.id = n.id "
-        f"WHERE n.trained IS DISTINCT FROM o.trained) {UPSERT};",
+        _pg_list(
+            "SELECT su.shift_id FROM signup su JOIN new_rows n ON n.id = su.person_id "
+            "JOIN old_rows o ON o.id = n.id WHERE n.trained IS DISTINCT FROM o.trained"
+        ),
     )
     for table in ROWS:
         _pg_trigger(table, "walk_tally_rows_changed", "INSERT", "NEW TABLE AS new_rows")
