@@ -99,20 +99,42 @@ async def catch_up_tallies(ctx: Context) -> int:
 
 
 _catching_up: asyncio.Task[int] | None = None
+_checked_basis: set[tuple[str, str]] = set()  # (database, settings) listed by this process
 
 
 async def tally_step(ctx: Context) -> int:
     """The ticker's step: the few due tallies in place, a backlog in a worker process (one
-    catch-up at a time, in the background)."""
+    catch-up at a time, in the background). Once per process, tallies counted under other
+    settings (the time zone, trained walkers needed) are listed as due."""
     global _catching_up
     if _catching_up is not None and not _catching_up.done():
         return 0
+    wanted = basis(ctx.zone, ctx.settings.walks.trained_walkers_per_shift)
+    if (str(ctx.store.engine.url), wanted) not in _checked_basis:
+        _checked_basis.add((str(ctx.store.engine.url), wanted))
+        if listed := await list_other_basis(ctx, wanted):
+            return listed  # counted by the next ticks
     backlog = await raw_rows_count(ctx, TICK_BATCH + 1)
     if backlog > TICK_BATCH and shares_a_file(ctx.store):
         _catching_up = asyncio.get_running_loop().create_task(off_loop(ctx, catch_up_tallies))
         _catching_up.add_done_callback(_log_catch_up)
         return 0
     return await refresh_due(ctx, TICK_BATCH) if backlog else 0
+
+
+async def list_other_basis(ctx: Context, wanted: str) -> int:
+    """List as due the shifts whose tally was counted under other settings; how many."""
+    async with ctx.store.transaction() as session:
+        connection = await session.connection()
+        listed = await connection.execute(
+            text(
+                "INSERT INTO walk_tally_due (shift_id, due_at, gen) "
+                "SELECT shift_id, end_at, 1 FROM walk_tally WHERE basis <> :basis "
+                "ON CONFLICT (shift_id) DO UPDATE SET gen = walk_tally_due.gen + 1"
+            ),
+            {"basis": wanted},
+        )
+    return int(listed.rowcount or 0)
 
 
 async def raw_rows_count(ctx: Context, most: int) -> int:

@@ -111,14 +111,19 @@ async def raw_rows(
 ) -> list[tuple[Any, ...]]:
     """The rows as the driver gives them, as plain tuples: hundreds of thousands of rows cost
     a fraction of SQLAlchemy's result rows. ``sql`` takes ``:name`` parameters; datetimes are
-    aware and lists are expanded for ``IN :name``. On SQLite the statement runs on this loop's
+    aware and lists are expanded for ``IN :name`` (on SQLite a list of integers is written out:
+    binding thousands of parameters by name costs more than the lookups). On SQLite the
+    statement runs on this loop's
     thread like every other (models/sqlite_loop.py)."""
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
     if connection.dialect.name == "sqlite":
         values: dict[str, Any] = {}
         for name, value in params.items():
-            if isinstance(value, list):
+            if isinstance(value, list) and all(type(v) is int for v in value):
+                listed = ", ".join(map(str, value)) or "NULL"  # integers: written out
+                sql = re.sub(rf":{name}\b", f"({listed})", sql)
+            elif isinstance(value, list):
                 names = [f"{name}_{n}" for n in range(len(value))] or [f"{name}_none"]
                 sql = re.sub(rf":{name}\b", f"({', '.join(':' + n for n in names)})", sql)
                 values.update(zip(names, value or [None], strict=True))
@@ -232,8 +237,7 @@ def _tally(row: tuple[Any, ...], required: int) -> Tally:
         risk_night=bool(row[7]),
         max_walkers=row[9],
         confirmed=row[10],
-        understaffed=row[5] != ShiftStatus.CANCELLED
-        and (row[10] < row[8] or row[11] < required),
+        understaffed=row[5] != ShiftStatus.CANCELLED and (row[10] < row[8] or row[11] < required),
         no_shows=int(row[12]),
     )
 

@@ -169,3 +169,21 @@ OLD_ROWS = (
     "INSERT INTO signup (id, shift_id, person_id, status, queued_at, offers, checked_in_at, "
     "no_show) VALUES (1, 1, 1, 'confirmed', :at, 0, :at, false)",
 )
+
+
+async def test_tallies_counted_under_other_settings_are_not_used(ctx: Context) -> None:
+    """More trained walkers needed (understaffed changes): the old tallies do not count, the
+    tick lists them again and they are counted under the new settings."""
+    orgs = await random_year(ctx, random.Random(8))
+    await catch_up_tallies(ctx)
+    walks = ctx.settings.walks.model_copy(update={"trained_walkers_per_shift": 3})
+    stricter = Context(
+        store=ctx.store, settings=ctx.settings.model_copy(update={"walks": walks}), clock=ctx.clock
+    )
+    await all_equal(stricter, orgs)
+    assert await due_now(stricter) == 0
+    await tally_step(stricter)  # lists the old ones
+    assert await due_now(stricter) > 0
+    await catch_up_tallies(stricter)
+    assert await count(ctx, "SELECT COUNT(*) FROM walk_tally WHERE basis LIKE '%|3'") > 50
+    await all_equal(stricter, orgs)
