@@ -129,7 +129,7 @@ async def list_other_basis(ctx: Context, wanted: str) -> int:
         listed = await connection.execute(
             text(
                 "INSERT INTO walk_tally_due (shift_id, due_at, gen) "
-                "SELECT shift_id, end_at, 1 FROM walk_tally WHERE basis <> :basis "
+                "SELECT shift_id, end_at, 1 FROM walk_tally WHERE basis < :basis OR basis > :basis "
                 "ON CONFLICT (shift_id) DO UPDATE SET gen = walk_tally_due.gen + 1"
             ),
             {"basis": wanted},

@@ -40,18 +40,27 @@ class Group:
 
     sums: list[int] = field(default_factory=lambda: [0] * (len(SUM_COLUMNS) + 1))
     walkers: set[str] = field(default_factory=set)
-    services: list[list[str]] = field(default_factory=list)  # each held walk's naming any
-    places: list[list[list[str]]] = field(default_factory=list)
+    services: Counter[str] = field(default_factory=Counter)  # on how many walks
+    places: Counter[tuple[str, str]] = field(default_factory=Counter)
     new_walkers: int = 0
 
     def add(self, figures: Iterable[int], walkers: list[str]) -> None:
         self.sums = [a + int(b) for a, b in zip(self.sums, figures, strict=True)]
         self.walkers.update(walkers)
 
-    def named(self, services: list[str], places: list[list[str]]) -> None:
-        """A held walk's services contacted and places flagged (counted at the end)."""
-        self.services.append(services)
-        self.places.append(places)
+    def named(self, walks: list[tuple[list[str], list[list[str]]]]) -> None:
+        """Held walks' services contacted and places flagged."""
+        services, places = _counted(walks)
+        self.services.update(services)
+        self.places.update(places)
+
+
+def _counted(
+    walks: list[tuple[list[str], list[list[str]]]],
+) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+    services = Counter(chain.from_iterable(named[0] for named in walks))
+    places = Counter((p, c) for named in walks for p, c in named[1])
+    return services, places
 
 
 _FRESH = """
@@ -78,6 +87,8 @@ class Sums:
         self.live_ids: set[int] = set()  # the shifts counted now
         self.held_keys: dict[int, list[Key]] = {}  # their held walks' groups
         self.names: dict[str, dict[int, str]] = {}
+        self.by_area: dict[str, list[Any]] = {}  # services and places (naming)
+        self.by_org: dict[tuple[str, bool, int], list[Any]] = {}
 
     def group(self, key: Key) -> Group:
         found = self.groups.get(key)
@@ -120,9 +131,25 @@ class Sums:
             f"t.places {self._fresh()} AND (t.services IS NOT NULL OR t.places IS NOT NULL)"
         )
         for org, area, risk, mask, services, places in await self._select(sql):
-            named = _json(services), _json(places)
-            for key in _keys(orgs[org], areas[area], bool(risk), mask):
-                self.group(key).named(*named)
+            self.naming(orgs[org], areas[area], bool(risk), mask, services, places)
+
+    def naming(self, org: str, area: str, risk: bool, mask: int, *lists: str | None) -> None:
+        """A held walk's services and places (JSON), kept per organisation, night and
+        bands, and per area: ``named`` counts them into the groups."""
+        walk = (_json(lists[0]), _json(lists[1]))
+        self.by_area.setdefault(area, []).append(walk)
+        self.by_org.setdefault((org, risk, mask), []).append(walk)
+
+    def named(self) -> None:
+        """Count the services and places kept by ``naming`` into the groups."""
+        for area, walks in self.by_area.items():
+            self.group(("area", area)).named(walks)
+        for (org, risk, mask), walks in self.by_org.items():
+            services, places = _counted(walks)
+            for key in _keys(org, "", risk, mask):
+                if key[0] != "area":
+                    self.group(key).services.update(services)
+                    self.group(key).places.update(places)
 
     def to(self, keys: list[Key], mask: int, figures: list[int], walkers: list[str]) -> None:
         """Figures (the band milliseconds last) to the groups ``keys`` and the bands in
@@ -148,9 +175,15 @@ class Sums:
                 self.held_keys[tally.shift_id] = keys
             figures = [1, *(row[c] for c in SUM_COLUMNS), *(row[c] for c in BAND_COLUMNS)]
             self.to(keys[:3], row["band_mask"], figures, _split(row["walkers"]))
-            named = _json(row["services"]), _json(row["places"])
-            for key in keys:
-                self.group(key).named(*named)
+            if row["services"] or row["places"]:
+                self.naming(
+                    tally.organisation,
+                    tally.area,
+                    tally.risk_night,
+                    row["band_mask"],
+                    row["services"],
+                    row["places"],
+                )
             self.week((row["local_day"] - monday.toordinal()) // 7, row["held"], row["walked_ms"])
 
 
@@ -205,9 +238,7 @@ def stats_of(group: Group) -> Stats:
     sums = dict(zip(("planned", *SUM_COLUMNS), group.sums, strict=True))
     youth = {b: sums[c] for b, c in zip(YOUTH_BUCKETS, YOUTH_COLUMNS, strict=True)}
     held, reported = sums["held"], sums["reported"]
-    services = Counter(chain.from_iterable(group.services))
-    flagged = Counter((p, c) for place_list in group.places for p, c in place_list)
-    places = sorted(flagged.items(), key=lambda item: (-item[1], item[0]))
+    places = sorted(group.places.items(), key=lambda item: (-item[1], item[0]))
     return Stats(
         planned=sums["planned"],
         held=held,
@@ -221,7 +252,7 @@ def stats_of(group: Group) -> Stats:
         youth_buckets=youth,
         incidents=sums["incidents"],
         emergency_contacts=sums["emergencies"],
-        services=dict(sorted(services.items())),
+        services=dict(sorted(group.services.items())),
         moods={m: sums[c] for m, c in zip(MOODS, MOOD_COLUMNS, strict=True)},
         places=[PlaceCount(place, category, n) for (place, category), n in places],
         reports=sums["reports"],
@@ -273,6 +304,7 @@ async def tally_statistics(
         await sums.stored()
         sums.live(tallies, rows_of(tallies, ctx.zone), monday)
         await _new_walkers(sums, start)
+    sums.named()
     weeks = _weeks(sums, first_day, last_day)
     return _report(sums.groups, first_day, last_day, organisation_id, weeks)
 

@@ -51,7 +51,7 @@ class WalkTally(SQLModel, table=True):
 
     __tablename__ = "walk_tally"
     shift_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    basis: str = Field(max_length=80)
+    basis: str = Field(max_length=80, index=True)  # others are found without a scan
     counted_at: datetime = utc_field(nullable=False)
     # the shift's as they were counted (any change to the shift drops the row)
     start_at: datetime = utc_field(nullable=False, index=True)

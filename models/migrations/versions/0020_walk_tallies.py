@@ -82,6 +82,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_walk_tally_due_at", "walk_tally_due", ["due_at"], unique=False)
     op.create_index("ix_walk_tally_start_at", "walk_tally", ["start_at"], unique=False)
+    op.create_index("ix_walk_tally_basis", "walk_tally", ["basis"], unique=False)
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_triggers()
     else:
@@ -98,6 +99,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS walk_tally_shift_changed() CASCADE")
         op.execute("DROP FUNCTION IF EXISTS walk_tally_shift_deleted() CASCADE")
         op.execute("DROP FUNCTION IF EXISTS walk_tally_trained_changed() CASCADE")
+    op.drop_index("ix_walk_tally_basis", table_name="walk_tally")
     op.drop_index("ix_walk_tally_start_at", table_name="walk_tally")
     op.drop_index("ix_walk_tally_due_at", table_name="walk_tally_due")
     op.drop_table("walk_tally_due")
