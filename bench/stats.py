@@ -8,7 +8,9 @@ The store (``bench/town.py``): ``--organisations`` organisations, ``--areas`` ar
 people per organisation, shifts evenly over ``--years`` years before "now" with about ten
 sign-ups each (``--signups`` in all) and ``--reports`` reports, plus ``--upcoming`` shifts
 over the year ahead with a few sign-ups each. It is loaded with bulk inserts (COPY on
-PostgreSQL) after the migrations have made the schema.
+PostgreSQL) after the migrations have made the schema; then the statistics' per-walk tallies
+are counted as after the upgrade that added them (``catch_up_tallies`` in a worker process,
+``tallies_s``).
 
 Then, in one process and on one event loop, as the dashboard asks for them: the statistics
 of the last year ``--repeat`` times (p50 and p95), the statistics of the longest range the
@@ -18,9 +20,10 @@ sleeping 1 ms at a time measures the longest time the event loop was blocked. Th
 ``--ticks`` scheduler ticks at "now" (after an untimed first tick that catches up).
 
 The last line is ``RESULT signups=... reports=... p50_ms=... p95_ms=... loop_blocked_max_ms=...
-db=...`` (p50/p95 of the year's statistics) with ``max_range_ms``, ``tick_ms`` (median
-steady tick), ``max_tick_ms``, ``first_tick_ms`` and ``first_tick_blocked_ms`` (the first tick
-after start, which catches up, and the event loop's longest block meanwhile),
+db=...`` (p50/p95 of the year's statistics) with ``load_s``, ``tallies_s``, ``max_range_ms``,
+``tick_ms`` (median steady tick), ``max_tick_ms``, ``first_tick_ms`` and
+``first_tick_blocked_ms`` (the first tick after start, which catches up, and the event loop's
+longest block meanwhile),
 ``loop_blocked_stats_ms`` and ``loop_blocked_exports_ms`` (the two parts of
 ``loop_blocked_max_ms``), ``loop_idle_max_ms`` (the same watch over an idle loop for 5 s
 first: the machine's own noise) and one ``export_<kind>_ms`` (a year) each.

@@ -183,4 +183,6 @@ async def payment_basis_for(
     rate, settings = rate_of(ctx), ctx.settings.payments
     tiers = tuple(settings.tiers)
     months = group_by_month(walks, ctx.zone, rate, tiers)
-    return PaymentBasis(first_day, last_day, rate, months, tiers, tuple(settings.season_starts))
+    return PaymentBasis(
+        first_day, last_day, rate, months, tiers, tuple(settings.season_starts)
+    )

@@ -55,23 +55,19 @@ def unpack(packed: int) -> list[int]:
 
 def counts_row(tally: Tally, held: bool) -> list[int]:
     active = not tally.cancelled
-    row = (
-        [
-            1,
-            held,
-            tally.cancelled,
-            tally.understaffed,
-            tally.confirmed if active else 0,
-            tally.max_walkers if active else 0,
-            tally.new_walkers if held else 0,
-            held and (tally.helped or bool(tally.services)),
-            held and bool(tally.services & EMERGENCY_SERVICES),
-            held and tally.reports > 0,
-            tally.reports,
-        ]
-        + [0] * (len(YOUTH_BUCKETS) + len(MOODS))
-        + [tally.alarms, tally.false_alarms]
-    )
+    row = [
+        1,
+        held,
+        tally.cancelled,
+        tally.understaffed,
+        tally.confirmed if active else 0,
+        tally.max_walkers if active else 0,
+        tally.new_walkers if held else 0,
+        held and (tally.helped or bool(tally.services)),
+        held and bool(tally.services & EMERGENCY_SERVICES),
+        held and tally.reports > 0,
+        tally.reports,
+    ] + [0] * (len(YOUTH_BUCKETS) + len(MOODS)) + [tally.alarms, tally.false_alarms]
     over = active and tally.ended
     row += [tally.confirmed if over else 0, tally.no_shows if over else 0]
     if held and tally.youth is not None:

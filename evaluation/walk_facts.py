@@ -206,9 +206,8 @@ async def _presences(session: AsyncSession, shift_ids: Sequence[int]) -> dict[in
     )
     for signup, name in rows.all():
         found.setdefault(signup.shift_id, []).append(
-            Presence(
-                signup.person_id, name, signup.checked_in_at, signup.checked_out_at, signup.no_show
-            )
+            Presence(signup.person_id, name, signup.checked_in_at, signup.checked_out_at,
+                     signup.no_show)
         )
     return found
 

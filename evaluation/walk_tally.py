@@ -113,8 +113,7 @@ async def raw_rows(
     a fraction of SQLAlchemy's result rows. ``sql`` takes ``:name`` parameters; datetimes are
     aware and lists are expanded for ``IN :name`` (on SQLite a list of integers is written out:
     binding thousands of parameters by name costs more than the lookups). On SQLite the
-    statement runs on this loop's
-    thread like every other (models/sqlite_loop.py)."""
+    statement runs on this loop's thread like every other (models/sqlite_loop.py)."""
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
     if connection.dialect.name == "sqlite":

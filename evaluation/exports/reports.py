@@ -46,9 +46,13 @@ async def reports(
     ctx: Context, request: ExportRequest, organisation_id: int | None, texts: Texts
 ) -> list[Table]:
     walks = await load_walks(ctx, request.first_day, request.last_day, organisation_id)
-    people = await people_by_id(ctx, {r.person_id for w in walks for r in w.reports if r.person_id})
+    people = await people_by_id(
+        ctx, {r.person_id for w in walks for r in w.reports if r.person_id}
+    )
     with_contacts = request.with_contacts
-    table = Table("reports", [*BEFORE_CONTACTS, *contact_columns(with_contacts), *AFTER_CONTACTS])
+    table = Table(
+        "reports", [*BEFORE_CONTACTS, *contact_columns(with_contacts), *AFTER_CONTACTS]
+    )
     for walk in walks:
         for report in walk.reports:
             person = people.get(report.person_id or 0)

@@ -41,7 +41,9 @@ async def signups(
         for w in await load_walks(ctx, request.first_day, request.last_day, organisation_id)
     }
     with_contacts = request.with_contacts
-    table = Table("signups", [*BEFORE_CONTACTS, *contact_columns(with_contacts), *AFTER_CONTACTS])
+    table = Table(
+        "signups", [*BEFORE_CONTACTS, *contact_columns(with_contacts), *AFTER_CONTACTS]
+    )
     for signup, person in await _signups_of(ctx, list(walks)):
         table.rows.append(
             [

@@ -29,14 +29,8 @@ async def set_status(ctx: Context, actor: Actor, follow_up_id: int, status: str)
         follow_up = await _locked(session, follow_up_id)
         follow_up.status = status
         _changed(follow_up, actor, now)
-        audit(
-            session,
-            actor,
-            "followups.update",
-            now,
-            target=f"follow_up:{follow_up_id}",
-            status=status,
-        )
+        audit(session, actor, "followups.update", now, target=f"follow_up:{follow_up_id}",
+              status=status)
         return follow_up
 
 
@@ -51,14 +45,8 @@ async def set_note(ctx: Context, actor: Actor, follow_up_id: int, text: str) -> 
         follow_up = await _locked(session, follow_up_id)
         follow_up.note = masked.text
         _changed(follow_up, actor, now)
-        audit(
-            session,
-            actor,
-            "followups.note",
-            now,
-            target=f"follow_up:{follow_up_id}",
-            masked=masked.masked,
-        )
+        audit(session, actor, "followups.note", now, target=f"follow_up:{follow_up_id}",
+              masked=masked.masked)
     return masked
 
 
@@ -70,9 +58,8 @@ async def _require_manager(ctx: Context, actor: Actor, follow_up_id: int, action
         organisation_id = None if follow_up is None else follow_up.organisation_id
     if organisation_id is None and (actor.is_coordinator or actor.is_lead):
         raise NotFound("follow_up", follow_up_id)
-    await require_manager(
-        ctx.store, actor, action, organisation_id, ctx.now(), target=f"follow_up:{follow_up_id}"
-    )
+    await require_manager(ctx.store, actor, action, organisation_id, ctx.now(),
+                          target=f"follow_up:{follow_up_id}")
 
 
 async def _locked(session: AsyncSession, follow_up_id: int) -> FollowUp:

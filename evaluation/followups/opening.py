@@ -58,9 +58,9 @@ async def _flagged(
     else:
         # walks begun in the last LOOKBACK (only a begun walk has reports): a few hundred
         # shifts, found first by their start, then their reports by the report's shift index
-        recent = await session.exec(
-            select(Shift.id).where(col(Shift.start_at) > now - LOOKBACK, col(Shift.start_at) <= now)
-        )
+        recent = await session.exec(select(Shift.id).where(
+            col(Shift.start_at) > now - LOOKBACK, col(Shift.start_at) <= now
+        ))
         statement = statement.where(col(Report.shift_id).in_(list(recent.all())))
     rows = await session.exec(statement.order_by(col(Report.id)))
     return [(r or 0, s, o) for r, s, o in rows.all()]
@@ -73,13 +73,8 @@ async def _insert(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(FollowUp)
-        .values(
-            report_id=report_id,
-            shift_id=shift_id,
-            organisation_id=organisation_id,
-            status=FollowUpStatus.OPEN,
-            opened_at=now,
-        )
+        .values(report_id=report_id, shift_id=shift_id, organisation_id=organisation_id,
+                status=FollowUpStatus.OPEN, opened_at=now)
         .on_conflict_do_nothing(index_elements=["report_id"])
         .returning(col(FollowUp.id))
     )

@@ -66,25 +66,13 @@ def _statement() -> Any:
 def _view(row: Any) -> FollowUpView:
     follow_up, report, shift, area, organisation, changer = row
     return FollowUpView(
-        id=follow_up.id or 0,
-        report_id=report.id or 0,
-        status=follow_up.status,
-        opened_at=follow_up.opened_at,
-        changed_at=follow_up.changed_at,
-        changed_by=changer,
-        note=follow_up.note,
-        shift_id=shift.id or 0,
-        start_at=shift.start_at,
-        end_at=shift.end_at,
-        area=area,
-        organisation=organisation,
-        organisation_id=follow_up.organisation_id,
-        mood=report.mood,
-        youth_met=report.youth_met,
-        felt_safe=report.felt_safe,
-        help_given=tuple(report.help_given or ()),
-        services=tuple(report.services_contacted or ()),
-        summary=report.summary,
+        id=follow_up.id or 0, report_id=report.id or 0, status=follow_up.status,
+        opened_at=follow_up.opened_at, changed_at=follow_up.changed_at, changed_by=changer,
+        note=follow_up.note, shift_id=shift.id or 0, start_at=shift.start_at,
+        end_at=shift.end_at, area=area, organisation=organisation,
+        organisation_id=follow_up.organisation_id, mood=report.mood, youth_met=report.youth_met,
+        felt_safe=report.felt_safe, help_given=tuple(report.help_given or ()),
+        services=tuple(report.services_contacted or ()), summary=report.summary,
     )
 
 
@@ -111,12 +99,6 @@ async def get_follow_up(ctx: Context, actor: Actor, follow_up_id: int) -> Follow
         await organisation_scope(ctx, actor, "followups.view")  # a volunteer learns nothing
         raise NotFound("follow_up", follow_up_id)
     view = _view(row)
-    await require_manager(
-        ctx.store,
-        actor,
-        "followups.view",
-        view.organisation_id,
-        ctx.now(),
-        target=f"follow_up:{follow_up_id}",
-    )
+    await require_manager(ctx.store, actor, "followups.view", view.organisation_id, ctx.now(),
+                          target=f"follow_up:{follow_up_id}")
     return view

@@ -19,39 +19,27 @@ async def remind_open_follow_ups(ctx: Context) -> int:
     now = ctx.now()
     every = ctx.settings.followups.remind_every
     async with ctx.store.transaction() as session:
-        waiting = (
-            await session.exec(
-                select(FollowUp.id, FollowUp.opened_at, FollowUp.shift_id).where(
-                    col(FollowUp.status) == FollowUpStatus.OPEN,
-                    col(FollowUp.opened_at) <= now - every,
-                )
+        waiting = (await session.exec(
+            select(FollowUp.id, FollowUp.opened_at, FollowUp.shift_id).where(
+                col(FollowUp.status) == FollowUpStatus.OPEN, col(FollowUp.opened_at) <= now - every
             )
-        ).all()
+        )).all()
         if not waiting:
             return 0
-        coordinators = (
-            await session.exec(
-                select(Person.id).where(
-                    col(Person.role) == Role.COORDINATOR, col(Person.erased_at).is_(None)
-                )
+        coordinators = (await session.exec(
+            select(Person.id).where(
+                col(Person.role) == Role.COORDINATOR, col(Person.erased_at).is_(None)
             )
-        ).all()
+        )).all()
         messages: list[NewMessage] = []
         for follow_up_id, opened_at, shift_id in waiting:
             period = int((now - opened_at) / every)
             days = int((now - opened_at).total_seconds() // 86400)
             for person_id in coordinators:
-                messages.append(
-                    plan(
-                        ctx,
-                        now,
-                        key=f"followup:{follow_up_id}:remind:{period}:person:{person_id}",
-                        kind=Kind.FOLLOW_UP_REMINDER,
-                        person_id=person_id or 0,
-                        moment=now,
-                        expires_at=None,
-                        shift_start=None,
-                        payload={"follow_up_id": follow_up_id, "shift_id": shift_id, "days": days},
-                    )
-                )
+                messages.append(plan(
+                    ctx, now, key=f"followup:{follow_up_id}:remind:{period}:person:{person_id}",
+                    kind=Kind.FOLLOW_UP_REMINDER, person_id=person_id or 0, moment=now,
+                    expires_at=None, shift_start=None,
+                    payload={"follow_up_id": follow_up_id, "shift_id": shift_id, "days": days},
+                ))
         return await enqueue_many(session, messages, now)

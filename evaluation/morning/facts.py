@@ -55,21 +55,15 @@ async def load_night(ctx: Context, night: Night) -> NightFacts:
         bands[tally.shift_id] = BAND_NAMES[max(range(len(planned)), key=planned.__getitem__)]
     ids = [t.shift_id for t in tallies]
     async with ctx.store.transaction() as session:
-        rows = (
-            await session.exec(
-                select(Report.shift_id, Report.help_given, Report.services_contacted).where(
-                    col(Report.shift_id).in_(ids), col(Report.status) == REPORT_SUBMITTED
-                )
-            )
-        ).all()
-        opened = (
-            await session.exec(
-                select(func.count()).select_from(FollowUp).where(col(FollowUp.shift_id).in_(ids))
-            )
-        ).one()
+        rows = (await session.exec(
+            select(Report.shift_id, Report.help_given, Report.services_contacted).where(
+                col(Report.shift_id).in_(ids), col(Report.status) == REPORT_SUBMITTED)
+        )).all()
+        opened = (await session.exec(
+            select(func.count()).select_from(FollowUp).where(col(FollowUp.shift_id).in_(ids))
+        )).one()
     kinds: dict[int, frozenset[str]] = {}
     for shift_id, helped, services in rows:
         kinds[shift_id] = kinds.get(shift_id, frozenset()) | frozenset(
-            [*(helped or []), *(services or [])]
-        )
+            [*(helped or []), *(services or [])])
     return NightFacts(night, tallies, bands, kinds, int(opened or 0))

@@ -17,12 +17,8 @@ async def new_places(ctx: Context, facts: NightFacts) -> list[Line]:
     since = night_of(ctx, facts.night.day - timedelta(days=1)).moment
     found = await new_places_between(ctx, since, facts.night.moment)
     parts = [
-        line(
-            "new_place_item",
-            area=place.area,
-            spot=place.spot or {"t": "places.other_spot"},
-            issue=label("place", place.kind),
-        )
+        line("new_place_item", area=place.area,
+             spot=place.spot or {"t": "places.other_spot"}, issue=label("place", place.kind))
         for place in found
     ]
     return [line("new_places", items=items(parts))] if parts else []

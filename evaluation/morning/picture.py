@@ -40,25 +40,14 @@ async def queue_morning_picture(ctx: Context) -> int:
     async with ctx.store.transaction() as session:
         if not await fire_once(session, night.key, now):
             return 0  # another worker queued it first
-        people = (
-            await session.exec(
-                select(Person.id)
-                .where(col(Person.role).in_(AUDIENCE), col(Person.erased_at).is_(None))
-                .order_by(col(Person.id))
-            )
-        ).all()
+        people = (await session.exec(
+            select(Person.id).where(col(Person.role).in_(AUDIENCE),
+                                    col(Person.erased_at).is_(None)).order_by(col(Person.id))
+        )).all()
         messages = [
-            plan(
-                ctx,
-                now,
-                key=f"{night.key}:person:{person_id}",
-                kind=Kind.MORNING_PICTURE,
-                person_id=person_id or 0,
-                moment=night.moment,
-                expires_at=night.moment + VALID,
-                shift_start=None,
-                payload=payload,
-            )
+            plan(ctx, now, key=f"{night.key}:person:{person_id}", kind=Kind.MORNING_PICTURE,
+                 person_id=person_id or 0, moment=night.moment, expires_at=night.moment + VALID,
+                 shift_start=None, payload=payload)
             for person_id in people
         ]
         return await enqueue_many(session, messages, now)

@@ -42,10 +42,8 @@ async def mood_by_area(ctx: Context, facts: NightFacts) -> list[Line]:
     for tally in facts.held:
         if tally.mood is not None:
             worst[tally.area] = max(worst.get(tally.area, 0), tally.mood)
-    parts = [
-        line("mood_item", area=area, mood=label("mood", MOODS[worst[area]]))
-        for area in sorted(worst, key=str.casefold)
-    ]
+    parts = [line("mood_item", area=area, mood=label("mood", MOODS[worst[area]]))
+             for area in sorted(worst, key=str.casefold)]
     return [line("mood", items=items(parts))] if parts else []
 
 
@@ -56,12 +54,8 @@ async def incidents(ctx: Context, facts: NightFacts) -> list[Line]:
         for kind in facts.kinds.get(tally.shift_id, ()):
             counted[(facts.bands.get(tally.shift_id, ""), kind)] += 1
     parts = [
-        line(
-            "incident_item",
-            band=band.replace("-", "–"),
-            count=count,
-            kind=label("help" if kind in HELP_KINDS else "service", kind),
-        )
+        line("incident_item", band=band.replace("-", "–"), count=count,
+             kind=label("help" if kind in HELP_KINDS else "service", kind))
         for (band, kind), count in sorted(counted.items())
     ]
     return [line("incidents", items=items(parts))] if parts else [line("incidents_none")]
@@ -69,10 +63,8 @@ async def incidents(ctx: Context, facts: NightFacts) -> list[Line]:
 
 async def places(ctx: Context, facts: NightFacts) -> list[Line]:
     flagged = sorted({p for t in facts.held for p in t.places})
-    parts = [
-        line("place_item", place=place, issue=label("place", category))
-        for place, category in flagged
-    ]
+    parts = [line("place_item", place=place, issue=label("place", category))
+             for place, category in flagged]
     return [line("places", items=items(parts))] if parts else []
 
 

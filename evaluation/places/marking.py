@@ -39,13 +39,6 @@ async def mark_place(ctx: Context, actor: Actor, place_id: int, status: str) -> 
         if status not in PlaceStatus.STILL_OPEN:
             place.open_key = None
         session.add(place)
-        audit(
-            session,
-            actor,
-            "places.mark",
-            now,
-            target=f"place:{place_id}",
-            status=status,
-            previous=previous,
-        )
+        audit(session, actor, "places.mark", now, target=f"place:{place_id}",
+              status=status, previous=previous)
         return place
