@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, cast, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 from sqlmodel.sql.sqltypes import UTCDateTime
@@ -88,11 +89,25 @@ async def _store(connection: AsyncConnection, rows: list[dict[str, Any]]) -> Non
     )
 
 
+RETRIES = 20  # batches in a row that may find the database busy (another writer)
+RETRY_PAUSE = 0.2  # seconds
+
+
 async def catch_up_tallies(ctx: Context) -> int:
-    """Count every due tally, a batch per transaction; how many."""
-    total = 0
+    """Count every due tally, a batch per transaction; how many. In a worker process on
+    SQLite a batch's write can find that the bot wrote meanwhile (its read snapshot is then
+    stale): the batch is rolled back and tried again."""
+    total = failures = 0
     while True:
-        done = await refresh_due(ctx, CATCH_UP_BATCH)
+        try:
+            done = await refresh_due(ctx, CATCH_UP_BATCH)
+        except OperationalError:
+            failures += 1
+            if failures > RETRIES:
+                raise
+            await asyncio.sleep(RETRY_PAUSE)
+            continue
+        failures = 0
         total += done
         if done < CATCH_UP_BATCH:
             return total

@@ -187,3 +187,27 @@ async def test_tallies_counted_under_other_settings_are_not_used(ctx: Context) -
     await catch_up_tallies(stricter)
     assert await count(ctx, "SELECT COUNT(*) FROM walk_tally WHERE basis LIKE '%|3'") > 50
     await all_equal(stricter, orgs)
+
+
+async def test_a_busy_batch_is_tried_again(ctx: Context, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A batch that finds the database busy (SQLite: the bot wrote meanwhile) is rolled back
+    and counted on the next try; the statistics stay right meanwhile."""
+    from sqlalchemy.exc import OperationalError
+
+    from evaluation import tally_refresh
+
+    orgs = await random_year(ctx, random.Random(3))
+    real, calls = tally_refresh.refresh_due, []
+
+    async def busy_once(ctx: Context, limit: int) -> int:
+        calls.append(limit)
+        if len(calls) == 1:
+            raise OperationalError("COMMIT", {}, Exception("database is locked"))
+        return await real(ctx, limit)
+
+    monkeypatch.setattr(tally_refresh, "refresh_due", busy_once)
+    monkeypatch.setattr(tally_refresh, "RETRY_PAUSE", 0)
+    assert await tally_refresh.catch_up_tallies(ctx) > 0
+    assert len(calls) >= 2 and await due_now(ctx) == 0
+    await all_equal(ctx, orgs)
+
