@@ -158,11 +158,13 @@ def _sqlite_triggers() -> None:
 
 def _pg_list(shift_ids: str) -> str:
     """List the shifts as due, then drop their tallies (in this order: a refresh locks the
-    listed rows first too, so the two never wait for each other round)."""
+    listed rows first too, so the two never wait for each other round). Driven from the
+    changed rows (each shift once), so a bulk load never compares every shift with them."""
+    changed = f"(SELECT DISTINCT x.id FROM ({shift_ids}) AS x(id)) AS n"
     return (
         "INSERT INTO walk_tally_due (shift_id, due_at, gen) SELECT s.id, s.end_at, 1 "
-        f"FROM shift s WHERE s.id IN ({shift_ids}) {UPSERT}; "
-        f"DELETE FROM walk_tally WHERE shift_id IN ({shift_ids});"
+        f"FROM {changed} JOIN shift s ON s.id = n.id {UPSERT}; "
+        f"DELETE FROM walk_tally t USING {changed} WHERE t.shift_id = n.id;"
     )
 
 
