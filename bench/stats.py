@@ -8,7 +8,9 @@ The store (``bench/town.py``): ``--organisations`` organisations, ``--areas`` ar
 people per organisation, shifts evenly over ``--years`` years before "now" with about ten
 sign-ups each (``--signups`` in all) and ``--reports`` reports, plus ``--upcoming`` shifts
 over the year ahead with a few sign-ups each. It is loaded with bulk inserts (COPY on
-PostgreSQL) after the migrations have made the schema.
+PostgreSQL) after the migrations have made the schema; then the statistics' per-walk tallies
+are counted as after the upgrade that added them (``catch_up_tallies`` in a worker process,
+``tallies_s``).
 
 Then, in one process and on one event loop, as the dashboard asks for them: the statistics
 of the last year ``--repeat`` times (p50 and p95), the statistics of the longest range the
@@ -18,9 +20,10 @@ sleeping 1 ms at a time measures the longest time the event loop was blocked. Th
 ``--ticks`` scheduler ticks at "now" (after an untimed first tick that catches up).
 
 The last line is ``RESULT signups=... reports=... p50_ms=... p95_ms=... loop_blocked_max_ms=...
-db=...`` (p50/p95 of the year's statistics) with ``max_range_ms``, ``tick_ms`` (median
-steady tick), ``max_tick_ms``, ``first_tick_ms`` and ``first_tick_blocked_ms`` (the first tick
-after start, which catches up, and the event loop's longest block meanwhile),
+db=...`` (p50/p95 of the year's statistics) with ``load_s``, ``tallies_s``, ``max_range_ms``,
+``tick_ms`` (median steady tick), ``max_tick_ms``, ``first_tick_ms`` and
+``first_tick_blocked_ms`` (the first tick after start, which catches up, and the event loop's
+longest block meanwhile),
 ``loop_blocked_stats_ms`` and ``loop_blocked_exports_ms`` (the two parts of
 ``loop_blocked_max_ms``), ``loop_idle_max_ms`` (the same watch over an idle loop for 5 s
 first: the machine's own noise) and one ``export_<kind>_ms`` (a year) each.
@@ -193,6 +196,23 @@ async def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
     return figures
 
 
+async def count_tallies(url: str) -> int:
+    """The walk tallies of the loaded years, counted as after the upgrade that added them: by
+    ``catch_up_tallies`` (``evaluation/tally_refresh.py``) in an evaluation worker process."""
+    from bot.bootstrap import bootstrap
+    from evaluation.off_loop import off_loop, stop_workers
+    from evaluation.tally_refresh import catch_up_tallies
+    from scheduling.common.clock import ManualClock
+    from scheduling.common.config import settings_from_mapping
+
+    app = bootstrap(settings_from_mapping({"database": {"url": url}}), clock=ManualClock(town.NOW))
+    try:
+        return await off_loop(app.ctx, catch_up_tallies)
+    finally:
+        stop_workers()
+        await app.close()
+
+
 async def _exports(
     ctx: Any, actor: Any, ranges: dict[str, tuple[date, date]], args: Any, figures: Any
 ) -> None:
@@ -250,6 +270,10 @@ def main(argv: list[str] | None = None) -> None:
         counts = asyncio.run(town.build(url, size, args.seed))
         load_s = time.perf_counter() - started
         print(f"[stats] loaded {counts} in {load_s:.1f} s", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        tallied = asyncio.run(count_tallies(url))
+        tallies_s = time.perf_counter() - started
+        print(f"[stats] counted {tallied} walk tallies in {tallies_s:.1f} s", file=sys.stderr)
         figures = asyncio.run(measure(url, args))
     extra = " ".join(f"{k}={v:.1f}" for k, v in figures.items() if k.startswith("export_"))
     print(
@@ -257,6 +281,7 @@ def main(argv: list[str] | None = None) -> None:
         f"p50_ms={figures['p50_ms']:.1f} p95_ms={figures['p95_ms']:.1f} "
         f"loop_blocked_max_ms={figures['loop_blocked_max_ms']:.1f} db={args.db} "
         f"shifts={counts['shifts']} upcoming={args.upcoming} load_s={load_s:.1f} "
+        f"tallies_s={tallies_s:.1f} "
         f"max_range_ms={figures['max_range_ms']:.1f} tick_ms={figures['tick_ms']:.1f} "
         f"max_tick_ms={figures['max_tick_ms']:.1f} "
         f"first_tick_ms={figures['first_tick_ms']:.1f} "

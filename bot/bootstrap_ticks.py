@@ -5,6 +5,7 @@ from __future__ import annotations
 from evaluation.followups.opening import open_follow_ups
 from evaluation.followups.reminders import remind_open_follow_ups
 from evaluation.morning.picture import queue_morning_picture
+from evaluation.tally_refresh import tally_step
 from scheduling.common.context import Context
 from scheduling.messages.due import compute_due
 from scheduling.people.retention import retention_step
@@ -20,7 +21,8 @@ def tick_steps(dispatcher: Dispatcher | None = None) -> list[tuple[str, TickStep
     """Pass on unconfirmed offers, apply retention (rejected walkers at once, the rest once a
     day, however often it ticks), queue what is due and the repeats of open alarms, forget
     the numbers shared for shifts that are over, the follow-ups and their reminders, the
-    morning picture, wake the dispatcher (when there is one)."""
+    morning picture, count the statistics' tallies of walks that ended or changed, wake the
+    dispatcher (when there is one)."""
     steps: list[tuple[str, TickStep]] = [
         ("expire_offers", expire_offers),
         ("retention", _retention),
@@ -29,6 +31,7 @@ def tick_steps(dispatcher: Dispatcher | None = None) -> list[tuple[str, TickStep
         ("forget_shared_numbers", forget_shared_numbers),
         ("followups", _follow_ups),
         ("morning_picture", queue_morning_picture),
+        ("tallies", tally_step),
     ]
     if dispatcher is not None:
         running = dispatcher

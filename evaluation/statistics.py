@@ -65,10 +65,9 @@ from evaluation.measures import (
 )
 from evaluation.off_loop import off_loop
 from evaluation.stats_report import Stats, StatsReport, WeekRow
-from evaluation.tally_stats import tally_report
+from evaluation.tally_sums import tally_statistics
 from evaluation.time_bands import BANDS, hours_in_band, in_band
 from evaluation.walk_facts import Walk, bounded_range
-from evaluation.walk_tally import load_tallies
 from scheduling.common.context import Context
 from scheduling.people.access import Actor
 from scheduling.people.scope import organisation_scope
@@ -218,7 +217,6 @@ async def statistics_for(
     ctx: Context, first_day: date, last_day: date, organisation_id: int | None = None
 ) -> StatsReport:
     """The statistics of the range, for one organisation or all (no permission check): the
-    same figures ``build_report`` gives for the range's walks, counted from tallies
-    (walk_tally.py, tally_stats.py) so that years of a big town take well under a second."""
-    tallies = await load_tallies(ctx, first_day, last_day, organisation_id)
-    return tally_report(tallies, first_day, last_day, ctx.zone, organisation_id)
+    same figures ``build_report`` gives for the range's walks, added up by the database from
+    the per-walk tallies kept up to date (tally_sums.py, tally_refresh.py)."""
+    return await tally_statistics(ctx, first_day, last_day, organisation_id)

@@ -94,26 +94,35 @@ def _ranked(column: str, values: Sequence[str]) -> str:
 
 
 _IN_RANGE = "s.start_at >= :start AND s.start_at < :before"
+_OF_IDS = "s.id IN :ids"  # the shifts ``tallies_of`` counts
 
 
-def _shifts_in_range(organisation_id: int | None) -> str:
-    chosen = f"SELECT s.id FROM shift s WHERE {_IN_RANGE}"
-    return chosen + (" AND s.organisation_id = :org" if organisation_id is not None else "")
+def _where(organisation_id: int | None) -> str:
+    """The shifts of the range (one organisation's when given)."""
+    return _IN_RANGE + (" AND s.organisation_id = :org" if organisation_id is not None else "")
 
 
-async def _rows(
+def _chosen(where: str) -> str:
+    return f"SELECT s.id FROM shift s WHERE {where}"
+
+
+async def raw_rows(
     connection: AsyncConnection, sql: str, params: dict[str, Any]
 ) -> list[tuple[Any, ...]]:
     """The rows as the driver gives them, as plain tuples: hundreds of thousands of rows cost
     a fraction of SQLAlchemy's result rows. ``sql`` takes ``:name`` parameters; datetimes are
-    aware and lists are expanded for ``IN :name``. On SQLite the statement runs on this loop's
-    thread like every other (models/sqlite_loop.py)."""
+    aware and lists are expanded for ``IN :name`` (on SQLite a list of integers is written out:
+    binding thousands of parameters by name costs more than the lookups). On SQLite the
+    statement runs on this loop's thread like every other (models/sqlite_loop.py)."""
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
     if connection.dialect.name == "sqlite":
         values: dict[str, Any] = {}
         for name, value in params.items():
-            if isinstance(value, list):
+            if isinstance(value, list) and all(type(v) is int for v in value):
+                listed = ", ".join(map(str, value)) or "NULL"  # integers: written out
+                sql = re.sub(rf":{name}\b", f"({listed})", sql)
+            elif isinstance(value, list):
                 names = [f"{name}_{n}" for n in range(len(value))] or [f"{name}_none"]
                 sql = re.sub(rf":{name}\b", f"({', '.join(':' + n for n in names)})", sql)
                 values.update(zip(names, value or [None], strict=True))
@@ -156,17 +165,39 @@ async def load_tallies(
         params["org"] = organisation_id
     async with ctx.store.transaction() as session:
         connection = await session.connection()
-        tallies = await _shifts(connection, params, organisation_id, ctx)
-        by_id = {t.shift_id: t for t in tallies}
-        await _walkers(connection, params, organisation_id, by_id)
-        await _reports(connection, params, organisation_id, by_id)
-        await _new_walkers(connection, params, by_id)
-        await _alarms(connection, params, organisation_id, by_id)
+        where = _where(organisation_id)
+        required = ctx.settings.walks.trained_walkers_per_shift
+        tallies = await _counted(connection, params, where, required)
+        await _new_walkers(connection, params, {t.shift_id: t for t in tallies})
+    return tallies
+
+
+async def tallies_of(
+    connection: AsyncConnection, shift_ids: Sequence[int], now: datetime, required: int
+) -> list[Tally]:
+    """The tallies of the shifts given, as they stand at ``now`` (``required``: trained
+    walkers a shift needs), without ``new_walkers`` (see ``first_walks_of``)."""
+    tallies: list[Tally] = []
+    for chunk in range(0, len(shift_ids), CHUNK):
+        params = {"ids": list(shift_ids[chunk : chunk + CHUNK]), "now": now}
+        tallies += await _counted(connection, params, _OF_IDS, required)
+    return tallies
+
+
+async def _counted(
+    connection: AsyncConnection, params: dict[str, Any], where: str, required: int
+) -> list[Tally]:
+    """The chosen shifts' tallies: head-counts, walkers, reports and alarms."""
+    tallies = await _shifts(connection, params, where, required)
+    by_id = {t.shift_id: t for t in tallies}
+    await _walkers(connection, params, where, by_id)
+    await _reports(connection, params, where, by_id)
+    await _alarms(connection, params, where, by_id)
     return tallies
 
 
 async def _shifts(
-    connection: AsyncConnection, params: dict[str, Any], org: int | None, ctx: Context
+    connection: AsyncConnection, params: dict[str, Any], where: str, required: int
 ) -> list[Tally]:
     statement = f"""
         SELECT s.id, o.name, a.name, {_epoch(connection, "s.start_at")},
@@ -182,14 +213,13 @@ async def _shifts(
                    SUM(CASE WHEN su.no_show THEN 1 ELSE 0 END) AS no_shows
             FROM signup su JOIN person p ON p.id = su.person_id
             WHERE su.status = '{SignupStatus.CONFIRMED}'
-              AND su.shift_id IN ({_shifts_in_range(org)})
+              AND su.shift_id IN ({_chosen(where)})
             GROUP BY su.shift_id
         ) c ON c.shift_id = s.id
-        WHERE {_IN_RANGE} {"AND s.organisation_id = :org" if org is not None else ""}
+        WHERE {where}
         ORDER BY s.start_at, s.id
     """
-    required = ctx.settings.walks.trained_walkers_per_shift
-    return [_tally(row, required) for row in await _rows(connection, statement, params)]
+    return [_tally(row, required) for row in await raw_rows(connection, statement, params)]
 
 
 def _tally(row: tuple[Any, ...], required: int) -> Tally:
@@ -206,14 +236,13 @@ def _tally(row: tuple[Any, ...], required: int) -> Tally:
         risk_night=bool(row[7]),
         max_walkers=row[9],
         confirmed=row[10],
-        understaffed=row[5] != ShiftStatus.CANCELLED
-        and (row[10] < row[8] or row[11] < required),
+        understaffed=row[5] != ShiftStatus.CANCELLED and (row[10] < row[8] or row[11] < required),
         no_shows=int(row[12]),
     )
 
 
 async def _walkers(
-    connection: AsyncConnection, params: dict[str, Any], org: int | None, by_id: dict[int, Tally]
+    connection: AsyncConnection, params: dict[str, Any], where: str, by_id: dict[int, Tally]
 ) -> None:
     """Who checked in on each shift, and when they came and went."""
     statement = f"""
@@ -221,9 +250,9 @@ async def _walkers(
                {_epoch(connection, "su.checked_out_at")}
         FROM signup su
         WHERE su.status = '{SignupStatus.CONFIRMED}' AND su.checked_in_at IS NOT NULL
-          AND su.shift_id IN ({_shifts_in_range(org)})
+          AND su.shift_id IN ({_chosen(where)})
     """
-    for shift_id, person_id, came, left in await _rows(connection, statement, params):
+    for shift_id, person_id, came, left in await raw_rows(connection, statement, params):
         tally = by_id[shift_id]
         tally.walkers.append(person_id)
         if left is not None and left > came:
@@ -234,15 +263,15 @@ async def _walkers(
 
 
 async def _alarms(
-    connection: AsyncConnection, params: dict[str, Any], org: int | None, by_id: dict[int, Tally]
+    connection: AsyncConnection, params: dict[str, Any], where: str, by_id: dict[int, Tally]
 ) -> None:
     """How many alarms each shift had, and how many of them were called off."""
     statement = f"""
         SELECT a.shift_id, a.status = '{AlarmStatus.CANCELLED}', COUNT(*)
-        FROM alarm a WHERE a.shift_id IN ({_shifts_in_range(org)})
+        FROM alarm a WHERE a.shift_id IN ({_chosen(where)})
         GROUP BY a.shift_id, a.status = '{AlarmStatus.CANCELLED}'
     """
-    for shift_id, called_off, count in await _rows(connection, statement, params):
+    for shift_id, called_off, count in await raw_rows(connection, statement, params):
         tally = by_id[shift_id]
         if called_off:
             tally.false_alarms += int(count)
@@ -251,10 +280,10 @@ async def _alarms(
 
 
 async def _reports(
-    connection: AsyncConnection, params: dict[str, Any], org: int | None, by_id: dict[int, Tally]
+    connection: AsyncConnection, params: dict[str, Any], where: str, by_id: dict[int, Tally]
 ) -> None:
     """Each shift's submitted reports, merged."""
-    of_range = f"r.status = '{REPORT_SUBMITTED}' AND r.shift_id IN ({_shifts_in_range(org)})"
+    of_range = f"r.status = '{REPORT_SUBMITTED}' AND r.shift_id IN ({_chosen(where)})"
     merged = f"""
         SELECT r.shift_id, COUNT(*), MAX(r.walkers_present),
                MAX({_ranked("r.youth_met", YOUTH_BUCKETS)}), MAX({_ranked("r.mood", MOODS)}),
@@ -262,7 +291,7 @@ async def _reports(
                    THEN 1 ELSE 0 END)
         FROM report r WHERE {of_range} GROUP BY r.shift_id
     """
-    for shift_id, count, present, youth, mood, helped in await _rows(connection, merged, params):
+    for shift_id, count, present, youth, mood, helped in await raw_rows(connection, merged, params):
         tally = by_id[shift_id]
         tally.reports, tally.reported_present = count, present
         tally.youth, tally.mood, tally.helped = youth, mood, bool(helped)
@@ -271,7 +300,7 @@ async def _reports(
         WHERE {of_range} AND (CAST(r.services_contacted AS TEXT) NOT IN ('[]', 'null')
                               OR CAST(r.place_issues AS TEXT) NOT IN ('[]', 'null'))
     """
-    for shift_id, services, places in await _rows(connection, named, params):
+    for shift_id, services, places in await raw_rows(connection, named, params):
         tally = by_id[shift_id]
         tally.services = tally.services | frozenset(_json_list(services))
         tally.places = tally.places | frozenset(
@@ -288,10 +317,19 @@ def _json_list(value: Any) -> list[Any]:
 async def _new_walkers(
     connection: AsyncConnection, params: dict[str, Any], by_id: dict[int, Tally]
 ) -> None:
-    """Count, on each shift, the walkers whose first walk ever (the earliest shift not
-    cancelled on which they checked in) it is. Most walkers walked before the range: one
-    look each at their earliest walk settles it."""
+    """Count, on each shift, the walkers whose first walk ever it is."""
     people = sorted({p for t in by_id.values() if not t.cancelled for p in t.walkers})
+    for shift_id in (await first_walks_of(connection, people, params["start"])).values():
+        if shift_id in by_id:
+            by_id[shift_id].new_walkers += 1
+
+
+async def first_walks_of(
+    connection: AsyncConnection, people: Sequence[int], start: datetime
+) -> dict[int, int]:
+    """Of the people given, those who had not walked before ``start``: the shift of their
+    first walk ever (the earliest shift not cancelled on which they checked in). Most
+    walkers walked before: one look each at their earliest walk settles it."""
     qualifying = (
         f"su.status = '{SignupStatus.CONFIRMED}' AND su.checked_in_at IS NOT NULL "
         f"AND s.status <> '{ShiftStatus.CANCELLED}'"
@@ -303,8 +341,8 @@ async def _new_walkers(
     """
     first_timers: list[int] = []
     for chunk in range(0, len(people), CHUNK):
-        found = await _rows(
-            connection, earlier, {"people": people[chunk : chunk + CHUNK], "start": params["start"]}
+        found = await raw_rows(
+            connection, earlier, {"people": list(people[chunk : chunk + CHUNK]), "start": start}
         )
         first_timers += [row[0] for row in found]
     walks = f"""
@@ -313,9 +351,7 @@ async def _new_walkers(
     """
     first: dict[int, int] = {}
     for chunk in range(0, len(first_timers), CHUNK):
-        found = await _rows(connection, walks, {"people": first_timers[chunk : chunk + CHUNK]})
+        found = await raw_rows(connection, walks, {"people": first_timers[chunk : chunk + CHUNK]})
         for person_id, shift_id in found:
             first.setdefault(person_id, shift_id)
-    for shift_id in first.values():
-        if shift_id in by_id:
-            by_id[shift_id].new_walkers += 1
+    return first

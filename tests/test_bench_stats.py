@@ -22,10 +22,11 @@ def test_stats_benchmark_reports_the_issues_keys(db: str) -> None:
     assert keys <= result.keys()
     assert result["db"] == db
     assert int(result["signups"]) >= 3000 and int(result["reports"]) >= 250
-    for key in ("p50_ms", "p95_ms", "loop_blocked_max_ms", "max_range_ms", "tick_ms"):
+    for key in ("p50_ms", "p95_ms", "loop_blocked_max_ms", "max_range_ms", "tick_ms", "tallies_s"):
         float(result[key])
     assert {f"export_{kind}_max_ms" for kind in ("signups", "stats")} <= result.keys()
     assert "[stats] loaded" in progress
+    assert "walk tallies in" in progress and "counted 0 " not in progress
 
 
 def test_help_names_the_result_line() -> None:

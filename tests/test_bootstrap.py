@@ -88,7 +88,7 @@ async def test_the_demo_ticks_the_same_steps_as_vandra_run(tmp_path: Path) -> No
     run = await steps_vandra_run_ticks(tmp_path)
     assert demo == run
     assert run == ["expire_offers", "retention", "due", "alarms", "forget_shared_numbers",
-                   "followups", "morning_picture",
+                   "followups", "morning_picture", "tallies",
                    "dispatch"]
 
 

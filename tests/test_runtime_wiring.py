@@ -52,7 +52,7 @@ async def test_the_ticker_passes_offers_on_computes_what_is_due_and_wakes_the_di
     dispatcher = Dispatcher(ctx, {}, NotificationRenderer())
     ticker = make_ticker(ctx, dispatcher)
     steps = ["expire_offers", "retention", "due", "alarms", "forget_shared_numbers",
-             "followups", "morning_picture", "dispatch"]
+             "followups", "morning_picture", "tallies", "dispatch"]
     assert [name for name, _ in ticker.steps] == steps
     results = await ticker.tick()
     assert ticker.last_tick_ok and set(results) == set(steps)

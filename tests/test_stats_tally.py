@@ -1,6 +1,8 @@
-"""The statistics counted from tallies (evaluation/walk_tally.py, tally_stats.py) are the figures
-``build_report`` counts from ``Walk`` objects: on the hand-built month, and on a random year
-of walks across both summer-time changes, for everything and for one organisation."""
+"""The statistics counted from tallies (evaluation/walk_tally.py, tally_sums.py; here none is
+stored yet, so every walk is counted from the raw rows: tests/test_walk_tallies.py checks the
+stored ones) are the figures ``build_report`` counts from ``Walk`` objects: on the hand-built
+month, and on a random year of walks across both summer-time changes, for everything and for
+one organisation."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ reports found by partial indexes (the tick looked through every person, or every
 for each)
 
 Revision ID: 0021_tick_pg
-Revises: 0019_tick_indexes
+Revises: 0020_walk_tallies
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021_tick_pg"
-down_revision: str | None = "0019_tick_indexes"
+down_revision: str | None = "0020_walk_tallies"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
