@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import first_write
 from models.engine import StoreError, create_engine
 from models.schema import schema_state, upgrade
 
@@ -60,6 +61,7 @@ class _Unit:
     session: AsyncSession
     task: asyncio.Task[Any] | None
     regardless: list[Write] = field(default_factory=list)
+    first_write_begins: bool = False
 
 
 _UNIT: ContextVar[_Unit | None] = ContextVar("vandra_store_unit", default=None)
@@ -116,18 +118,26 @@ class Store:
             yield session
 
     @asynccontextmanager
-    async def unit(self) -> AsyncIterator[AsyncSession]:
+    async def unit(self, *, first_write_begins: bool = False) -> AsyncIterator[AsyncSession]:
         """One transaction for a whole exchange (see the top of this module). Committed when
-        the block ends without an error, else rolled back; a unit inside a unit joins it."""
+        the block ends without an error, else rolled back; a unit inside a unit joins it.
+
+        ``first_write_begins``: on PostgreSQL (psycopg) the transaction begins at the unit's
+        first write or lock rather than its first read, and a unit whose only write is its
+        last (``write_alone``) needs none (``models/first_write.py``)."""
         unit = self._current_unit()
         if unit is not None:
             yield unit.session
             return
         async with self.sessions() as session:
+            lazy = first_write_begins and first_write.available(self.engine)
             unit = _Unit(store=self, session=session, task=_current_task())
+            unit.first_write_begins = lazy
             token = _UNIT.set(unit)
             try:
                 async with session.begin():
+                    if lazy:
+                        await session.connection(execution_options=first_write.UNIT_OPTIONS)
                     try:
                         yield session
                     finally:
@@ -141,6 +151,18 @@ class Store:
                     except Exception:  # the unit's own error is the one to raise
                         log.exception("audit records of a failed unit were not written")
                 raise
+
+    def write_alone(self, session: AsyncSession) -> dict[str, Any]:
+        """Execution options for the unit's last statement, a write: run without a
+        transaction when it is the unit's only write (a unit that began at its first write,
+        with nothing written, pending or to be written at the commit), else in the unit's
+        transaction as any statement. The caller promises nothing runs after it."""
+        unit = self._current_unit()
+        if unit is None or not unit.first_write_begins or unit.regardless:
+            return {}
+        if session.new or session.dirty or session.deleted:
+            return {}
+        return {first_write.LONE_WRITE: True}
 
     async def regardless(self, write: Write) -> None:
         """Write something (an audit record of a refusal) whether or not the surrounding

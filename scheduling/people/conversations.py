@@ -106,7 +106,8 @@ async def save_conversation(
     The row is overwritten with this state (as a merge would, without reading it first). If
     the turn erased the person, the erasure deleted the row: it is written anew, keeping only
     what the turn left in it (the language of the goodbye). Activity is noted at most once an
-    hour (``directory.activity_stale``)."""
+    hour (``directory.activity_stale``). Written last in the turn's unit: when it is the
+    unit's only write it needs no transaction of its own (``Store.write_alone``)."""
     now = ctx.now()
     params = {
         "new_person_id": state.person_id,
@@ -116,15 +117,18 @@ async def save_conversation(
         "new_updated_at": now,
     }
     async with ctx.store.joined() as session:
+        activity = person is not None and _activity_stale(session, person, now)
+        alone = {} if activity else ctx.store.write_alone(session)
         written = 0
         if state.id is not None:
             written = await write_rows(
-                session, _SAVE_CONVERSATION, {**params, "conversation_id": state.id}
+                session, _SAVE_CONVERSATION, {**params, "conversation_id": state.id}, alone
             )
         if not written:  # a new conversation, or its row went with the person's erasure
             params.update(new_channel=state.channel, new_address=state.address)
-            await write_rows(session, _NEW_CONVERSATION, params)
-        if person is not None and _activity_stale(session, person, now):
+            await write_rows(session, _NEW_CONVERSATION, params, alone)
+        if activity:
+            assert person is not None
             await write_rows(session, _NOTE_ACTIVITY, {"person_id": person.id, "now": now})
 
 
