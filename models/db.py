@@ -124,7 +124,7 @@ class Store:
 
         ``first_write_begins``: on PostgreSQL (psycopg) the transaction begins at the unit's
         first write or lock rather than its first read, and a unit whose only write is its
-        last (``write_alone``) needs none (``models/first_write.py``)."""
+        last (``last_write``) needs none (``models/first_write.py``)."""
         unit = self._current_unit()
         if unit is not None:
             yield unit.session
@@ -152,17 +152,18 @@ class Store:
                         log.exception("audit records of a failed unit were not written")
                 raise
 
-    def write_alone(self, session: AsyncSession) -> dict[str, Any]:
-        """Execution options for the unit's last statement, a write: run without a
-        transaction when it is the unit's only write (a unit that began at its first write,
-        with nothing written, pending or to be written at the commit), else in the unit's
-        transaction as any statement. The caller promises nothing runs after it."""
+    def last_write(self, session: AsyncSession) -> dict[str, Any]:
+        """Execution options for the unit's last statement, a write, in a unit that began at
+        its first write with nothing pending or to be written at the commit: it runs alone
+        when nothing was written before it, else with the COMMIT in its round trip
+        (``models/first_write.py``). Empty (an ordinary statement of the unit) otherwise.
+        The caller promises it is one statement and nothing runs after it."""
         unit = self._current_unit()
         if unit is None or not unit.first_write_begins or unit.regardless:
             return {}
         if session.new or session.dirty or session.deleted:
             return {}
-        return {first_write.LONE_WRITE: True}
+        return {first_write.LAST_WRITE: True}
 
     async def regardless(self, write: Write) -> None:
         """Write something (an audit record of a refusal) whether or not the surrounding

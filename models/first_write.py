@@ -15,11 +15,18 @@ UPDATE``, ``FOR SHARE``: the lock must last until the commit). From then on the 
 transaction as before, and psycopg's ``commit()`` sends the ``COMMIT``; a unit that never
 began one sends neither.
 
-The one statement allowed to write without a transaction is the unit's last, when it is the
-unit's only write (``LONE_WRITE``, given by ``Store.write_alone``): the conversation's next
-state after a turn that wrote nothing else. Anything written before it (or to be written at
-the commit: pending ORM changes, audit records) has begun the transaction already, and the
-lone write then simply runs in it.
+The unit's last statement, a write given ``LAST_WRITE`` by ``Store.last_write`` (the
+conversation's next state) when nothing else is pending or to be written at the commit: if
+the unit wrote nothing before, it runs without a transaction (one statement is atomic by
+itself); if it did, the ``COMMIT`` rides with it. ``BEGIN`` rides with the statement that
+needs it too. Both go in the same round trip as the statement: psycopg's client-side binding
+cursor sends ``BEGIN; <statement>`` or ``<statement>; COMMIT`` as one simple query (each
+statement still with its own snapshot under READ COMMITTED, so a read after the lock sees
+what the lock's holder committed), and answers with the statement's own result.
+
+So a turn that only reads before writing its conversation makes no ``BEGIN`` or ``COMMIT``
+round trip, and one that writes makes neither as a round trip of its own
+(``tests/test_turn_statements.py`` counts what psycopg sends).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import psycopg
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
@@ -34,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_
 
 LAZY = "vandra_first_write_begins"  # a connection option: this unit begins at its first write
-LONE_WRITE = "vandra_lone_write"  # a statement option: the unit's last and only write
+LAST_WRITE = "vandra_last_write"  # a statement option: the unit's last statement, a write
 
 # Autocommit for the unit's connection; SQLAlchemy puts the pool's default back on release.
 UNIT_OPTIONS = {"isolation_level": "AUTOCOMMIT", LAZY: True}
@@ -62,18 +70,55 @@ def needs_transaction(statement: str) -> bool:
 
 def _begin_before_writing(
     conn: Connection,
-    _cursor: Any,
+    cursor: Any,
     statement: str,
     _parameters: Any,
     context: Any,
-    _executemany: bool,
+    executemany: bool,
 ) -> None:
     if not conn.get_execution_options().get(LAZY):
         return
     driver = conn.connection.driver_connection
-    if driver is None or driver.info.transaction_status != TransactionStatus.IDLE:
-        return  # begun already
-    if context is not None and context.execution_options.get(LONE_WRITE):
+    if driver is None:
         return
-    if needs_transaction(statement):
+    idle = driver.info.transaction_status == TransactionStatus.IDLE
+    last = context is not None and context.execution_options.get(LAST_WRITE)
+    if last:
+        if not idle and _swappable(cursor, executemany):
+            _swap(cursor, _CommitAfter(driver))
+        return  # alone, or the last statement of the transaction
+    if not idle or not needs_transaction(statement):
+        return
+    if _swappable(cursor, executemany):
+        _swap(cursor, _BeginFirst(driver))
+    else:
         await_(driver.execute("BEGIN"))
+
+
+def _swappable(cursor: Any, executemany: bool) -> bool:
+    """Whether the statement can go with BEGIN or COMMIT: one execution on psycopg's plain
+    cursor (not a server-side one, not many parameter sets)."""
+    inner = getattr(cursor, "_cursor", None)
+    return not executemany and type(inner) is psycopg.AsyncCursor
+
+
+def _swap(cursor: Any, joined: psycopg.AsyncClientCursor[Any]) -> None:
+    cursor._cursor._close()
+    cursor._cursor = joined
+
+
+class _BeginFirst(psycopg.AsyncClientCursor[Any]):
+    """``BEGIN; <statement>`` in one round trip, answering with the statement's result."""
+
+    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        await super().execute(f"BEGIN; {query}", params, **kwargs)
+        self.nextset()
+        return self
+
+
+class _CommitAfter(psycopg.AsyncClientCursor[Any]):
+    """``<statement>; COMMIT`` in one round trip, answering with the statement's result."""
+
+    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        await super().execute(f"{query}; COMMIT", params, **kwargs)
+        return self

@@ -23,7 +23,7 @@ async def write_rows(
     conversation this way (measured per UPDATE: 0.13 ms instead of 0.34 ms on SQLite, 0.30
     instead of 0.53 ms on PostgreSQL). What the session holds unwritten is flushed first, as
     ``Session.execute`` would, so the statement runs after the turn's earlier writes.
-    ``options`` are the statement's execution options (``Store.write_alone``'s).
+    ``options`` are the statement's execution options (``Store.last_write``'s).
     """
     if session.new or session.dirty or session.deleted:
         await session.flush()

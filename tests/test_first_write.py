@@ -10,6 +10,7 @@ only write. The same tests run on SQLite, whose units are unchanged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from typing import Any
 
@@ -21,8 +22,9 @@ from bot.dialogue.engine import Dialogue
 from bot.dialogue.turn import Inbound
 from models import first_write
 from models.db import Store
-from models.tables import Person, Shift, Signup, SignupStatus
+from models.tables import Conversation, Person, Shift, Signup, SignupStatus
 from scheduling.common.context import Context
+from scheduling.people.conversations import ConversationState, save_conversation
 from scheduling.walks import signups
 from tests.helpers import add_shift, seed_org_area
 from tests.race import Gate
@@ -125,21 +127,21 @@ async def test_a_turn_that_fails_after_writing_leaves_nothing(ctx: Context) -> N
     assert "Changed" not in names and "Nobody" not in names and "Vera" in names
 
 
-async def test_only_a_units_only_write_goes_alone(ctx: Context) -> None:
-    """``write_alone`` lets the last statement skip the transaction only in a lazy unit with
-    nothing written, pending or to be written at the commit."""
+async def test_only_a_units_last_write_goes_alone_or_with_the_commit(ctx: Context) -> None:
+    """``last_write`` marks the last statement (alone, or with the COMMIT) only in a lazy
+    unit with nothing pending or to be written at the commit."""
     async with ctx.store.unit(first_write_begins=True) as session:
-        expected = {first_write.LONE_WRITE: True} if _lazy(ctx) else {}
-        assert ctx.store.write_alone(session) == expected
+        expected = {first_write.LAST_WRITE: True} if _lazy(ctx) else {}
+        assert ctx.store.last_write(session) == expected
         session.add(Person(name="Pending"))
-        assert ctx.store.write_alone(session) == {}
+        assert ctx.store.last_write(session) == {}
         session.expunge_all()
         await ctx.store.regardless(lambda s: None)
-        assert ctx.store.write_alone(session) == {}
+        assert ctx.store.last_write(session) == {}
     async with ctx.store.unit() as session:
-        assert ctx.store.write_alone(session) == {}  # a unit that began at once
+        assert ctx.store.last_write(session) == {}  # a unit that began at once
     async with ctx.store.sessions() as session:
-        assert ctx.store.write_alone(session) == {}  # no unit at all
+        assert ctx.store.last_write(session) == {}  # no unit at all
 
 
 def test_what_needs_a_transaction() -> None:
@@ -157,3 +159,24 @@ def test_what_needs_a_transaction() -> None:
         "WITH moved AS (DELETE FROM outbox RETURNING id) SELECT id FROM moved",
     ):
         assert first_write.needs_transaction(statement), statement
+
+
+@pytest.mark.parametrize("fails", [False, True])
+async def test_the_last_write_commits_the_turn_or_nothing(ctx: Context, fails: bool) -> None:
+    """A turn writes (its transaction begun with that write), then saves its conversation as
+    its last statement, with the COMMIT in the same round trip on psycopg: both are kept, or,
+    when the conversation's write fails (a person who does not exist), neither."""
+    org, _ = await seed_org_area(ctx)
+    vera = await person(ctx, "Vera", org=org, telegram_id=4343)
+    state = ConversationState(channel="telegram", address="4343", flow="f", step="s")
+    state.person_id = 10**9 if fails else vera.id
+    with contextlib.suppress(Exception) if fails else contextlib.nullcontext():
+        async with ctx.store.unit(first_write_begins=True) as session:
+            session.add(Person(name="Written", organisation_id=org, created_at=ctx.now()))
+            await session.flush()
+            await save_conversation(ctx, state, None)
+    async with ctx.store.sessions() as session:
+        names = set((await session.exec(select(Person.name))).all())
+        saved = (await session.exec(select(Conversation))).all()
+    assert ("Written" in names) is not fails
+    assert [(c.address, c.flow, c.step) for c in saved] == ([] if fails else [("4343", "f", "s")])
