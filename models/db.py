@@ -14,7 +14,10 @@ the conversation to saving it (``Store.unit``). Use cases called inside it keep 
 still undoes only its own writes; ``Store.joined()`` blocks (reads, single statements) join
 the unit without one. A refusal's audit record is written whatever happens to the use case
 that was refused (``Store.regardless``). The whole turn commits at once: its changes, its
-outbox rows and the conversation's next state together, or none of them.
+outbox rows and the conversation's next state together, or none of them. On PostgreSQL
+through psycopg a dialogue turn's transaction begins at its first write or lock, and a turn
+whose only write is its conversation needs none (``first_write.py``: fewer round trips, the
+same guarantees under READ COMMITTED).
 """
 
 from __future__ import annotations

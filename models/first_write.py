@@ -8,12 +8,12 @@ transaction sees what any read on its own would (each statement its own snapshot
 statement is atomic by itself.
 
 So a unit opened with ``Store.unit(first_write_begins=True)`` (the dialogue's turns) runs its
-connection in autocommit, and this module's ``before_cursor_execute`` listener sends
-``BEGIN`` just before the first statement that needs a transaction: any statement that is not
-a plain ``SELECT`` (a write, a ``SAVEPOINT``), and a ``SELECT`` that locks rows (``FOR
-UPDATE``, ``FOR SHARE``: the lock must last until the commit). From then on the unit is one
-transaction as before, and psycopg's ``commit()`` sends the ``COMMIT``; a unit that never
-began one sends neither.
+connection in autocommit, and this module's ``before_cursor_execute`` listener begins the
+transaction with the first statement that needs one: any statement that is not a plain
+``SELECT`` (a write, a ``SAVEPOINT``), and a ``SELECT`` that locks rows (``FOR UPDATE``,
+``FOR SHARE``: the lock must last until the commit). From then on the unit is one
+transaction as before, and psycopg's ``commit()`` sends the ``COMMIT`` unless it went
+already (below); a unit that never began one sends neither.
 
 The unit's last statement, a write given ``LAST_WRITE`` by ``Store.last_write`` (the
 conversation's next state) when nothing else is pending or to be written at the commit: if
