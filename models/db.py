@@ -164,7 +164,7 @@ class Store:
         unit = self._current_unit()
         if unit is None or not unit.first_write_begins or unit.regardless:
             return {}
-        if session.new or session.dirty or session.deleted:
+        if session.new or session.dirty or session.deleted or session.in_nested_transaction():
             return {}
         return {first_write.LAST_WRITE: True}
 

@@ -136,6 +136,9 @@ async def test_only_a_units_last_write_goes_alone_or_with_the_commit(ctx: Contex
         session.add(Person(name="Pending"))
         assert ctx.store.last_write(session) == {}
         session.expunge_all()
+        async with ctx.store.transaction():  # a use case's savepoint still open
+            assert ctx.store.last_write(session) == {}
+        assert ctx.store.last_write(session) == expected
         await ctx.store.regardless(lambda s: None)
         assert ctx.store.last_write(session) == {}
     async with ctx.store.unit() as session:
