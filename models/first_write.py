@@ -1,7 +1,7 @@
 """PostgreSQL (psycopg): a dialogue turn's transaction begins at its first write, not its read.
 
 psycopg sends ``BEGIN`` and ``COMMIT`` as round trips of their own, and on PostgreSQL every
-round trip costs the bot's event loop about 0.3 ms (bench/README.md). A turn that only reads
+round trip costs the bot's event loop 0.05-0.4 ms (bench/README.md). A turn that only reads
 and then writes its conversation (a deep link's shift card, a list of shifts, a help text)
 needs no transaction: under READ COMMITTED, PostgreSQL's default and ours, a read in a
 transaction sees what any read on its own would (each statement its own snapshot), and one
