@@ -14,7 +14,10 @@ the conversation to saving it (``Store.unit``). Use cases called inside it keep 
 still undoes only its own writes; ``Store.joined()`` blocks (reads, single statements) join
 the unit without one. A refusal's audit record is written whatever happens to the use case
 that was refused (``Store.regardless``). The whole turn commits at once: its changes, its
-outbox rows and the conversation's next state together, or none of them.
+outbox rows and the conversation's next state together, or none of them. On PostgreSQL
+through psycopg a dialogue turn's transaction begins at its first write or lock, and a turn
+whose only write is its conversation needs none (``first_write.py``: fewer round trips, the
+same guarantees under READ COMMITTED).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import first_write
 from models.engine import StoreError, create_engine
 from models.schema import schema_state, upgrade
 
@@ -60,6 +64,7 @@ class _Unit:
     session: AsyncSession
     task: asyncio.Task[Any] | None
     regardless: list[Write] = field(default_factory=list)
+    first_write_begins: bool = False
 
 
 _UNIT: ContextVar[_Unit | None] = ContextVar("vandra_store_unit", default=None)
@@ -116,18 +121,26 @@ class Store:
             yield session
 
     @asynccontextmanager
-    async def unit(self) -> AsyncIterator[AsyncSession]:
+    async def unit(self, *, first_write_begins: bool = False) -> AsyncIterator[AsyncSession]:
         """One transaction for a whole exchange (see the top of this module). Committed when
-        the block ends without an error, else rolled back; a unit inside a unit joins it."""
+        the block ends without an error, else rolled back; a unit inside a unit joins it.
+
+        ``first_write_begins``: on PostgreSQL (psycopg) the transaction begins at the unit's
+        first write or lock rather than its first read, and a unit whose only write is its
+        last (``last_write``) needs none (``models/first_write.py``)."""
         unit = self._current_unit()
         if unit is not None:
             yield unit.session
             return
         async with self.sessions() as session:
+            lazy = first_write_begins and first_write.available(self.engine)
             unit = _Unit(store=self, session=session, task=_current_task())
+            unit.first_write_begins = lazy
             token = _UNIT.set(unit)
             try:
                 async with session.begin():
+                    if lazy:
+                        await session.connection(execution_options=first_write.UNIT_OPTIONS)
                     try:
                         yield session
                     finally:
@@ -141,6 +154,19 @@ class Store:
                     except Exception:  # the unit's own error is the one to raise
                         log.exception("audit records of a failed unit were not written")
                 raise
+
+    def last_write(self, session: AsyncSession) -> dict[str, Any]:
+        """Execution options for the unit's last statement, a write, in a unit that began at
+        its first write with nothing pending or to be written at the commit: it runs alone
+        when nothing was written before it, else with the COMMIT in its round trip
+        (``models/first_write.py``). Empty (an ordinary statement of the unit) otherwise.
+        The caller promises it is one statement and nothing runs after it."""
+        unit = self._current_unit()
+        if unit is None or not unit.first_write_begins or unit.regardless:
+            return {}
+        if session.new or session.dirty or session.deleted or session.in_nested_transaction():
+            return {}
+        return {first_write.LAST_WRITE: True}
 
     async def regardless(self, write: Write) -> None:
         """Write something (an audit record of a refusal) whether or not the surrounding

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from models import first_write
 from models.sqlite_loop import prepare_sqlite
 
 
@@ -77,6 +78,7 @@ def create_engine(url: str, *, echo: bool = False, reader: bool = False) -> Asyn
     if target.get_driver_name() == "asyncpg":
         event.listen(engine.sync_engine, "do_connect", _without_libpq_options)
     _ping_when_idle(engine)
+    first_write.install(engine)
     return engine
 
 

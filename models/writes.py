@@ -10,7 +10,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 async def write_rows(
-    session: AsyncSession, statement: Executable, params: Mapping[str, Any]
+    session: AsyncSession,
+    statement: Executable,
+    params: Mapping[str, Any],
+    options: Mapping[str, Any] | None = None,
 ) -> int:
     """Run an INSERT, UPDATE or DELETE that concerns no object the session holds, in the
     session's transaction, and return how many rows it changed.
@@ -20,9 +23,10 @@ async def write_rows(
     conversation this way (measured per UPDATE: 0.13 ms instead of 0.34 ms on SQLite, 0.30
     instead of 0.53 ms on PostgreSQL). What the session holds unwritten is flushed first, as
     ``Session.execute`` would, so the statement runs after the turn's earlier writes.
+    ``options`` are the statement's execution options (``Store.last_write``'s).
     """
     if session.new or session.dirty or session.deleted:
         await session.flush()
     connection = await session.connection()
-    result = await connection.execute(statement, dict(params))
+    result = await connection.execute(statement, dict(params), execution_options=options or {})
     return int(result.rowcount or 0)

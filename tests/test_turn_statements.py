@@ -3,6 +3,11 @@
 ``bench/updates.py`` measures these two turns (a deep link to a shift, then its "Anmäl mig"
 button); every statement is a round trip to PostgreSQL, so a statement more fails here before
 it slows the bench. ``tests/test_dialogue.py`` pins the plain turn (load, save).
+
+On psycopg (the default PostgreSQL driver) what is counted is what psycopg sends, BEGIN and
+COMMIT included (each a round trip of its own): a turn's transaction begins at its first
+write or lock (``models/first_write.py``), so the deep link, which only reads before writing
+its conversation, sends no BEGIN and no COMMIT at all.
 """
 
 from __future__ import annotations
@@ -13,11 +18,14 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 
 from bot.dialogue.engine import Dialogue
 from evaluation.statistics import statistics_for
+from models import first_write
 from models.db import Store
 from scheduling.common.context import Context
 from tests.fakes.chat import Chat
@@ -46,6 +54,43 @@ def recorded(ctx: Context) -> Iterator[list[str]]:
         event.remove(engine, "begin", begin)
 
 
+@contextmanager
+def sent_by_psycopg(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The first word of every command psycopg sends, one entry per round trip: its own
+    BEGIN before a statement outside autocommit with no transaction open, the statements
+    ("BEGIN; SELECT" for two in one), COMMIT and ROLLBACK."""
+    sent: list[str] = []
+    execute = psycopg.AsyncCursor.execute
+    commit = psycopg.AsyncConnection.commit
+    rollback = psycopg.AsyncConnection.rollback
+
+    def idle(connection: psycopg.AsyncConnection[Any]) -> bool:
+        return connection.info.transaction_status == TransactionStatus.IDLE
+
+    async def recorded_execute(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        if not cursor.connection.autocommit and idle(cursor.connection):
+            sent.append("BEGIN")
+        text = query if isinstance(query, str) else query.decode()
+        sent.append("; ".join(part.split()[0].upper() for part in text.split(";") if part.strip()))
+        return await execute(cursor, query, *args, **kwargs)
+
+    async def recorded_commit(connection: Any) -> None:
+        if not idle(connection):
+            sent.append("COMMIT")
+        await commit(connection)
+
+    async def recorded_rollback(connection: Any) -> None:
+        if not idle(connection):
+            sent.append("ROLLBACK")
+        await rollback(connection)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(psycopg.AsyncCursor, "execute", recorded_execute)
+        patch.setattr(psycopg.AsyncConnection, "commit", recorded_commit)
+        patch.setattr(psycopg.AsyncConnection, "rollback", recorded_rollback)
+        yield sent
+
+
 def sent(statements: list[str]) -> list[str]:
     return [s for s in statements if s not in ("BEGIN", "COMMIT")]
 
@@ -54,10 +99,26 @@ async def test_a_deep_link_and_a_sign_up_cost_three_and_five_statements(ctx: Con
     """The deep link's card: the conversation with the person, the card (the shift, its
     head-counts, the viewer's own sign-up and the group lead in one statement), the
     conversation written. The sign-up: the conversation with the person, the shift locked,
-    its sign-ups, the new sign-up, the conversation. One transaction each."""
+    its sign-ups, the new sign-up, the conversation (on psycopg one upsert, the turn's last
+    statement: ``models/first_write.py``). One unit each."""
     deep_link, sign_up = await _two_turns(ctx)
+    saved = "INSERT" if first_write.available(ctx.store.engine) else "UPDATE"
     assert deep_link == ["TRANSACTION", "SELECT", "SELECT", "INSERT"]
-    assert sign_up == ["TRANSACTION", "SELECT", "SELECT", "SELECT", "INSERT", "UPDATE"]
+    assert sign_up == ["TRANSACTION", "SELECT", "SELECT", "SELECT", "INSERT", saved]
+
+
+async def test_round_trips_on_psycopg(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What psycopg sends for the two turns, one command per round trip. The deep link only
+    reads before its one write (the conversation), so it runs without a transaction: 3 round
+    trips instead of 5. The sign-up's transaction begins with the lock, BEGIN riding with it,
+    and ends with the conversation's write, COMMIT riding with it: 5 instead of 7."""
+    if ctx.store.engine.dialect.driver != "psycopg":
+        pytest.skip("counts what psycopg sends")
+    with sent_by_psycopg(monkeypatch) as commands:
+        await _two_turns(ctx, commands)
+    deep_link, sign_up = commands[: commands.index("|")], commands[commands.index("|") + 1 :]
+    assert deep_link == ["SELECT", "SELECT", "INSERT"]
+    assert sign_up == ["SELECT", "BEGIN; SELECT", "SELECT", "INSERT", "INSERT; COMMIT"]
 
 
 async def test_the_same_turns_on_asyncpg(ctx: Context) -> None:
@@ -80,17 +141,22 @@ async def test_the_same_turns_on_asyncpg(ctx: Context) -> None:
         await store.close()
 
 
-async def _two_turns(ctx: Context) -> tuple[list[str], list[str]]:
-    """A registered volunteer follows a deep link to a shift and presses "Anmäl mig"."""
+async def _two_turns(ctx: Context, driver: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """A registered volunteer follows a deep link to a shift and presses "Anmäl mig" (what
+    the driver sent is cleared before the first and marked "|" between the two)."""
     org, area = await seed_org_area(ctx)
     shift = await add_shift(ctx, org, area)
     await person(ctx, "Vera", org=org, telegram_id=4242)
     chat = Chat(Dialogue(ctx), address="4242", telegram_id=4242)
+    if driver is not None:
+        driver.clear()
     with recorded(ctx) as statements:
         await chat.command("start", f"pass_{shift.id}")
         deep_link = sent(statements)
         assert "Anmäl mig" in chat.labels
         statements.clear()
+        if driver is not None:
+            driver.append("|")
         answer = await chat.tap("Anmäl mig")
         sign_up = sent(statements)
     assert "anmäld" in answer

@@ -101,7 +101,7 @@ class Dialogue:
         for attempt in (1, 2):
             turn = None
             try:
-                async with self.ctx.store.unit():
+                async with self.ctx.store.unit(first_write_begins=True):
                     turn = await self._load(inbound)
                     await self._route_politely(turn)
                     await self._save(turn)

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, insert, inspect, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -106,7 +107,9 @@ async def save_conversation(
     The row is overwritten with this state (as a merge would, without reading it first). If
     the turn erased the person, the erasure deleted the row: it is written anew, keeping only
     what the turn left in it (the language of the goodbye). Activity is noted at most once an
-    hour (``directory.activity_stale``)."""
+    hour (``directory.activity_stale``). Written last in the turn's unit: on PostgreSQL, when
+    nothing else is to be written with it, as one upsert on the channel's address that goes
+    alone or with the COMMIT (``Store.last_write``)."""
     now = ctx.now()
     params = {
         "new_person_id": state.person_id,
@@ -116,6 +119,12 @@ async def save_conversation(
         "new_updated_at": now,
     }
     async with ctx.store.joined() as session:
+        activity = person is not None and _activity_stale(session, person, now)
+        last = {} if activity else ctx.store.last_write(session)
+        if last:  # one statement, the unit's last (PostgreSQL)
+            params.update(new_channel=state.channel, new_address=state.address)
+            await write_rows(session, _UPSERT_CONVERSATION, params, last)
+            return
         written = 0
         if state.id is not None:
             written = await write_rows(
@@ -124,7 +133,8 @@ async def save_conversation(
         if not written:  # a new conversation, or its row went with the person's erasure
             params.update(new_channel=state.channel, new_address=state.address)
             await write_rows(session, _NEW_CONVERSATION, params)
-        if person is not None and _activity_stale(session, person, now):
+        if activity:
+            assert person is not None
             await write_rows(session, _NOTE_ACTIVITY, {"person_id": person.id, "now": now})
 
 
@@ -179,6 +189,22 @@ _NEW_CONVERSATION = insert(Conversation).values(
     step=bindparam("new_step"),
     data=bindparam("new_data"),
     updated_at=bindparam("new_updated_at"),
+)
+_NEW_ROW = postgresql.insert(Conversation).values(
+    channel=bindparam("new_channel"),
+    address=bindparam("new_address"),
+    person_id=bindparam("new_person_id"),
+    flow=bindparam("new_flow"),
+    step=bindparam("new_step"),
+    data=bindparam("new_data"),
+    updated_at=bindparam("new_updated_at"),
+)
+_UPSERT_CONVERSATION = _NEW_ROW.on_conflict_do_update(
+    constraint="uq_conversation_address",
+    set_={
+        name: getattr(_NEW_ROW.excluded, name)
+        for name in ("person_id", "flow", "step", "data", "updated_at")
+    },
 )
 _NOTE_ACTIVITY = (
     update(Person)

@@ -1,0 +1,124 @@
+"""PostgreSQL (psycopg): a dialogue turn's transaction begins at its first write, not its read.
+
+psycopg sends ``BEGIN`` and ``COMMIT`` as round trips of their own, and on PostgreSQL every
+round trip costs the bot's event loop 0.05-0.4 ms (bench/README.md). A turn that only reads
+and then writes its conversation (a deep link's shift card, a list of shifts, a help text)
+needs no transaction: under READ COMMITTED, PostgreSQL's default and ours, a read in a
+transaction sees what any read on its own would (each statement its own snapshot), and one
+statement is atomic by itself.
+
+So a unit opened with ``Store.unit(first_write_begins=True)`` (the dialogue's turns) runs its
+connection in autocommit, and this module's ``before_cursor_execute`` listener begins the
+transaction with the first statement that needs one: any statement that is not a plain
+``SELECT`` (a write, a ``SAVEPOINT``), and a ``SELECT`` that locks rows (``FOR UPDATE``,
+``FOR SHARE``: the lock must last until the commit). From then on the unit is one
+transaction as before, and psycopg's ``commit()`` sends the ``COMMIT`` unless it went
+already (below); a unit that never began one sends neither.
+
+The unit's last statement, a write given ``LAST_WRITE`` by ``Store.last_write`` (the
+conversation's next state) when nothing else is pending or to be written at the commit: if
+the unit wrote nothing before, it runs without a transaction (one statement is atomic by
+itself); if it did, the ``COMMIT`` rides with it. ``BEGIN`` rides with the statement that
+needs it too. Both go in the same round trip as the statement: psycopg's client-side binding
+cursor sends ``BEGIN; <statement>`` or ``<statement>; COMMIT`` as one simple query (each
+statement still with its own snapshot under READ COMMITTED, so a read after the lock sees
+what the lock's holder committed), and answers with the statement's own result.
+
+So a turn that only reads before writing its conversation makes no ``BEGIN`` or ``COMMIT``
+round trip, and one that writes makes neither as a round trip of its own
+(``tests/test_turn_statements.py`` counts what psycopg sends).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import psycopg
+from psycopg.pq import TransactionStatus
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import await_
+
+LAZY = "vandra_first_write_begins"  # a connection option: this unit begins at its first write
+LAST_WRITE = "vandra_last_write"  # a statement option: the unit's last statement, a write
+
+# Autocommit for the unit's connection; SQLAlchemy puts the pool's default back on release.
+UNIT_OPTIONS = {"isolation_level": "AUTOCOMMIT", LAZY: True}
+
+_LOCKING = re.compile(r"\bFOR\s+(?:UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
+
+
+def available(engine: AsyncEngine) -> bool:
+    """Whether the engine's units can begin at their first write: PostgreSQL through psycopg
+    (SQLite's units take their write lock with ``BEGIN IMMEDIATE`` up front, and asyncpg
+    keeps its own transaction)."""
+    return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
+
+
+def install(engine: AsyncEngine) -> None:
+    if available(engine):
+        event.listen(engine.sync_engine, "before_cursor_execute", _begin_before_writing)
+
+
+def needs_transaction(statement: str) -> bool:
+    """Whether a statement must run inside the unit's transaction: all but plain reads."""
+    head = statement.lstrip()[:6].upper()
+    return head != "SELECT" or _LOCKING.search(statement) is not None
+
+
+def _begin_before_writing(
+    conn: Connection,
+    cursor: Any,
+    statement: str,
+    _parameters: Any,
+    context: Any,
+    executemany: bool,
+) -> None:
+    if not conn.get_execution_options().get(LAZY):
+        return
+    driver = conn.connection.driver_connection
+    if driver is None:
+        return
+    idle = driver.info.transaction_status == TransactionStatus.IDLE
+    last = context is not None and context.execution_options.get(LAST_WRITE)
+    if last:
+        if not idle and _swappable(cursor, executemany):
+            _swap(cursor, _CommitAfter(driver))
+        return  # alone, or the last statement of the transaction
+    if not idle or not needs_transaction(statement):
+        return
+    if _swappable(cursor, executemany):
+        _swap(cursor, _BeginFirst(driver))
+    else:
+        await_(driver.execute("BEGIN"))
+
+
+def _swappable(cursor: Any, executemany: bool) -> bool:
+    """Whether the statement can go with BEGIN or COMMIT: one execution on psycopg's plain
+    cursor (not a server-side one, not many parameter sets)."""
+    inner = getattr(cursor, "_cursor", None)
+    return not executemany and type(inner) is psycopg.AsyncCursor
+
+
+def _swap(cursor: Any, joined: psycopg.AsyncClientCursor[Any]) -> None:
+    cursor._cursor._close()
+    cursor._cursor = joined
+
+
+class _BeginFirst(psycopg.AsyncClientCursor[Any]):
+    """``BEGIN; <statement>`` in one round trip, answering with the statement's result."""
+
+    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        await super().execute(f"BEGIN; {query}", params, **kwargs)
+        self.nextset()
+        return self
+
+
+class _CommitAfter(psycopg.AsyncClientCursor[Any]):
+    """``<statement>; COMMIT`` in one round trip, answering with the statement's result."""
+
+    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        await super().execute(f"{query}; COMMIT", params, **kwargs)
+        return self
