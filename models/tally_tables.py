@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from models.columns import utc_field
@@ -80,12 +80,13 @@ class WalkTally(SQLModel, table=True):
     false_alarms: int = 0
     expected: int = 0  # confirmed sign-ups (not cancelled)
     no_shows: int = 0
-    walked_ms: int = 0  # walker-milliseconds (held)
+    # walker-milliseconds: 100 walkers for 16 hours is 5.8e9, past a 32-bit integer
+    walked_ms: int = Field(default=0, sa_type=BigInteger)  # (held)
     band_mask: int = 0  # bit n: the planned time overlaps time band n
-    band_0_ms: int = 0
-    band_1_ms: int = 0
-    band_2_ms: int = 0
-    band_3_ms: int = 0
+    band_0_ms: int = Field(default=0, sa_type=BigInteger)
+    band_1_ms: int = Field(default=0, sa_type=BigInteger)
+    band_2_ms: int = Field(default=0, sa_type=BigInteger)
+    band_3_ms: int = Field(default=0, sa_type=BigInteger)
     local_day: int = 0  # the local start day (date.toordinal), for the weeks
     walkers: str | None = Field(default=None)  # "id,id,..." who checked in (held)
     services: str | None = Field(default=None)  # JSON list (held, any named)

@@ -6,7 +6,7 @@ that is over (before and after the tallies are counted again), the statistics eq
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import text
 from sqlmodel import col, select
@@ -14,12 +14,14 @@ from sqlmodel import col, select
 from evaluation import statistics as stats
 from evaluation.tally_refresh import TICK_BATCH, catch_up_tallies, tally_step
 from models.db import Store, upgrade
-from models.tables import Alarm, Person, Report, Shift, Signup
+from models.tables import Alarm, Area, Organisation, Person, Report, Shift, Signup
 from scheduling.common.clock import ManualClock
 from scheduling.common.config import Settings
 from scheduling.common.context import Context
 from scheduling.people.access import Actor
 from scheduling.people.erasure import erase_person
+from scheduling.walks.editing import MAX_WALKERS
+from scheduling.walks.series import MAX_SHIFT_LENGTH
 from tests.test_stats_tally import by_walks, random_year, same
 
 RANGES = (
@@ -211,3 +213,31 @@ async def test_a_busy_batch_is_tried_again(ctx: Context, monkeypatch) -> None:  
     assert len(calls) >= 2 and await due_now(ctx) == 0
     await all_equal(ctx, orgs)
 
+
+
+async def test_the_largest_walk_the_plan_allows_is_counted(ctx: Context) -> None:
+    """100 walkers (the most a shift takes) for 16 hours (the longest shift) walk 5.76e9
+    milliseconds, past a 32-bit integer: the tally holds it, and the statistics agree."""
+    now = ctx.now()
+    start = datetime(2026, 6, 12, 4, 0, tzinfo=UTC)  # 06:00 local, to 22:00 local
+    async with ctx.store.transaction() as session:
+        org = Organisation(name="Org", name_key="org", created_at=now)
+        area = Area(name="Area", name_key="area", created_at=now)
+        session.add_all([org, area])
+        await session.flush()
+        shift = Shift(organisation_id=org.id, area_id=area.id, start_at=start,
+                      end_at=start + MAX_SHIFT_LENGTH, min_walkers=1, max_walkers=MAX_WALKERS,
+                      status="planned", created_at=start - timedelta(days=7))  # fmt: skip
+        people = [Person(name=f"P{n}", organisation_id=org.id, created_at=now)
+                  for n in range(MAX_WALKERS)]  # fmt: skip
+        session.add_all([shift, *people])
+        await session.flush()
+        session.add_all(Signup(shift_id=shift.id, person_id=person.id, status="confirmed",
+                               queued_at=start - timedelta(days=2), checked_in_at=start,
+                               checked_out_at=start + MAX_SHIFT_LENGTH, no_show=False)
+                        for person in people)  # fmt: skip
+    assert await catch_up_tallies(ctx) == 1
+    walked = MAX_WALKERS * int(MAX_SHIFT_LENGTH.total_seconds()) * 1000
+    assert walked > 2**31
+    assert await count(ctx, "SELECT walked_ms FROM walk_tally") == walked
+    await all_equal(ctx, [org.id or 0, org.id or 0])

@@ -56,6 +56,11 @@ UTC = sqlmodel.sql.sqltypes.UTCDateTime
 TEXT = sqlmodel.sql.sqltypes.AutoString
 
 
+def _integer(name: str) -> sa.types.TypeEngine[int]:
+    """Milliseconds walked are 64-bit: 100 walkers for 16 hours is 5.8e9."""
+    return sa.BigInteger() if name.endswith("_ms") else sa.Integer()
+
+
 def upgrade() -> None:
     op.create_table(
         "walk_tally",
@@ -67,7 +72,7 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("area_id", sa.Integer(), nullable=False),
         sa.Column("risk_night", sa.Boolean(), nullable=False),
-        *[sa.Column(name, sa.Integer(), nullable=False) for name in INTEGERS],
+        *[sa.Column(name, _integer(name), nullable=False) for name in INTEGERS],
         sa.Column("walkers", TEXT(), nullable=True),
         sa.Column("services", TEXT(), nullable=True),
         sa.Column("places", TEXT(), nullable=True),
