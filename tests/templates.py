@@ -38,7 +38,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from models.backup import pg_tool
+from models.backup import BackupRefused, pg_tool
 from models.db import Store, upgrade
 
 _SCHEMA_OPTION = "search_path%3D"
@@ -110,6 +110,7 @@ class Templates:
         self._pg_schema: str | None = None
         self._pg_script: str | None = None
         self._pg_failure: Exception | None = None
+        self._pg_made = False
         self._schemas: SchemaPool | None = None
 
     def copy_migrated(self, url: str) -> None:
@@ -153,9 +154,21 @@ class Templates:
             )
 
     def fill(self, schema: str, connection: psycopg.Connection[Any]) -> None:
-        """Make ``schema`` a copy of the migrated template."""
-        script = self._postgres_script().replace(_TOKEN, schema)
+        """Make ``schema`` a copy of the migrated template (without pg_dump here: migrated)."""
+        script = self._postgres_script()
+        if script is None:
+            connection.execute(f'CREATE SCHEMA "{schema}"')
+            try:
+                run_in_thread(lambda: migrate(self._schema_url(schema)))
+            except BaseException:
+                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+                raise
+            return
+        script = script.replace(_TOKEN, schema)
         connection.execute(f'CREATE SCHEMA "{schema}"; {script}'.encode())  # one simple query
+
+    def _schema_url(self, schema: str) -> str:
+        return f"{self.postgres_url.split('?', 1)[0]}?options=-c{_SCHEMA_OPTION}{schema}"
 
     def drop_schema(self, schema: str) -> None:
         """Drop a test's PostgreSQL schema, soon, on the pool's thread."""
@@ -167,35 +180,40 @@ class Templates:
                 self._schemas = SchemaPool(libpq_url(self.postgres_url), self.fill)
             return self._schemas
 
-    def _postgres_script(self) -> str:
+    def _postgres_script(self) -> str | None:
+        """The template's dump as a script, or None where there is no pg_dump."""
         with self._lock:
             if self._pg_failure is not None:
                 raise self._pg_failure
-            if self._pg_script is None:
+            if not self._pg_made:
                 try:
                     self._pg_script = self._make_postgres_template()
                 except Exception as exc:
                     self._pg_failure = exc
                     raise
+                self._pg_made = True
             return self._pg_script
 
-    def _make_postgres_template(self) -> str:
+    def _make_postgres_template(self) -> str | None:
+        try:
+            pg_dump = pg_tool("pg_dump")
+        except BackupRefused:
+            return None  # each schema is migrated instead: slower, as correct
         schema = f"tmpl_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(libpq_url(self.postgres_url), autocommit=True) as connection:
             connection.execute(f'CREATE SCHEMA "{schema}"')
         self._pg_schema = schema
-        url = f"{self.postgres_url.split('?', 1)[0]}?options=-c{_SCHEMA_OPTION}{schema}"
-        run_in_thread(lambda: migrate(url))
-        return replayable(self._pg_dump(schema), schema)
+        run_in_thread(lambda: migrate(self._schema_url(schema)))
+        return replayable(self._pg_dump(pg_dump, schema), schema)
 
-    def _pg_dump(self, schema: str) -> str:
+    def _pg_dump(self, pg_dump: str, schema: str) -> str:
         parsed = make_url(self.postgres_url)
         env = dict(os.environ)
         if parsed.password:
             env["PGPASSWORD"] = str(parsed.password)
         target = libpq_url(parsed.set(password=None).render_as_string(hide_password=False))
         done = subprocess.run(
-            [pg_tool("pg_dump"), "--schema", schema, "--no-owner", "--no-privileges",
+            [pg_dump, "--schema", schema, "--no-owner", "--no-privileges",
              "--inserts", "--dbname", target],
             capture_output=True, text=True, env=env, check=False,
         )
@@ -215,6 +233,7 @@ class Templates:
             with psycopg.connect(libpq_url(self.postgres_url), autocommit=True) as connection:
                 connection.execute(f'DROP SCHEMA IF EXISTS "{self._pg_schema}" CASCADE')
             self._pg_schema = self._pg_script = None
+            self._pg_made = False
 
 
 class SchemaPool:

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from models.schema import head_revision
+from tests import templates
 from tests.conftest import TEMPLATES, database_for
 from tests.templates import libpq_url, migrate, run_in_thread, schema_of
 
@@ -223,3 +224,27 @@ def _scalar(url: str, query: str) -> Any:
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         row = connection.execute(query.replace("organisation", f"{schema_of(url)}.organisation"))
         return row.fetchone()[0]  # type: ignore[index]
+
+
+@pytest.mark.postgres
+def test_without_pg_dump_a_copy_is_migrated_in_its_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where pg_dump cannot be found, the pool's schemas are migrated one by one: slower,
+    and still equal to a freshly migrated database."""
+
+    def missing(name: str) -> str:
+        raise templates.BackupRefused(f"{name} not found")
+
+    monkeypatch.setattr(templates, "pg_tool", missing)
+    own = templates.Templates(TEMPLATES.postgres_url)
+    try:
+        with (
+            database_for("postgres", tmp_path / "fresh") as fresh,
+            database_for("postgres", tmp_path / "copy") as copy,
+        ):
+            run_in_thread(lambda: migrate(fresh))
+            own.copy_migrated(copy)
+            assert fingerprint(copy) == fingerprint(fresh)
+    finally:
+        own.drop()
