@@ -4,6 +4,11 @@ The PostgreSQL half runs against the real server (``VANDRA_TEST_POSTGRES_URL``, 
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``), each test in a schema of its own; with
 no server reachable those tests skip and say why. A test that stops and starts PostgreSQL gets a
 throwaway cluster of its own instead (``private_postgres``, ``tests/pg_cluster.py``).
+
+A migrated store (``ctx``, ``database_for(..., migrated=True)``) is a copy of a template the
+migrations ran on once per session (``tests/templates.py``); a test marked ``migrations`` has
+them run on its own database instead, and ``database_url`` / ``database_for`` alone give an
+empty one, for the tests of migrating itself.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from scheduling.common.config import Settings, settings_from_mapping
 from scheduling.common.context import Context
 from tests.pg_cluster import PostgresCluster, postgres_cluster
 from tests.postgres_needed import unavailable
+from tests.templates import Templates
 
 POSTGRES_URL = os.environ.get(
     "VANDRA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -34,6 +40,11 @@ POSTGRES_URL = os.environ.get(
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 _postgres_problem: str | bool | None = False  # False: not yet checked
+TEMPLATES = Templates(POSTGRES_URL)  # the session's migrated templates, made on first use
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    TEMPLATES.drop()
 
 
 def postgres_unavailable() -> str | None:
@@ -74,9 +85,18 @@ def clock() -> ManualClock:
 
 
 @contextmanager
-def database_for(kind: str, folder: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file in ``folder``, or a PostgreSQL schema of its own
-    (dropped afterwards). Skips, saying why, when PostgreSQL cannot be reached."""
+def database_for(kind: str, folder: Path, *, migrated: bool = False) -> Iterator[str]:
+    """A fresh database, empty or (``migrated``) a copy of the migrated template: a SQLite
+    file in ``folder``, or a PostgreSQL schema of its own (dropped afterwards). Skips, saying
+    why, when PostgreSQL cannot be reached."""
+    with _database_for(kind, folder) as url:
+        if migrated:
+            TEMPLATES.copy_migrated(url)
+        yield url
+
+
+@contextmanager
+def _database_for(kind: str, folder: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{folder / 'vandra.db'}"
         return
@@ -89,8 +109,7 @@ def database_for(kind: str, folder: Path) -> Iterator[str]:
     try:
         yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        with psycopg.connect(_libpq_url(POSTGRES_URL), autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        TEMPLATES.drop_schema(schema)  # soon, on the thread of tests/templates.py
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -114,10 +133,17 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def ctx(settings: Settings, clock: ManualClock) -> AsyncIterator[Context]:
-    """A context on a migrated, empty store, with the clock at T0."""
+async def ctx(
+    settings: Settings, clock: ManualClock, request: pytest.FixtureRequest
+) -> AsyncIterator[Context]:
+    """A context on a migrated, empty store, with the clock at T0: a copy of the migrated
+    template, or, for a test marked ``migrations``, a database the migrations ran on."""
+    real_migrations = request.node.get_closest_marker("migrations") is not None
+    if not real_migrations:
+        TEMPLATES.copy_migrated(settings.database.url)
     store = Store.open(settings.database.url)
-    await upgrade(store.engine)
+    if real_migrations:
+        await upgrade(store.engine)
     try:
         yield Context(store=store, settings=settings, clock=clock)
     finally:

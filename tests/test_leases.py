@@ -5,6 +5,7 @@ before it goes again (docs/delivery.md)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from datetime import datetime, timedelta
@@ -84,29 +85,46 @@ async def test_a_lapsed_claim_taken_over_is_not_overwritten_by_its_old_holder(
 
 
 class SlowSender(RecordingSender):
-    """Counts the sends in flight at once."""
+    """Counts the sends in flight at once. The first sends wait until ``full`` of them are in
+    flight together, then hold on for ``hold`` seconds (room for one more, were the bound not
+    kept); the rest take ``delay`` each."""
 
-    def __init__(self, delay: float) -> None:
+    def __init__(self, delay: float, full: int, hold: float) -> None:
         super().__init__("telegram", delay=delay)
+        self.full, self.hold = full, hold
         self.now_in_flight = 0
         self.most_in_flight = 0
+        self.filled = asyncio.Event()
 
     async def send(
         self, recipient: Recipient, message: Outgoing, valid_until: datetime | None = None
     ) -> Delivery:
         self.now_in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.now_in_flight)
+        if self.now_in_flight >= self.full:
+            self.filled.set()
         try:
+            await self._first_wave()
             return await super().send(recipient, message, valid_until)
         finally:
             self.now_in_flight -= 1
+
+    async def _first_wave(self) -> None:
+        if self.hold <= 0:
+            return
+        with contextlib.suppress(TimeoutError):  # fewer got in: most_in_flight tells
+            await asyncio.wait_for(self.filled.wait(), 10)
+        await asyncio.sleep(self.hold)
+        self.hold = 0  # once: the first wave alone waits
 
 
 async def test_at_most_max_in_flight_sends_at_once_however_big_the_batch(
     ctx: Context, clock: ManualClock
 ) -> None:
     """A batch of 40 claimed at once is not sent at once: at most ``max_in_flight`` (3 here)
-    sends are in flight together."""
+    sends are in flight together. The first sends wait for each other until three are in
+    flight (so the bound is reached however slowly the database answers), then half a second
+    more, in which a fourth would get in were the bound not kept."""
     ctx = dataclasses.replace(
         ctx, settings=ctx.settings.model_copy(
             update={"dispatch": DispatchSettings(max_in_flight=3)}
@@ -115,7 +133,7 @@ async def test_at_most_max_in_flight_sends_at_once_however_big_the_batch(
     people = [await person(ctx, f"P{n}", telegram_id=100 + n) for n in range(40)]
     for walker in people:
         await queue(ctx, walker.id or 0, f"k:{walker.id}")
-    slow = SlowSender(delay=0.01)
+    slow = SlowSender(delay=0.01, full=3, hold=0.5)
     report = await dispatcher(ctx, clock, slow, batch_size=40).dispatch_once()
     assert (report.claimed, report.sent) == (40, 40)
     assert slow.most_in_flight == 3

@@ -49,6 +49,7 @@ async def test_comparisons_use_utc_instants(ctx: Context) -> None:
     assert len(found) == 1
 
 
+@pytest.mark.migrations  # the migrations themselves, not the session's copy of their result
 async def test_migrations_match_the_models(ctx: Context) -> None:
     """After `db upgrade` the schema is at head and equals what the models declare."""
     state = await schema_state(ctx.store.engine)
