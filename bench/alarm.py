@@ -18,7 +18,8 @@ alarm.
 Each alarm is a signed ``LARM bench-<n>`` posted to ``/sms/inbound`` of the served app (the
 inbound webhook as Twilio sends it, signed before the clock starts). The clock stops at the
 first alert for that alarm that a fake provider accepted (Telegram or SMS, as the fake recorded
-it). The walker then calls it off (``FALSKT LARM``) and the next alarm follows after ``--gap-s``
+it). The walker then calls it off in the app (by SMS, ``FALSKT LARM`` takes a one-time code)
+and the next alarm follows after ``--gap-s``
 (2.5 s: everyone alerted has just been told of the false alarm, and Telegram allows one message
 a second per chat, so a shorter gap measures that pacing of the previous alarm's messages
 instead of the outbox). Progress goes to stderr; the last line is ``RESULT alarms=... p50_ms=...
@@ -139,9 +140,9 @@ async def seed_crowd(ctx: Any, count: int) -> None:
         await enqueue_many(session, messages, now)
 
 
-async def seed_walk(ctx: Any) -> list[int]:
+async def seed_walk(ctx: Any) -> tuple[list[int], Any]:
     """A walk starting in half an hour (check-in is open, so is the alarm): three walkers, a
-    lead, a coordinator. Their Telegram ids."""
+    lead, a coordinator. Their Telegram ids, and the first walker (who raises the alarms)."""
     from scheduling.people import directory
     from scheduling.people.access import Actor
     from scheduling.walks import shifts, signups
@@ -154,7 +155,7 @@ async def seed_walk(ctx: Any) -> list[int]:
     spec = shifts.ShiftSpec(organisation=org.id or 0, area=area.id or 0, start=start,
                             end=start + timedelta(hours=4), min_walkers=1, max_walkers=8)
     (shift,) = await shifts.create_shifts(ctx, operator, spec)
-    telegram_ids = []
+    telegram_ids, walkers = [], []
     for n, phone in enumerate(WALKER_PHONES, start=1):
         walker = await directory.add_person(ctx, operator, name=f"Walker {n}", phone=phone,
                                             telegram_id=WORLD_TELEGRAM_BASE + n,
@@ -162,11 +163,12 @@ async def seed_walk(ctx: Any) -> list[int]:
         await directory.record_consent(ctx, walker.id or 0)
         await signups.sign_up(ctx, walker.id or 0, shift.id or 0)
         telegram_ids.append(WORLD_TELEGRAM_BASE + n)
+        walkers.append(walker)
     await directory.add_person(ctx, operator, name="Lena Ledare", phone=LEAD_PHONE,
                                organisation=org.id, role="lead")
     await directory.add_person(ctx, operator, name="Maria Samordnare",
                                telegram_id=WORLD_TELEGRAM_BASE, role="coordinator")
-    return [WORLD_TELEGRAM_BASE, *telegram_ids]
+    return [WORLD_TELEGRAM_BASE, *telegram_ids], walkers[0]
 
 
 # --- the alarms ------------------------------------------------------------------------------
@@ -210,7 +212,7 @@ def first_alert(tg: Any, twilio: Any, chats: list[int], marker: str, since_wall:
 
 
 async def one_alarm(args: argparse.Namespace, n: int, phone: Inbound, tg: Any, twilio: Any,
-                    chats: list[int]) -> float | None:
+                    chats: list[int], call_off: Any) -> float | None:
     marker = f"bench-{n}"
     signed = phone.signed(f"LARM {marker}")
     since_wall, since_mono = datetime.now(UTC), time.monotonic()
@@ -220,7 +222,7 @@ async def one_alarm(args: argparse.Namespace, n: int, phone: Inbound, tg: Any, t
     while latency is None and time.monotonic() < deadline:
         await asyncio.sleep(0.005)
         latency = first_alert(tg, twilio, chats, marker, since_wall, since_mono)
-    await phone.post(phone.signed("FALSKT LARM"))
+    await call_off()
     await asyncio.sleep(args.gap_s)
     return latency
 
@@ -251,7 +253,14 @@ async def run(args: argparse.Namespace, url: str, tg: Any) -> Figures:
         assert app.telegram is not None
         await upgrade(app.ctx.store.engine)
         await seed_crowd(app.ctx, args.queued)
-        chats = await seed_walk(app.ctx)
+        chats, walker = await seed_walk(app.ctx)
+
+        async def call_off() -> None:  # as the walker does it in the app
+            from scheduling.people.access import Actor
+            from scheduling.walks.alarm_changes import cancel_alarm
+
+            await cancel_alarm(app.ctx, Actor.of(walker, "telegram"))
+
         for chat in chats:
             tg.add_user(chat, f"Vakt {chat}")
         await app.telegram.start()
@@ -259,7 +268,7 @@ async def run(args: argparse.Namespace, url: str, tg: Any) -> Figures:
         transport = httpx.ASGITransport(app=app.http)
         try:
             async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
-                latencies = await _alarms(args, Inbound(client), tg, twilio, chats)
+                latencies = await _alarms(args, Inbound(client), tg, twilio, chats, call_off)
         finally:
             app.dispatcher.stop()
             await dispatching
@@ -271,10 +280,10 @@ async def run(args: argparse.Namespace, url: str, tg: Any) -> Figures:
 
 
 async def _alarms(args: argparse.Namespace, phone: Inbound, tg: Any, twilio: Any,
-                  chats: list[int]) -> list[float | None]:
+                  chats: list[int], call_off: Any) -> list[float | None]:
     latencies: list[float | None] = []
     for n in range(1, args.alarms + 1):
-        seconds = await one_alarm(args, n, phone, tg, twilio, chats)
+        seconds = await one_alarm(args, n, phone, tg, twilio, chats, call_off)
         latencies.append(None if seconds is None else seconds * 1000)
         shown = "missed" if seconds is None else f"{seconds * 1000:.0f} ms"
         progress(f"alarm {n}/{args.alarms}: first alert after {shown}")

@@ -262,6 +262,11 @@ _RELATIONS = """
     SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
 """
+# the schema's own functions (the statistics' tally triggers call them): a dump brings them
+_FUNCTIONS = """
+    SELECT p.proname, pg_get_function_identity_arguments(p.oid) FROM pg_proc p
+    JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %s
+"""
 _DROP = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE",
          "f": "FOREIGN TABLE"}
 
@@ -311,7 +316,9 @@ def _pg_restore(pg: _Pg, source: Path, *, force: bool) -> Done:
 
 
 def _pg_make_room(pg: _Pg, schema: str, *, force: bool) -> None:
-    """Refuse a schema that holds tables, or (``force``) drop them all in one transaction."""
+    """Refuse a schema that holds tables, or (``force``) drop them all in one transaction;
+    its functions go too (a schema just made by ``vandra db upgrade`` has them, and so has
+    the dump)."""
     with pg.connect() as connection:
         present = connection.execute(_RELATIONS, (schema,)).fetchall()
         filled = [
@@ -331,6 +338,10 @@ def _pg_make_room(pg: _Pg, schema: str, *, force: bool) -> None:
                 sql.SQL(_DROP[str(kind)]), sql.Identifier(schema), sql.Identifier(str(name))
             )
             connection.execute(statement)
+        for name, arguments in connection.execute(_FUNCTIONS, (schema,)).fetchall():
+            connection.execute(sql.SQL("DROP FUNCTION IF EXISTS {}.{}({}) CASCADE").format(
+                sql.Identifier(schema), sql.Identifier(str(name)), sql.SQL(str(arguments))
+            ))  # fmt: skip
 
 
 def _quoted(name: str) -> str:

@@ -163,14 +163,14 @@ async def test_heavy_statistics_do_not_block_the_event_loop(
     ctx: Context, data: DataSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A statistics request whose work takes 0.6 s of blocking time holds the loop up for far
-    less: it runs on the reader's thread. (The same work in place blocks it the whole time.)"""
-    build_report = stats.tally_report
+    less: it runs in a worker process. (The same work in place blocks it the whole time.)"""
+    count = stats.tally_statistics
 
-    def slow_build_report(*args: Any, **kwargs: Any) -> stats.StatsReport:
-        time.sleep(0.6)  # a long computation: blocks whichever thread runs it
-        return build_report(*args, **kwargs)
+    async def slow_count(*args: Any, **kwargs: Any) -> stats.StatsReport:
+        time.sleep(0.6)  # noqa: ASYNC251 - a long computation: blocks whichever loop runs it
+        return await count(*args, **kwargs)
 
-    monkeypatch.setattr(stats, "tally_report", slow_build_report)
+    monkeypatch.setattr(stats, "tally_statistics", slow_count)
     nov = (date(2026, 11, 1), date(2026, 11, 30))
     in_place = await watched(stats.statistics_for(ctx, *nov))
     assert in_place >= 0.5  # the watch sees a blocked loop

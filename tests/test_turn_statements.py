@@ -70,7 +70,10 @@ def sent_by_psycopg(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     async def recorded_execute(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
         if not cursor.connection.autocommit and idle(cursor.connection):
             sent.append("BEGIN")
-        text = query if isinstance(query, str) else query.decode()
+        if isinstance(query, psycopg.sql.Composable):  # the driver's own type lookups
+            text = query.as_string(cursor.connection)
+        else:
+            text = query if isinstance(query, str) else query.decode()
         sent.append("; ".join(part.split()[0].upper() for part in text.split(";") if part.strip()))
         return await execute(cursor, query, *args, **kwargs)
 
