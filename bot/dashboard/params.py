@@ -6,9 +6,8 @@ from datetime import date, timedelta
 
 from starlette.requests import Request
 
-from evaluation.walk_facts import FIRST_DAY, LAST_DAY
 from scheduling.common.errors import InvalidInput, NotFound
-from scheduling.common.localtime import parse_date
+from scheduling.common.localtime import parse_date, usable_day
 from scheduling.common.text import LARGEST_ID, small_number
 
 
@@ -21,14 +20,7 @@ def date_param(request: Request, name: str, default: date) -> date:
 
 def within_bounds(day: date) -> date:
     """The day, if pages and statistics can use it (else a 400 saying which days can)."""
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise InvalidInput(
-            "date_out_of_range",
-            text=day.isoformat(),
-            first=FIRST_DAY.isoformat(),
-            last=LAST_DAY.isoformat(),
-        )
-    return day
+    return usable_day(day)
 
 
 def path_id(request: Request, kind: str, name: str = "id") -> int:

@@ -170,40 +170,32 @@ async def _find_person(
     return None
 
 
+_STATE_COLUMNS = ("person_id", "flow", "step", "data", "updated_at")
+
+
+def _state_params() -> dict[str, Any]:
+    """A conversation's state as bound parameters (``new_<column>``)."""
+    return {name: bindparam(f"new_{name}") for name in _STATE_COLUMNS}
+
+
+def _row_params() -> dict[str, Any]:
+    """A new conversation's row: its address and its state."""
+    address: dict[str, Any] = {name: bindparam(f"new_{name}") for name in ("channel", "address")}
+    return address | _state_params()
+
+
 _SAVE_CONVERSATION = (
     update(Conversation)
     .where(col(Conversation.id) == bindparam("conversation_id"))
-    .values(
-        person_id=bindparam("new_person_id"),
-        flow=bindparam("new_flow"),
-        step=bindparam("new_step"),
-        data=bindparam("new_data"),
-        updated_at=bindparam("new_updated_at"),
-    )
+    .values(**_state_params())
 )
-_NEW_CONVERSATION = insert(Conversation).values(
-    channel=bindparam("new_channel"),
-    address=bindparam("new_address"),
-    person_id=bindparam("new_person_id"),
-    flow=bindparam("new_flow"),
-    step=bindparam("new_step"),
-    data=bindparam("new_data"),
-    updated_at=bindparam("new_updated_at"),
-)
-_NEW_ROW = postgresql.insert(Conversation).values(
-    channel=bindparam("new_channel"),
-    address=bindparam("new_address"),
-    person_id=bindparam("new_person_id"),
-    flow=bindparam("new_flow"),
-    step=bindparam("new_step"),
-    data=bindparam("new_data"),
-    updated_at=bindparam("new_updated_at"),
-)
+_NEW_CONVERSATION = insert(Conversation).values(**_row_params())
+_NEW_ROW = postgresql.insert(Conversation).values(**_row_params())
 _UPSERT_CONVERSATION = _NEW_ROW.on_conflict_do_update(
     constraint="uq_conversation_address",
     set_={
         name: getattr(_NEW_ROW.excluded, name)
-        for name in ("person_id", "flow", "step", "data", "updated_at")
+        for name in _STATE_COLUMNS
     },
 )
 _NOTE_ACTIVITY = (
