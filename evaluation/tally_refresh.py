@@ -118,9 +118,10 @@ _checked_basis: set[tuple[str, str]] = set()  # (database, settings) listed by t
 
 
 async def tally_step(ctx: Context) -> int:
-    """The ticker's step: the few due tallies in place, a backlog in a worker process (one
-    catch-up at a time, in the background). Once per process, tallies counted under other
-    settings (the time zone, trained walkers needed) are listed as due."""
+    """The ticker's step: up to a batch of due tallies in place; when the batch was full, the
+    rest in a worker process (one catch-up at a time, in the background). Once per process,
+    tallies counted under other settings (the time zone, trained walkers needed) are listed
+    as due."""
     global _catching_up
     if _catching_up is not None and not _catching_up.done():
         return 0
@@ -129,12 +130,11 @@ async def tally_step(ctx: Context) -> int:
         _checked_basis.add((str(ctx.store.engine.url), wanted))
         if listed := await list_other_basis(ctx, wanted):
             return listed  # counted by the next ticks
-    backlog = await raw_rows_count(ctx, TICK_BATCH + 1)
-    if backlog > TICK_BATCH and shares_a_file(ctx.store):
+    done = await refresh_due(ctx, TICK_BATCH)
+    if done == TICK_BATCH and shares_a_file(ctx.store):  # a full batch: maybe a backlog
         _catching_up = asyncio.get_running_loop().create_task(off_loop(ctx, catch_up_tallies))
         _catching_up.add_done_callback(_log_catch_up)
-        return 0
-    return await refresh_due(ctx, TICK_BATCH) if backlog else 0
+    return done
 
 
 async def list_other_basis(ctx: Context, wanted: str) -> int:
@@ -150,14 +150,6 @@ async def list_other_basis(ctx: Context, wanted: str) -> int:
             {"basis": wanted},
         )
     return int(listed.rowcount or 0)
-
-
-async def raw_rows_count(ctx: Context, most: int) -> int:
-    """How many ended shifts are due, counting no further than ``most``."""
-    async with ctx.store.joined() as session:
-        connection = await session.connection()
-        found = await raw_rows(connection, _DUE, {"now": ctx.now(), "limit": most})
-    return len(found)
 
 
 def _log_catch_up(task: asyncio.Task[int]) -> None:

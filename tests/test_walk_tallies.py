@@ -241,3 +241,19 @@ async def test_the_largest_walk_the_plan_allows_is_counted(ctx: Context) -> None
     assert walked > 2**31
     assert await count(ctx, "SELECT walked_ms FROM walk_tally") == walked
     await all_equal(ctx, [org.id or 0, org.id or 0])
+
+
+async def test_a_backlog_goes_to_a_worker_process(ctx: Context, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A tick counts a full batch in place and hands the rest to a worker process, which
+    counts every due walk; the statistics stay right."""
+    from evaluation import tally_refresh
+
+    monkeypatch.setattr(tally_refresh, "_catching_up", None)
+    orgs = await random_year(ctx, random.Random(11))
+    assert await due_now(ctx) > TICK_BATCH
+    assert await tally_step(ctx) == TICK_BATCH
+    catching_up = tally_refresh._catching_up
+    assert catching_up is not None
+    assert await catching_up > 0
+    assert await due_now(ctx) == 0
+    await all_equal(ctx, orgs)
