@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
+
+import pytest
 
 
 class Gate:
@@ -28,3 +31,19 @@ class Gate:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._open.wait(), self.timeout)
         self._open.set()
+
+
+def gate_the_seat_count(monkeypatch: pytest.MonkeyPatch, racers: int) -> Gate:
+    """Make ``racers`` sign-ups meet at the gate after taking the shift's lock, before they
+    count its seats (``signups._signups_and_clashes``)."""
+    from scheduling.walks import signups
+
+    gate = Gate(racers)
+    count_seats = signups._signups_and_clashes
+
+    async def at_the_gate(session: Any, shift: Any, person_id: int) -> Any:
+        await gate.arrive()
+        return await count_seats(session, shift, person_id)
+
+    monkeypatch.setattr(signups, "_signups_and_clashes", at_the_gate)
+    return gate

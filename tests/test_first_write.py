@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -25,9 +24,8 @@ from models.db import Store
 from models.tables import Conversation, Person, Shift, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.people.conversations import ConversationState, save_conversation
-from scheduling.walks import signups
 from tests.helpers import add_shift, seed_org_area
-from tests.race import Gate
+from tests.race import gate_the_seat_count
 from tests.world import person
 
 RACERS = 10
@@ -47,14 +45,7 @@ async def test_racing_for_the_last_seat_through_the_dialogue(
     org, area = await seed_org_area(ctx)
     shift = await add_shift(ctx, org, area, max_walkers=1, min_walkers=1)
     racers = [await person(ctx, f"Racer {n}", org=org, telegram_id=5100 + n) for n in range(RACERS)]
-    gate = Gate(RACERS)
-    count_seats = signups._signups_and_clashes
-
-    async def at_the_gate(session: Any, shift: Any, person_id: int) -> Any:
-        await gate.arrive()
-        return await count_seats(session, shift, person_id)
-
-    monkeypatch.setattr(signups, "_signups_and_clashes", at_the_gate)
+    gate_the_seat_count(monkeypatch, RACERS)
     stores = [Store.open(ctx.settings.database.url) for _ in racers]
     start = asyncio.Event()
 

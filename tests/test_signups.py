@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -19,7 +18,7 @@ from scheduling.people import directory
 from scheduling.people.access import Actor
 from scheduling.walks import shifts, signups
 from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
-from tests.race import Gate
+from tests.race import gate_the_seat_count
 
 
 async def test_confirmed_until_full_then_waitlisted_in_order(ctx: Context) -> None:
@@ -201,14 +200,7 @@ async def test_racing_for_the_last_seat(ctx: Context, monkeypatch: pytest.Monkey
     for person in early:
         await signups.sign_up(ctx, person.id or 0, shift.id or 0)
     racers = await add_people(ctx, 10, org=org, prefix="Racer")
-    gate = Gate(len(racers))
-    count_seats = signups._signups_and_clashes
-
-    async def at_the_gate(session: Any, shift: Any, person_id: int) -> Any:
-        await gate.arrive()
-        return await count_seats(session, shift, person_id)
-
-    monkeypatch.setattr(signups, "_signups_and_clashes", at_the_gate)
+    gate_the_seat_count(monkeypatch, len(racers))
     stores = [Store.open(ctx.settings.database.url) for _ in racers]
     start = asyncio.Event()
 
