@@ -100,6 +100,27 @@ async def test_english_alarm_keyword_and_false_alarm_by_sms(
     assert set(told) == set(expected_alerts(world, raiser.id or 0))
 
 
+async def test_codes_asked_for_erasing_leave_the_false_alarm_its_own(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The hourly limit on codes is per purpose: ``RADERA`` asked until refused (perhaps from
+    a forged number) still lets the walker call off a false alarm by SMS."""
+    world, _ = await on_a_walk(ctx, clock)
+    ctx = sms_ctx(ctx)
+    raiser = world.walkers[1]
+    async with client_for(ctx) as client:
+        phone = Phone(client, raiser.phone or "")
+        for _ in range(3):
+            assert re.search(r"RADERA \d{4}", (await phone.text("RADERA"))[0])
+        assert "flera koder" in (await phone.text("RADERA"))[0]
+        assert "112" in (await phone.text("LARM"))[0]
+        (ask,) = await phone.text("FALSKT LARM")
+        code = re.search(r"FALSKT LARM (\d{4})", ask)
+        assert code, ask
+        assert "återkallat" in (await phone.text(f"FALSKT LARM {code.group(1)}"))[0]
+    assert await outbox(ctx, Kind.ALARM_CANCELLED)
+
+
 async def test_larm_in_telegram_with_a_location_and_the_button_on_the_card(
     ctx: Context, clock: ManualClock
 ) -> None:

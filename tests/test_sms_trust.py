@@ -28,7 +28,7 @@ from models.tables import (
 )
 from scheduling.common.clock import ManualClock
 from scheduling.common.context import Context
-from scheduling.people import directory
+from scheduling.people import confirmations, directory
 from scheduling.walks.safety import new_alert_ref
 from tests.helpers import OPERATOR, add_shift, seed_org_area
 from tests.test_sms import Phone, client_for, sms_ctx
@@ -185,6 +185,23 @@ async def test_codes_expire_are_single_use_and_have_few_attempts(
         if code != newest:  # the replaced code is only a wrong guess now
             assert "Fel kod" in (await phone.text(f"RADERA {code}"))[0]
         assert "raderade" in (await phone.text(f"RADERA {newest}"))[0]
+
+
+async def test_code_limits_per_purpose_and_in_all(ctx: Context, clock: ManualClock) -> None:
+    """Three codes an hour per purpose (a fourth for it is refused while another purpose still
+    gets one), ten an hour in all, and an hour later codes come again."""
+    org, _ = await seed_org_area(ctx)
+    person = await directory.add_person(ctx, OPERATOR, name="Kodare", organisation=org)
+    pid = person.id or 0
+    for _ in range(confirmations.MAX_CODES_PER_HOUR):
+        assert await confirmations.issue_code(ctx, pid, "delete") is not None
+    assert await confirmations.issue_code(ctx, pid, "delete") is None
+    others = confirmations.MAX_CODES_PER_HOUR_IN_ALL - confirmations.MAX_CODES_PER_HOUR
+    for n in range(others):
+        assert await confirmations.issue_code(ctx, pid, f"alarmoff:{n}") is not None
+    assert await confirmations.issue_code(ctx, pid, "alarmoff:999") is None
+    clock.advance(timedelta(minutes=61))
+    assert await confirmations.issue_code(ctx, pid, "delete") is not None
 
 
 async def test_kvittera_by_reference_and_code(ctx: Context) -> None:

@@ -6,7 +6,10 @@ SMS first texts a four-digit code to the number ("Svara RADERA 4821 för att bek
 only the same action with that code does it (``docs/security.md``). A code is bound to one
 person and one ``purpose`` (``delete``, ``ack:<alert id>``), stored salted and hashed, valid
 ``CODE_VALIDITY``, used once, void after ``MAX_ATTEMPTS`` wrong guesses; a newer code replaces
-an older one, and at most ``MAX_CODES_PER_HOUR`` are made per person, so guessing stays hopeless.
+an older one, and at most ``MAX_CODES_PER_HOUR`` are made per person and purpose, so guessing
+stays hopeless. The limit is per purpose because each code is bound to one: codes asked for
+erasing (perhaps from a forged number) must not leave a walker without a code to call off a
+false alarm. ``MAX_CODES_PER_HOUR_IN_ALL`` bounds the texts one person can be sent.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from scheduling.common.context import Context
 
 CODE_VALIDITY = timedelta(minutes=10)
 MAX_ATTEMPTS = 3
-MAX_CODES_PER_HOUR = 3
+MAX_CODES_PER_HOUR = 3  # per person and purpose
+MAX_CODES_PER_HOUR_IN_ALL = 10  # per person, every purpose together
 CODE_DIGITS = 4
 
 Checked = Literal["ok", "wrong", "none"]
@@ -38,16 +42,21 @@ def _hash(salt: str, person_id: int, purpose: str, code: str) -> str:
 
 async def issue_code(ctx: Context, person_id: int, purpose: str) -> str | None:
     """A fresh code for ``purpose`` (older unused ones for it stop working), or None when the
-    person has had ``MAX_CODES_PER_HOUR`` codes in the last hour."""
+    person has had ``MAX_CODES_PER_HOUR`` codes for it, or ``MAX_CODES_PER_HOUR_IN_ALL`` in
+    all, in the last hour."""
     now = ctx.now()
     async with ctx.store.transaction() as session:
         recent = await session.exec(
-            select(func.count()).where(
+            select(
+                func.count(),
+                func.count().filter(col(ConfirmationCode.purpose) == purpose),
+            ).where(
                 col(ConfirmationCode.person_id) == person_id,
                 col(ConfirmationCode.created_at) > now - timedelta(hours=1),
             )
         )
-        if int(recent.one()) >= MAX_CODES_PER_HOUR:
+        in_all, for_purpose = recent.one()
+        if for_purpose >= MAX_CODES_PER_HOUR or in_all >= MAX_CODES_PER_HOUR_IN_ALL:
             return None
         await session.exec(
             update(ConfirmationCode)
