@@ -69,6 +69,16 @@ def test_bad_input_exits_2_with_one_line(vandra, args: list[str], tmp_path: Path
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_an_export_into_a_missing_folder_is_refused_before_the_work(vandra, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Exit 2 naming the folder; nothing is created."""
+    add_walk(vandra)
+    code, _, err = vandra(
+        "export", "stats", "--from", "2026-11-01", "--to", "2026-11-30", "--out", "no/x.csv"
+    )
+    assert code == 2 and err == "vandra: export: the folder no does not exist; create it first\n"
+    assert not (tmp_path / "no").exists()
+
+
 def test_ical_links_use_public_url_and_can_be_renewed(vandra, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """`orgs ical` prints <public_url>/ical/<token>.ics, the same twice; --renew makes a new one."""
     monkeypatch.setenv("VANDRA_HTTP_PUBLIC_URL", "https://vandra.kalmar.se/app/")
@@ -100,3 +110,28 @@ def test_help_shows_examples(vandra) -> None:  # type: ignore[no-untyped-def]
     for command in (["export"], ["orgs", "ical"], ["people", "ical"], ["dashboard", "link"]):
         code, out, _ = vandra(*command, "--help")
         assert code == 0 and "Example" in out, command
+
+
+def test_an_out_file_is_written_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that fails before its rename leaves the old file as it was and no part file."""
+    import asyncio
+    import os
+
+    from bot.cli import out_file
+
+    target = tmp_path / "rapport.pdf"
+    target.write_bytes(b"last month")
+    path = out_file.checked_out("report", str(target))
+    asyncio.run(out_file.write_out(path, b"this month"))
+    assert target.read_bytes() == b"this month" and os.stat(target).st_mode & 0o777 == 0o644
+
+    def failing_replace(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(out_file.os, "replace", failing_replace)
+    with pytest.raises(OSError):
+        asyncio.run(out_file.write_out(path, b"half of next"))
+    assert target.read_bytes() == b"this month"
+    assert [p.name for p in tmp_path.iterdir()] == ["rapport.pdf"]

@@ -53,8 +53,10 @@ def test_command_line_writes_pdf_and_html_and_refuses_bad_input(vandra, tmp_path
     ):
         code, _, err = vandra(*args)
         assert code == 2 and err.count("\n") == 1, (args, err)
-    code, _, err = vandra("report", *period, "--out", str(tmp_path / "no" / "such" / "x.pdf"))
-    assert code == 1 and err.startswith("vandra: ")
+    missing = tmp_path / "no" / "such"
+    code, _, err = vandra("report", *period, "--out", str(missing / "x.pdf"))
+    assert code == 2 and err.count("\n") == 1 and f"{missing} does not exist" in err, err
+    assert not (tmp_path / "no").exists()
 
 
 async def test_dashboard_offers_and_serves_the_report(

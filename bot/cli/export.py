@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any, cast
 
@@ -10,6 +9,7 @@ import click
 
 from bot.cli.context import with_context
 from bot.cli.errors import BadInput
+from bot.cli.out_file import checked_out, write_out
 from bot.cli.root import config_option
 from bot.i18n import t
 from evaluation import exports
@@ -64,6 +64,7 @@ async def export_command(
     Example:  vandra export stats --from 2026-11-01 --to 2026-11-30 --out november.xlsx
     """
     file_format = chosen_format(fmt, out)
+    path = checked_out("export", out)
     request = exports.ExportRequest(
         kind=cast(exports.Kind, kind),
         first_day=parse_date(first_day),
@@ -72,6 +73,6 @@ async def export_command(
     )
     tables = await exports.build_export(ctx, Actor.operator(), request, swedish)
     data = exports.render(tables, swedish, file_format)
-    await asyncio.to_thread(Path(out).write_bytes, data)
+    await write_out(path, data)
     rows = sum(len(table.rows) for table in tables)
     click.echo(f"{out}: {kind}, {rows} rows")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import click
 
 from bot.cli.context import with_context
 from bot.cli.errors import BadInput
+from bot.cli.out_file import checked_out, write_out
 from bot.cli.root import config_option
 from bot.i18n import t
 from evaluation import council
@@ -60,10 +60,11 @@ async def report_command(
     Example:  vandra report --from 2026-11-01 --to 2026-11-30 --format pdf --out rapport.pdf
     """
     file_format = chosen_format(fmt, out)
+    path = checked_out("report", out)
     first, last = parse_date(first_day), parse_date(last_day)
     texts = partial(t, language)
     body = await council.council_report(
         ctx, Actor.operator(), first, last, file_format, language, texts
     )
-    await asyncio.to_thread(Path(out).write_bytes, body)
+    await write_out(path, body)
     click.echo(f"{out}: {file_format.upper()}, {len(body)} bytes")
