@@ -267,6 +267,10 @@ def echo_script(steps: int) -> Script:
 # --------------------------------------------------------------------------- databases
 
 
+def with_driver(url: str, driver: str) -> str:
+    return re.sub(r"^postgresql(\+\w+)?://", f"postgresql+{driver}://", url)
+
+
 def libpq(url: str) -> str:
     return re.sub(r"^postgresql\+\w+://", "postgresql://", url)  # psycopg's or asyncpg's
 
@@ -484,6 +488,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "Output: progress on stderr; the last line of stdout is 'RESULT key=value ...' with "
             "volunteers, updates, concurrency, updates_per_s, ratio, p50_ms, p99_ms (vandra, "
             "on the database named by db), api_latency_ms, echo_updates_per_s, echo_p50_ms, "
+            "driver (PostgreSQL's, when it ran), "
             "echo_p99_ms, and per database updates_per_s_<db>, ratio_<db>, p50_ms_<db>, "
             "p99_ms_<db>, signed_up_<db> (volunteers who got 'anmäld'), loop_ms_<db> (the "
             "bot's event loop thread's CPU per update over the measured phase, echo_loop_ms the "
@@ -519,6 +524,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "($VANDRA_TEST_POSTGRES_URL, as for the test suite, changes the default)",
     )
     parser.add_argument(
+        "--driver",
+        choices=["asyncpg", "psycopg"],
+        default="asyncpg",
+        help="the bot's PostgreSQL driver: the server is --postgres-url's, with this driver "
+        "(asyncpg, recommended for production in docs/deploy.md, costs the bot less CPU per "
+        "statement; psycopg is the URL form docs/interface.md names)",
+    )
+    parser.add_argument(
         "--api-latency-ms",
         type=float,
         default=0,
@@ -529,6 +542,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--timeout", type=float, default=600, help="give up a measured run after this many seconds"
     )
     args = parser.parse_args(argv)
+    args.postgres_url = with_driver(args.postgres_url, args.driver)
     if args.volunteers < 1 or args.concurrency < 1:
         parser.error("--volunteers and --concurrency must be at least 1")
     return args
@@ -610,6 +624,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, str]:
         "echo_loop_ms": f"{echo.loop_ms_per_update:.2f}",
         "db": headline,
     }
+    if "postgres" in kinds:
+        out["driver"] = args.driver
     for kind in kinds:
         out |= {f"{k}_{kind}": v for k, v in figures(results[kind], echo_of[kind]).items()}
         out[f"echo_updates_per_s_{kind}"] = fmt(echo_of[kind].per_s)
