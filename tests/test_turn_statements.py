@@ -7,7 +7,8 @@ it slows the bench. ``tests/test_dialogue.py`` pins the plain turn (load, save).
 On psycopg (the default PostgreSQL driver) what is counted is what psycopg sends, BEGIN and
 COMMIT included (each a round trip of its own): a turn's transaction begins at its first
 write or lock (``models/first_write.py``), so the deep link, which only reads before writing
-its conversation, sends no BEGIN and no COMMIT at all.
+its conversation, sends no BEGIN and no COMMIT at all. On asyncpg (the driver recommended
+for production) what SQLAlchemy's adapter sends is counted the same way.
 """
 
 from __future__ import annotations
