@@ -8,7 +8,8 @@ updates per volunteer, each answered by exactly one message.
 The bot is vandra's own ``TelegramChannel`` (python-telegram-bot's Application in polling mode,
 vandra's handlers and dialogue, the store; different people's updates handled concurrently,
 each person's in order) in this process's main event loop, on a fresh database: a SQLite file
-in a temporary folder, or a schema of its own on the PostgreSQL server, dropped afterwards. The
+in a temporary folder, or a schema of its own on the PostgreSQL server, dropped afterwards,
+reached through ``--driver`` (asyncpg unless told psycopg, as docs/deploy.md recommends). The
 fake Bot API (``fakes/telegram_server.py``) runs in a thread of its own with its own
 loop, and the load driver in a third thread; all three share one interpreter (one GIL), so
 with the fake answering at once the run measures CPU per update. ``--api-latency-ms`` holds
