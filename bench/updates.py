@@ -8,7 +8,8 @@ updates per volunteer, each answered by exactly one message.
 The bot is vandra's own ``TelegramChannel`` (python-telegram-bot's Application in polling mode,
 vandra's handlers and dialogue, the store; different people's updates handled concurrently,
 each person's in order) in this process's main event loop, on a fresh database: a SQLite file
-in a temporary folder, or a schema of its own on the PostgreSQL server, dropped afterwards. The
+in a temporary folder, or a schema of its own on the PostgreSQL server, dropped afterwards,
+reached through ``--driver`` (asyncpg unless told psycopg, as docs/deploy.md recommends). The
 fake Bot API (``fakes/telegram_server.py``) runs in a thread of its own with its own
 loop, and the load driver in a third thread; all three share one interpreter (one GIL), so
 with the fake answering at once the run measures CPU per update. ``--api-latency-ms`` holds
@@ -110,6 +111,11 @@ class Measured:
     latencies_s: list[float] = field(default_factory=list)
     completed: int = 0
     wrong_answers: int = 0
+    loop_cpu_s: float = 0.0  # the bot's event loop thread's CPU time over the measured phase
+
+    @property
+    def loop_ms_per_update(self) -> float:
+        return self.loop_cpu_s * 1000 / self.updates if self.updates else 0.0
 
     @property
     def per_s(self) -> float:
@@ -262,6 +268,10 @@ def echo_script(steps: int) -> Script:
 # --------------------------------------------------------------------------- databases
 
 
+def with_driver(url: str, driver: str) -> str:
+    return re.sub(r"^postgresql(\+\w+)?://", f"postgresql+{driver}://", url)
+
+
 def libpq(url: str) -> str:
     return re.sub(r"^postgresql\+\w+://", "postgresql://", url)  # psycopg's or asyncpg's
 
@@ -380,7 +390,7 @@ async def _measure_vandra(
             drive, tg, warmup, help_script(), WARMUP_USERS, 60, f"{kind} warm-up"
         )
         progress(f"{kind}: measuring {len(shift_of)} volunteers")
-        return await asyncio.to_thread(
+        return await loop_timed(
             drive,
             tg,
             list(shift_of),
@@ -391,6 +401,14 @@ async def _measure_vandra(
         )
     finally:
         await channel.stop()
+
+
+async def loop_timed(run: Callable[..., Measured], *args: object) -> Measured:
+    """``run`` (a driver) on a thread, with the event loop thread's CPU time meanwhile."""
+    started = time.thread_time()
+    measured = await asyncio.to_thread(run, *args)
+    measured.loop_cpu_s = time.thread_time() - started
+    return measured
 
 
 async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -423,7 +441,7 @@ async def run_echo(options: Options, updates_per_user: int) -> Measured:
                     drive, tg, warmup, echo_script(1), WARMUP_USERS, 60, "echo warm-up"
                 )
                 progress(f"echo: measuring {options.volunteers * updates_per_user} updates")
-                measured = await asyncio.to_thread(
+                measured = await loop_timed(
                     drive,
                     tg,
                     users,
@@ -471,11 +489,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "Output: progress on stderr; the last line of stdout is 'RESULT key=value ...' with "
             "volunteers, updates, concurrency, updates_per_s, ratio, p50_ms, p99_ms (vandra, "
             "on the database named by db), api_latency_ms, echo_updates_per_s, echo_p50_ms, "
+            "driver (PostgreSQL's, when it ran), "
             "echo_p99_ms, and per database updates_per_s_<db>, ratio_<db>, p50_ms_<db>, "
-            "p99_ms_<db>, signed_up_<db> (volunteers who got 'anmäld') and "
-            "echo_updates_per_s_<db>. The echo bot runs before and after each vandra run; a "
-            "database's ratio is to the mean of the two. When both databases are measured the "
-            "headline keys are SQLite's (db=sqlite). "
+            "p99_ms_<db>, signed_up_<db> (volunteers who got 'anmäld'), loop_ms_<db> (the "
+            "bot's event loop thread's CPU per update over the measured phase, echo_loop_ms the "
+            "echo bot's) and echo_updates_per_s_<db>. The echo bot runs before and after each "
+            "vandra run; a database's ratio is to the mean of the two. When both databases are "
+            "measured the headline keys are SQLite's (db=sqlite). "
             "Example: .venv/bin/python bench/updates.py --volunteers 200 --db sqlite"
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -505,6 +525,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "($VANDRA_TEST_POSTGRES_URL, as for the test suite, changes the default)",
     )
     parser.add_argument(
+        "--driver",
+        choices=["asyncpg", "psycopg"],
+        default="asyncpg",
+        help="the bot's PostgreSQL driver: the server is --postgres-url's, with this driver "
+        "(asyncpg, recommended for production in docs/deploy.md, costs the bot less CPU per "
+        "statement; psycopg is the URL form docs/interface.md names)",
+    )
+    parser.add_argument(
         "--api-latency-ms",
         type=float,
         default=0,
@@ -515,6 +543,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--timeout", type=float, default=600, help="give up a measured run after this many seconds"
     )
     args = parser.parse_args(argv)
+    args.postgres_url = with_driver(args.postgres_url, args.driver)
     if args.volunteers < 1 or args.concurrency < 1:
         parser.error("--volunteers and --concurrency must be at least 1")
     return args
@@ -580,16 +609,24 @@ async def main_async(args: argparse.Namespace) -> dict[str, str]:
             "p50_ms": fmt(measured.percentile_ms(0.5)),
             "p99_ms": fmt(measured.percentile_ms(0.99)),
             "signed_up": str(measured.completed - measured.wrong_answers),
+            "loop_ms": f"{measured.loop_ms_per_update:.2f}",
         }
 
-    out |= {k: v for k, v in figures(results[headline], echo).items() if k != "signed_up"}
+    out |= {
+        k: v
+        for k, v in figures(results[headline], echo).items()
+        if k not in ("signed_up", "loop_ms")
+    }
     out |= {
         "api_latency_ms": f"{args.api_latency_ms:g}",
         "echo_updates_per_s": fmt(echo.per_s),
         "echo_p50_ms": fmt(echo.percentile_ms(0.5)),
         "echo_p99_ms": fmt(echo.percentile_ms(0.99)),
+        "echo_loop_ms": f"{echo.loop_ms_per_update:.2f}",
         "db": headline,
     }
+    if "postgres" in kinds:
+        out["driver"] = args.driver
     for kind in kinds:
         out |= {f"{k}_{kind}": v for k, v in figures(results[kind], echo_of[kind]).items()}
         out[f"echo_updates_per_s_{kind}"] = fmt(echo_of[kind].per_s)
@@ -605,6 +642,7 @@ def mean_of(before: Measured, after: Measured) -> Measured:
         latencies_s=before.latencies_s + after.latencies_s,
         completed=before.completed + after.completed,
         wrong_answers=before.wrong_answers + after.wrong_answers,
+        loop_cpu_s=before.loop_cpu_s + after.loop_cpu_s,
     )
 
 

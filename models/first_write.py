@@ -1,4 +1,5 @@
-"""PostgreSQL (psycopg): a dialogue turn's transaction begins at its first write, not its read.
+"""PostgreSQL (psycopg, asyncpg): a dialogue turn's transaction begins at its first write, not
+its read.
 
 psycopg sends ``BEGIN`` and ``COMMIT`` as round trips of their own, and on PostgreSQL every
 round trip costs the bot's event loop 0.05-0.4 ms (bench/README.md). A turn that only reads
@@ -27,10 +28,19 @@ what the lock's holder committed), and answers with the statement's own result.
 So a turn that only reads before writing its conversation makes no ``BEGIN`` or ``COMMIT``
 round trip, and one that writes makes neither as a round trip of its own
 (``tests/test_turn_statements.py`` counts what psycopg sends).
+
+On asyncpg the unit's connection is in autocommit the same way, and the listener takes it
+out of autocommit for the first statement that needs a transaction: SQLAlchemy's adapter
+then sends its ``BEGIN`` before that statement (a round trip of its own: asyncpg sends a
+statement with parameters alone, so neither ``BEGIN`` nor ``COMMIT`` can ride along) and
+its commit or rollback ends the transaction. A turn that only reads before writing its
+conversation makes 3 round trips instead of 5, a sign-up 7 as before
+(``tests/test_turn_statements.py`` counts what the adapter sends).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -52,9 +62,8 @@ _LOCKING = re.compile(r"\bFOR\s+(?:UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b
 
 def available(engine: AsyncEngine) -> bool:
     """Whether the engine's units can begin at their first write: PostgreSQL through psycopg
-    (SQLite's units take their write lock with ``BEGIN IMMEDIATE`` up front, and asyncpg
-    keeps its own transaction)."""
-    return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
+    or asyncpg (SQLite's units take their write lock with ``BEGIN IMMEDIATE`` up front)."""
+    return engine.dialect.name == "postgresql" and engine.dialect.driver in ("psycopg", "asyncpg")
 
 
 def install(engine: AsyncEngine) -> None:
@@ -62,8 +71,11 @@ def install(engine: AsyncEngine) -> None:
         event.listen(engine.sync_engine, "before_cursor_execute", _begin_before_writing)
 
 
+@functools.lru_cache(maxsize=1024)
 def needs_transaction(statement: str) -> bool:
-    """Whether a statement must run inside the unit's transaction: all but plain reads."""
+    """Whether a statement must run inside the unit's transaction: all but plain reads.
+    (Remembered per statement: SQLAlchemy hands over the same compiled strings, and the
+    search through a long one cost 0.03 ms.)"""
     head = statement.lstrip()[:6].upper()
     return head != "SELECT" or _LOCKING.search(statement) is not None
 
@@ -77,6 +89,9 @@ def _begin_before_writing(
     executemany: bool,
 ) -> None:
     if not conn.get_execution_options().get(LAZY):
+        return
+    if conn.dialect.driver == "asyncpg":
+        _begin_on_asyncpg(conn, statement, context)
         return
     driver = conn.connection.driver_connection
     if driver is None:
@@ -93,6 +108,23 @@ def _begin_before_writing(
         _swap(cursor, _BeginFirst(driver))
     else:
         await_(driver.execute("BEGIN"))
+
+
+def _begin_on_asyncpg(conn: Connection, statement: str, context: Any) -> None:
+    """asyncpg: SQLAlchemy's adapter begins a transaction before a statement unless its
+    connection is in autocommit, so the unit's connection leaves autocommit for the first
+    statement that needs a transaction (its BEGIN is a round trip of its own: asyncpg sends
+    a statement with parameters alone) and the adapter's commit or rollback ends it; the
+    pool puts the isolation level back when the connection returns."""
+    adapted = conn.connection.dbapi_connection
+    if adapted is None or not adapted.autocommit:
+        return  # begun already
+    if context is not None and context.execution_options.get(LAST_WRITE):
+        return  # alone: one statement is atomic by itself
+    if needs_transaction(statement):
+        adapted.isolation_level = conn.dialect._isolation_lookup[  # type: ignore[attr-defined]
+            conn.dialect.default_isolation_level or "READ COMMITTED"
+        ]
 
 
 def _swappable(cursor: Any, executemany: bool) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 LOCK_WAIT_S = 30.0  # how long a statement waits for another process's write lock
@@ -103,6 +104,10 @@ class _OneTripCursor:
         self._rows.clear()
 
 
+def _dbapi_error(connection: Connection) -> type[Exception]:
+    return connection.dialect.loaded_dbapi.Error
+
+
 def _locked(error: sqlite3.OperationalError) -> bool:
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
@@ -160,4 +165,16 @@ def prepare_sqlite(engine: AsyncEngine, *, wal: bool, begin: str = "BEGIN IMMEDI
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql(begin)
+        # Straight on the driver's cursor (the lock waits above included): through
+        # ``exec_driver_sql`` SQLAlchemy's statement machinery cost more than the BEGIN.
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(begin)
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(begin, None, error, sqlite3.Error) from error
+        except Exception as error:  # the driver's own classes (aiosqlite's adapter)
+            if not isinstance(error, _dbapi_error(connection)):
+                raise
+            raise DBAPIError.instance(begin, None, error, _dbapi_error(connection)) from error
+        finally:
+            cursor.close()

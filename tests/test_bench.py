@@ -43,6 +43,8 @@ def test_updates_benchmark_reports_the_issues_keys() -> None:
     assert result["signed_up_sqlite"] == "20"  # every volunteer got "anmäld"
     for key in ("updates_per_s", "echo_updates_per_s", "ratio", "p50_ms", "p99_ms"):
         float(result[key])
+    assert float(result["loop_ms_sqlite"]) > 0 and float(result["echo_loop_ms"]) > 0
+    assert "driver" not in result  # PostgreSQL did not run
     # the ratio is to the mean of the echo runs before and after vandra's
     assert progress.count("echo bot: 20 users") == 2
     assert result["echo_updates_per_s_sqlite"] == result["echo_updates_per_s"]
@@ -75,3 +77,24 @@ def test_help_names_the_result_line(script: str) -> None:
     )
     assert "RESULT" in done.stdout
 
+
+
+def test_updates_benchmark_runs_postgres_on_the_chosen_driver() -> None:
+    """--driver (asyncpg unless told) replaces the driver of --postgres-url, whatever it names."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.argv[0] = 'bench/updates.py'; sys.path.insert(0, 'bench');"
+            "import updates as u;"
+            "print(u.parse_args(['--postgres-url', 'postgresql+psycopg://h/db']).postgres_url);"
+            "print(u.parse_args(['--postgres-url', 'postgresql://h/db', '--driver', 'psycopg'])"
+            ".postgres_url)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.split() == ["postgresql+asyncpg://h/db", "postgresql+psycopg://h/db"]

@@ -1,10 +1,10 @@
 """A dialogue turn's transaction begins at its first write or lock (``models/first_write.py``).
 
-On psycopg a turn reads without a transaction until it writes or locks; these tests hold it
-to what one transaction per turn guaranteed: a seat is never given twice when racers go
-through the dialogue, a lock lasts until the turn ends, a turn that fails after writing leaves
-nothing, and the conversation's write goes without a transaction only when it is the turn's
-only write. The same tests run on SQLite, whose units are unchanged.
+On PostgreSQL (psycopg and asyncpg) a turn reads without a transaction until it writes or
+locks; these tests hold it to what one transaction per turn guaranteed: a seat is never given
+twice when racers go through the dialogue, a lock lasts until the turn ends, a turn that
+fails after writing leaves nothing, and the conversation's write goes without a transaction
+only when it is the turn's only write. The same tests run on SQLite, whose units are unchanged.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ async def test_a_lock_taken_by_a_turn_lasts_until_the_turn_ends(ctx: Context) ->
     """The first statement of a lazy unit locks the shift: another connection cannot take
     the lock until the unit has ended."""
     if not _lazy(ctx):
-        pytest.skip("units begin at their first write on PostgreSQL through psycopg only")
+        pytest.skip("units begin at their first write on PostgreSQL only")
     org, area = await seed_org_area(ctx)
     shift = await add_shift(ctx, org, area)
     other = Store.open(ctx.settings.database.url)
