@@ -9,7 +9,7 @@ The bot is vandra's own ``TelegramChannel`` (python-telegram-bot's Application i
 vandra's handlers and dialogue, the store; different people's updates handled concurrently,
 each person's in order) in this process's main event loop, on a fresh database: a SQLite file
 in a temporary folder, or a schema of its own on the PostgreSQL server, dropped afterwards,
-reached through ``--driver`` (asyncpg unless told psycopg, as docs/deploy.md recommends). The
+reached through ``--driver`` (psycopg, the driver docs/deploy.md configures, unless told asyncpg). The
 fake Bot API (``fakes/telegram_server.py``) runs in a thread of its own with its own
 loop, and the load driver in a third thread; all three share one interpreter (one GIL), so
 with the fake answering at once the run measures CPU per update. ``--api-latency-ms`` holds
@@ -527,10 +527,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--driver",
         choices=["asyncpg", "psycopg"],
-        default="asyncpg",
+        default="psycopg",
         help="the bot's PostgreSQL driver: the server is --postgres-url's, with this driver "
-        "(asyncpg, recommended for production in docs/deploy.md, costs the bot less CPU per "
-        "statement; psycopg is the URL form docs/interface.md names)",
+        "(psycopg, the one docs/deploy.md configures and the suite runs on; asyncpg, the "
+        "second driver, costs the bot less CPU per statement)",
     )
     parser.add_argument(
         "--api-latency-ms",

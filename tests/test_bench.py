@@ -80,15 +80,15 @@ def test_help_names_the_result_line(script: str) -> None:
 
 
 def test_updates_benchmark_runs_postgres_on_the_chosen_driver() -> None:
-    """--driver (asyncpg unless told) replaces the driver of --postgres-url, whatever it names."""
+    """--driver (psycopg unless told) replaces the driver of --postgres-url, whatever it names."""
     done = subprocess.run(
         [
             sys.executable,
             "-c",
             "import sys; sys.argv[0] = 'bench/updates.py'; sys.path.insert(0, 'bench');"
             "import updates as u;"
-            "print(u.parse_args(['--postgres-url', 'postgresql+psycopg://h/db']).postgres_url);"
-            "print(u.parse_args(['--postgres-url', 'postgresql://h/db', '--driver', 'psycopg'])"
+            "print(u.parse_args(['--postgres-url', 'postgresql+asyncpg://h/db']).postgres_url);"
+            "print(u.parse_args(['--postgres-url', 'postgresql://h/db', '--driver', 'asyncpg'])"
             ".postgres_url)",
         ],
         cwd=ROOT,
@@ -97,4 +97,4 @@ def test_updates_benchmark_runs_postgres_on_the_chosen_driver() -> None:
         timeout=60,
         check=True,
     )
-    assert done.stdout.split() == ["postgresql+asyncpg://h/db", "postgresql+psycopg://h/db"]
+    assert done.stdout.split() == ["postgresql+psycopg://h/db", "postgresql+asyncpg://h/db"]
