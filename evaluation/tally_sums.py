@@ -66,8 +66,11 @@ def _counted(
 _FRESH = """
     FROM walk_tally t
     WHERE t.start_at >= :start AND t.start_at < :before {org}
-      AND t.basis = :basis AND t.end_at <= :now
+      AND {plus}t.basis = :basis AND t.end_at <= :now
 """
+# SQLite without table statistics (no ANALYZE) takes the equality on ``basis`` (one value in
+# every row) over the range of ``start_at`` and reads every tally ever: "+" keeps it off that
+# index (2.5 times faster over a year of five). PostgreSQL plans by its statistics.
 _STALE = """
     SELECT s.id FROM shift s LEFT JOIN walk_tally t ON t.shift_id = s.id
     WHERE s.start_at >= :start AND s.start_at < :before {org}
@@ -97,7 +100,8 @@ class Sums:
         return found
 
     def _fresh(self) -> str:
-        return _FRESH.format(org=self.org.replace("s.", "t."))
+        plus = "+" if self.connection.dialect.name == "sqlite" else ""
+        return _FRESH.format(org=self.org.replace("s.", "t."), plus=plus)
 
     async def _select(self, sql: str) -> list[tuple[Any, ...]]:
         return await raw_rows(self.connection, sql, self.params)
