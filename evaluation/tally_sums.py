@@ -6,8 +6,9 @@ changed since it was counted) and it was counted under today's settings (``basis
 other shift of the range (not over yet, changed, never counted) is counted from the raw rows
 now and added to the same sums in Python. Both reads are in one snapshot (REPEATABLE READ on
 PostgreSQL, one read transaction on SQLite), so no shift is counted twice or missed.
-Unique walkers are the distinct ids of the groups' walker lists; new walkers are looked up
-live (a first walk depends on every other shift of the walker).
+Unique walkers are the distinct ids of the groups' walker lists; new walkers are those whose
+first walk ever (``first_walk``, kept by triggers in the same transaction as any change to the
+rows it depends on) is one of the range's held walks.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from evaluation.stats_report import Stats, StatsReport, WeekRow
 from evaluation.tally_rows import Row, basis, rows_of
 from evaluation.time_bands import BANDS
 from evaluation.walk_facts import MOODS, YOUTH_BUCKETS, day_range
-from evaluation.walk_tally import Tally, first_walks_of, raw_rows, tallies_of
+from evaluation.walk_tally import Tally, raw_rows, tallies_of
 from models.tally_tables import BAND_COLUMNS, MOOD_COLUMNS, SUM_COLUMNS, YOUTH_COLUMNS
 from scheduling.common.context import Context
 
@@ -99,9 +100,11 @@ class Sums:
             found = self.groups[key] = Group()
         return found
 
+    def plus(self) -> str:
+        return "+" if self.connection.dialect.name == "sqlite" else ""
+
     def _fresh(self) -> str:
-        plus = "+" if self.connection.dialect.name == "sqlite" else ""
-        return _FRESH.format(org=self.org.replace("s.", "t."), plus=plus)
+        return _FRESH.format(org=self.org.replace("s.", "t."), plus=self.plus())
 
     async def _select(self, sql: str) -> list[tuple[Any, ...]]:
         return await raw_rows(self.connection, sql, self.params)
@@ -204,23 +207,27 @@ def _keys(org: str, area: str, risk: bool, mask: int) -> list[Key]:
     return [("org", org), ("area", area), ("night", risk), *bands]
 
 
-async def _new_walkers(sums: Sums, start: Any) -> None:
-    """Add to each group the walkers whose first walk ever is one of its held walks."""
-    people = set().union(*(g.walkers for k, g in sums.groups.items() if k[0] == "night"))
-    firsts = await first_walks_of(sums.connection, sorted(map(int, people)), start)
-    stored = [s for s in firsts.values() if s not in sums.live_ids]
-    found: dict[int, list[Key]] = {}
+async def _new_walkers(sums: Sums) -> None:
+    """Add to each group the walkers whose first walk ever (``first_walk``, kept by triggers)
+    is one of its held walks: the first walks in the range, their walks' groups from the
+    fresh tallies or from the walks counted now. (A stored walk is over, and a first walk
+    has a check-in: it was held.)"""
     sql = (
-        f"SELECT t.shift_id, t.organisation_id, t.area_id, t.risk_night, t.band_mask "
-        f"{sums._fresh()} AND t.held = 1 AND t.shift_id IN :ids"
+        "SELECT f.shift_id, t.organisation_id, t.area_id, t.risk_night, t.band_mask "
+        "FROM first_walk f LEFT JOIN walk_tally t ON t.shift_id = f.shift_id "
+        f"{sums.org.replace('s.', 't.')} "
+        f"AND {sums.plus()}t.basis = :basis AND t.end_at <= :now "
+        "WHERE f.start_at >= :start AND f.start_at < :before"
     )
-    for n in range(0, len(stored), 5_000):
-        params = sums.params | {"ids": stored[n : n + 5_000]}
-        for shift_id, org, area, risk, mask in await raw_rows(sums.connection, sql, params):
-            names = sums.names["organisation"][org], sums.names["area"][area]
-            found[shift_id] = _keys(*names, bool(risk), mask)
-    for shift_id in firsts.values():
-        for key in found.get(shift_id) or sums.held_keys.get(shift_id, []):
+    orgs, areas = sums.names["organisation"], sums.names["area"]
+    for shift_id, org, area, risk, mask in await sums._select(sql):
+        if shift_id in sums.live_ids:
+            keys = sums.held_keys.get(shift_id, [])
+        elif org is not None:
+            keys = _keys(orgs[org], areas[area], bool(risk), mask)
+        else:  # another organisation's
+            continue
+        for key in keys:
             sums.group(key).new_walkers += 1
 
 
@@ -307,7 +314,7 @@ async def tally_statistics(
         tallies = await tallies_of(connection, [r[0] for r in stale], params["now"], required)
         await sums.stored()
         sums.live(tallies, rows_of(tallies, ctx.zone), monday)
-        await _new_walkers(sums, start)
+        await _new_walkers(sums)
     sums.named()
     weeks = _weeks(sums, first_day, last_day)
     return _report(sums.groups, first_day, last_day, organisation_id, weeks)
