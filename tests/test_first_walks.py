@@ -5,6 +5,7 @@ table wrong); the upgrade fills it from the walks already there."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -228,3 +229,51 @@ async def test_a_walker_without_walks_has_no_first_walk(ctx: Context) -> None:
             session.add(found)
         assert await kept(ctx) == await from_rows(ctx)
         assert ((person.id or 0) in await kept(ctx)) == (status == "confirmed")
+
+
+async def test_a_recount_sees_an_earlier_walk_made_meanwhile(ctx: Context) -> None:
+    """PostgreSQL: one transaction checks a walker in on an earlier shift; another, meanwhile,
+    cancels the sign-up of their first walk, whose trigger counts their first walk again. The
+    count waits for the first transaction and sees its walk (without the lock, it counts from
+    a snapshot without it and overwrites the earlier walk)."""
+    if ctx.store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    await random_year(ctx, random.Random(31))
+    firsts = await from_rows(ctx)
+    person = sorted(firsts)[0]
+    first = firsts[person]
+    now = ctx.now()
+    async with ctx.store.transaction() as session:
+        shift = await session.get(Shift, first[0])
+        assert shift is not None
+        early = Shift(organisation_id=shift.organisation_id, area_id=shift.area_id,
+                      start_at=first[1] - timedelta(days=9),
+                      end_at=first[1] - timedelta(days=9) + timedelta(hours=3),
+                      min_walkers=1, max_walkers=6, status="planned", created_at=now)  # fmt: skip
+        session.add(early)
+    engine = ctx.store.engine
+    async with engine.connect() as one, engine.connect() as two:
+        await one.begin()
+        await one.execute(
+            text("INSERT INTO signup (shift_id, person_id, status, queued_at, offers, "
+                 "checked_in_at, no_show) VALUES (:shift, :person, 'confirmed', :at, 0, :at, "
+                 "false)"),
+            {"shift": early.id, "person": person, "at": early.start_at},
+        )  # fmt: skip
+        await two.begin()
+
+        async def cancel() -> None:
+            await two.execute(
+                text("UPDATE signup SET status = 'cancelled' WHERE person_id = :person "
+                     "AND shift_id = :shift AND status = 'confirmed'"),
+                {"person": person, "shift": first[0]},
+            )  # fmt: skip
+            await two.commit()
+
+        cancelling = asyncio.get_running_loop().create_task(cancel())
+        await asyncio.sleep(0.5)
+        assert not cancelling.done()  # waits for the first transaction
+        await one.commit()
+        await asyncio.wait_for(cancelling, 10)
+    assert (await kept(ctx))[person][0] == early.id
+    assert await kept(ctx) == await from_rows(ctx)
