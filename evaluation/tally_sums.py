@@ -98,7 +98,9 @@ _STALE = """
     WHERE s.start_at >= :start AND s.start_at < :before {org}
       AND (t.shift_id IS NULL OR t.basis <> :basis OR s.end_at > :now)
 """  # a tally's start is its shift's (a change drops it): PostgreSQL joins the range's only
-_SUMS = ", ".join(f"SUM(t.{c})" for c in (*SUM_COLUMNS, *BAND_COLUMNS))
+_PLAIN = ", ".join(f"SUM(t.{c})" for c in SUM_COLUMNS)
+_SUMS = ", ".join([_PLAIN, *(f"SUM(t.{c})" for c in BAND_COLUMNS)])
+NO_BANDS = (0,) * len(BAND_COLUMNS)  # an area's rows: its groups have no bands
 _WEEK = "(t.local_day - :monday) / 7"
 HELD = 1 + SUM_COLUMNS.index("held")  # in a row of figures: planned first, then SUM_COLUMNS
 
@@ -146,9 +148,10 @@ class Sums:
         for found in await self._select(sql):
             keys: list[Key] = [("org", orgs[found[0]]), ("night", bool(found[1]))]
             self.to(keys, found[2], found[3:-3], *_lists(*found[-3:]))
-        sql = f"SELECT t.area_id, COUNT(*), {_SUMS}, {lists} {self._fresh()} GROUP BY t.area_id"
+        sql = f"SELECT t.area_id, COUNT(*), {_PLAIN}, {lists} {self._fresh()} GROUP BY t.area_id"
         for found in await self._select(sql):
-            self.to([("area", areas[found[0]])], 0, found[1:-3], *_lists(*found[-3:]))
+            figures = (*found[1:-3], *NO_BANDS)
+            self.to([("area", areas[found[0]])], 0, figures, *_lists(*found[-3:]))
         sql = f"SELECT {_WEEK}, SUM(t.held), SUM(t.walked_ms) {self._fresh()} GROUP BY {_WEEK}"
         for week, held, walked in await self._select(sql):
             self.week(int(week), int(held), int(walked))
