@@ -192,11 +192,13 @@ def _postgres_triggers() -> None:
     )
     _pg_function(
         "first_walk_signups_changed",
-        _pg_recount(
+        f"IF EXISTS (SELECT 1 {changed}) THEN "  # most updates change nothing of this
+        + _pg_recount(
             f"SELECT o.person_id {changed} AND o.status = 'confirmed' "
             "AND o.checked_in_at IS NOT NULL"
         )
-        + _offer(f"SELECT n.person_id, n.shift_id {changed} AND {walked}"),
+        + _offer(f"SELECT n.person_id, n.shift_id {changed} AND {walked}")
+        + " END IF;",
     )
     _pg_function(
         "first_walk_signups_deleted",
@@ -205,15 +207,19 @@ def _postgres_triggers() -> None:
             "WHERE o.status = 'confirmed' AND o.checked_in_at IS NOT NULL"
         ),
     )
+    moved = (
+        "FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE "
+        "((o.status = 'cancelled') IS DISTINCT FROM (n.status = 'cancelled') "
+        "OR o.start_at IS DISTINCT FROM n.start_at)"
+    )
     _pg_function(
         "first_walk_shifts_changed",
-        _pg_recount(
-            "SELECT su.person_id FROM old_rows o JOIN new_rows n ON n.id = o.id "
-            "JOIN signup su ON su.shift_id = n.id WHERE "
-            "((o.status = 'cancelled') IS DISTINCT FROM (n.status = 'cancelled') "
-            "OR o.start_at IS DISTINCT FROM n.start_at) "
+        f"IF EXISTS (SELECT 1 {moved}) THEN "  # most updates change nothing of this
+        + _pg_recount(
+            f"SELECT su.person_id {moved.replace(' WHERE ', ' JOIN signup su ON su.shift_id = n.id WHERE ')} "
             "AND su.status = 'confirmed' AND su.checked_in_at IS NOT NULL"
-        ),
+        )
+        + " END IF;",
     )
     _pg_trigger("signup", "first_walk_signups_added", "INSERT", "NEW TABLE AS new_rows")
     _pg_trigger("signup", "first_walk_signups_changed", "UPDATE",
