@@ -26,6 +26,7 @@ from models.night_tables import NightClaim as NightClaim
 from models.place_tables import Place as Place
 from models.place_tables import PlaceReport as PlaceReport
 from models.place_tables import PlaceStatus as PlaceStatus
+from models.tally_tables import FirstWalk as FirstWalk
 from models.tally_tables import WalkTally as WalkTally
 from models.tally_tables import WalkTallyDue as WalkTallyDue
 

@@ -9,6 +9,10 @@ sign-ups, reports and alarms, a walker's "trained"), in the same transaction as 
 whatever code made it. So a stored tally is always that of the raw rows as they stand; the
 statistics count the shifts without one from the raw rows, so a tally never has to be
 counted "soon" to be right.
+
+``first_walk`` holds each walker's first walk ever (the earliest shift not cancelled on which
+they checked in), for "new walkers": database triggers (migration 0022) keep it that of the raw
+rows in the same transaction as any change to a sign-up, a shift or a person.
 """
 
 from __future__ import annotations
@@ -102,3 +106,14 @@ class WalkTallyDue(SQLModel, table=True):
     shift_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     due_at: datetime = utc_field(nullable=False)
     gen: int = 1
+
+
+class FirstWalk(SQLModel, table=True):
+    """A walker's first walk ever: the earliest (by start, then id) shift not cancelled on
+    which they have a confirmed sign-up with a check-in. Kept by triggers (see the module's
+    docstring); a person who never walked has no row."""
+
+    __tablename__ = "first_walk"
+    person_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    shift_id: int = Field(index=True)
+    start_at: datetime = utc_field(nullable=False, index=True)  # the shift's start
