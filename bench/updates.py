@@ -9,8 +9,8 @@ The bot is vandra's own ``TelegramChannel`` (python-telegram-bot's Application i
 vandra's handlers and dialogue, the store; different people's updates handled concurrently,
 each person's in order) in this process's main event loop, on a fresh database: a SQLite file
 in a temporary folder, or a schema of its own on the PostgreSQL server, dropped afterwards,
-reached through ``--driver`` (psycopg, the driver docs/deploy.md configures, unless told asyncpg). The
-fake Bot API (``fakes/telegram_server.py``) runs in a thread of its own with its own
+reached through ``--driver`` (psycopg, the driver docs/deploy.md configures, unless told
+asyncpg). The fake Bot API (``fakes/telegram_server.py``) runs in a thread of its own with its own
 loop, and the load driver in a third thread; all three share one interpreter (one GIL), so
 with the fake answering at once the run measures CPU per update. ``--api-latency-ms`` holds
 every Bot API answer as a network round trip to Telegram would. A fixed number of volunteers
