@@ -104,10 +104,6 @@ class _OneTripCursor:
         self._rows.clear()
 
 
-def _dbapi_error(connection: Connection) -> type[Exception]:
-    return connection.dialect.loaded_dbapi.Error
-
-
 def _locked(error: sqlite3.OperationalError) -> bool:
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None:
@@ -170,11 +166,7 @@ def prepare_sqlite(engine: AsyncEngine, *, wal: bool, begin: str = "BEGIN IMMEDI
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(begin)
-        except sqlite3.Error as error:
+        except sqlite3.Error as error:  # aiosqlite's adapter raises sqlite3's own classes
             raise DBAPIError.instance(begin, None, error, sqlite3.Error) from error
-        except Exception as error:  # the driver's own classes (aiosqlite's adapter)
-            if not isinstance(error, _dbapi_error(connection)):
-                raise
-            raise DBAPIError.instance(begin, None, error, _dbapi_error(connection)) from error
         finally:
             cursor.close()
