@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 
 from models.db import StoreError
 from models.engine import async_url
+from models.whole_files import fsync, partial_beside
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -105,7 +106,7 @@ def _tables(connection: sqlite3.Connection) -> list[str]:
 def _sqlite_backup(database: Path, out: Path) -> Done:
     if not database.is_file():
         raise BackupRefused(f"no database at {database}")
-    partial = _partial(out)
+    partial = partial_beside(out)
     try:
         source = sqlite3.connect(database, timeout=30)
         try:
@@ -118,7 +119,7 @@ def _sqlite_backup(database: Path, out: Path) -> Done:
                 copy.close()
         finally:
             source.close()
-        _fsync(partial)
+        fsync(partial)
         os.replace(partial, out)
     except sqlite3.Error as exc:
         raise BackupFailed(f"SQLite backup failed: {exc}") from None
@@ -164,19 +165,6 @@ def _not_empty(where: str, tables: int) -> str:
         f"{where} is not empty ({tables} tables hold rows): restore into an empty database, "
         "or give --force to replace what it holds"
     )
-
-
-def _partial(out: Path) -> Path:
-    """A temporary file beside ``out``, so that the final rename is atomic."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-    os.close(handle)
-    return Path(name)
-
-
-def _fsync(path: Path) -> None:
-    with path.open("rb") as file:
-        os.fsync(file.fileno())
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
@@ -274,14 +262,14 @@ _DROP = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S":
 def _pg_backup(pg: _Pg, out: Path) -> Done:
     pg_dump = pg_tool("pg_dump")
     schema = pg.schema()
-    partial = _partial(out)
+    partial = partial_beside(out)
     try:
         pg.run(
             [pg_dump, "--format=custom", f"--schema={_quoted(schema)}", "--file", str(partial),
              "--dbname", pg.conninfo],
             "pg_dump",
         )
-        _fsync(partial)
+        fsync(partial)
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)

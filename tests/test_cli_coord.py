@@ -120,6 +120,7 @@ def test_an_out_file_is_written_whole_or_not_at_all(
     import os
 
     from bot.cli import out_file
+    from models import whole_files
 
     target = tmp_path / "rapport.pdf"
     target.write_bytes(b"last month")
@@ -130,7 +131,7 @@ def test_an_out_file_is_written_whole_or_not_at_all(
     def failing_replace(*_: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(out_file.os, "replace", failing_replace)
+    monkeypatch.setattr(whole_files.os, "replace", failing_replace)
     with pytest.raises(OSError):
         asyncio.run(out_file.write_out(path, b"half of next"))
     assert target.read_bytes() == b"this month"
