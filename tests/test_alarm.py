@@ -80,6 +80,22 @@ async def test_larm_by_sms_says_112_at_once_and_alerts_everyone_on_both_channels
     assert "alarm.raise" in audited
 
 
+@pytest.mark.parametrize("body", ["Larm!", "🚨 LARM: kniv"])
+async def test_larm_typed_in_a_hurry_still_raises_the_alarm(
+    ctx: Context, clock: ManualClock, body: str
+) -> None:
+    """Punctuation or an emoji around the keyword, as a frightened walker types it, raises
+    the alarm like ``LARM`` and gets the 112 reply, not "Jag förstod inte"."""
+    world, _ = await on_a_walk(ctx, clock)
+    ctx = sms_ctx(ctx)
+    raiser = world.walkers[0]
+    async with client_for(ctx) as client:
+        (reply,) = await Phone(client, raiser.phone or "").text(body)
+    assert "112" in reply and "FALSKT LARM" in reply, reply
+    alerts = await outbox(ctx, Kind.ALARM)
+    assert channels_by_person(alerts) == expected_alerts(world, raiser.id or 0)
+
+
 async def test_english_alarm_keyword_and_false_alarm_by_sms(
     ctx: Context, clock: ManualClock
 ) -> None:

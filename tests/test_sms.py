@@ -221,7 +221,7 @@ async def test_opt_out_and_in(ctx: Context) -> None:
         assert not await _opted_out(ctx, person.id or 0)
         assert await phone.text("STOP") == []
         assert await _opted_out(ctx, person.id or 0)
-        for word in ("HELP", "INFO", "CANCEL", "YES", "unstop"):
+        for word in ("CANCEL", "YES", "unstop"):
             assert await phone.text(word) == []
         assert not await _opted_out(ctx, person.id or 0)  # YES / UNSTOP opted back in
 
@@ -385,3 +385,70 @@ def test_invisible_characters_do_not_hide_a_keyword(body: str) -> None:
 
     parsed = parse(body, ANNA)
     assert parsed.inbound is not None and parsed.inbound.action == "signup:12", parsed
+
+
+@pytest.mark.parametrize(
+    ("body", "action", "command", "args"),
+    [
+        ("UT 12!", "out:12", None, ""),
+        ("JA 12.", "signup:12", None, ""),
+        ("Nej, 12", "cancel:12", None, ""),
+        ("IN 12 :)", "in:12", None, ""),
+        ("Hjälp!", None, "help", ""),
+        ("Mina data?", None, "mydata", ""),
+        ("PASS 2.", None, "shifts", "2"),
+        ("Larm!", None, "alarm", ""),
+        ("🚨 LARM", None, "alarm", ""),
+        ("Larm: kniv vid stationen", None, "alarm", "kniv vid stationen"),
+        ("LARM, hjälp!", None, "alarm", "hjälp!"),
+        ("Larm - bråk", None, "alarm", "bråk"),
+        ("ALARM!!", None, "alarm", ""),
+        ("Falskt larm!", None, "false_alarm", ""),
+    ],
+)
+def test_punctuation_and_emoji_around_a_keyword_do_not_hide_it(
+    body: str, action: str | None, command: str | None, args: str
+) -> None:
+    """A walker typing fast at night writes ``Larm!`` or ``UT 12.``: the punctuation, symbols
+    and emoji around each word are not part of the keyword. The alarm's own text is kept as
+    written after the keyword and its separator."""
+    from bot.channels.sms import parse
+
+    parsed = parse(body, ANNA)
+    assert parsed.inbound is not None, parsed
+    assert (parsed.inbound.action, parsed.inbound.command) == (action, command), parsed
+    assert parsed.inbound.args == args, parsed
+
+
+@pytest.mark.parametrize("body", ["ALARMERA", "Larmet gick", "jag vill ha hjälp", "!!!", "12!"])
+def test_words_only_containing_a_keyword_are_not_that_keyword(body: str) -> None:
+    """Stripping punctuation never joins or cuts words: ``ALARMERA`` is not ``ALARM``."""
+    from bot.channels.sms import parse
+
+    parsed = parse(body, ANNA)
+    assert parsed.inbound is not None and parsed.inbound.command is None, parsed
+    assert parsed.inbound.action is None and parsed.inbound.text == body.strip(), parsed
+
+
+@pytest.mark.parametrize("body", ["Stopp.", "STOPP!", " stopp ! "])
+async def test_stopp_with_punctuation_opts_out(ctx: Context, body: str) -> None:
+    """vandra's own STOPP is not missed over a full stop (Twilio's STOP stays exact)."""
+    org, _ = await seed_org_area(ctx)
+    ctx = sms_ctx(ctx)
+    person = await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        assert "inga fler SMS" in (await Phone(client).text(body))[0]
+    assert await _opted_out(ctx, person.id or 0)
+
+
+@pytest.mark.parametrize("body", ["HELP", "info", "Help!"])
+async def test_twilio_help_words_get_vandras_help(ctx: Context, body: str) -> None:
+    """The English texts say "Reply HELP": HELP and INFO answer with vandra's keyword list
+    (Twilio itself answers them only on US and Canadian numbers)."""
+    org, _ = await seed_org_area(ctx)
+    ctx = sms_ctx(ctx)
+    await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        replies = await Phone(client).text(body)
+    assert replies and "STOPP" in replies[0] and "START" in replies[0], replies
+    assert all(is_gsm7(text) and not re.search(r"(^|\s)/\w", text) for text in replies), replies

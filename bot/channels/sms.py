@@ -1,8 +1,9 @@
 """The SMS channel's words: keywords in, GSM-7 text out (``docs/interface.md``).
 
-Case, accents (HJALP = HJÄLP) and extra spaces do not matter for vandra's keywords. A message
-that is exactly one of Twilio's own keywords (STOP, START, HELP, ...) has already been answered
-by Twilio: vandra records the opt-out or opt-in and answers nothing. Those words, and vandra's
+Case, accents (HJALP = HJÄLP), extra spaces and punctuation or emoji around a word (``Larm!``,
+``UT 12.``) do not matter for vandra's keywords. A message that is exactly one of Twilio's own
+opt-out or opt-in words (STOP, START, ...) has been handled by Twilio: vandra records the
+opt-out or opt-in and answers nothing. Twilio's HELP and INFO get vandra's own help. Those words, and vandra's
 own opt-out ``STOPP``, are matched as typed (ASCII letters, any case), never after folding:
 "Stöp" is not STOP. vandra's own keywords are never one of Twilio's words alone: cancelling is
 ``NEJ 12`` or ``CANCEL 12``. Twilio's YES (an opt-in) also answers a yes/no question the
@@ -36,10 +37,12 @@ TWILIO_OPT_OUT = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
 )
 TWILIO_OPT_IN = frozenset({"START", "YES", "UNSTOP"})
+# Twilio's help words: answered with vandra's own help (Twilio answers them itself only on
+# numbers in the US and Canada, and there only with its generic text).
 TWILIO_HELP = frozenset({"HELP", "INFO"})
 MAX_BODY = 1600
 
-Special = Literal["twilio_opt_out", "twilio_opt_in", "twilio_help", "opt_out", "opt_in"]
+Special = Literal["twilio_opt_out", "twilio_opt_in", "opt_out", "opt_in"]
 
 
 @dataclass(frozen=True)
@@ -71,15 +74,33 @@ def as_typed(text: str) -> str:
 
 
 def special(text: str) -> Special | None:
-    """Twilio's own keywords and vandra's STOPP, matched as typed."""
+    """Twilio's own opt-out and opt-in words, matched as typed, and vandra's STOPP, which may
+    have punctuation around it (``Stopp.``, ``STOPP!``): a wish to stop is never missed over a
+    full stop. Twilio's HELP and INFO are not special: vandra answers them with its own help."""
     typed = as_typed(text)
     if typed in TWILIO_OPT_OUT:
         return "twilio_opt_out"
     if typed in TWILIO_OPT_IN:
         return "twilio_opt_in"
-    if typed in TWILIO_HELP:
-        return "twilio_help"
-    return "opt_out" if typed == SMS_OPT_OUT else None
+    return "opt_out" if typed.strip(_ASCII_PUNCTUATION) == SMS_OPT_OUT else None
+
+
+_ASCII_PUNCTUATION = " .,!?;:-"
+# Punctuation, symbols and emoji at either end of a word: ``LARM!`` is LARM, ``12.`` is 12.
+_WORD_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+# A keyword with free text after it, found in the text as written (``🚨 Larm: kniv``).
+_WITH_TEXT = re.compile(
+    r"^[\W_]*(?:" + "|".join(sorted(SMS_WITH_TEXT)) + r")\b[\s:;,.!?\-\u2013\u2014]*(.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def keywords(folded: str) -> list[str]:
+    """A folded text's words with the punctuation and symbols around each dropped, and words
+    that are nothing but symbols (an emoji, a dash) left out: what keywords are matched on.
+    A tired or frightened walker types ``Larm!``, ``UT 12.`` or ``🚨 LARM``."""
+    words = [w for w in (_WORD_EDGES.sub("", word) for word in folded.split(" ")) if w]
+    return words or [""]
 
 
 _REF = re.compile(r"[A-Z0-9]{4,12}")
@@ -98,7 +119,9 @@ def parse(body: str, phone: str) -> Parsed:
     found = special(text)
     if found is not None:
         return Parsed(special=found)
-    words = folded.split(" ")
+    if as_typed(text) in TWILIO_HELP:
+        return Parsed(replace(base, command="help"))
+    words = keywords(folded)
     number = small_number(words[1]) if len(words) == 2 else None
     if words[0] in SMS_ACK and 2 <= len(words) <= 3 and number is None and _REF.fullmatch(words[1]):
         code = words[2] if len(words) == 3 else None
@@ -106,7 +129,8 @@ def parse(body: str, phone: str) -> Parsed:
     if words[0] in SMS_ACTIONS and number is not None:
         return Parsed(replace(base, action=f"{SMS_ACTIONS[words[0]]}:{number}"))
     if words[0] in SMS_WITH_TEXT:  # LARM [text]: the text as written, after the keyword
-        rest = text.split(None, 1)[1] if len(text.split(None, 1)) > 1 else ""
+        with_text = _WITH_TEXT.match(text)
+        rest = with_text.group(1).strip() if with_text else ""
         return Parsed(replace(base, command=SMS_COMMANDS[words[0]], args=rest[:300]))
     if words[0] in SMS_WITH_TWO_NUMBERS and len(words) == 3 and small_number(words[1]) is not None:
         return Parsed(replace(base, command=SMS_COMMANDS[words[0]], args=" ".join(words[1:])))
