@@ -287,6 +287,39 @@ async def test_shift_list_pages(ctx: Context) -> None:
     assert len(re.findall(r"^\d+ ", second, re.M)) == 2
 
 
+@pytest.mark.parametrize(("first", "later"), [("MINA", "mina 3"), ("MY", "MY 3")])
+async def test_my_shifts_come_a_page_at_a_time(ctx: Context, first: str, later: str) -> None:
+    """A keen walker with ten sign-ups: MINA answers four shifts, the way to the next page and
+    the calendar link; no page grows past a few segments (34 sign-ups once made 1,647
+    characters, over Twilio's 1,600, which it refuses)."""
+    org, area = await seed_org_area(ctx)
+    ctx = sms_ctx(ctx)
+    person = await sms_walker(ctx, org, language="sv" if first == "MINA" else "en")
+    for day in range(10):
+        shift = await add_shift(ctx, org, area, start_in=timedelta(days=2 + day))
+        await signups.sign_up(ctx, person.id or 0, shift.id or 0)
+    async with client_for(ctx) as client:
+        phone = Phone(client)
+        (page_one,) = await phone.text(first)
+        (page_three,) = await phone.text(later)
+    more = "MINA 2" if first == "MINA" else "MY 2"
+    assert more in page_one and len(re.findall(r"^\d+ ", page_one, re.M)) == 4, page_one
+    assert len(re.findall(r"^\d+ ", page_three, re.M)) == 2, page_three
+    assert "MINA 4" not in page_three and "MY 4" not in page_three
+    for text in (page_one, page_three):
+        assert f"{PUBLIC}/" in text and is_gsm7(text) and segments(text) <= 3, text
+
+
+def test_a_reply_over_twilios_limit_is_cut_not_refused() -> None:
+    """Every TwiML reply is at most 1,600 characters, cut with "..." rather than refused."""
+    from bot.channels.sms import render
+    from scheduling.messages.content import Option, Outgoing
+
+    options = tuple(Option(label=f"val {n}", action=f"a:{n}") for n in range(50))
+    text = render(Outgoing(text="pass " * 400, options=options))
+    assert len(text) == 1600 and text.endswith("..."), len(text)
+
+
 async def test_one_person_on_both_channels(ctx: Context) -> None:
     """A walker using Telegram and SMS is one person with one set of sign-ups."""
     from tests.fakes.chat import Chat

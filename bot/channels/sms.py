@@ -151,11 +151,18 @@ def parse(body: str, phone: str) -> Parsed:
     return Parsed(replace(base, text=text))
 
 
+def within_limit(body: str) -> str:
+    """``body`` cut to Twilio's 1,600 characters (a longer one is refused, error 21617), the
+    cut marked with "...": one text is always sent rather than none."""
+    return body if len(body) <= MAX_BODY else body[: MAX_BODY - 3] + "..."
+
+
 def render(reply: Outgoing) -> str:
-    """A reply as one GSM-7 text: options as numbers to answer with."""
+    """A reply as one GSM-7 text of at most 1,600 characters: options as numbers to answer
+    with."""
     lines = [reply.text]
     if reply.options:
         lines.append(
             " ".join(f"{n}={option.label}" for n, option in enumerate(reply.options, start=1))
         )
-    return to_gsm7("\n".join(lines))
+    return within_limit(to_gsm7("\n".join(lines)))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.channels.gsm7 import to_gsm7
+from bot.channels.sms import within_limit
 from bot.channels.twilio_client import (
     SmsError,
     SmsPermanentError,
@@ -31,7 +32,6 @@ from scheduling.messages.content import (
 )
 from scheduling.messages.routing import SMS
 
-MAX_BODY = 1600
 OPTED_OUT_CODE = 21610
 MESSAGE_PROBLEMS = frozenset({21602, 21617, 90007})  # body or validity, not the number
 
@@ -64,8 +64,7 @@ def keyword_hint(options: tuple[Option, ...], language: str) -> str | None:
 def sms_text(message: Outgoing, language: str) -> str:
     """The whole SMS: text, then the keyword hint, in GSM-7 and at most 1,600 characters."""
     hint = message.keyword_hint or keyword_hint(message.options, language)
-    body = to_gsm7(f"{message.text}\n{hint}" if hint else message.text)
-    return body if len(body) <= MAX_BODY else body[: MAX_BODY - 3] + "..."
+    return within_limit(to_gsm7(f"{message.text}\n{hint}" if hint else message.text))
 
 
 class SmsSender:

@@ -189,12 +189,16 @@ async def _my(turn: Turn, args: str) -> None:
         turn.say("my.none", calendar=link, options=[turn.option("my.browse", "menu"), renew])
         return
     zone, lang = turn.ctx.zone, turn.lang
-    if turn.inbound.channel == "sms":
+    if turn.inbound.channel == "sms":  # a page at a time, as PASS: one text stays short
+        size = PAGE_SIZE["sms"]
+        pages = (len(mine) + size - 1) // size
+        page = min(small_number(args) or 1, pages)
         lines = [
             f"{render.compact_line(v, lang, zone)} {_my_status(turn, v, s.status)}"
-            for v, s in mine
+            for v, s in mine[(page - 1) * size : page * size]
         ]
-        turn.send("\n".join([*lines, turn.text("my.sms_how"), link]).strip())
+        more = turn.text("my.sms_more", page=page + 1) if page < pages else ""
+        turn.send("\n".join([*lines, turn.text("my.sms_how"), more, link]).strip())
         return
     options = [
         turn.option(
