@@ -485,3 +485,25 @@ async def test_twilio_help_words_get_vandras_help(ctx: Context, body: str) -> No
         replies = await Phone(client).text(body)
     assert replies and "STOPP" in replies[0] and "START" in replies[0], replies
     assert all(is_gsm7(text) and not re.search(r"(^|\s)/\w", text) for text in replies), replies
+
+
+async def test_signing_up_after_stopp_says_the_reminder_cannot_come(ctx: Context) -> None:
+    """A walker who sent STOPP (no Telegram) may still sign up by SMS, but is told that the
+    promised reminder and any change cannot reach them, and how to turn texts on again."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area, start_in=timedelta(days=2))
+    ctx = sms_ctx(ctx)
+    await sms_walker(ctx, org)
+    async with client_for(ctx) as client:
+        phone = Phone(client)
+        (signed_up,) = await phone.text(f"JA {shift.id}")
+        assert "anmäld" in signed_up
+        await phone.text(f"NEJ {shift.id}")
+        await phone.text("STOPP")
+        replies = await phone.text(f"JA {shift.id}")
+        assert len(replies) == 2 and "anmäld" in replies[0], replies
+        assert "START" in replies[1] and "påminnelser" in replies[1], replies
+        await phone.text("START")
+        await phone.text(f"NEJ {shift.id}")
+        (again,) = await phone.text(f"JA {shift.id}")
+        assert "anmäld" in again

@@ -3,10 +3,11 @@
 Case, accents (HJALP = HJÄLP), extra spaces and punctuation or emoji around a word (``Larm!``,
 ``UT 12.``) do not matter for vandra's keywords. A message that is exactly one of Twilio's own
 opt-out or opt-in words (STOP, START, ...) has been handled by Twilio: vandra records the
-opt-out or opt-in and answers nothing. Twilio's HELP and INFO get vandra's own help. Those words, and vandra's
-own opt-out ``STOPP``, are matched as typed (ASCII letters, any case), never after folding:
-"Stöp" is not STOP. vandra's own keywords are never one of Twilio's words alone: cancelling is
-``NEJ 12`` or ``CANCEL 12``. Twilio's YES (an opt-in) also answers a yes/no question the
+opt-out or opt-in and answers nothing. Twilio's HELP and INFO get vandra's own help. Those
+words are matched as typed (ASCII letters, any case), never after folding: "Stöp" is not STOP;
+vandra's own opt-out ``STOPP`` likewise, but with punctuation around it allowed (``Stopp.``).
+vandra's own keywords are never one of Twilio's words alone: cancelling is ``NEJ 12`` or
+``CANCEL 12``. Twilio's YES (an opt-in) also answers a yes/no question the
 dialogue has pending (``Inbound.yes_only``). A safety alert is acknowledged by its random
 reference, with the one-time code that confirms it: ``KVITTERA K7QM2X 4821``.
 """

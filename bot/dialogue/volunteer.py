@@ -20,7 +20,7 @@ from scheduling.messages.content import Document, Option
 from scheduling.people import erasure as people
 from scheduling.people.access import Actor
 from scheduling.people.directory import set_language
-from scheduling.people.lookups import person_view
+from scheduling.people.lookups import messages_reach, person_view
 from scheduling.people.privacy import export_my_data
 from scheduling.walks import approval, replacement, signups
 from scheduling.walks.cards import ShiftCard, planned_shifts, shift_card
@@ -164,6 +164,8 @@ async def _sign_up(turn: Turn, action: str) -> None:
             position=result.waitlist_position,
             options=[turn.option("shift.cancel", f"cancel:{shift_id}")],
         )
+    if turn.inbound.channel == "sms" and not await messages_reach(turn.ctx, turn.person_id):
+        turn.say("signup.texts_stopped")  # the promised reminder or seat offer cannot come
 
 
 async def _cancel(turn: Turn, action: str) -> None:

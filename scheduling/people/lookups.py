@@ -11,6 +11,7 @@ from models.tables import Person, Role
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.common.text import name_key
+from scheduling.messages.routing import route
 from scheduling.people.access import Actor
 from scheduling.people.directory import find_organisation
 
@@ -86,3 +87,10 @@ async def name_known(ctx: Context, name: str) -> bool:
     async with ctx.store.joined() as session:
         names = await session.exec(select(Person.name).where(col(Person.erased_at).is_(None)))
         return any(name_key(found) == wanted for found in names.all())
+
+
+async def messages_reach(ctx: Context, person_id: int) -> bool:
+    """Whether vandra's messages (reminders, changes, offers) reach this person by any
+    channel: not when they opted out of SMS (STOPP) and have no Telegram, say."""
+    async with ctx.store.joined() as session:
+        return route(await session.get(Person, person_id)) is not None
