@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
+from bot.dialogue.engine import Dialogue
 from models.tables import AuditEntry, OutboxMessage, Role, Shift
+from scheduling.common.clock import ManualClock
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError, InvalidInput, PermissionDenied
 from scheduling.people import directory
 from scheduling.people.access import Actor
 from scheduling.walks import shifts, signups
+from tests.fakes.chat import Chat
 from tests.helpers import OPERATOR, add_people, add_shift, local, seed_org_area
 
 
@@ -37,17 +40,48 @@ async def test_weekly_series_across_october_dst(ctx: Context) -> None:
     assert lengths[date(2027, 11, 5)] == timedelta(hours=5)
 
 
-async def test_series_over_a_nonexistent_time_creates_nothing(ctx: Context) -> None:
-    """A series whose 02:30 falls in the spring-forward gap is refused whole."""
+async def test_series_over_a_skipped_time_reads_it_as_calendars_do(ctx: Context) -> None:
+    """A series whose 02:30 falls in the spring-forward gap (2027-03-28) is made whole; that
+    night's 02:30 is read with the offset before the change (RFC 5545): 03:30 summer time."""
     org, area = await seed_org_area(ctx)
     spec = shifts.ShiftSpec(
         organisation=org, area=area, start=local("2027-03-20 02:30"), end=local("2027-03-20 05:00")
     )
-    with pytest.raises(InvalidInput) as caught:
-        await shifts.create_shifts(ctx, OPERATOR, spec, repeat={6}, until=date(2027, 4, 4))
-    assert caught.value.code == "time_does_not_exist"
-    assert caught.value.params["time"] == "2027-03-28 02:30"
-    assert await shifts.list_shifts(ctx, date(2027, 3, 1), date(2027, 4, 30)) == []
+    created = await shifts.create_shifts(ctx, OPERATOR, spec, repeat={6}, until=date(2027, 4, 4))
+    starts = {s.start_at.astimezone(ctx.zone).date(): s for s in created}
+    assert sorted(starts) == [date(2027, 3, 21), date(2027, 3, 28), date(2027, 4, 4)]
+    gap_night = starts[date(2027, 3, 28)]
+    assert gap_night.start_at.isoformat() == "2027-03-28T01:30:00+00:00"
+    assert gap_night.start_at.astimezone(ctx.zone).strftime("%H:%M") == "03:30"
+    assert gap_night.end_at - gap_night.start_at == timedelta(hours=1, minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("first", "night", "fold", "length"),
+    [
+        ("2027-03-19 22:00", date(2027, 3, 27), None, timedelta(hours=4)),  # 02:00 is skipped
+        ("2027-10-22 22:00", date(2027, 10, 30), None, timedelta(hours=4)),  # 02:00 comes twice
+        ("2027-10-22 22:00", date(2027, 10, 30), "earlier", timedelta(hours=4)),
+        ("2027-10-22 22:00", date(2027, 10, 30), "later", timedelta(hours=5)),
+    ],
+)
+async def test_the_usual_22_to_02_series_over_a_clock_change(
+    ctx: Context, first: str, night: date, fold: shifts.Fold | None, length: timedelta
+) -> None:
+    """Fri+Sat 22:00-02:00 for three weeks over the night the clocks change: every walk is
+    made; on that night a skipped 02:00 is the moment the clocks jump (four real hours, as
+    every night), a repeated 02:00 the first one unless the fold says the later."""
+    org, area = await seed_org_area(ctx)
+    start = local(first)
+    spec = shifts.ShiftSpec(
+        organisation=org, area=area, start=start, end=start + timedelta(hours=4), fold=fold
+    )
+    until = start.date() + timedelta(days=15)
+    created = await shifts.create_shifts(ctx, OPERATOR, spec, repeat={4, 5}, until=until)
+    lengths = {s.start_at.astimezone(ctx.zone).date(): s.end_at - s.start_at for s in created}
+    assert len(lengths) == 6
+    assert lengths[night] == length
+    assert all(v == timedelta(hours=4) for d, v in lengths.items() if d != night)
 
 
 async def test_risk_night_raises_the_default_minimum(ctx: Context) -> None:
@@ -192,3 +226,40 @@ async def test_a_card_reads_the_view_and_the_persons_own_signup_in_one_go(ctx: C
             await shifts.get_shift_view_with_signup(session, ctx, 999_999, first.id or 0)
     assert (plain.confirmed, plain.waitlisted, plain.trained) == (1, 1, 1)
     assert list(mine.values()) == ["confirmed", "waitlisted", "cancelled", None]
+
+
+@pytest.mark.parametrize(
+    ("now", "day", "repeat", "made"),
+    [
+        ("2026-10-19T10:00", "lör", "Bara en gång", 1),  # 2026-10-24: 02:00 comes twice
+        ("2026-10-12T10:00", "fre", "Varje fredag och lördag", 17),
+        ("2026-03-23T10:00", "lör", "Bara en gång", 1),  # 2026-03-28: 02:00 is skipped
+        ("2026-03-02T10:00", "fre", "Varje fredag och lördag", 17),
+    ],
+)
+async def test_a_coordinator_plans_22_to_02_in_chat_over_a_clock_change(
+    ctx: Context, clock: ManualClock, now: str, day: str, repeat: str, made: int
+) -> None:
+    """The chat's one-tap 22:00 and 02:00 make the walk (or all eight weeks of Fridays and
+    Saturdays) on and over the nights the clocks change, where they were once refused."""
+    clock.set(datetime.fromisoformat(now).replace(tzinfo=UTC))
+    await seed_org_area(ctx)
+    maria = await directory.add_person(
+        ctx, OPERATOR, name="Maria", telegram_id=5005, role=Role.COORDINATOR
+    )
+    await directory.record_consent(ctx, maria.id or 0)
+    chat = Chat(Dialogue(ctx), address="5005", telegram_id=5005, name="Maria")
+    await chat.command("newshift")
+    await chat.tap("IFK Kalmar")
+    await chat.tap("Baronen")
+    await chat.tap(day)
+    await chat.tap("22:00")
+    await chat.tap("02:00")
+    await chat.tap(repeat)
+    if repeat != "Bara en gång":
+        await chat.tap("8 veckor")
+    await chat.tap("Skapa")
+    async with ctx.store.sessions() as session:
+        created = (await session.exec(select(Shift))).all()
+    assert len(created) == made
+    assert all(s.end_at - s.start_at == timedelta(hours=4) for s in created)

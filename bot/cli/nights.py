@@ -38,7 +38,8 @@ def nights_group() -> None:
 @click.option("--repeat", metavar="fri,sat", help="Repeat weekly on these days ...")
 @click.option("--until", metavar="YYYY-MM-DD", help="... up to and including this date.")
 @click.option("--fold", type=click.Choice(["earlier", "later"]),
-              help="Which 02:00-03:00 to mean on the night the clocks go back.")
+              help="Which 02:00-03:00 to mean on the night the clocks go back "
+                   "(default: the earlier).")
 @json_option
 @config_option
 @with_context

@@ -39,7 +39,7 @@ def shifts_group() -> None:
 @click.option(
     "--fold",
     type=click.Choice(["earlier", "later"]),
-    help="Which 02:00-03:00 to mean on the night the clocks go back.",
+    help="Which 02:00-03:00 to mean on the night the clocks go back (default: the earlier).",
 )
 @click.option("--force", is_flag=True, help="Add even where a shift has the same area and start.")
 @json_option

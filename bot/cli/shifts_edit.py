@@ -31,7 +31,7 @@ from scheduling.walks.editing import ShiftChange, edit_shift
 @click.option(
     "--fold",
     type=click.Choice(["earlier", "later"]),
-    help="Which 02:00-03:00 to mean on the night the clocks go back.",
+    help="Which 02:00-03:00 to mean on the night the clocks go back (default: the earlier).",
 )
 @json_option
 @config_option

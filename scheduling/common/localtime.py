@@ -1,7 +1,10 @@
-"""Local wall time <-> UTC, refusing the times a DST change makes impossible or ambiguous.
+"""Local wall time <-> UTC across the changes to and from summer time.
 
 Series and CLI input are in local time (``[scheduling] timezone``); everything stored is UTC.
 Arithmetic such as "two hours before" is done on UTC instants, never on wall-clock times.
+``to_utc`` refuses a time the clocks skip or repeat (unless told which); a shift's times are
+read as calendars read them (``calendar_time``), so the usual 22:00-02:00 night can be planned
+on the two nights a year the clocks change.
 """
 
 from __future__ import annotations
@@ -50,6 +53,21 @@ def to_utc(local: datetime, zone: ZoneInfo, fold: Fold | None = None) -> datetim
         chosen = first if fold == "earlier" else second
         return chosen.astimezone(UTC)
     return first.astimezone(UTC)
+
+
+def calendar_time(local: datetime, zone: ZoneInfo, fold: Fold | None = None) -> datetime:
+    """A naive local wall time of a shift as calendars read it (RFC 5545, 3.3.5): a time the
+    clocks skip in spring is read with the offset before the change, so a 22:00-02:00 walk
+    ends at 03:00 summer time, after the same four hours as any night; a time that happens
+    twice in autumn is its first occurrence (still summer time) unless ``fold`` says which."""
+    if local.tzinfo is not None:
+        return local.astimezone(UTC)
+    usable_day(local.date())
+    first = local.replace(tzinfo=zone, fold=0)
+    second = local.replace(tzinfo=zone, fold=1)
+    skipped = not _round_trips(first, zone) and not _round_trips(second, zone)
+    chosen = second if fold == "later" and not skipped else first
+    return chosen.astimezone(UTC)
 
 
 def _round_trips(aware: datetime, zone: ZoneInfo) -> bool:

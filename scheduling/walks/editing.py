@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.tables import Shift, ShiftStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError, InvalidInput
-from scheduling.common.localtime import Fold, to_utc
+from scheduling.common.localtime import Fold, calendar_time
 from scheduling.common.text import clean_text
 from scheduling.people.access import Actor, audit, require_manager
 from scheduling.people.organisations import find_area
@@ -133,8 +133,9 @@ _GROUP = {
 
 def _times(ctx: Context, shift: Shift, change: ShiftChange, now: datetime) -> dict[str, datetime]:
     """The new start and end in UTC, checked: not started, not backwards, not too long."""
-    start = to_utc(change.start, ctx.zone, change.fold) if change.start else shift.start_at
-    end = to_utc(change.end, ctx.zone, change.fold) if change.end else shift.end_at
+    zone, fold = ctx.zone, change.fold
+    start = calendar_time(change.start, zone, fold) if change.start else shift.start_at
+    end = calendar_time(change.end, zone, fold) if change.end else shift.end_at
     if shift.start_at <= now and start != shift.start_at:
         raise DomainError("shift_started", shift=shift.id)
     if start != shift.start_at and start <= now:

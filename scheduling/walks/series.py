@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduling.common.errors import InvalidInput
-from scheduling.common.localtime import Fold, to_utc
+from scheduling.common.localtime import Fold, calendar_time
 
 WEEKDAYS = {
     "mon": 0,
@@ -60,7 +60,9 @@ def intervals(
     until: date | None,
 ) -> list[tuple[datetime, datetime]]:
     """UTC (start, end) of each occurrence of the naive local ``start``-``end``; each local
-    time is converted on its own date."""
+    time is converted on its own date, as calendars read it (``calendar_time``: on the night
+    the clocks go forward 22:00-02:00 ends at 03:00 summer time; on the night they go back a
+    repeated 02:00 is the first, unless ``fold`` says which)."""
     if end <= start:
         raise _backwards(start, end)
     day_offset = (end.date() - start.date()).days
@@ -68,7 +70,8 @@ def intervals(
     for day in occurrences(start.date(), repeat, until):
         start_local = datetime.combine(day, start.time())
         end_local = datetime.combine(day + timedelta(days=day_offset), end.time())
-        start_at, end_at = to_utc(start_local, zone, fold), to_utc(end_local, zone, fold)
+        start_at = calendar_time(start_local, zone, fold)
+        end_at = calendar_time(end_local, zone, fold)
         if end_at <= start_at:
             raise _backwards(start_local, end_local)
         if end_at - start_at > MAX_SHIFT_LENGTH:

@@ -103,8 +103,8 @@ async def add_shifts(
     same start (not cancelled) is refused unless ``force``; a series skips those dates and
     names the existing shifts (refused when every date is taken).
 
-    All or nothing: a date on which the local time does not exist (or is ambiguous and no fold
-    was chosen) refuses the whole series, naming the time.
+    Local times are read as calendars read them (``series.intervals``): a series over a night
+    the clocks change keeps its walks the usual length in real hours where it can.
     """
     now = ctx.now()
     fields = _shift_fields(spec, ctx.settings.walks, now)
