@@ -87,6 +87,14 @@ def test_config_file_from_environment_variable(tmp_path: Path) -> None:
         ('[database]\nurl = "mysql://x"\n', {}, "[database] url:"),
         ("", {"VANDRA_WALKS_MAXWALKERS": "3"}, "VANDRA_WALKS_MAXWALKERS: [walks] has no key"),
         ("[walks\n", {}, "is not valid TOML"),
+        # a wrong type is refused, not converted (the contract: a wrong type is exit 2)
+        ('[walks]\nmin_walkers = "3"\n', {}, "[walks] min_walkers: Input should be a valid"),
+        ('[sms]\nopen_registration = "yes"\n', {}, "[sms] open_registration:"),
+        ("[sms]\nopen_registration = 1\n", {}, "[sms] open_registration:"),
+        ("[payments]\nrate_per_walk = inf\n", {}, "[payments] rate_per_walk: Input should be"),
+        ("[payments]\nrate_per_walk = nan\n", {}, "[payments] rate_per_walk:"),
+        ("[payments]\nrate_per_walk = 1e300\n", {}, "[payments] rate_per_walk:"),
+        ("", {"VANDRA_WALKS_MIN_WALKERS": "three"}, "[walks] min_walkers:"),
     ],
 )
 def test_bad_config_names_the_key(

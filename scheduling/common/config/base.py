@@ -12,7 +12,9 @@ class ConfigError(Exception):
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a value of the wrong type is refused, not converted ("3" is no number of walkers,
+    # "yes" no boolean); the environment's values are read as TOML first (environment.py).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -25,7 +25,7 @@ class Tier(BaseModel):
 
 
 class PaymentSettings(Section):
-    rate_per_walk: float | None = Field(default=None, ge=0)
+    rate_per_walk: float | None = Field(default=None, ge=0, le=10_000_000, allow_inf_nan=False)
     tiers: list[Tier] = Field(default_factory=list, max_length=20)
     season_starts: list[StrictInt] = Field(default_factory=lambda: [1, 7], min_length=1)
 
