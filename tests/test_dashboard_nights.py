@@ -86,6 +86,8 @@ async def test_nights_on_the_dashboard(
     assert (await upcoming_nights(ctx))[0].holder == "Nattvandrarna"
     assert (await ifk.post(f"/dashboard/nights/{night.id}/take", data={"csrf": token})
             ).status_code == 403  # another session's token
+    unknown = await coordinator.post(f"/dashboard/nights/{night.id}/zzz", data={"csrf": token})
+    assert unknown.status_code == 404 and "/pass" not in unknown.text  # no chat command here
 
 
 async def test_walkers_approved_and_vetted_on_the_dashboard(

@@ -11,7 +11,7 @@ from bot.dashboard.forms import back, csrf_token, posted
 from bot.dashboard.params import path_id
 from bot.dashboard.web import Site, Viewer
 from bot.i18n import t
-from scheduling.common.errors import DomainError, InvalidInput
+from scheduling.common.errors import InvalidInput, NotFound
 from scheduling.common.localtime import parse_date, parse_local_datetime
 from scheduling.common.text import small_number
 from scheduling.nights import claims, handover
@@ -66,8 +66,8 @@ async def act(site: Site, request: Request, viewer: Viewer) -> Response:
     elif what == "allocate":
         org = _number(form.get("org", ""), "org")
         await claims.allocate_night(site.ctx, viewer.actor, night_id, org)
-    else:
-        raise DomainError("stale_button")
+    else:  # no button sends another: a page, not a chat's stale button
+        raise NotFound("page", what)
     return back(site, PAGE)
 
 
