@@ -48,6 +48,12 @@ PAYLOADS = [
     " =3+3",
     "\n=4+4",
     "﹦5+5",
+    # spaces of other widths and invisible characters before the formula
+    "\u2003=6+6",
+    "\u202f\u2009+7",
+    "\u200b=8+8",
+    "\ufeff@SUM(9)",
+    "\u2060 -10+10",
 ]
 NUMBER = re.compile(r"-?\d+(,\d+)?$")
 

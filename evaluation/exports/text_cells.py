@@ -10,7 +10,8 @@ LibreOffice as those characters, never as a formula.
   mark for a typed apostrophe), so pressing F2 and Enter keeps it text. The value stays verbatim.
 - CSV has no types, so a field that a spreadsheet would read as a formula gets a leading
   apostrophe (OWASP's CSV-injection rule): it starts with ``= + - @``, a tab or a carriage return,
-  a full-width or small form of those four, or any of them after leading white space.
+  a full-width or small form of those four, or any of them after leading white space or
+  invisible characters of any kind.
 
 Numbers and dates are not strings and keep their types (a negative amount stays a number).
 """
@@ -18,6 +19,7 @@ Numbers and dates are not strings and keep their types (a negative amount stays 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from openpyxl.cell.cell import Cell as XlsxCell
 
@@ -28,14 +30,23 @@ ILLEGAL_IN_XML = re.compile(r"[\000-\010\013\014\016-\037]")
 """Control characters XML 1.0 cannot hold (openpyxl refuses them); written as U+FFFD."""
 
 
+def _blank(character: str) -> bool:
+    """White space or an invisible character of any kind: the spaces of every width (U+2000
+    to U+200A, U+202F, ...), zero-width ones and the byte-order mark, which a spreadsheet may
+    skip before it looks for ``=``."""
+    return character in LEADING_SPACE or character.isspace() or unicodedata.category(
+        character
+    ) in ("Zs", "Cf")
+
+
 def could_start_formula(text: str) -> bool:
     """Whether a spreadsheet might read ``text`` as a formula when it is typed or imported."""
-    if not text:
-        return False
-    if text[0] in FORMULA_STARTS:
-        return True
-    stripped = text.lstrip(LEADING_SPACE)
-    return bool(stripped) and stripped[0] in FORMULA_STARTS
+    for character in text:
+        if not _blank(character):
+            return character in FORMULA_STARTS
+        if character in FORMULA_STARTS:  # tab, CR, LF: a formula start of their own
+            return True
+    return False
 
 
 def csv_text(text: str) -> str:
