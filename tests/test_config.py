@@ -95,6 +95,7 @@ def test_config_file_from_environment_variable(tmp_path: Path) -> None:
         ("[payments]\nrate_per_walk = nan\n", {}, "[payments] rate_per_walk:"),
         ("[payments]\nrate_per_walk = 1e300\n", {}, "[payments] rate_per_walk:"),
         ("", {"VANDRA_WALKS_MIN_WALKERS": "three"}, "[walks] min_walkers:"),
+        ('[http]\npublic_url = "https://x.se/a?b=c"\n', {}, "[http] public_url: expected a URL"),
     ],
 )
 def test_bad_config_names_the_key(

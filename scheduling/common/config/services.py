@@ -59,6 +59,8 @@ class HttpSettings(Section):
             return None
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError(f"expected an https:// URL, got {value!r}")
+        if "?" in value or "#" in value:  # links and Twilio's signed URLs are built on it
+            raise ValueError(f"expected a URL without ?query or #fragment, got {value!r}")
         return value.rstrip("/")
 
 
