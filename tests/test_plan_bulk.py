@@ -219,6 +219,19 @@ async def test_a_range_at_the_calendars_ends_is_refused_in_words(
     assert planned.status == "planned"
 
 
+async def test_a_range_to_the_last_usable_day_cancels(ctx: Context) -> None:
+    """``--to 2999-12-31``, the last day vandra takes, is a range like any other (it was once
+    refused naming 3000-01-01, a day nobody typed)."""
+    world = await make_world(ctx, walkers=0)
+    shift = await shift_at(ctx, world, "2026-12-24 21:00", "2026-12-25 01:00")
+    await cancel_many(
+        ctx, OPERATOR, Selection(first_day=date(2026, 12, 1), last_day=date(2999, 12, 31))
+    )
+    async with ctx.store.sessions() as session:
+        cancelled = await shifts.get_shift(session, shift.id or 0)
+    assert cancelled.status == "cancelled"
+
+
 def test_cli_cancel_of_a_range_at_the_calendars_ends_is_one_line(vandra) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     """`shifts cancel --from 0001-01-01 --to 9999-12-31` exits 2 with one line naming the
     day, never an internal error (exit 1)."""

@@ -10,7 +10,7 @@ the whole request (audited), before anything is cancelled.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlmodel import col, select
 
@@ -65,7 +65,7 @@ async def selected_shifts(ctx: Context, actor: Actor, selection: Selection) -> l
                     start=str(selection.first_day),
                 )
             start = local_day_bounds(usable_day(selection.first_day), ctx.zone)[0]
-            end = local_day_bounds(usable_day(selection.last_day) + timedelta(days=1), ctx.zone)[0]
+            end = local_day_bounds(usable_day(selection.last_day), ctx.zone)[1]
             statement = statement.where(col(Shift.start_at) >= start, col(Shift.start_at) < end)
         if selection.organisation is not None:
             org = await find_organisation(session, selection.organisation)
