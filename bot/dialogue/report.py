@@ -74,16 +74,14 @@ async def _start_from_button(turn: Turn, action: str) -> None:
 async def _open(turn: Turn, shift_id: int) -> None:
     report = await reports.open_report(turn.ctx, turn.person_id, shift_id)
     turn.goto(FLOW, "intro", report_id=report.id, shift_id=shift_id, picked=[], issues=[])
-    key = "report.intro_correct" if report.status == "submitted" else "report.intro"
-    turn.say(
-        key,
-        id=shift_id,
-        options=[
-            turn.option("report.nothing_happened", "rep:nothing"),
-            turn.option("report.fill_in", "rep:begin"),
-            turn.option("report.later", "rep:later"),
-        ],
-    )
+    correcting = report.status == "submitted"
+    options = [
+        turn.option("report.fill_in", "rep:begin"),
+        turn.option("report.later", "rep:later"),
+    ]
+    if not correcting:  # one tap must never wipe a submitted report's answers
+        options.insert(0, turn.option("report.nothing_happened", "rep:nothing"))
+    turn.say("report.intro_correct" if correcting else "report.intro", id=shift_id, options=options)
 
 
 async def _action(turn: Turn, action: str) -> None:

@@ -195,6 +195,9 @@ async def submit(
         report = await session.get(Report, report_id)
         if report is None or report.person_id != person_id:
             raise DomainError("report_not_found", ref=str(report_id))
+        if nothing_happened and report.status == "submitted":
+            # one tap must never wipe what was reported (112 called, first aid, follow-up)
+            raise DomainError("report_nothing_after_submit", shift=report.shift_id)
         if nothing_happened:
             _fill_uneventful(report)
             report.walkers_present = report.walkers_present or await _walkers(session, report)
