@@ -1,5 +1,6 @@
 """The post-walk report's rules that protect what was reported: "nothing happened" never
-overwrites a submitted report (found by the second review)."""
+overwrites a submitted report, a correction closes 24 hours after submission however long its
+flow stays open (found by the second review)."""
 
 from __future__ import annotations
 
@@ -99,3 +100,34 @@ async def test_nothing_happened_never_overwrites_a_submitted_report(
     other = chat_of(ctx, world, 1)
     await other.act(f"report:{shift.id}")
     assert "tack" in (await other.tap("Inget särskilt hände")).lower()
+
+
+async def test_a_correction_closes_24_hours_after_submission(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """A correction opened at hour 23 and answered ten days later is refused with a clear
+    text, changes nothing, and leaves the flow; the core refuses both answer and submit."""
+    world, shift = await signed_up(ctx)
+    clock.set(shift.end_at)
+    report = await serious_report(ctx, world, shift)
+    me = world.walkers[0].id or 0
+    clock.set(shift.end_at + timedelta(hours=23))
+    chat = chat_of(ctx, world)
+    await chat.command("report", str(shift.id))
+    await chat.tap("Fyll i")
+    await chat.act("rep:walkers_present:4")  # within the 24 hours: corrected
+    assert (await stored(ctx, report.id)).walkers_present == 4
+    clock.set(shift.end_at + timedelta(days=10))
+    refused = await chat.act("rep:youth_met:50+")
+    assert "Tiden för att rätta" in refused and "sparades inte" in refused
+    assert (await stored(ctx, report.id)).youth_met is None
+    assert "Den knappen gäller inte längre" in await chat.act("rep:youth_met:0")  # flow left
+    for call in (
+        reports.answer(ctx, report.id or 0, me, "mood", "calm"),
+        reports.submit(ctx, report.id or 0, me, "Allt lugnt"),
+    ):
+        with pytest.raises(DomainError) as raised:
+            await call
+        assert raised.value.code == "report_correction_closed"
+    row = await stored(ctx, report.id)
+    assert unchanged(row) and row.walkers_present == 4

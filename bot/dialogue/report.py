@@ -137,7 +137,12 @@ async def _text(turn: Turn, text: str) -> None:
 
 
 async def _save(turn: Turn, field: str, value: Any) -> None:
-    await reports.answer(turn.ctx, int(turn.data["report_id"]), turn.person_id, field, value)
+    try:
+        await reports.answer(turn.ctx, int(turn.data["report_id"]), turn.person_id, field, value)
+    except DomainError as error:
+        if error.code != "bad_report_answer":
+            turn.end_flow()  # closed for good (24 hours over, marked absent): leave the flow
+        raise
     await _ask(turn, ORDER[ORDER.index(field) + 1])
 
 
