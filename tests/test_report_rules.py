@@ -1,19 +1,23 @@
 """The post-walk report's rules that protect what was reported: "nothing happened" never
 overwrites a submitted report, a correction closes 24 hours after submission however long its
-flow stays open (found by the second review)."""
+flow stays open, and a walker marked absent does not report (found by the second review)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from bot.dialogue.engine import Dialogue
+from evaluation.payments import disqualifications
+from evaluation.walk_facts import load_walks
 from models.tables import Report, Shift
 from scheduling.common.clock import ManualClock
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
+from scheduling.people.access import Actor
 from scheduling.walks import reports, signups
+from scheduling.walks.attendance import record_attendance
 from tests.fakes.chat import Chat
 from tests.world import World, make_world, shift_at
 
@@ -131,3 +135,54 @@ async def test_a_correction_closes_24_hours_after_submission(
         assert raised.value.code == "report_correction_closed"
     row = await stored(ctx, report.id)
     assert unchanged(row) and row.walkers_present == 4
+
+
+async def test_a_walker_marked_absent_cannot_report(ctx: Context, clock: ManualClock) -> None:
+    """Nobody checked in and the lead marked everyone absent: a report (one tap or a draft
+    opened before the marking) is refused, so the walk is neither held nor paid."""
+    world, shift = await signed_up(ctx, walkers=4, min_walkers=3)
+    clock.set(shift.end_at)
+    early = await reports.open_report(ctx, world.walkers[1].id or 0, shift.id or 0)
+    clock.set(shift.end_at + timedelta(hours=8))  # the morning
+    lead = Actor.of(world.lead, "telegram")
+    assert await record_attendance(ctx, lead, shift.id or 0, []) == (0, 4)
+    with pytest.raises(DomainError) as raised:
+        await reports.open_report(ctx, world.walkers[0].id or 0, shift.id or 0)
+    assert raised.value.code == "report_no_show"
+    with pytest.raises(DomainError) as raised:
+        await reports.submit(ctx, early.id or 0, world.walkers[1].id or 0, None,
+                             nothing_happened=True)
+    assert raised.value.code == "report_no_show"
+    refused = await chat_of(ctx, world, 2).command("report", str(shift.id))
+    assert "frånvarande" in refused and "/" not in refused
+    walk = (await load_walks(ctx, date(2026, 11, 27), date(2026, 11, 27)))[0]
+    assert not walk.held and disqualifications(walk) != ()
+
+
+@pytest.mark.parametrize(
+    ("checked_in", "present", "expected"),
+    [
+        (2, None, 2),  # check-ins: those who checked in
+        (0, 1, 1),  # no check-in, the lead marked one of four present: one
+        (0, None, 4),  # nobody used check-in nor "Vilka var med?": the confirmed, the only figure
+    ],
+)
+async def test_nothing_happened_counts_those_who_came(
+    ctx: Context, clock: ManualClock, checked_in: int, present: int | None, expected: int
+) -> None:
+    """The one tap fills "walkers present" with who came, not with every confirmed sign-up."""
+    world, shift = await signed_up(ctx, walkers=4, min_walkers=3)
+    clock.set(shift.start_at)
+    for walker in world.walkers[:checked_in]:
+        await signups.check_in(ctx, walker.id or 0, shift.id or 0)
+    clock.set(shift.end_at + timedelta(hours=8))
+    if present is not None:
+        came = [w.id or 0 for w in world.walkers[:present]]
+        await record_attendance(ctx, Actor.of(world.lead, "telegram"), shift.id or 0, came)
+    me = world.walkers[0].id or 0
+    report = await reports.open_report(ctx, me, shift.id or 0)
+    done = await reports.submit(ctx, report.id or 0, me, None, nothing_happened=True)
+    assert done.report.walkers_present == expected
+    walk = (await load_walks(ctx, date(2026, 11, 27), date(2026, 11, 27)))[0]
+    assert walk.held and walk.walkers_present == expected
+    assert (disqualifications(walk) == ()) == (expected >= 3)

@@ -88,6 +88,8 @@ async def _require_walker(session: AsyncSession, shift: Shift, person_id: int, n
     signup = await _signup_of(session, shift.id or 0, person_id)
     if signup is None or signup.status != SignupStatus.CONFIRMED:
         raise DomainError("not_confirmed", shift=shift.id)
+    if signup.no_show:
+        raise DomainError("report_no_show", shift=shift.id)
 
 
 async def _signup_of(session: AsyncSession, shift_id: int, person_id: int) -> Signup | None:
@@ -102,12 +104,16 @@ async def _signup_of(session: AsyncSession, shift_id: int, person_id: int) -> Si
 
 async def _editable(session: AsyncSession, report_id: int, person_id: int, now: datetime) -> Report:
     """The person's report, if it may still change: a correction flow may be left open for days
-    (flows never time out), so the 24 hours are checked again on every answer and submission."""
+    (flows never time out), so the 24 hours are checked again on every answer and submission,
+    and so is the walker's attendance (the lead may have marked them absent meanwhile)."""
     report = await session.get(Report, report_id)
     if report is None or report.person_id != person_id:
         raise DomainError("report_not_found", ref=str(report_id))
     if _correction_over(report, now):
         raise DomainError("report_correction_closed", shift=report.shift_id)
+    signup = await _signup_of(session, report.shift_id, person_id)
+    if signup is not None and signup.no_show:
+        raise DomainError("report_no_show", shift=report.shift_id)
     return report
 
 
@@ -244,7 +250,10 @@ def _fill_uneventful(report: Report) -> None:
 
 
 async def _walkers(session: AsyncSession, report: Report) -> int:
-    """How many walkers were there: those checked in, else those confirmed."""
+    """How many walkers were there, when the reporter does not say: those who checked in;
+    where nobody used check-in, the confirmed walkers the lead has not marked absent (the only
+    figure there is; once the lead answered "Vilka var med?" it is exactly who came). Never
+    fewer than one: the reporter was there (an absent walker may not report)."""
     signups = (
         await session.exec(
             select(Signup).where(
@@ -253,5 +262,6 @@ async def _walkers(session: AsyncSession, report: Report) -> int:
             )
         )
     ).all()
-    checked_in = [s for s in signups if s.checked_in_at is not None]
-    return len(checked_in) or len(signups)
+    came = [s for s in signups if not s.no_show]
+    checked_in = [s for s in came if s.checked_in_at is not None]
+    return max(1, len(checked_in) or len(came))
