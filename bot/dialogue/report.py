@@ -74,16 +74,14 @@ async def _start_from_button(turn: Turn, action: str) -> None:
 async def _open(turn: Turn, shift_id: int) -> None:
     report = await reports.open_report(turn.ctx, turn.person_id, shift_id)
     turn.goto(FLOW, "intro", report_id=report.id, shift_id=shift_id, picked=[], issues=[])
-    key = "report.intro_correct" if report.status == "submitted" else "report.intro"
-    turn.say(
-        key,
-        id=shift_id,
-        options=[
-            turn.option("report.nothing_happened", "rep:nothing"),
-            turn.option("report.fill_in", "rep:begin"),
-            turn.option("report.later", "rep:later"),
-        ],
-    )
+    correcting = report.status == "submitted"
+    options = [
+        turn.option("report.fill_in", "rep:begin"),
+        turn.option("report.later", "rep:later"),
+    ]
+    if not correcting:  # one tap must never wipe a submitted report's answers
+        options.insert(0, turn.option("report.nothing_happened", "rep:nothing"))
+    turn.say("report.intro_correct" if correcting else "report.intro", id=shift_id, options=options)
 
 
 async def _action(turn: Turn, action: str) -> None:
@@ -139,7 +137,12 @@ async def _text(turn: Turn, text: str) -> None:
 
 
 async def _save(turn: Turn, field: str, value: Any) -> None:
-    await reports.answer(turn.ctx, int(turn.data["report_id"]), turn.person_id, field, value)
+    try:
+        await reports.answer(turn.ctx, int(turn.data["report_id"]), turn.person_id, field, value)
+    except DomainError as error:
+        if error.code != "bad_report_answer":
+            turn.end_flow()  # closed for good (24 hours over, marked absent): leave the flow
+        raise
     await _ask(turn, ORDER[ORDER.index(field) + 1])
 
 

@@ -85,6 +85,7 @@ async def _merge(session: AsyncSession, ctx: Context, person: Person, other: Per
     other.organisation_id = other.organisation_id or person.organisation_id
     other.language = person.language
     freed = await _merge_signups(session, person.id or 0, other.id or 0)
+    other.no_show_count = await _no_shows(session, other.id or 0)  # follows the moved flags
     await _move_references(session, person.id or 0, other.id or 0)
     await _merge_reports(session, person.id or 0, other.id or 0)
     await session.flush()
@@ -148,6 +149,11 @@ async def _merge_signups(session: AsyncSession, from_id: int, into_id: int) -> l
         await session.delete(signup)
     await session.flush()
     return freed
+
+
+async def _no_shows(session: AsyncSession, person_id: int) -> int:
+    """The person's sign-ups marked absent: what ``Person.no_show_count`` counts."""
+    return sum(s.no_show for s in await _signups_of(session, person_id))
 
 
 async def _signups_of(session: AsyncSession, person_id: int) -> list[Signup]:

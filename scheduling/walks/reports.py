@@ -7,7 +7,7 @@ storage.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -66,13 +66,18 @@ async def open_report(ctx: Context, person_id: int, shift_id: int) -> Report:
             )
             session.add(report)
             await session.flush()
-        elif (
-            report.status == "submitted"
-            and report.submitted_at is not None
-            and (now - report.submitted_at > CORRECTION_WINDOW)
-        ):
+        elif _correction_over(report, now):
             raise DomainError("report_locked", shift=shift_id)
         return report
+
+
+def _correction_over(report: Report, now: datetime) -> bool:
+    """A submitted report may be corrected for 24 hours from its first submission."""
+    return (
+        report.status == "submitted"
+        and report.submitted_at is not None
+        and now - report.submitted_at > CORRECTION_WINDOW
+    )
 
 
 async def _require_walker(session: AsyncSession, shift: Shift, person_id: int, now: Any) -> None:
@@ -80,15 +85,36 @@ async def _require_walker(session: AsyncSession, shift: Shift, person_id: int, n
         raise DomainError("shift_cancelled", shift=shift.id)
     if shift.start_at > now:
         raise DomainError("report_too_early", shift=shift.id)
-    signup = (
+    signup = await _signup_of(session, shift.id or 0, person_id)
+    if signup is None or signup.status != SignupStatus.CONFIRMED:
+        raise DomainError("not_confirmed", shift=shift.id)
+    if signup.no_show:
+        raise DomainError("report_no_show", shift=shift.id)
+
+
+async def _signup_of(session: AsyncSession, shift_id: int, person_id: int) -> Signup | None:
+    return (
         await session.exec(
             select(Signup).where(
-                col(Signup.shift_id) == shift.id, col(Signup.person_id) == person_id
+                col(Signup.shift_id) == shift_id, col(Signup.person_id) == person_id
             )
         )
     ).first()
-    if signup is None or signup.status != SignupStatus.CONFIRMED:
-        raise DomainError("not_confirmed", shift=shift.id)
+
+
+async def _editable(session: AsyncSession, report_id: int, person_id: int, now: datetime) -> Report:
+    """The person's report, if it may still change: a correction flow may be left open for days
+    (flows never time out), so the 24 hours are checked again on every answer and submission,
+    and so is the walker's attendance (the lead may have marked them absent meanwhile)."""
+    report = await session.get(Report, report_id)
+    if report is None or report.person_id != person_id:
+        raise DomainError("report_not_found", ref=str(report_id))
+    if _correction_over(report, now):
+        raise DomainError("report_correction_closed", shift=report.shift_id)
+    signup = await _signup_of(session, report.shift_id, person_id)
+    if signup is not None and signup.no_show:
+        raise DomainError("report_no_show", shift=report.shift_id)
+    return report
 
 
 async def _report_of(session: AsyncSession, shift_id: int, person_id: int) -> Report | None:
@@ -103,12 +129,11 @@ async def _report_of(session: AsyncSession, shift_id: int, person_id: int) -> Re
 
 async def answer(ctx: Context, report_id: int, person_id: int, field: str, value: Any) -> Report:
     """Store one answer after checking it against the field's vocabulary."""
+    now = ctx.now()
     async with ctx.store.transaction() as session:
-        report = await session.get(Report, report_id)
-        if report is None or report.person_id != person_id:
-            raise DomainError("report_not_found", ref=str(report_id))
+        report = await _editable(session, report_id, person_id, now)
         _apply(report, field, value, ctx.settings.walks.places)
-        report.updated_at = ctx.now()
+        report.updated_at = now
         session.add(report)
         return report
 
@@ -192,9 +217,10 @@ async def submit(
         result = mask_summary(cleaned, SUMMARY_MAX)
         text, masked = result.text, list(result.masked)
     async with ctx.store.transaction() as session:
-        report = await session.get(Report, report_id)
-        if report is None or report.person_id != person_id:
-            raise DomainError("report_not_found", ref=str(report_id))
+        report = await _editable(session, report_id, person_id, now)
+        if nothing_happened and report.status == "submitted":
+            # one tap must never wipe what was reported (112 called, first aid, follow-up)
+            raise DomainError("report_nothing_after_submit", shift=report.shift_id)
         if nothing_happened:
             _fill_uneventful(report)
             report.walkers_present = report.walkers_present or await _walkers(session, report)
@@ -224,7 +250,10 @@ def _fill_uneventful(report: Report) -> None:
 
 
 async def _walkers(session: AsyncSession, report: Report) -> int:
-    """How many walkers were there: those checked in, else those confirmed."""
+    """How many walkers were there, when the reporter does not say: those who checked in;
+    where nobody used check-in, the confirmed walkers the lead has not marked absent (the only
+    figure there is; once the lead answered "Vilka var med?" it is exactly who came). Never
+    fewer than one: the reporter was there (an absent walker may not report)."""
     signups = (
         await session.exec(
             select(Signup).where(
@@ -233,5 +262,6 @@ async def _walkers(session: AsyncSession, report: Report) -> int:
             )
         )
     ).all()
-    checked_in = [s for s in signups if s.checked_in_at is not None]
-    return len(checked_in) or len(signups)
+    came = [s for s in signups if not s.no_show]
+    checked_in = [s for s in came if s.checked_in_at is not None]
+    return max(1, len(checked_in) or len(came))

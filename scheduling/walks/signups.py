@@ -232,7 +232,11 @@ async def check_in(ctx: Context, person_id: int, shift_id: int) -> tuple[Signup,
         if signup.checked_in_at is not None:
             return signup, False
         signup.checked_in_at = now
-        signup.no_show = False
+        if signup.no_show:  # marked absent, then came after all: the count follows the flag
+            signup.no_show = False
+            person = await get_person(session, person_id)
+            person.no_show_count = max(0, person.no_show_count - 1)
+            session.add(person)
         session.add(signup)
         return signup, True
 
