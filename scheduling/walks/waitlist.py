@@ -79,7 +79,8 @@ async def _offer(
     """The seat goes to ``signup``: offered until ``deadline``, or confirmed when none is left.
 
     The message waits for the end of quiet hours like other non-urgent ones, unless the offer
-    would lapse first (a walk early the next morning): then it goes at once, urgent.
+    would lapse first (a walk early the next morning): then it goes at once, urgent. An offer
+    expires with its deadline and is sent only while it stands (``messages/relevance.py``).
     """
     needs_confirmation = deadline > now
     signup.status = SignupStatus.OFFERED if needs_confirmation else SignupStatus.CONFIRMED
@@ -98,8 +99,11 @@ async def _offer(
         due_at=due_at,
         now=now,
         urgent=due_at <= now,
+        expires_at=deadline if needs_confirmation else None,
         payload={
             "shift_id": shift.id,
+            "signup_id": signup.id,
+            "offer": signup.offers,
             "needs_confirmation": needs_confirmation,
             "confirm_by": deadline.isoformat() if needs_confirmation else None,
         },
