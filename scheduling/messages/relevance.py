@@ -210,9 +210,19 @@ async def _offer_stands(
 async def _still_shared(
     session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
 ) -> str | None:
-    """A shared number goes only while the share lasts (it is forgotten when the shift ends)."""
+    """A shared number goes only while the share lasts (it is forgotten when the shift ends),
+    and only to someone still confirmed on that shift (not one who cancelled meanwhile)."""
     share = await session.get(SharedNumber, int(message.payload.get("share_id") or 0))
-    return None if share is not None else "number no longer shared"
+    if share is None:
+        return "number no longer shared"
+    mine = await session.exec(
+        select(Signup.id).where(
+            col(Signup.shift_id) == share.shift_id,
+            col(Signup.person_id) == message.person_id,
+            col(Signup.status) == SignupStatus.CONFIRMED,
+        )
+    )
+    return None if mine.first() is not None else "no longer on the shift"
 
 
 CHECKS: dict[str, Check] = {
