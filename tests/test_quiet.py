@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduling.common.config import QuietHours
-from scheduling.messages.quiet import quiet_end_after, send_time
+from scheduling.messages.quiet import awake_end, quiet_end_after, send_time
 
 ZONE = ZoneInfo("Europe/Stockholm")
 NIGHT = QuietHours(start=time(22, 0), end=time(8, 0))
@@ -49,3 +49,18 @@ def test_a_quiet_end_the_clocks_skip_moves_an_hour_on() -> None:
     end = quiet_end_after(at("2027-03-28 01:00"), window, ZONE)
     assert end is not None
     assert f"{end.astimezone(ZONE):%H:%M %Z}" == "03:30 CEST"
+
+
+def test_a_span_of_waking_time_skips_the_night() -> None:
+    """Two hours of waking time from 23:30 end at 10:00, from 21:30 at 09:30 (half an hour
+    before the night, an hour and a half after), from 13:00 at 15:00; 30 hours span two nights."""
+    two = timedelta(hours=2)
+    assert awake_end(at("2026-11-28 23:30"), two, NIGHT, ZONE) == at("2026-11-29 10:00")
+    assert awake_end(at("2026-11-29 03:00"), two, NIGHT, ZONE) == at("2026-11-29 10:00")
+    assert awake_end(at("2026-11-28 21:30"), two, NIGHT, ZONE) == at("2026-11-29 09:30")
+    assert awake_end(at("2026-11-28 13:00"), two, NIGHT, ZONE) == at("2026-11-28 15:00")
+    assert awake_end(at("2026-11-28 13:00"), timedelta(hours=30), NIGHT, ZONE) == at(
+        "2026-11-30 15:00"
+    )
+    no_night = QuietHours(start=time(0, 0), end=time(0, 0))
+    assert awake_end(at("2026-11-28 23:30"), two, no_night, ZONE) == at("2026-11-29 01:30")

@@ -25,6 +25,8 @@ from scheduling.people.privacy import export_my_data
 from scheduling.walks import signups
 from scheduling.walks.sharing import forget_shared_numbers
 from tests.fakes.chat import Chat
+from tests.fakes.senders import RecordingSender
+from tests.test_dispatch import dispatcher
 from tests.test_sms import Phone, client_for, sms_ctx
 from tests.world import World, make_world, outbox, person, shift_at
 
@@ -127,6 +129,28 @@ async def test_a_walker_who_cancels_takes_their_number_back(
     await chat.command("share", str(shift.id))
     await signups.cancel_signup(ctx, walker.id or 0, shift.id or 0)
     assert await forget_shared_numbers(ctx) == 1 and await _shares(ctx) == 0
+
+
+async def test_a_walker_who_cancels_no_longer_gets_a_number_still_queued(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """A number shared with the group, its message to one walker still queued (a retry, a
+    channel down); that walker then cancels: at sending it is dropped, not sent, recorded
+    expired; the others still on the shift get it."""
+    world, shift, _ = await _tonight(ctx, clock)
+    sharer, leaver, stayer = world.walkers[0], world.walkers[1], world.walkers[2]
+    chat = Chat(Dialogue(ctx), address="1000", telegram_id=sharer.telegram_id)
+    await chat.command("share", str(shift.id))
+    await signups.cancel_signup(ctx, leaver.id or 0, shift.id or 0)
+    telegram = RecordingSender("telegram")
+    await dispatcher(ctx, clock, telegram).dispatch_once()
+    assert telegram.sent_to(leaver.id or 0) == []
+    assert len(telegram.sent_to(stayer.id or 0)) == 1
+    (to_leaver,) = [
+        m for m in await outbox(ctx, Kind.NUMBER_SHARED) if m.person_id == leaver.id
+    ]
+    assert to_leaver.status == "expired"
+    assert "no longer on the shift" in (to_leaver.last_error or "")
 
 
 async def test_erasing_a_walker_forgets_their_share_at_once(

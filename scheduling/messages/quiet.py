@@ -3,7 +3,8 @@
 ``[reminders] quiet_hours`` is a local wall-time window (22:00-08:00 by default). A message
 due inside it is moved to the window's end, unless it is urgent or the shift it is about starts
 before that end (tonight's walk is never held). Wall times are turned into instants on their
-own date, so the window is right on the nights the clocks change.
+own date, so the window is right on the nights the clocks change. ``awake_end`` counts a span
+of time outside the window (a waitlist offer's confirmation window).
 """
 
 from __future__ import annotations
@@ -26,6 +27,33 @@ def quiet_end_after(moment: datetime, quiet: QuietHours, zone: ZoneInfo) -> date
         day += timedelta(days=1)  # 23:00 in 22:00-08:00: the window ends tomorrow morning
     end = _instant(datetime.combine(day, quiet.end), zone)
     return end if end > moment else None
+
+
+def next_quiet_start(moment: datetime, quiet: QuietHours, zone: ZoneInfo) -> datetime | None:
+    """When the next quiet window begins after ``moment``, or None when the window is empty."""
+    if quiet.start == quiet.end:
+        return None
+    local = moment.astimezone(zone)
+    day = local.date()
+    if local.time().replace(tzinfo=None) >= quiet.start:
+        day += timedelta(days=1)
+    start = _instant(datetime.combine(day, quiet.start), zone)
+    return start if start > moment else _instant(
+        datetime.combine(day + timedelta(days=1), quiet.start), zone
+    )
+
+
+def awake_end(moment: datetime, span: timedelta, quiet: QuietHours, zone: ZoneInfo) -> datetime:
+    """When ``span`` of time outside quiet hours has passed from ``moment``: two hours from
+    23:30 end at 10:00 (22:00-08:00), two hours from 21:30 at 09:30."""
+    at, left = moment, span
+    while True:
+        at = quiet_end_after(at, quiet, zone) or at
+        begins = next_quiet_start(at, quiet, zone)
+        if begins is None or at + left <= begins:
+            return at + left
+        left -= begins - at
+        at = begins
 
 
 def _instant(local: datetime, zone: ZoneInfo) -> datetime:

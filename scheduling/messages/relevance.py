@@ -174,12 +174,55 @@ async def _alarm_open(
     return None
 
 
+async def _sign_up_of(session: AsyncSession, message: OutboxMessage) -> Signup | None:
+    """The message's sign-up: named in the payload, or the person's on the payload's shift."""
+    if message.payload.get("signup_id"):
+        return await session.get(Signup, int(message.payload["signup_id"]))
+    found = await session.exec(
+        select(Signup).where(
+            col(Signup.shift_id) == int(message.payload.get("shift_id") or 0),
+            col(Signup.person_id) == message.person_id,
+        )
+    )
+    return found.first()
+
+
+async def _offer_stands(
+    session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
+) -> str | None:
+    """A "confirm by" offer goes only while that very offer is open, a seat given while held."""
+    signup = await _sign_up_of(session, message)
+    if not message.payload.get("needs_confirmation"):
+        held = signup is not None and signup.status == SignupStatus.CONFIRMED
+        return None if held else "no longer signed up"
+    offer = message.payload.get("offer")
+    if (
+        signup is None
+        or signup.status != SignupStatus.OFFERED
+        or (offer is not None and signup.offers != offer)
+    ):
+        return "offer no longer open"
+    if signup.offer_expires_at is not None and signup.offer_expires_at <= now:
+        return "offer lapsed"
+    return None
+
+
 async def _still_shared(
     session: AsyncSession, message: OutboxMessage, now: datetime, trained_required: int
 ) -> str | None:
-    """A shared number goes only while the share lasts (it is forgotten when the shift ends)."""
+    """A shared number goes only while the share lasts (it is forgotten when the shift ends),
+    and only to someone still confirmed on that shift (not one who cancelled meanwhile)."""
     share = await session.get(SharedNumber, int(message.payload.get("share_id") or 0))
-    return None if share is not None else "number no longer shared"
+    if share is None:
+        return "number no longer shared"
+    mine = await session.exec(
+        select(Signup.id).where(
+            col(Signup.shift_id) == share.shift_id,
+            col(Signup.person_id) == message.person_id,
+            col(Signup.status) == SignupStatus.CONFIRMED,
+        )
+    )
+    return None if mine.first() is not None else "no longer on the shift"
 
 
 CHECKS: dict[str, Check] = {
@@ -197,4 +240,5 @@ CHECKS: dict[str, Check] = {
     Kind.ALARM: _alarm_open,
     Kind.GROUP_INTRO: _walker_message,
     Kind.NUMBER_SHARED: _still_shared,
+    Kind.PROMOTED: _offer_stands,
 }

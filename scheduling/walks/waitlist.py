@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models.tables import Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.messages.outbox import enqueue
+from scheduling.messages.quiet import awake_end, send_time
 from scheduling.walks.shifts import get_shift
 from scheduling.walks.signup_queries import FRESH, overlapping, seats_taken
 
@@ -21,8 +22,10 @@ async def promote_waitlisted(
     """Fill free seats from the waitlist, in arrival order, skipping people now busy elsewhere.
 
     A promoted person holds the seat as an offer to confirm within ``promotion_confirm_within``
-    (and at the latest ``staffing_final_check_before`` the start); when no such time is left the
-    seat is confirmed at once. Each promotion is announced through the outbox.
+    of time outside quiet hours (and at the latest ``staffing_final_check_before`` the start);
+    when no such time is left the seat is confirmed at once. Each promotion is announced through
+    the outbox, held through quiet hours as other non-urgent messages are unless that would leave
+    no time to answer.
     """
     if shift.status != ShiftStatus.PLANNED or shift.start_at <= now:
         return []
@@ -42,7 +45,7 @@ async def promote_waitlisted(
             break
         if await overlapping(session, signup.person_id, shift) is not None:
             continue
-        await _offer(session, signup, shift, deadline, now)
+        await _offer(session, ctx, signup, shift, deadline, now)
         promoted.append(signup.person_id)
         free -= 1
     await session.flush()
@@ -50,33 +53,57 @@ async def promote_waitlisted(
 
 
 def _confirm_by(ctx: Context, shift: Shift, now: datetime) -> datetime:
+    """``promotion_confirm_within`` not counting quiet hours (an offer made at 23:30 is answered
+    by 10:00), but never later than ``staffing_final_check_before`` the start."""
     reminders = ctx.settings.reminders
     return min(
-        now + reminders.promotion_confirm_within,
+        awake_end(now, reminders.promotion_confirm_within, reminders.quiet_hours, ctx.zone),
         shift.start_at - reminders.staffing_final_check_before,
     )
 
 
+def _quiet_send_time(ctx: Context, shift: Shift, now: datetime) -> datetime:
+    """When a non-urgent message about ``shift`` made at ``now`` may go (quiet hours)."""
+    quiet = ctx.settings.reminders.quiet_hours
+    return send_time(now, now, quiet=quiet, zone=ctx.zone, shift_start=shift.start_at)
+
+
 async def _offer(
-    session: AsyncSession, signup: Signup, shift: Shift, deadline: datetime, now: datetime
+    session: AsyncSession,
+    ctx: Context,
+    signup: Signup,
+    shift: Shift,
+    deadline: datetime,
+    now: datetime,
 ) -> None:
-    """The seat goes to ``signup``: offered until ``deadline``, or confirmed when none is left."""
+    """The seat goes to ``signup``: offered until ``deadline``, or confirmed when none is left.
+
+    The message waits for the end of quiet hours like other non-urgent ones, unless the offer
+    would lapse first (a walk early the next morning): then it goes at once, urgent. An offer
+    expires with its deadline and is sent only while it stands (``messages/relevance.py``).
+    """
     needs_confirmation = deadline > now
     signup.status = SignupStatus.OFFERED if needs_confirmation else SignupStatus.CONFIRMED
     signup.offer_expires_at = deadline if needs_confirmation else None
     signup.confirmed_at = None if needs_confirmation else now
     signup.offers += 1
     session.add(signup)
+    due_at = _quiet_send_time(ctx, shift, now)
+    if needs_confirmation and due_at >= deadline:
+        due_at = now
     await enqueue(
         session,
         key=f"promoted:signup:{signup.id}:offer:{signup.offers}",
         kind="promoted",
         person_id=signup.person_id,
-        due_at=now,
+        due_at=due_at,
         now=now,
-        urgent=True,
+        urgent=due_at <= now,
+        expires_at=deadline if needs_confirmation else None,
         payload={
             "shift_id": shift.id,
+            "signup_id": signup.id,
+            "offer": signup.offers,
             "needs_confirmation": needs_confirmation,
             "confirm_by": deadline.isoformat() if needs_confirmation else None,
         },
@@ -117,7 +144,7 @@ async def _expire_on_shift(
             key=f"offer_expired:signup:{signup.id}:offer:{signup.offers}",
             kind="offer_expired",
             person_id=signup.person_id,
-            due_at=now,
+            due_at=_quiet_send_time(ctx, shift, now),
             now=now,
             payload={"shift_id": shift.id},
         )
