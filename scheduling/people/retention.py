@@ -15,7 +15,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from models.tables import AuditEntry, FollowUp, OutboxMessage, Person, Report, Role
+from models.tables import (
+    Alarm,
+    AlarmStatus,
+    AuditEntry,
+    FollowUp,
+    OutboxMessage,
+    Person,
+    Report,
+    Role,
+)
 from scheduling.common.context import Context
 from scheduling.common.errors import NotFound
 from scheduling.messages.kinds import Kind
@@ -23,6 +32,7 @@ from scheduling.messages.outbox import enqueue
 from scheduling.people.access import Actor, audit
 from scheduling.people.erasure import erase_person
 from scheduling.people.inactivity import inactive_people
+from scheduling.people.traces import forget_closed_alarms
 
 log = logging.getLogger("vandra.privacy")
 
@@ -68,6 +78,7 @@ async def apply_retention(ctx: Context) -> RetentionResult:
     now = ctx.now()
     blanked = await _blank_old_report_text(ctx, now)
     notices, erased = await _retire_inactive_people(ctx, now)
+    await _forget_finished_alarms_of_the_erased(ctx)
     result = RetentionResult(reports_blanked=blanked, notices_queued=notices, people_erased=erased)
     async with ctx.store.transaction() as session:
         audit(
@@ -105,6 +116,18 @@ async def _blank_old_report_text(ctx: Context, now: datetime) -> int:
             .values(note=None)
         )
         return int(result.rowcount or 0)
+
+
+async def _forget_finished_alarms_of_the_erased(ctx: Context) -> int:
+    """An alarm still open when its walker was erased keeps its text and location until it is
+    over (``traces.py``); once acknowledged or called off, they go here."""
+    async with ctx.store.transaction() as session:
+        erased = await session.exec(
+            select(Alarm.person_id)
+            .join(Person, col(Person.id) == col(Alarm.person_id))
+            .where(col(Person.erased_at).is_not(None), col(Alarm.status) != AlarmStatus.OPEN)
+        )
+        return await forget_closed_alarms(session, {pid for pid in erased.all() if pid})
 
 
 async def _retire_inactive_people(ctx: Context, now: datetime) -> tuple[int, int]:
