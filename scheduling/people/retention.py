@@ -12,13 +12,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import String, cast, update
 from sqlmodel import col, select
 
 from models.tables import (
     Alarm,
     AlarmStatus,
     AuditEntry,
+    Conversation,
     FollowUp,
     OutboxMessage,
     Person,
@@ -33,6 +34,7 @@ from scheduling.people.access import Actor, audit
 from scheduling.people.erasure import erase_person
 from scheduling.people.inactivity import inactive_people
 from scheduling.people.traces import forget_closed_alarms
+from scheduling.walks.alarms import LOCATION_KEPT
 
 log = logging.getLogger("vandra.privacy")
 
@@ -79,6 +81,7 @@ async def apply_retention(ctx: Context) -> RetentionResult:
     blanked = await _blank_old_report_text(ctx, now)
     notices, erased = await _retire_inactive_people(ctx, now)
     await _forget_finished_alarms_of_the_erased(ctx)
+    await _forget_stale_locations(ctx, now)
     result = RetentionResult(reports_blanked=blanked, notices_queued=notices, people_erased=erased)
     async with ctx.store.transaction() as session:
         audit(
@@ -128,6 +131,28 @@ async def _forget_finished_alarms_of_the_erased(ctx: Context) -> int:
             .where(col(Person.erased_at).is_not(None), col(Alarm.status) != AlarmStatus.OPEN)
         )
         return await forget_closed_alarms(session, {pid for pid in erased.all() if pid})
+
+
+async def _forget_stale_locations(ctx: Context, now: datetime) -> int:
+    """A location shared in chat before any alarm is kept ``LOCATION_KEPT`` for one; the next
+    turn forgets it after that (``bot/dialogue/alarm.py``), and this for a person who never
+    came back. How many conversations."""
+    async with ctx.store.transaction() as session:
+        rows = await session.exec(
+            select(Conversation).where(
+                col(Conversation.updated_at) < now - LOCATION_KEPT,
+                cast(col(Conversation.data), String).like('%"location"%'),
+            )
+        )
+        forgotten = 0
+        for conversation in rows.all():
+            if "location" in (conversation.data or {}):
+                conversation.data = {
+                    k: v for k, v in conversation.data.items() if k != "location"
+                }
+                session.add(conversation)
+                forgotten += 1
+        return forgotten
 
 
 async def _retire_inactive_people(ctx: Context, now: datetime) -> tuple[int, int]:
