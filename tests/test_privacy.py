@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
@@ -22,6 +22,7 @@ from scheduling.common.context import Context
 from scheduling.common.errors import NotFound
 from scheduling.people.access import Actor
 from scheduling.people.erasure import audit_contacts_viewed, erase_person
+from scheduling.people.export_format import PROFILE_FIELDS, PROFILE_NOT_EXPORTED
 from scheduling.people.privacy import export_my_data, summarise_export
 from scheduling.people.retention import (
     NOTICE_KIND,
@@ -31,7 +32,10 @@ from scheduling.people.retention import (
     retention_step,
 )
 from scheduling.walks import shifts, signups
+from scheduling.walks.alarm_changes import acknowledge_alarm
+from scheduling.walks.alarms import raise_alarm
 from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
+from tests.test_alarm import on_a_walk
 
 DAY = timedelta(days=1)
 
@@ -264,3 +268,45 @@ def test_vandra_run_ticks_retention() -> None:
 
     ticker = make_ticker(None)  # type: ignore[arg-type]
     assert "retention" in [name for name, _ in ticker.steps]
+
+
+def test_every_person_column_is_exported_or_excluded_with_a_reason() -> None:
+    """"Allt vi har om dig": a column added to ``Person`` must go into the export's profile or
+    be named, with the reason, in ``PROFILE_NOT_EXPORTED`` (found by review 2: the record-check
+    and course dates, approval and the announcements opt-out were missing)."""
+    columns = set(Person.__table__.columns.keys())  # type: ignore[attr-defined]
+    exported, excluded = set(PROFILE_FIELDS), set(PROFILE_NOT_EXPORTED)
+    assert not exported & excluded
+    assert exported | excluded == columns, sorted(columns ^ (exported | excluded))
+    assert all(reason.strip() for reason in PROFILE_NOT_EXPORTED.values())
+
+
+async def test_export_holds_checks_approval_opt_out_and_the_alarms_raised(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The record-check and course dates, approval, the announcements opt-out, and every alarm
+    the person raised with its text and position; not who acknowledged it."""
+    world, _ = await on_a_walk(ctx, clock)
+    me = world.walkers[0]
+    async with ctx.store.transaction() as session:
+        row = await session.get(Person, me.id)
+        assert row is not None
+        row.record_checked_on = date(2026, 3, 14)
+        row.course_on = date(2025, 9, 1)
+        row.announcements_off = True
+        session.add(row)
+    raised = await raise_alarm(
+        ctx, Actor.of(me, "telegram"), "hjälp vid bron", location=(56.6612, 16.3623)
+    )
+    await acknowledge_alarm(ctx, Actor.of(world.coordinator, "telegram"), raised.alarm_id)
+    data = await export_my_data(ctx, me.id or 0)
+    profile = data["person"]
+    assert (profile["record_checked_on"], profile["course_on"]) == ("2026-03-14", "2025-09-01")
+    assert profile["announcements_off"] is True and profile["approved_at"] is not None
+    [alarm] = data["alarms"]
+    assert (alarm["text"], alarm["latitude"], alarm["longitude"]) == (
+        "hjälp vid bron", 56.6612, 16.3623,
+    )
+    assert alarm["status"] == "acknowledged" and alarm["shift_id"] == raised.shift_id
+    assert not {"acknowledged_by", "acknowledged_label", "person_id"} & set(alarm)
+    json.dumps(data)  # all plain values
