@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
+from bot.dialogue.engine import Dialogue
 from models.tables import (
     AuditEntry,
     Conversation,
@@ -25,6 +26,7 @@ from scheduling.people.erasure import audit_contacts_viewed, erase_person
 from scheduling.people.export_format import PROFILE_FIELDS, PROFILE_NOT_EXPORTED
 from scheduling.people.privacy import export_my_data, summarise_export
 from scheduling.people.retention import (
+    ABANDONED_CONVERSATION,
     NOTICE_KIND,
     RETENTION_ACTION,
     RetentionResult,
@@ -34,6 +36,7 @@ from scheduling.people.retention import (
 from scheduling.walks import shifts, signups
 from scheduling.walks.alarm_changes import acknowledge_alarm
 from scheduling.walks.alarms import raise_alarm
+from tests.fakes.chat import Chat
 from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
 from tests.test_alarm import on_a_walk
 
@@ -310,3 +313,34 @@ async def test_export_holds_checks_approval_opt_out_and_the_alarms_raised(
     assert alarm["status"] == "acknowledged" and alarm["shift_id"] == raised.shift_id
     assert not {"acknowledged_by", "acknowledged_label", "person_id"} & set(alarm)
     json.dumps(data)  # all plain values
+
+
+async def test_a_registration_given_up_is_forgotten_after_30_days(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """Someone who typed their name and stopped never became a person: their conversation (the
+    Telegram id and the name) goes after ``ABANDONED_CONVERSATION``; a walker's stays (found by
+    review 2: it was kept for ever)."""
+    await seed_org_area(ctx)
+    walker = Chat(Dialogue(ctx), address="2002", telegram_id=2002)
+    await walker.command("start")
+    await walker.say("Bo Walker")
+    await walker.tap("IFK Kalmar")
+    await walker.tap("Ja, jag är minst")
+    await walker.tap("Jag godkänner")
+    quitter = Chat(Dialogue(ctx), address="2001", telegram_id=2001)
+    await quitter.command("start")
+    await quitter.say("Anna Andersson Lindqvist")
+    clock.set(ctx.now() + ABANDONED_CONVERSATION - timedelta(minutes=1))
+    assert (await apply_retention(ctx)).conversations_dropped == 0
+    assert len(await _conversation_rows(ctx)) == 2
+    clock.set(ctx.now() + timedelta(minutes=2))
+    assert (await apply_retention(ctx)).conversations_dropped == 1
+    [kept] = await _conversation_rows(ctx)
+    assert kept.address == "2002" and kept.person_id is not None
+    assert "Anna" not in json.dumps(await _conversation_rows(ctx), default=str)
+
+
+async def _conversation_rows(ctx: Context) -> list[Conversation]:
+    async with ctx.store.transaction() as session:
+        return list((await session.exec(select(Conversation))).all())

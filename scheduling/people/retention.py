@@ -2,7 +2,9 @@
 
 The free text of old reports is blanked (the structured answers stay, so the statistics stay
 right), and people inactive for ``inactive_person_days`` are told, then erased 30 days later
-if they stay away. The ticker runs it once a day through ``retention_step``.
+if they stay away. A conversation that never became a person's (a registration given up
+half-way: the Telegram id or number, perhaps the name typed) or is left from one erased goes
+after ``ABANDONED_CONVERSATION``. The ticker runs it once a day through ``retention_step``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, update
+from sqlalchemy import String, cast, delete, update
 from sqlmodel import col, select
 
 from models.tables import (
@@ -40,6 +42,7 @@ log = logging.getLogger("vandra.privacy")
 
 NOTICE_KIND = Kind.INACTIVITY_NOTICE
 NOTICE_GRACE = timedelta(days=30)  # a notice this old, and still inactive: erased
+ABANDONED_CONVERSATION = timedelta(days=30)  # a conversation of nobody, untouched this long
 RETENTION_EVERY = timedelta(hours=24)
 RETENTION_ACTION = "privacy.retention"
 RETENTION_ACTOR = Actor(
@@ -56,6 +59,7 @@ class RetentionResult:
     reports_blanked: int = 0
     notices_queued: int = 0
     people_erased: int = 0
+    conversations_dropped: int = 0
 
 
 async def retention_step(ctx: Context) -> RetentionResult | None:
@@ -82,7 +86,13 @@ async def apply_retention(ctx: Context) -> RetentionResult:
     notices, erased = await _retire_inactive_people(ctx, now)
     await _forget_finished_alarms_of_the_erased(ctx)
     await _forget_stale_locations(ctx, now)
-    result = RetentionResult(reports_blanked=blanked, notices_queued=notices, people_erased=erased)
+    dropped = await _drop_abandoned_conversations(ctx, now)
+    result = RetentionResult(
+        reports_blanked=blanked,
+        notices_queued=notices,
+        people_erased=erased,
+        conversations_dropped=dropped,
+    )
     async with ctx.store.transaction() as session:
         audit(
             session,
@@ -92,13 +102,16 @@ async def apply_retention(ctx: Context) -> RetentionResult:
             reports_blanked=blanked,
             notices_queued=notices,
             people_erased=erased,
+            conversations_dropped=dropped,
         )
-    if blanked or notices or erased:
+    if blanked or notices or erased or dropped:
         log.info(
-            "retention: %d report texts blanked, %d inactivity notices, %d people erased",
+            "retention: %d report texts blanked, %d inactivity notices, %d people erased, "
+            "%d abandoned conversations dropped",
             blanked,
             notices,
             erased,
+            dropped,
         )
     return result
 
@@ -153,6 +166,20 @@ async def _forget_stale_locations(ctx: Context, now: datetime) -> int:
                 session.add(conversation)
                 forgotten += 1
         return forgotten
+
+
+async def _drop_abandoned_conversations(ctx: Context, now: datetime) -> int:
+    """Conversations that belong to no person, untouched for ``ABANDONED_CONVERSATION``: a
+    registration given up (its address and the name typed so far) or what was left after an
+    erasure (its address and language). Whoever writes again starts afresh."""
+    async with ctx.store.transaction() as session:
+        result = await session.exec(
+            delete(Conversation).where(
+                col(Conversation.person_id).is_(None),
+                col(Conversation.updated_at) < now - ABANDONED_CONVERSATION,
+            )
+        )
+        return int(result.rowcount or 0)
 
 
 async def _retire_inactive_people(ctx: Context, now: datetime) -> tuple[int, int]:
