@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.dialogue.engine import Dialogue
+from models.place_tables import Place
 from models.tables import (
     AuditEntry,
     Conversation,
@@ -33,12 +34,13 @@ from scheduling.people.retention import (
     apply_retention,
     retention_step,
 )
-from scheduling.walks import shifts, signups
+from scheduling.walks import reports, shifts, signups
 from scheduling.walks.alarm_changes import acknowledge_alarm
 from scheduling.walks.alarms import raise_alarm
 from tests.fakes.chat import Chat
 from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
 from tests.test_alarm import on_a_walk
+from tests.world import make_world, shift_at
 
 DAY = timedelta(days=1)
 
@@ -344,3 +346,45 @@ async def test_a_registration_given_up_is_forgotten_after_30_days(
 async def _conversation_rows(ctx: Context) -> list[Conversation]:
     async with ctx.store.transaction() as session:
         return list((await session.exec(select(Conversation))).all())
+
+
+async def test_a_walkers_words_for_a_place_go_with_the_report_text(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The spot a walker typed for "another place" is report free text: after the retention
+    period it is gone from the report and from the place (which keeps its area and kind); a
+    configured place's name stays (found by review 2: the words were kept for ever and shown
+    to partners)."""
+    world = await make_world(ctx, walkers=3)
+    walk = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    for walker in world.walkers:
+        await signups.sign_up(ctx, walker.id or 0, walk.id or 0)
+    clock.set(walk.end_at)
+    me = world.walkers[0]
+    report = await reports.open_report(ctx, me.id or 0, walk.id or 0)
+    issues = [
+        {"place": "other", "category": "unsafe", "spot": "Kalle Ankas port"},
+        {"place": "Stortorget", "category": "broken_light"},
+    ]
+    await reports.answer(ctx, report.id or 0, me.id or 0, "place_issues", issues)
+    await reports.submit(ctx, report.id or 0, me.id or 0, "lugnt")
+    days = ctx.settings.privacy.report_text_retention_days
+    clock.set(ctx.now() + timedelta(days=days - 1))
+    await apply_retention(ctx)
+    assert "Kalle" in str(await _places(ctx))  # not yet
+    clock.set(ctx.now() + timedelta(days=2))
+    await apply_retention(ctx)
+    row = await reload(ctx, Report, report.id)
+    assert isinstance(row, Report)
+    assert row.place_issues == [
+        {"place": "other", "category": "unsafe"},
+        {"place": "Stortorget", "category": "broken_light"},
+    ]
+    assert sorted((p.spot, p.kind, p.area_id) for p in await _places(ctx)) == [
+        ("", "unsafe", world.area), ("Stortorget", "broken_light", world.area),
+    ]
+
+
+async def _places(ctx: Context) -> list[Place]:
+    async with ctx.store.transaction() as session:
+        return list((await session.exec(select(Place))).all())

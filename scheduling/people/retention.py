@@ -1,10 +1,11 @@
 """Retention (``[privacy]``, docs/privacy.md): old report text blanked, inactive people erased.
 
-The free text of old reports is blanked (the structured answers stay, so the statistics stay
-right), and people inactive for ``inactive_person_days`` are told, then erased 30 days later
-if they stay away. A conversation that never became a person's (a registration given up
-half-way: the Telegram id or number, perhaps the name typed) or is left from one erased goes
-after ``ABANDONED_CONVERSATION``. The ticker runs it once a day through ``retention_step``.
+The free text of old reports is blanked, with a walker's own words for a spot (the structured
+answers stay, so the statistics stay right), and people inactive for ``inactive_person_days``
+are told, then erased 30 days later if they stay away. A conversation that never became a
+person's (a registration given up half-way: the Telegram id or number, perhaps the name typed)
+or is left from one erased goes after ``ABANDONED_CONVERSATION``. The ticker runs it once a
+day through ``retention_step``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import String, cast, delete, update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models.place_tables import Place, PlaceReport
 from models.tables import (
     Alarm,
     AlarmStatus,
@@ -131,7 +134,45 @@ async def _blank_old_report_text(ctx: Context, now: datetime) -> int:
             .where(col(FollowUp.note).is_not(None), col(FollowUp.opened_at) < cutoff)
             .values(note=None)
         )
+        await _blank_old_spots(session, cutoff, ctx.settings.walks.places)
         return int(result.rowcount or 0)
+
+
+async def _blank_old_spots(session: AsyncSession, cutoff: datetime, places: list[str]) -> None:
+    """A walker's own words for a place (``spot`` of an "other" place issue) are report text
+    too: gone from reports older than the cutoff, and from a place no report newer than that
+    names (it keeps its area and kind, shown as "another place"; it no longer merges with a
+    later report of the same words: ``open_key`` held them too). A configured place's name is
+    no one's words and stays."""
+    reports = await session.exec(
+        select(Report).where(
+            col(Report.created_at) < cutoff,
+            cast(col(Report.place_issues), String).like('%"spot"%'),
+        )
+    )
+    for report in reports.all():
+        if any("spot" in issue for issue in report.place_issues or []):
+            report.place_issues = [
+                {k: v for k, v in issue.items() if k != "spot"}
+                for issue in report.place_issues
+            ]
+            session.add(report)
+    recent = (
+        select(PlaceReport.place_id)
+        .join(Report, col(Report.id) == col(PlaceReport.report_id))
+        .where(col(Report.created_at) >= cutoff)
+    )
+    stale = await session.exec(
+        select(Place).where(
+            col(Place.spot) != "",
+            col(Place.spot).not_in(places or [""]),
+            col(Place.created_at) < cutoff,
+            col(Place.id).not_in(recent),
+        )
+    )
+    for place in stale.all():
+        place.spot, place.open_key = "", None
+        session.add(place)
 
 
 async def _forget_finished_alarms_of_the_erased(ctx: Context) -> int:
