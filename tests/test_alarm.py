@@ -8,13 +8,14 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
 from bot.alarm_texts import map_link
 from bot.channels.console import to_inbound
 from bot.channels.gsm7 import is_gsm7, to_gsm7
 from bot.dialogue.engine import Dialogue
 from bot.notifications import NotificationRenderer
-from models.tables import AlarmStatus, AuditEntry, OutboxMessage, Shift
+from models.tables import AlarmStatus, AuditEntry, Conversation, OutboxMessage, Shift
 from scheduling.common.clock import ManualClock
 from scheduling.common.context import Context
 from scheduling.common.errors import PermissionDenied
@@ -22,10 +23,11 @@ from scheduling.messages.content import Recipient
 from scheduling.messages.kinds import Kind, Priority
 from scheduling.messages.outbox import NewMessage, enqueue_many
 from scheduling.people.access import Actor
+from scheduling.people.retention import apply_retention
 from scheduling.walks import signups
 from scheduling.walks.alarm_changes import acknowledge_alarm
 from scheduling.walks.alarm_repeat import repeat_alarms
-from scheduling.walks.alarms import raise_alarm
+from scheduling.walks.alarms import LOCATION_KEPT, raise_alarm
 from tests.fakes.chat import Chat
 from tests.helpers import add_shift, seed_org_area
 from tests.test_dashboard import press_sign_in
@@ -172,6 +174,35 @@ async def test_a_location_shared_first_goes_with_the_alarm(
     await chat.command("alarm")
     (alert, *_) = await outbox(ctx, Kind.ALARM)
     assert (alert.payload["lat"], alert.payload["lon"]) == (56.66, 16.36)
+
+
+async def _kept_locations(ctx: Context) -> list[object]:
+    async with ctx.store.transaction() as session:
+        rows = (await session.exec(select(Conversation))).all()
+    return [row.data["location"] for row in rows if "location" in row.data]
+
+
+@pytest.mark.parametrize("then", ["next turn", "retention"])
+async def test_a_location_kept_for_an_alarm_is_forgotten_after_15_minutes(
+    ctx: Context, clock: ManualClock, then: str
+) -> None:
+    """"Platsen är sparad i 15 minuter": after that it is gone from the conversation, on the
+    person's next turn or, if they never write again, by the daily retention run (found by
+    review 2: it stayed until the next alarm, for ever)."""
+    world = await make_world(ctx, walkers=1)
+    walker = world.walkers[0]
+    chat = Chat(Dialogue(ctx), address=str(walker.telegram_id), telegram_id=walker.telegram_id)
+    assert "sparad" in await chat.act("loc:56.67001:16.35002")
+    clock.set(ctx.now() + LOCATION_KEPT - timedelta(seconds=1))
+    await chat.command("my")
+    assert await _kept_locations(ctx)  # still fresh: kept for an alarm
+    clock.set(ctx.now() + timedelta(seconds=2))
+    if then == "next turn":
+        await chat.command("my")
+    else:
+        clock.set(ctx.now() + LOCATION_KEPT)  # long enough after the last turn too
+        await apply_retention(ctx)
+    assert await _kept_locations(ctx) == []
 
 
 async def test_vandra_chat_raises_the_alarm(ctx: Context, clock: ManualClock) -> None:

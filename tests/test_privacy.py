@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
 
+from bot.dialogue.engine import Dialogue
+from models.place_tables import Place
 from models.tables import (
     AuditEntry,
     Conversation,
@@ -22,16 +24,23 @@ from scheduling.common.context import Context
 from scheduling.common.errors import NotFound
 from scheduling.people.access import Actor
 from scheduling.people.erasure import audit_contacts_viewed, erase_person
+from scheduling.people.export_format import PROFILE_FIELDS, PROFILE_NOT_EXPORTED
 from scheduling.people.privacy import export_my_data, summarise_export
 from scheduling.people.retention import (
+    ABANDONED_CONVERSATION,
     NOTICE_KIND,
     RETENTION_ACTION,
     RetentionResult,
     apply_retention,
     retention_step,
 )
-from scheduling.walks import shifts, signups
+from scheduling.walks import reports, shifts, signups
+from scheduling.walks.alarm_changes import acknowledge_alarm
+from scheduling.walks.alarms import raise_alarm
+from tests.fakes.chat import Chat
 from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
+from tests.test_alarm import on_a_walk
+from tests.world import make_world, shift_at
 
 DAY = timedelta(days=1)
 
@@ -264,3 +273,118 @@ def test_vandra_run_ticks_retention() -> None:
 
     ticker = make_ticker(None)  # type: ignore[arg-type]
     assert "retention" in [name for name, _ in ticker.steps]
+
+
+def test_every_person_column_is_exported_or_excluded_with_a_reason() -> None:
+    """"Allt vi har om dig": a column added to ``Person`` must go into the export's profile or
+    be named, with the reason, in ``PROFILE_NOT_EXPORTED`` (found by review 2: the record-check
+    and course dates, approval and the announcements opt-out were missing)."""
+    columns = set(Person.__table__.columns.keys())  # type: ignore[attr-defined]
+    exported, excluded = set(PROFILE_FIELDS), set(PROFILE_NOT_EXPORTED)
+    assert not exported & excluded
+    assert exported | excluded == columns, sorted(columns ^ (exported | excluded))
+    assert all(reason.strip() for reason in PROFILE_NOT_EXPORTED.values())
+
+
+async def test_export_holds_checks_approval_opt_out_and_the_alarms_raised(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The record-check and course dates, approval, the announcements opt-out, and every alarm
+    the person raised with its text and position; not who acknowledged it."""
+    world, _ = await on_a_walk(ctx, clock)
+    me = world.walkers[0]
+    async with ctx.store.transaction() as session:
+        row = await session.get(Person, me.id)
+        assert row is not None
+        row.record_checked_on = date(2026, 3, 14)
+        row.course_on = date(2025, 9, 1)
+        row.announcements_off = True
+        session.add(row)
+    raised = await raise_alarm(
+        ctx, Actor.of(me, "telegram"), "hjälp vid bron", location=(56.6612, 16.3623)
+    )
+    await acknowledge_alarm(ctx, Actor.of(world.coordinator, "telegram"), raised.alarm_id)
+    data = await export_my_data(ctx, me.id or 0)
+    profile = data["person"]
+    assert (profile["record_checked_on"], profile["course_on"]) == ("2026-03-14", "2025-09-01")
+    assert profile["announcements_off"] is True and profile["approved_at"] is not None
+    [alarm] = data["alarms"]
+    assert (alarm["text"], alarm["latitude"], alarm["longitude"]) == (
+        "hjälp vid bron", 56.6612, 16.3623,
+    )
+    assert alarm["status"] == "acknowledged" and alarm["shift_id"] == raised.shift_id
+    assert not {"acknowledged_by", "acknowledged_label", "person_id"} & set(alarm)
+    json.dumps(data)  # all plain values
+
+
+async def test_a_registration_given_up_is_forgotten_after_30_days(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """Someone who typed their name and stopped never became a person: their conversation (the
+    Telegram id and the name) goes after ``ABANDONED_CONVERSATION``; a walker's stays (found by
+    review 2: it was kept for ever)."""
+    await seed_org_area(ctx)
+    walker = Chat(Dialogue(ctx), address="2002", telegram_id=2002)
+    await walker.command("start")
+    await walker.say("Bo Walker")
+    await walker.tap("IFK Kalmar")
+    await walker.tap("Ja, jag är minst")
+    await walker.tap("Jag godkänner")
+    quitter = Chat(Dialogue(ctx), address="2001", telegram_id=2001)
+    await quitter.command("start")
+    await quitter.say("Anna Andersson Lindqvist")
+    clock.set(ctx.now() + ABANDONED_CONVERSATION - timedelta(minutes=1))
+    assert (await apply_retention(ctx)).conversations_dropped == 0
+    assert len(await _conversation_rows(ctx)) == 2
+    clock.set(ctx.now() + timedelta(minutes=2))
+    assert (await apply_retention(ctx)).conversations_dropped == 1
+    [kept] = await _conversation_rows(ctx)
+    assert kept.address == "2002" and kept.person_id is not None
+    assert "Anna" not in json.dumps(await _conversation_rows(ctx), default=str)
+
+
+async def _conversation_rows(ctx: Context) -> list[Conversation]:
+    async with ctx.store.transaction() as session:
+        return list((await session.exec(select(Conversation))).all())
+
+
+async def test_a_walkers_words_for_a_place_go_with_the_report_text(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The spot a walker typed for "another place" is report free text: after the retention
+    period it is gone from the report and from the place (which keeps its area and kind); a
+    configured place's name stays (found by review 2: the words were kept for ever and shown
+    to partners)."""
+    world = await make_world(ctx, walkers=3)
+    walk = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    for walker in world.walkers:
+        await signups.sign_up(ctx, walker.id or 0, walk.id or 0)
+    clock.set(walk.end_at)
+    me = world.walkers[0]
+    report = await reports.open_report(ctx, me.id or 0, walk.id or 0)
+    issues = [
+        {"place": "other", "category": "unsafe", "spot": "Kalle Ankas port"},
+        {"place": "Stortorget", "category": "broken_light"},
+    ]
+    await reports.answer(ctx, report.id or 0, me.id or 0, "place_issues", issues)
+    await reports.submit(ctx, report.id or 0, me.id or 0, "lugnt")
+    days = ctx.settings.privacy.report_text_retention_days
+    clock.set(ctx.now() + timedelta(days=days - 1))
+    await apply_retention(ctx)
+    assert "Kalle" in str(await _places(ctx))  # not yet
+    clock.set(ctx.now() + timedelta(days=2))
+    await apply_retention(ctx)
+    row = await reload(ctx, Report, report.id)
+    assert isinstance(row, Report)
+    assert row.place_issues == [
+        {"place": "other", "category": "unsafe"},
+        {"place": "Stortorget", "category": "broken_light"},
+    ]
+    assert sorted((p.spot, p.kind, p.area_id) for p in await _places(ctx)) == [
+        ("", "unsafe", world.area), ("Stortorget", "broken_light", world.area),
+    ]
+
+
+async def _places(ctx: Context) -> list[Place]:
+    async with ctx.store.transaction() as session:
+        return list((await session.exec(select(Place))).all())

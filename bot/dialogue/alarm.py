@@ -4,13 +4,14 @@ coordinator's acknowledgement (``scheduling/walks/alarms.py``).
 
 The first reply comes at once and always says to call 112 if anyone is in danger, also when no
 alarm could be raised (no shift on now). A location shared in Telegram before the alarm is kept
-for ``LOCATION_FRESH`` and goes with it; one shared while an alarm is open goes to everyone
-alerted.
+for ``LOCATION_FRESH`` and goes with it; after that it is forgotten (on the person's next turn,
+``forget_stale_location``, or by the daily retention run); one shared while an alarm is open
+goes to everyone alerted.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.dialogue.confirm import confirmed_actor
 from bot.dialogue.registry import Routes
@@ -21,7 +22,7 @@ from scheduling.common.text import small_number
 from scheduling.walks import alarm_changes, alarms
 from scheduling.walks.details import person_name
 
-LOCATION_FRESH = timedelta(minutes=15)
+LOCATION_FRESH = alarms.LOCATION_KEPT
 
 
 def register(routes: Routes) -> None:
@@ -71,6 +72,13 @@ def _fresh_location(turn: Turn) -> tuple[float, float] | None:
     if turn.ctx.now() - at > LOCATION_FRESH:
         return None
     return float(kept[0]), float(kept[1])
+
+
+def forget_stale_location(turn: Turn) -> None:
+    """Drop a kept location once it is too old to go with an alarm ("sparad i 15 minuter"):
+    the engine calls it before every conversation is saved."""
+    if "location" in turn.data and _fresh_location(turn) is None:
+        turn.data.pop("location", None)
 
 
 async def _location(turn: Turn, action: str) -> None:

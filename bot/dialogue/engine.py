@@ -236,6 +236,7 @@ class Dialogue:
         """Write the conversation back, with the options just offered (a number answered next
         picks one; asking for help in between forgets none), and note the person's activity."""
         conversation = turn.conversation
+        alarm.forget_stale_location(turn)
         if turn.replies and turn.inbound.command != "help":  # help keeps a question's options
             offered = [o.action for reply in turn.replies for o in reply.options]
             conversation.data = {**conversation.data, "offered": offered}

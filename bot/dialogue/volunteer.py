@@ -4,6 +4,7 @@ shifts, check in and out, choose a language, get help, see or delete their data.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from bot.dialogue import render
 from bot.dialogue.confirm import confirmed_actor
@@ -27,6 +28,9 @@ from scheduling.walks.cards import ShiftCard, planned_shifts, shift_card
 from scheduling.walks.views import ShiftView
 
 PAGE_SIZE = {"sms": 4, "telegram": 8, "console": 8}
+# The "Ja, radera" of a /radera question erases only this long after it was asked.
+DELETE_QUESTION_VALID = timedelta(minutes=10)
+DELETE_FLOW = "delete"
 
 
 def register(routes: Routes) -> None:
@@ -302,26 +306,55 @@ async def _delete(turn: Turn, args: str) -> None:
         if actor is not None:
             await _erase(turn, actor)
         return
+    turn.goto(DELETE_FLOW, "confirm", delete_asked_at=turn.ctx.now().isoformat())
     turn.say(
         "delete.confirm",
         options=[turn.option("delete.yes", "del:yes"), turn.option("delete.no", "del:no")],
+        edit_key="del",
     )
 
 
 async def _confirm_delete(turn: Turn, action: str) -> None:
+    """The answer to the question ``/radera`` asked. The yes erases only while that question
+    is pending: answered "Nej", replaced by any other command (which ends the flow) or older
+    than ``DELETE_QUESTION_VALID`` it is a stale button, never an erasure weeks later. Both
+    answers replace the question where the channel can edit it (its buttons go)."""
+    pending = _delete_pending(turn)
     if action != "del:yes":
-        turn.say("delete.kept")
+        if turn.flow == DELETE_FLOW:
+            turn.end_flow()
+        turn.say("delete.kept", edit_key="del")
         return
-    await _erase(turn, turn.actor)
+    if not pending:
+        if turn.flow == DELETE_FLOW:
+            turn.end_flow()
+        turn.say("delete.stale", edit_key="del")
+        return
+    await _erase(turn, turn.actor, edit_key="del")
 
 
-async def _erase(turn: Turn, actor: Actor) -> None:
+def _delete_pending(turn: Turn) -> bool:
+    """Whether this conversation's ``/radera`` question is open and recent enough."""
+    if turn.flow != DELETE_FLOW:
+        return False
+    asked = turn.data.get("delete_asked_at")
+    try:
+        asked_at = datetime.fromisoformat(str(asked))
+    except ValueError:
+        return False
+    if asked_at.tzinfo is None:
+        asked_at = asked_at.replace(tzinfo=UTC)
+    return timedelta(0) <= turn.ctx.now() - asked_at <= DELETE_QUESTION_VALID
+
+
+async def _erase(turn: Turn, actor: Actor, *, edit_key: str | None = None) -> None:
     await people.erase_person(turn.ctx, actor, turn.person_id)
     lang = turn.lang
+    turn.end_flow()
     turn.person = None
     turn.conversation.person_id = None
     turn.conversation.data = {"lang": lang}
-    turn.say("delete.done")
+    turn.say("delete.done", edit_key=edit_key)
 
 
 async def _cancel_flow(turn: Turn, args: str) -> None:

@@ -22,10 +22,9 @@ from scheduling.common.context import Context
 from scheduling.common.errors import NotFound
 from scheduling.people.access import Actor, audit, refuse, require_coordinator
 from scheduling.people.directory import get_person
+from scheduling.people.traces import ERASED_NAME, forget_traces
 from scheduling.walks.shifts import get_shift
 from scheduling.walks.waitlist import promote_waitlisted
-
-ERASED_NAME = "-"
 
 
 async def erase_person(ctx: Context, actor: Actor, person_id: int) -> None:
@@ -33,7 +32,9 @@ async def erase_person(ctx: Context, actor: Actor, person_id: int) -> None:
 
     The person themselves or a coordinator may do it; by SMS only when confirmed with a
     one-time code (``Actor.trusted``). Seats on future shifts are freed (and passed on to the
-    waitlist); messages not yet sent to them are dropped.
+    waitlist); messages not yet sent to them are dropped. Their alarms and the messages to
+    others that name them are scrubbed too (``traces.py``; an alarm still open is finished
+    first).
     """
     now = ctx.now()
     if not actor.trusted:
@@ -47,6 +48,7 @@ async def erase_person(ctx: Context, actor: Actor, person_id: int) -> None:
         if person.erased_at is not None:
             raise NotFound("person", person_id)
         await _give_up_future_places(session, ctx, person_id, now)
+        await forget_traces(session, person)
         await _drop_what_is_about_them(session, person_id)
         person.name = ERASED_NAME
         person.phone = None

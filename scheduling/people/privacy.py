@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import (
+    Alarm,
     AuditEntry,
     Conversation,
     Organisation,
@@ -31,6 +32,7 @@ from scheduling.people.directory import get_person
 from scheduling.people.export_format import (
     PROFILE_FIELDS,
     action_entry,
+    alarm_entry,
     check_in_entry,
     iso,
     message_entry,
@@ -62,6 +64,7 @@ async def export_my_data(ctx: Context, person_id: int) -> dict[str, Any]:
             "reports": [
                 plain(ctx, r, exclude={"person_id"}) for r in await _reports(session, person_id)
             ],
+            "alarms": [alarm_entry(ctx, a) for a in await _alarms(session, person_id)],
             "conversations": [
                 plain(ctx, c, exclude={"id", "person_id"})
                 for c in await _conversations(session, person_id)
@@ -115,6 +118,11 @@ async def _views_of(
 
 async def _reports(session: AsyncSession, person_id: int) -> list[Report]:
     statement = select(Report).where(col(Report.person_id) == person_id).order_by(col(Report.id))
+    return await _rows(session, statement)
+
+
+async def _alarms(session: AsyncSession, person_id: int) -> list[Alarm]:
+    statement = select(Alarm).where(col(Alarm.person_id) == person_id).order_by(col(Alarm.id))
     return await _rows(session, statement)
 
 

@@ -1,8 +1,11 @@
 """Retention (``[privacy]``, docs/privacy.md): old report text blanked, inactive people erased.
 
-The free text of old reports is blanked (the structured answers stay, so the statistics stay
-right), and people inactive for ``inactive_person_days`` are told, then erased 30 days later
-if they stay away. The ticker runs it once a day through ``retention_step``.
+The free text of old reports is blanked, with a walker's own words for a spot (the structured
+answers stay, so the statistics stay right), and people inactive for ``inactive_person_days``
+are told, then erased 30 days later if they stay away. A conversation that never became a
+person's (a registration given up half-way: the Telegram id or number, perhaps the name typed)
+or is left from one erased goes after ``ABANDONED_CONVERSATION``. The ticker runs it once a
+day through ``retention_step``.
 """
 
 from __future__ import annotations
@@ -12,10 +15,22 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import String, cast, delete, update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.tables import AuditEntry, FollowUp, OutboxMessage, Person, Report, Role
+from models.place_tables import Place, PlaceReport
+from models.tables import (
+    Alarm,
+    AlarmStatus,
+    AuditEntry,
+    Conversation,
+    FollowUp,
+    OutboxMessage,
+    Person,
+    Report,
+    Role,
+)
 from scheduling.common.context import Context
 from scheduling.common.errors import NotFound
 from scheduling.messages.kinds import Kind
@@ -23,11 +38,14 @@ from scheduling.messages.outbox import enqueue
 from scheduling.people.access import Actor, audit
 from scheduling.people.erasure import erase_person
 from scheduling.people.inactivity import inactive_people
+from scheduling.people.traces import forget_closed_alarms
+from scheduling.walks.alarms import LOCATION_KEPT
 
 log = logging.getLogger("vandra.privacy")
 
 NOTICE_KIND = Kind.INACTIVITY_NOTICE
 NOTICE_GRACE = timedelta(days=30)  # a notice this old, and still inactive: erased
+ABANDONED_CONVERSATION = timedelta(days=30)  # a conversation of nobody, untouched this long
 RETENTION_EVERY = timedelta(hours=24)
 RETENTION_ACTION = "privacy.retention"
 RETENTION_ACTOR = Actor(
@@ -44,6 +62,7 @@ class RetentionResult:
     reports_blanked: int = 0
     notices_queued: int = 0
     people_erased: int = 0
+    conversations_dropped: int = 0
 
 
 async def retention_step(ctx: Context) -> RetentionResult | None:
@@ -68,7 +87,15 @@ async def apply_retention(ctx: Context) -> RetentionResult:
     now = ctx.now()
     blanked = await _blank_old_report_text(ctx, now)
     notices, erased = await _retire_inactive_people(ctx, now)
-    result = RetentionResult(reports_blanked=blanked, notices_queued=notices, people_erased=erased)
+    await _forget_finished_alarms_of_the_erased(ctx)
+    await _forget_stale_locations(ctx, now)
+    dropped = await _drop_abandoned_conversations(ctx, now)
+    result = RetentionResult(
+        reports_blanked=blanked,
+        notices_queued=notices,
+        people_erased=erased,
+        conversations_dropped=dropped,
+    )
     async with ctx.store.transaction() as session:
         audit(
             session,
@@ -78,13 +105,16 @@ async def apply_retention(ctx: Context) -> RetentionResult:
             reports_blanked=blanked,
             notices_queued=notices,
             people_erased=erased,
+            conversations_dropped=dropped,
         )
-    if blanked or notices or erased:
+    if blanked or notices or erased or dropped:
         log.info(
-            "retention: %d report texts blanked, %d inactivity notices, %d people erased",
+            "retention: %d report texts blanked, %d inactivity notices, %d people erased, "
+            "%d abandoned conversations dropped",
             blanked,
             notices,
             erased,
+            dropped,
         )
     return result
 
@@ -103,6 +133,92 @@ async def _blank_old_report_text(ctx: Context, now: datetime) -> int:
             update(FollowUp)
             .where(col(FollowUp.note).is_not(None), col(FollowUp.opened_at) < cutoff)
             .values(note=None)
+        )
+        await _blank_old_spots(session, cutoff, ctx.settings.walks.places)
+        return int(result.rowcount or 0)
+
+
+async def _blank_old_spots(session: AsyncSession, cutoff: datetime, places: list[str]) -> None:
+    """A walker's own words for a place (``spot`` of an "other" place issue) are report text
+    too: gone from reports older than the cutoff, and from a place no report newer than that
+    names (it keeps its area and kind, shown as "another place"; it no longer merges with a
+    later report of the same words: ``open_key`` held them too). A configured place's name is
+    no one's words and stays."""
+    reports = await session.exec(
+        select(Report).where(
+            col(Report.created_at) < cutoff,
+            cast(col(Report.place_issues), String).like('%"spot"%'),
+        )
+    )
+    for report in reports.all():
+        if any("spot" in issue for issue in report.place_issues or []):
+            report.place_issues = [
+                {k: v for k, v in issue.items() if k != "spot"}
+                for issue in report.place_issues
+            ]
+            session.add(report)
+    recent = (
+        select(PlaceReport.place_id)
+        .join(Report, col(Report.id) == col(PlaceReport.report_id))
+        .where(col(Report.created_at) >= cutoff)
+    )
+    stale = await session.exec(
+        select(Place).where(
+            col(Place.spot) != "",
+            col(Place.spot).not_in(places or [""]),
+            col(Place.created_at) < cutoff,
+            col(Place.id).not_in(recent),
+        )
+    )
+    for place in stale.all():
+        place.spot, place.open_key = "", None
+        session.add(place)
+
+
+async def _forget_finished_alarms_of_the_erased(ctx: Context) -> int:
+    """An alarm still open when its walker was erased keeps its text and location until it is
+    over (``traces.py``); once acknowledged or called off, they go here."""
+    async with ctx.store.transaction() as session:
+        erased = await session.exec(
+            select(Alarm.person_id)
+            .join(Person, col(Person.id) == col(Alarm.person_id))
+            .where(col(Person.erased_at).is_not(None), col(Alarm.status) != AlarmStatus.OPEN)
+        )
+        return await forget_closed_alarms(session, {pid for pid in erased.all() if pid})
+
+
+async def _forget_stale_locations(ctx: Context, now: datetime) -> int:
+    """A location shared in chat before any alarm is kept ``LOCATION_KEPT`` for one; the next
+    turn forgets it after that (``bot/dialogue/alarm.py``), and this for a person who never
+    came back. How many conversations."""
+    async with ctx.store.transaction() as session:
+        rows = await session.exec(
+            select(Conversation).where(
+                col(Conversation.updated_at) < now - LOCATION_KEPT,
+                cast(col(Conversation.data), String).like('%"location"%'),
+            )
+        )
+        forgotten = 0
+        for conversation in rows.all():
+            if "location" in (conversation.data or {}):
+                conversation.data = {
+                    k: v for k, v in conversation.data.items() if k != "location"
+                }
+                session.add(conversation)
+                forgotten += 1
+        return forgotten
+
+
+async def _drop_abandoned_conversations(ctx: Context, now: datetime) -> int:
+    """Conversations that belong to no person, untouched for ``ABANDONED_CONVERSATION``: a
+    registration given up (its address and the name typed so far) or what was left after an
+    erasure (its address and language). Whoever writes again starts afresh."""
+    async with ctx.store.transaction() as session:
+        result = await session.exec(
+            delete(Conversation).where(
+                col(Conversation.person_id).is_(None),
+                col(Conversation.updated_at) < now - ABANDONED_CONVERSATION,
+            )
         )
         return int(result.rowcount or 0)
 

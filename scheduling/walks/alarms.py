@@ -48,6 +48,9 @@ from scheduling.walks.windows import CHECK_IN_EARLY, alarm_open
 ALARM_REPEAT = timedelta(minutes=5)
 MAX_TEXT = 300
 SAME_ALARM_WITHIN = timedelta(minutes=10)  # a second LARM this soon is the same alarm
+# A location shared before any alarm is kept this long for one (bot/dialogue/alarm.py), then
+# forgotten (and by the retention run, scheduling/people/retention.py).
+LOCATION_KEPT = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
