@@ -103,6 +103,44 @@ async def test_a_check_out_resolves_the_alert(ctx: Context, clock: ManualClock) 
     assert await open_alerts(ctx) == []
 
 
+async def test_a_check_in_after_the_end_raises_no_alert(ctx: Context, clock: ManualClock) -> None:
+    """A walker who forgot to check in taps "Checka in" the next morning (the window is open
+    until end + 8 h): a late record that they walked, not a group out on the street, so no
+    urgent alert to the leads and coordinators, then or later."""
+    world = await make_world(ctx, walkers=3)
+    shift = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    for walker in world.walkers:
+        await signups.sign_up(ctx, walker.id or 0, shift.id or 0)
+    clock.set(shift.end_at + timedelta(hours=6))
+    await compute_due(ctx)
+    signup, changed = await signups.check_in(ctx, world.walkers[0].id or 0, shift.id or 0)
+    assert changed and signup.checked_out_at is None
+    for _ in range(3):
+        await compute_due(ctx)
+        clock.advance(timedelta(minutes=20))
+    assert await open_alerts(ctx) == []
+    assert await outbox(ctx, Kind.SAFETY_ALERT) == []
+
+
+async def test_a_check_in_just_after_the_end_raises_no_alert_either(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The line is the planned end: a check-in a minute after it, before the alert's moment,
+    is late too; one a minute before it counts as out walking."""
+    world = await make_world(ctx, walkers=2)
+    shift = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    other = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    await signups.sign_up(ctx, world.walkers[0].id or 0, shift.id or 0)
+    await signups.sign_up(ctx, world.walkers[1].id or 0, other.id or 0)
+    clock.set(shift.end_at - timedelta(minutes=1))
+    await signups.check_in(ctx, world.walkers[1].id or 0, other.id or 0)
+    clock.set(shift.end_at + timedelta(minutes=1))
+    await signups.check_in(ctx, world.walkers[0].id or 0, shift.id or 0)
+    clock.set(shift.end_at + timedelta(minutes=31))
+    await compute_due(ctx)
+    assert [a.shift_id for a in await open_alerts(ctx)] == [other.id]
+
+
 async def test_no_alert_when_someone_checked_out_or_nobody_checked_in(
     ctx: Context, clock: ManualClock
 ) -> None:

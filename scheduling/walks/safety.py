@@ -7,6 +7,10 @@ from the overdue moment; urgent, never held by quiet hours, never expiring) unti
 acknowledges it (``acknowledge_alert``, the ``ack:ref:<ref>`` button; texts name an alert by
 its random ``ref``, never by its id) or a walker checks out. After an outage only the current
 repetition goes out, not every missed one.
+
+Only a check-in made by the shift's end counts (``_walked``): one made after it (the morning
+after, "I did walk") is a late record that one walked, not a group out on the street, and
+raises no alert.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import ColumnElement, exists
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,15 +43,21 @@ REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up
 REF_LENGTH = 6
 
 
+def _walked(end: Any) -> ColumnElement[bool]:
+    """A sign-up that was out on the walk: checked in by the shift's ``end`` (its column, or
+    the instant). A check-in after the end is a late record that one walked."""
+    return col(Signup.checked_in_at).is_not(None) & (col(Signup.checked_in_at) <= end)
+
+
 async def raise_safety_alerts(
     ctx: Context, session: AsyncSession, now: datetime
 ) -> list[NewMessage]:
     """Open an alert for each overdue shift with a check-in and no check-out."""
     ends_until = now - ctx.settings.reminders.checkout_overdue_after
     ends_after = ends_until - RAISE_LOOKBACK
-    of_shift = col(Signup.shift_id) == col(Shift.id)
-    checked_in = exists().where(of_shift, col(Signup.checked_in_at).is_not(None))
-    checked_out = exists().where(of_shift, col(Signup.checked_out_at).is_not(None))
+    walked = (col(Signup.shift_id) == col(Shift.id), _walked(col(Shift.end_at)))
+    checked_in = exists().where(*walked)
+    checked_out = exists().where(*walked, col(Signup.checked_out_at).is_not(None))
     result = await session.exec(
         select(Shift.id, Shift.end_at).where(
             col(Shift.start_at) > ends_after - MAX_SHIFT_LENGTH,
