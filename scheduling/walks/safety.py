@@ -5,12 +5,14 @@ raises a ``safety_alert`` row. While it is open, its leads and the coordinators 
 every ``SAFETY_REPEAT`` (``safety:alert:<id>:<n>:person:<pid>``, repetition ``n`` counted
 from the overdue moment; urgent, never held by quiet hours, never expiring) until someone
 acknowledges it (``acknowledge_alert``, the ``ack:ref:<ref>`` button; texts name an alert by
-its random ``ref``, never by its id) or a walker checks out. After an outage only the current
-repetition goes out, not every missed one.
+its random ``ref``, never by its id) or every walker who checked in has checked out. After an
+outage only the current repetition goes out, not every missed one.
 
 Only a check-in made by the shift's end counts (``_walked``): one made after it (the morning
 after, "I did walk") is a late record that one walked, not a group out on the street, and
-raises no alert.
+raises no alert. Once an alert is open one check-out does not end it: a check-out by SMS
+(``UT <id>``) names its sender by a number that can be forged, so the alert ends only when
+nobody who checked in is still out, or when a lead or coordinator acknowledges it.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ async def repeat_safety_alerts(
     )
     messages: list[NewMessage] = []
     for alert, shift in result.all():
-        if await _somebody_checked_out(session, shift.id or 0):
+        if not await _somebody_still_out(session, shift):
             alert.status, alert.resolved_at = SafetyAlertStatus.RESOLVED, now
             session.add(alert)
             continue
@@ -129,11 +131,16 @@ async def alert_id_for_ref(ctx: Context, ref: str) -> int:
     return alert_id
 
 
-async def _somebody_checked_out(session: AsyncSession, shift_id: int) -> bool:
+async def _somebody_still_out(session: AsyncSession, shift: Shift) -> bool:
+    """Whether a walker who checked in by the shift's end has not checked out."""
     found = await session.exec(
-        select(Signup.id).where(
-            col(Signup.shift_id) == shift_id, col(Signup.checked_out_at).is_not(None)
+        select(Signup.id)
+        .where(
+            col(Signup.shift_id) == shift.id,
+            _walked(shift.end_at),
+            col(Signup.checked_out_at).is_(None),
         )
+        .limit(1)
     )
     return found.first() is not None
 
