@@ -145,6 +145,26 @@ async def _somebody_still_out(session: AsyncSession, shift: Shift) -> bool:
     return found.first() is not None
 
 
+async def awaits_check_out(ctx: Context, person_id: int, shift_id: int) -> bool:
+    """Whether an open alert of the shift waits for this walker's check-out (they checked in
+    by its end and have not checked out): by SMS that check-out is confirmed with a one-time
+    code, since it may be the one that ends the alert (``bot/dialogue/volunteer.py``)."""
+    async with ctx.store.joined() as session:
+        found = await session.exec(
+            select(SafetyAlert.id)
+            .join(Shift, col(Shift.id) == col(SafetyAlert.shift_id))
+            .join(Signup, col(Signup.shift_id) == col(Shift.id))
+            .where(
+                col(SafetyAlert.shift_id) == shift_id,
+                col(SafetyAlert.status) == SafetyAlertStatus.OPEN,
+                col(Signup.person_id) == person_id,
+                _walked(col(Shift.end_at)),
+                col(Signup.checked_out_at).is_(None),
+            )
+        )
+        return found.first() is not None
+
+
 async def _repetition(
     session: AsyncSession, alert: SafetyAlert, shift: Shift, now: datetime
 ) -> list[NewMessage]:
