@@ -33,7 +33,7 @@ from bot.street_texts import render_street
 from scheduling.common.context import Context
 from scheduling.messages.content import Option, Outgoing, Recipient
 from scheduling.messages.kinds import ALARM_KINDS, STREET_KINDS, Kind
-from scheduling.walks.details import ShiftDetails, checked_in_walkers, person_name, shift_details
+from scheduling.walks.details import ShiftDetails, person_name, shift_details, walkers_still_out
 from scheduling.walks.group_lead import group_lead_of
 from scheduling.walks.safety import SAFETY_REPEAT
 
@@ -163,7 +163,7 @@ async def _report(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Context
 async def _safety(words: Words, p: dict[str, Any], d: ShiftDetails, ctx: Context) -> Outgoing:
     repetition = int(p.get("repetition", 0))
     overdue = ctx.settings.reminders.checkout_overdue_after + repetition * SAFETY_REPEAT
-    walkers = await checked_in_walkers(ctx, d.shift.id or 0)
+    walkers = await walkers_still_out(ctx, d.shift.id or 0)
     listed = ", ".join(f"{w.name} {w.phone}" if w.phone else w.name for w in walkers)
     text = _lines(
         words(

@@ -131,15 +131,19 @@ async def test_every_kind_renders_completely(ctx: Context, language: str) -> Non
 async def test_safety_alert_names_the_group_and_offers_acknowledge(
     ctx: Context, clock: ManualClock
 ) -> None:
-    """To leads and coordinators: how late, who checked in (with numbers), 112, and Kvittera."""
+    """To leads and coordinators: how late, who checked in and is still out (with numbers;
+    not who has checked out since), 112, and Kvittera."""
     world, shift = await night(ctx)
     async with ctx.store.sessions() as session:
         start = (await get_shift(session, shift)).start_at
     clock.set(start)
-    await signups.check_in(ctx, world.walkers[0].id or 0, shift)
+    for walker in world.walkers:
+        await signups.check_in(ctx, walker.id or 0, shift)
+    await signups.check_out(ctx, world.walkers[1].id or 0, shift)
     message = await say(ctx, Kind.SAFETY_ALERT, {"shift_id": shift, "alert_id": 7, "repetition": 1})
     assert "45 min efter planerat slut" in message.text
-    assert "Walker 0 +46702222200" in message.text and "Walker 1" not in message.text
+    assert "Inte utcheckade: Walker 0 +46702222200." in message.text
+    assert "Walker 1" not in message.text
     assert "112" in message.text
     assert [(o.label, o.action) for o in message.options] == [("Kvittera", "ack:alert:7")]
 

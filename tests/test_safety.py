@@ -6,8 +6,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
-from models.tables import SafetyAlertStatus
+from models.tables import SafetyAlert, SafetyAlertStatus
 from scheduling.common.clock import ManualClock
 from scheduling.common.context import Context
 from scheduling.common.errors import PermissionDenied
@@ -91,15 +92,90 @@ async def test_acknowledging_stops_the_repeats_and_tells_the_others(
     assert await open_alerts(ctx) == []
 
 
-async def test_a_check_out_resolves_the_alert(ctx: Context, clock: ManualClock) -> None:
-    """One walker checks out after the alert: it is resolved and repeats no more."""
+async def test_one_check_out_does_not_end_the_alert_for_the_others(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """One of two walkers checks out after the alert: it stays open and repeats (the other is
+    still out, and a check-out by SMS may come from a forged number); once the second has
+    checked out too it is resolved and repeats no more."""
     world, shift_id = await walked_in(ctx, clock)
     clock.advance(timedelta(minutes=31))
     await compute_due(ctx)
     await signups.check_out(ctx, world.walkers[0].id or 0, shift_id)
+    clock.advance(timedelta(minutes=15))
+    await compute_due(ctx)
+    assert set(repetitions(await outbox(ctx, Kind.SAFETY_ALERT))) == {0, 1}
+    assert [a.shift_id for a in await open_alerts(ctx)] == [shift_id]
+    await signups.check_out(ctx, world.walkers[1].id or 0, shift_id)
     clock.advance(timedelta(minutes=30))
     await compute_due(ctx)
-    assert set(repetitions(await outbox(ctx, Kind.SAFETY_ALERT))) == {0}
+    assert set(repetitions(await outbox(ctx, Kind.SAFETY_ALERT))) == {0, 1}
+    assert await open_alerts(ctx) == []
+    async with ctx.store.sessions() as session:
+        (stored,) = (await session.exec(select(SafetyAlert))).all()
+    assert stored.status == SafetyAlertStatus.RESOLVED
+
+
+async def test_a_check_in_after_the_end_raises_no_alert(ctx: Context, clock: ManualClock) -> None:
+    """A walker who forgot to check in taps "Checka in" the next morning (the window is open
+    until end + 8 h): a late record that they walked, not a group out on the street, so no
+    urgent alert to the leads and coordinators, then or later."""
+    world = await make_world(ctx, walkers=3)
+    shift = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    for walker in world.walkers:
+        await signups.sign_up(ctx, walker.id or 0, shift.id or 0)
+    clock.set(shift.end_at + timedelta(hours=6))
+    await compute_due(ctx)
+    signup, changed = await signups.check_in(ctx, world.walkers[0].id or 0, shift.id or 0)
+    assert changed and signup.checked_out_at is None
+    for _ in range(3):
+        await compute_due(ctx)
+        clock.advance(timedelta(minutes=20))
+    assert await open_alerts(ctx) == []
+    assert await outbox(ctx, Kind.SAFETY_ALERT) == []
+
+
+async def test_a_check_in_just_after_the_end_raises_no_alert_either(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The line is the planned end: a check-in a minute after it, before the alert's moment,
+    is late too; one a minute before it counts as out walking."""
+    world = await make_world(ctx, walkers=2)
+    shift = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    other = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    await signups.sign_up(ctx, world.walkers[0].id or 0, shift.id or 0)
+    await signups.sign_up(ctx, world.walkers[1].id or 0, other.id or 0)
+    clock.set(shift.end_at - timedelta(minutes=1))
+    await signups.check_in(ctx, world.walkers[1].id or 0, other.id or 0)
+    clock.set(shift.end_at + timedelta(minutes=1))
+    await signups.check_in(ctx, world.walkers[0].id or 0, shift.id or 0)
+    clock.set(shift.end_at + timedelta(minutes=31))
+    await compute_due(ctx)
+    assert [a.shift_id for a in await open_alerts(ctx)] == [other.id]
+
+
+async def test_a_late_check_in_does_not_hold_an_alert_open(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """Two walked and were alerted for; a third checks in the morning after. Once the two
+    have checked out the alert is resolved: the late record is nobody to look for."""
+    world = await make_world(ctx, walkers=3)
+    shift = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    shift_id, (*walked, late) = shift.id or 0, world.walkers
+    for walker in world.walkers:
+        await signups.sign_up(ctx, walker.id or 0, shift_id)
+    clock.set(shift.start_at)
+    for walker in walked:
+        await signups.check_in(ctx, walker.id or 0, shift_id)
+    clock.set(shift.end_at)
+    clock.advance(timedelta(minutes=31))
+    await compute_due(ctx)
+    assert len(await open_alerts(ctx)) == 1
+    await signups.check_in(ctx, late.id or 0, shift_id)
+    for walker in walked:
+        await signups.check_out(ctx, walker.id or 0, shift_id)
+    clock.advance(timedelta(minutes=15))
+    await compute_due(ctx)
     assert await open_alerts(ctx) == []
 
 

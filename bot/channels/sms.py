@@ -26,6 +26,7 @@ from bot.dialogue.commands import (
     SMS_COMMANDS,
     SMS_OPT_OUT,
     SMS_REGISTER,
+    SMS_SHIFT_WITH_CODE,
     SMS_WITH_CODE,
     SMS_WITH_TEXT,
     SMS_WITH_TWO_NUMBERS,
@@ -127,6 +128,10 @@ def parse(body: str, phone: str) -> Parsed:
     if words[0] in SMS_ACK and 2 <= len(words) <= 3 and number is None and _REF.fullmatch(words[1]):
         code = words[2] if len(words) == 3 else None
         return Parsed(replace(base, action=f"ack:ref:{words[1]}", code=code))
+    if (words[0] in SMS_SHIFT_WITH_CODE and len(words) == 3
+            and small_number(words[1]) is not None and small_number(words[2]) is not None):
+        action = f"{SMS_ACTIONS[words[0]]}:{small_number(words[1])}"
+        return Parsed(replace(base, action=action, code=words[2]))
     if words[0] in SMS_ACTIONS and number is not None:
         return Parsed(replace(base, action=f"{SMS_ACTIONS[words[0]]}:{number}"))
     if words[0] in SMS_WITH_TEXT:  # LARM [text]: the text as written, after the keyword

@@ -116,6 +116,9 @@ SMS_WITH_TWO_NUMBERS = frozenset({"SEN", "LATE"})
 # Two-word keywords that may be followed by the one-time code confirming them
 # (``FALSKT LARM 4821``: calling off one's alarm silences it for everyone alerted).
 SMS_WITH_CODE = frozenset({"FALSKT LARM", "FALSE ALARM"})
+# Keywords followed by a shift number and the one-time code confirming them (``UT 12 4821``:
+# a check-out while the group's overdue check-out alert is open, ``safety.awaits_check_out``).
+SMS_SHIFT_WITH_CODE = frozenset({"UT", "OUT"})
 
 
 # A partner's menu: what they may use (``bot/dialogue/partner.py``), nothing of a walker's.

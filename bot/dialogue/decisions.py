@@ -36,6 +36,7 @@ async def _cancel_shift_action(turn: Turn, action: str) -> None:
         turn.say("cancelshift.done", id=shift_id)
         return
     await require_shift_manager(turn, shift_id, "shifts.cancel")
+    await shifts.require_cancellable(turn.ctx, shift_id)  # a begun shift: refused at once
     turn.say(
         "cancelshift.confirm",
         id=shift_id,

@@ -7,7 +7,8 @@ coordinator's command, option or flow is refused with a word that it is done in 
 the dashboard, whatever way it was asked for (a keyword, an option's number, a typed action).
 Deny by default: an action not listed here is refused by SMS. Erasing oneself and acknowledging
 a safety alert are confirmed with a one-time code (``scheduling.people.confirmations``); the
-core refuses them too without one (``Actor.trusted``).
+core refuses them too without one (``Actor.trusted``). So is a check-out that an open overdue
+check-out alert waits for (``volunteer._check_out``; in the dialogue only).
 """
 
 from __future__ import annotations

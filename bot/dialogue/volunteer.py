@@ -23,7 +23,7 @@ from scheduling.people.access import Actor
 from scheduling.people.directory import set_language
 from scheduling.people.lookups import messages_reach, person_view
 from scheduling.people.privacy import export_my_data
-from scheduling.walks import approval, replacement, signups
+from scheduling.walks import approval, replacement, safety, signups
 from scheduling.walks.cards import ShiftCard, planned_shifts, shift_card
 from scheduling.walks.views import ShiftView
 
@@ -247,7 +247,19 @@ async def _check_in(turn: Turn, action: str) -> None:
 
 
 async def _check_out(turn: Turn, action: str) -> None:
+    """``out:<id>``. By SMS while the group's overdue check-out alert waits for this walker,
+    ``UT <id>`` texts a one-time code and only ``UT <id> <code>`` checks out: a forged number
+    must not end the alert (``scheduling/walks/safety.py``)."""
     shift_id = _shift_id(action)
+    if untrusted(turn.inbound.channel) and await safety.awaits_check_out(
+        turn.ctx, turn.person_id, shift_id
+    ):
+        again = f"UT {shift_id}"
+        confirmed = await confirmed_actor(
+            turn, f"out:{shift_id}", turn.inbound.code, "checkout.code", again, id=shift_id
+        )
+        if confirmed is None:
+            return
     signup, changed = await signups.check_out(turn.ctx, turn.person_id, shift_id)
     assert signup.checked_out_at is not None
     key = "checkout.done" if changed else "checkout.already"

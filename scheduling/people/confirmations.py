@@ -4,12 +4,13 @@ An SMS names its sender by the From number alone, and that number can be forged;
 though, goes to the number's real owner. So erasing oneself or acknowledging a safety alarm by
 SMS first texts a four-digit code to the number ("Svara RADERA 4821 för att bekräfta"), and
 only the same action with that code does it (``docs/security.md``). A code is bound to one
-person and one ``purpose`` (``delete``, ``ack:<alert id>``), stored salted and hashed, valid
-``CODE_VALIDITY``, used once, void after ``MAX_ATTEMPTS`` wrong guesses; a newer code replaces
-an older one, and at most ``MAX_CODES_PER_HOUR`` are made per person and purpose, so guessing
-stays hopeless. The limit is per purpose because each code is bound to one: codes asked for
-erasing (perhaps from a forged number) must not leave a walker without a code to call off a
-false alarm. ``MAX_CODES_PER_HOUR_IN_ALL`` bounds the texts one person can be sent.
+person and one ``purpose`` (``delete``, ``ack:<alert id>``, ``out:<shift id>``), stored
+salted and hashed, valid ``CODE_VALIDITY``, used once, void after ``MAX_ATTEMPTS`` wrong
+guesses; a newer code replaces an older one, and at most ``MAX_CODES_PER_HOUR`` are made per
+person and purpose, so guessing stays hopeless. The limit is per purpose because each code is
+bound to one: codes asked for erasing (perhaps from a forged number) must not leave a walker
+without a code to call off a false alarm. ``MAX_CODES_PER_HOUR_IN_ALL`` bounds the texts one
+person can be sent.
 """
 
 from __future__ import annotations

@@ -19,8 +19,13 @@ from scheduling.messages.outbox import enqueue_many
 from scheduling.people.access import Actor, audit, refuse, require_manager
 from scheduling.walks.alarm_audience import alerted, messages_to
 from scheduling.walks.alarms import alarm_payload, walker
+from scheduling.walks.windows import CHECK_OUT_LATE
 
 CANCELLED = AlarmStatus.CANCELLED
+# A false alarm is called off while the walk's records are open (check-out closes then too):
+# an old "Falskt larm" button or /falskt_larm weeks later must not re-label a real alarm.
+CALL_OFF_AFTER_END = CHECK_OUT_LATE
+
 
 async def share_location(
     ctx: Context, actor: Actor, latitude: float, longitude: float
@@ -81,15 +86,17 @@ async def acknowledge_alarm(ctx: Context, actor: Actor, alarm_id: int) -> Alarm:
 
 async def cancel_alarm(ctx: Context, actor: Actor, alarm_id: int | None = None) -> Alarm:
     """The walker who raised it calls off a false alarm (their latest open one when no id is
-    given); everyone alerted is told. By SMS only once a one-time code confirmed it."""
+    given); everyone alerted is told. By SMS only once a one-time code confirmed it. Only an
+    alarm of a shift that ended no longer than ``CALL_OFF_AFTER_END`` ago: an older button
+    answers as a stale one."""
     now = ctx.now()
     person_id = walker(actor)
     if not actor.trusted:  # by SMS only with the one-time code: a sender can be forged
         raise await refuse(ctx.store, actor, "alarm.cancel", now, target=f"alarm:{alarm_id}")
     async with ctx.store.transaction() as session:
-        alarm = (await session.exec(_not_called_off(person_id, alarm_id))).first()
-        if alarm is None:
-            raise DomainError("alarm_none_open")
+        alarm = (await session.exec(_not_called_off(person_id, now, alarm_id))).first()
+        if alarm is None:  # a button naming one: called off already, or too old
+            raise DomainError("alarm_none_open" if alarm_id is None else "stale_button")
         alarm.status, alarm.cancelled_at = AlarmStatus.CANCELLED, now
         session.add(alarm)
         audit(session, actor, "alarm.cancel", now, target=f"alarm:{alarm.id}")
@@ -100,10 +107,19 @@ async def cancel_alarm(ctx: Context, actor: Actor, alarm_id: int | None = None) 
     return alarm
 
 
-def _not_called_off(person_id: int, alarm_id: int | None = None) -> SelectOfScalar[Alarm]:
-    """The walker's alarms not called off (only ``alarm_id`` when given), latest first."""
-    statement = select(Alarm).where(
-        col(Alarm.person_id) == person_id, col(Alarm.status) != AlarmStatus.CANCELLED
+def _not_called_off(
+    person_id: int, now: datetime, alarm_id: int | None = None
+) -> SelectOfScalar[Alarm]:
+    """The walker's alarms not called off that may still be (only ``alarm_id`` when given),
+    latest first: of a shift that ended no longer than ``CALL_OFF_AFTER_END`` ago."""
+    statement = (
+        select(Alarm)
+        .join(Shift, col(Shift.id) == col(Alarm.shift_id))
+        .where(
+            col(Alarm.person_id) == person_id,
+            col(Alarm.status) != AlarmStatus.CANCELLED,
+            col(Shift.end_at) >= now - CALL_OFF_AFTER_END,
+        )
     )
     if alarm_id is not None:
         statement = statement.where(col(Alarm.id) == alarm_id)
@@ -114,7 +130,7 @@ async def alarm_to_call_off(ctx: Context, actor: Actor) -> int:
     """The id of the walker's latest alarm not called off (what ``cancel_alarm`` would call
     off without an id), so an SMS code can be bound to it."""
     async with ctx.store.joined() as session:
-        alarm = (await session.exec(_not_called_off(walker(actor)))).first()
+        alarm = (await session.exec(_not_called_off(walker(actor), ctx.now()))).first()
     if alarm is None or alarm.id is None:
         raise DomainError("alarm_none_open")
     return alarm.id

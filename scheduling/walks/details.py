@@ -68,13 +68,20 @@ async def _contact(session: AsyncSession, organisation_id: int) -> Contact | Non
     return None
 
 
-async def checked_in_walkers(ctx: Context, shift_id: int) -> list[Contact]:
-    """Walkers who checked in on a shift (for the safety alert to leads and coordinators)."""
+async def walkers_still_out(ctx: Context, shift_id: int) -> list[Contact]:
+    """Walkers who checked in on a shift by its end and have not checked out (for the safety
+    alert to leads and coordinators: whom to call)."""
     async with ctx.store.transaction() as session:
         result = await session.exec(
             select(Person)
             .join(Signup, col(Signup.person_id) == col(Person.id))
-            .where(col(Signup.shift_id) == shift_id, col(Signup.checked_in_at).is_not(None))
+            .join(Shift, col(Shift.id) == col(Signup.shift_id))
+            .where(
+                col(Signup.shift_id) == shift_id,
+                col(Signup.checked_in_at).is_not(None),
+                col(Signup.checked_in_at) <= col(Shift.end_at),
+                col(Signup.checked_out_at).is_(None),
+            )
             .order_by(col(Signup.checked_in_at))
         )
         return [Contact(name=p.name, role=p.role, phone=p.phone) for p in result.all()]

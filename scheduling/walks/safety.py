@@ -5,8 +5,14 @@ raises a ``safety_alert`` row. While it is open, its leads and the coordinators 
 every ``SAFETY_REPEAT`` (``safety:alert:<id>:<n>:person:<pid>``, repetition ``n`` counted
 from the overdue moment; urgent, never held by quiet hours, never expiring) until someone
 acknowledges it (``acknowledge_alert``, the ``ack:ref:<ref>`` button; texts name an alert by
-its random ``ref``, never by its id) or a walker checks out. After an outage only the current
-repetition goes out, not every missed one.
+its random ``ref``, never by its id) or every walker who checked in has checked out. After an
+outage only the current repetition goes out, not every missed one.
+
+Only a check-in made by the shift's end counts (``_walked``): one made after it (the morning
+after, "I did walk") is a late record that one walked, not a group out on the street, and
+raises no alert. Once an alert is open one check-out does not end it: a check-out by SMS
+(``UT <id>``) names its sender by a number that can be forged, so the alert ends only when
+nobody who checked in is still out, or when a lead or coordinator acknowledges it.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import ColumnElement, exists
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,15 +45,21 @@ REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to mix up
 REF_LENGTH = 6
 
 
+def _walked(end: Any) -> ColumnElement[bool]:
+    """A sign-up that was out on the walk: checked in by the shift's ``end`` (its column, or
+    the instant). A check-in after the end is a late record that one walked."""
+    return col(Signup.checked_in_at).is_not(None) & (col(Signup.checked_in_at) <= end)
+
+
 async def raise_safety_alerts(
     ctx: Context, session: AsyncSession, now: datetime
 ) -> list[NewMessage]:
     """Open an alert for each overdue shift with a check-in and no check-out."""
     ends_until = now - ctx.settings.reminders.checkout_overdue_after
     ends_after = ends_until - RAISE_LOOKBACK
-    of_shift = col(Signup.shift_id) == col(Shift.id)
-    checked_in = exists().where(of_shift, col(Signup.checked_in_at).is_not(None))
-    checked_out = exists().where(of_shift, col(Signup.checked_out_at).is_not(None))
+    walked = (col(Signup.shift_id) == col(Shift.id), _walked(col(Shift.end_at)))
+    checked_in = exists().where(*walked)
+    checked_out = exists().where(*walked, col(Signup.checked_out_at).is_not(None))
     result = await session.exec(
         select(Shift.id, Shift.end_at).where(
             col(Shift.start_at) > ends_after - MAX_SHIFT_LENGTH,
@@ -92,7 +105,7 @@ async def repeat_safety_alerts(
     )
     messages: list[NewMessage] = []
     for alert, shift in result.all():
-        if await _somebody_checked_out(session, shift.id or 0):
+        if not await _somebody_still_out(session, shift):
             alert.status, alert.resolved_at = SafetyAlertStatus.RESOLVED, now
             session.add(alert)
             continue
@@ -118,13 +131,38 @@ async def alert_id_for_ref(ctx: Context, ref: str) -> int:
     return alert_id
 
 
-async def _somebody_checked_out(session: AsyncSession, shift_id: int) -> bool:
+async def _somebody_still_out(session: AsyncSession, shift: Shift) -> bool:
+    """Whether a walker who checked in by the shift's end has not checked out."""
     found = await session.exec(
-        select(Signup.id).where(
-            col(Signup.shift_id) == shift_id, col(Signup.checked_out_at).is_not(None)
+        select(Signup.id)
+        .where(
+            col(Signup.shift_id) == shift.id,
+            _walked(shift.end_at),
+            col(Signup.checked_out_at).is_(None),
         )
+        .limit(1)
     )
     return found.first() is not None
+
+
+async def awaits_check_out(ctx: Context, person_id: int, shift_id: int) -> bool:
+    """Whether an open alert of the shift waits for this walker's check-out (they checked in
+    by its end and have not checked out): by SMS that check-out is confirmed with a one-time
+    code, since it may be the one that ends the alert (``bot/dialogue/volunteer.py``)."""
+    async with ctx.store.joined() as session:
+        found = await session.exec(
+            select(SafetyAlert.id)
+            .join(Shift, col(Shift.id) == col(SafetyAlert.shift_id))
+            .join(Signup, col(Signup.shift_id) == col(Shift.id))
+            .where(
+                col(SafetyAlert.shift_id) == shift_id,
+                col(SafetyAlert.status) == SafetyAlertStatus.OPEN,
+                col(Signup.person_id) == person_id,
+                _walked(col(Shift.end_at)),
+                col(Signup.checked_out_at).is_(None),
+            )
+        )
+        return found.first() is not None
 
 
 async def _repetition(

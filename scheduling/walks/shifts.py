@@ -41,12 +41,14 @@ __all__ = [
     "active_signups",
     "add_shifts",
     "cancel_shift",
+    "cancellable",
     "create_shifts",
     "get_shift",
     "get_shift_view",
     "get_shift_view_with_signup",
     "list_shifts",
     "parse_weekdays",
+    "require_cancellable",
     "shift_views",
 ]
 
@@ -211,7 +213,8 @@ async def get_shift(session: AsyncSession, shift_id: int, *, lock: bool = False)
 async def cancel_shift(
     ctx: Context, actor: Actor, shift_id: int, reason: str | None = None
 ) -> Shift:
-    """Cancel a planned shift; everyone signed up is told (through the outbox)."""
+    """Cancel a planned shift that has not begun; everyone signed up is told (through the
+    outbox). A begun shift is refused (``cancellable``)."""
     now = ctx.now()
     async with ctx.store.transaction() as session:
         shift = await get_shift(session, shift_id)
@@ -221,10 +224,7 @@ async def cancel_shift(
     why = clean_text(reason, field="reason", max_length=200) if reason else None
     async with ctx.store.transaction() as session:
         shift = await get_shift(session, shift_id, lock=True)
-        if shift.status == ShiftStatus.CANCELLED:
-            raise DomainError("shift_already_cancelled", shift=shift_id)
-        if shift.end_at <= now:
-            raise DomainError("shift_over", shift=shift_id)
+        cancellable(shift, now)
         shift.status = ShiftStatus.CANCELLED
         shift.cancelled_at = now
         session.add(shift)
@@ -241,6 +241,28 @@ async def cancel_shift(
             )
         audit(session, actor, "shifts.cancel", now, target=f"shift:{shift_id}", reason=why)
     return shift
+
+
+def cancellable(shift: Shift, now: datetime) -> None:
+    """Refuse cancelling a shift that is cancelled, over, or has begun. Once it has begun its
+    group may be out walking: a cancelled shift takes no alarm (``alarms._current_shift``) and
+    raises no overdue check-out alert (``safety.py``), so the walkers would be left without
+    either. A shift that should end early has its end moved instead (``editing.py`` allows
+    that for a begun shift)."""
+    if shift.status == ShiftStatus.CANCELLED:
+        raise DomainError("shift_already_cancelled", shift=shift.id)
+    if shift.end_at <= now:
+        raise DomainError("shift_over", shift=shift.id)
+    if shift.start_at <= now:
+        raise DomainError("cancel_begun", shift=shift.id)
+
+
+async def require_cancellable(ctx: Context, shift_id: int) -> None:
+    """``cancellable`` for the shift ``shift_id`` now: a chat asks no confirmation for a
+    cancellation that would be refused."""
+    async with ctx.store.joined() as session:
+        shift = await get_shift(session, shift_id)
+    cancellable(shift, ctx.now())
 
 
 async def active_signups(session: AsyncSession, shift_id: int) -> Sequence[Signup]:
