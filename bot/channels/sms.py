@@ -125,15 +125,9 @@ def parse(body: str, phone: str) -> Parsed:
         return Parsed(replace(base, command="help"))
     words = keywords(folded)
     number = small_number(words[1]) if len(words) == 2 else None
-    if words[0] in SMS_ACK and 2 <= len(words) <= 3 and number is None and _REF.fullmatch(words[1]):
-        code = words[2] if len(words) == 3 else None
-        return Parsed(replace(base, action=f"ack:ref:{words[1]}", code=code))
-    if (words[0] in SMS_SHIFT_WITH_CODE and len(words) == 3
-            and small_number(words[1]) is not None and small_number(words[2]) is not None):
-        action = f"{SMS_ACTIONS[words[0]]}:{small_number(words[1])}"
-        return Parsed(replace(base, action=action, code=words[2]))
-    if words[0] in SMS_ACTIONS and number is not None:
-        return Parsed(replace(base, action=f"{SMS_ACTIONS[words[0]]}:{number}"))
+    action = _action(base, words, number)
+    if action is not None:
+        return Parsed(action)
     if words[0] in SMS_WITH_TEXT:  # LARM [text]: the text as written, after the keyword
         with_text = _WITH_TEXT.match(text)
         rest = with_text.group(1).strip() if with_text else ""
@@ -155,6 +149,21 @@ def parse(body: str, phone: str) -> Parsed:
             args = " ".join(words[length:])
             return Parsed(replace(base, command=SMS_COMMANDS[head], args=args))
     return Parsed(replace(base, text=text))
+
+
+def _action(base: Inbound, words: list[str], number: int | None) -> Inbound | None:
+    """A keyword with a shift number (``JA 12``; ``UT 12 4821`` with its one-time code) or an
+    alert's reference (``KVITTERA K7QM2X [code]``) as the action it stands for, else None."""
+    head = words[0]
+    if head in SMS_ACK and 2 <= len(words) <= 3 and number is None and _REF.fullmatch(words[1]):
+        code = words[2] if len(words) == 3 else None
+        return replace(base, action=f"ack:ref:{words[1]}", code=code)
+    shift = small_number(words[1]) if len(words) == 3 else None
+    if head in SMS_SHIFT_WITH_CODE and shift is not None and small_number(words[2]) is not None:
+        return replace(base, action=f"{SMS_ACTIONS[head]}:{shift}", code=words[2])
+    if head in SMS_ACTIONS and number is not None:
+        return replace(base, action=f"{SMS_ACTIONS[head]}:{number}")
+    return None
 
 
 def within_limit(body: str) -> str:
