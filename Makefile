@@ -21,8 +21,12 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/vandra demo
 
+# The suite on every core (pytest-xdist; worksteal hands the few long tests' neighbours to
+# an idle worker). `make test XDIST=` runs it in one process, as plain `pytest` does.
+XDIST ?= -n auto --dist worksteal
+
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST)
 
 # docs/report-example.png: page one of the council's report, from the demo's data
 # (tools/report_picture.py; the demo writes demo-out/rapport.pdf).
@@ -57,7 +61,7 @@ test-lowest:
 	$(PYTHON) .ci/floors.py > $(LOWEST)/floors.txt
 	$(LOWEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(LOWEST)/bin/python -m pip install --quiet --disable-pip-version-check -c $(LOWEST)/floors.txt -e ".[dev]"
-	$(LOWEST)/bin/pytest -q -p no:cacheprovider -m "not slow and not postgres"
+	$(LOWEST)/bin/pytest -q -p no:cacheprovider -m "not slow and not postgres" $(XDIST)
 
 clean:
 	rm -rf $(VENV) $(LOWEST) .venv-lock data/demo.db* .pytest_cache .mypy_cache .ruff_cache .hypothesis

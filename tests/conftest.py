@@ -6,9 +6,10 @@ no server reachable those tests skip and say why. A test that stops and starts P
 throwaway cluster of its own instead (``private_postgres``, ``tests/pg_cluster.py``).
 
 A migrated store (``ctx``, ``database_for(..., migrated=True)``) is a copy of a template the
-migrations ran on once per session (``tests/templates.py``); a test marked ``migrations`` has
-them run on its own database instead, and ``database_url`` / ``database_for`` alone give an
-empty one, for the tests of migrating itself.
+migrations ran on once per session (``tests/templates.py``; under pytest-xdist, as ``make test``
+runs the suite, once per worker: each worker process has its own templates and schemas); a
+test marked ``migrations`` has them run on its own database instead, and ``database_url`` /
+``database_for`` alone give an empty one, for the tests of migrating itself.
 """
 
 from __future__ import annotations
