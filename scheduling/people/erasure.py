@@ -33,8 +33,8 @@ async def erase_person(ctx: Context, actor: Actor, person_id: int) -> None:
     The person themselves or a coordinator may do it; by SMS only when confirmed with a
     one-time code (``Actor.trusted``). Seats on future shifts are freed (and passed on to the
     waitlist); messages not yet sent to them are dropped. Their alarms and the messages to
-    others that name them are scrubbed too (``traces.py``; an alarm still open is finished
-    first).
+    others that name them are scrubbed too (``traces.py``; an alarm still open keeps reaching
+    people and is scrubbed by the retention run once it is over).
     """
     now = ctx.now()
     if not actor.trusted:
