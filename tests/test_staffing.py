@@ -186,3 +186,32 @@ async def test_many_calls_at_once_go_one_shift_per_transaction(
     assert {m.payload["shift_id"] for m in calls} == {s.id for s in shifts}
     assert calls[0].payload["shift_id"] == shifts[0].id
     assert (await compute_due(ctx))["staffing_alerts"] == 0
+
+
+async def test_enough_walkers_but_none_trained_is_understaffed(
+    ctx: Context, clock: ManualClock
+) -> None:
+    """The statement chooses the understaffed shifts (``staffed_shifts(understaffed_for=)``):
+    one with its minimum of walkers but no trained walker among them is called for, and the
+    final check asks about it; once a trained walker joins, a later call does not go."""
+    world = await make_world(ctx, walkers=4)
+    short = await shift_at(ctx, world, "2026-11-28 19:00", "2026-11-28 23:00", min_walkers=2)
+    for walker in world.walkers[:2]:  # untrained
+        await signups.sign_up(ctx, walker.id or 0, short.id or 0)
+    clock.set(short.start_at - timedelta(hours=48))
+    await compute_due(ctx)
+    keys = {m.dedupe_key.split(":person:")[0] for m in await outbox(ctx, Kind.CALL_FOR_WALKERS)}
+    assert keys == {f"staffing:48h:shift:{short.id}"}
+    await signups.sign_up(ctx, world.lead.id or 0, short.id or 0)  # trained
+    clock.set(short.start_at - timedelta(hours=24))
+    await compute_due(ctx)
+    keys = {m.dedupe_key.split(":person:")[0] for m in await outbox(ctx, Kind.CALL_FOR_WALKERS)}
+    assert keys == {f"staffing:48h:shift:{short.id}"}  # no 24h call: staffed now
+    unstaffed = await shift_at(ctx, world, "2026-11-29 19:00", "2026-11-29 23:00", min_walkers=2)
+    for walker in world.walkers[2:]:
+        await signups.sign_up(ctx, walker.id or 0, unstaffed.id or 0)
+    final = ctx.settings.reminders.staffing_final_check_before
+    clock.set(unstaffed.start_at - final)
+    await compute_due(ctx)
+    checks = {m.payload["shift_id"] for m in await outbox(ctx, Kind.FINAL_CHECK)}
+    assert checks == {unstaffed.id}

@@ -45,12 +45,14 @@ class StaffedShift:
 
 
 _CONFIRMED = col(Signup.status) == SignupStatus.CONFIRMED
+_CONFIRMED_COUNT = func.sum(case((_CONFIRMED, 1), else_=0))
+_TRAINED_COUNT = func.sum(case((and_(_CONFIRMED, col(Person.trained)), 1), else_=0))
 _STAFFED = (
     sa_select(
         Shift,
-        func.sum(case((_CONFIRMED, 1), else_=0)),
+        _CONFIRMED_COUNT,
         func.sum(case((col(Signup.status) == SignupStatus.OFFERED, 1), else_=0)),
-        func.sum(case((and_(_CONFIRMED, col(Person.trained)), 1), else_=0)),
+        _TRAINED_COUNT,
     )
     .outerjoin(
         Signup,
@@ -72,10 +74,21 @@ async def staffed_shifts(
     starts_until: datetime | None = None,
     shift_ids: Sequence[int] | None = None,
     unmarked: ColumnElement[bool] | None = None,
+    understaffed_for: int | None = None,
 ) -> list[StaffedShift]:
     """Planned shifts in a start window (after, until] or by id, with their counts;
-    ``unmarked``: only those without that due mark (``due_planning.not_fired``)."""
+    ``unmarked``: only those without that due mark (``due_planning.not_fired``);
+    ``understaffed_for``: only those understaffed with that many trained walkers required
+    (``views.staffing_state``), chosen by the statement: the ticker's staffing rules read
+    the few that are, not every shift of the next days as objects."""
     statement = _STAFFED if unmarked is None else _STAFFED.where(unmarked)
+    if understaffed_for is not None:
+        statement = statement.having(
+            or_(
+                func.coalesce(_CONFIRMED_COUNT, 0) < col(Shift.min_walkers),
+                func.coalesce(_TRAINED_COUNT, 0) < understaffed_for,
+            )
+        )
     if starts_after is not None:
         statement = statement.where(col(Shift.start_at) > starts_after)
     if starts_until is not None:

@@ -53,9 +53,13 @@ async def _understaffed(
     ``<mark_prefix><shift id>``: those already called for are left out by the statement."""
     required = ctx.settings.walks.trained_walkers_per_shift
     shifts = await staffed_shifts(
-        session, starts_after=after, starts_until=until, unmarked=not_fired(mark_prefix)
+        session,
+        starts_after=after,
+        starts_until=until,
+        unmarked=not_fired(mark_prefix),
+        understaffed_for=required,
     )
-    return [s for s in shifts if s.staffing(required) == "understaffed"]
+    return [s for s in shifts if s.staffing(required) == "understaffed"]  # as the statement
 
 
 Alert = tuple[str, StaffedShift, timedelta]  # the due mark, the shift, its moment
