@@ -17,15 +17,16 @@ that was refused (``Store.regardless``). The whole turn commits at once: its cha
 outbox rows and the conversation's next state together, or none of them. On PostgreSQL
 through psycopg a dialogue turn's transaction begins at its first write or lock, and a turn
 whose only write is its conversation needs none (``first_write.py``: fewer round trips, the
-same guarantees under READ COMMITTED).
+same guarantees under READ COMMITTED). The scheduler's tick opens its transactions the same
+way (``Store.begin_at_first_write``): most of its steps only read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +69,8 @@ class _Unit:
 
 
 _UNIT: ContextVar[_Unit | None] = ContextVar("vandra_store_unit", default=None)
+# ``Store.begin_at_first_write``: this task's transactions outside a unit begin lazily too
+_LAZY: ContextVar[bool] = ContextVar("vandra_store_lazy_transactions", default=False)
 
 
 @dataclass
@@ -106,7 +109,24 @@ class Store:
                 yield unit.session
             return
         async with self.sessions() as session, session.begin():
+            await self._lazy(session)
             yield session
+
+    @contextmanager
+    def begin_at_first_write(self) -> Iterator[None]:
+        """Within the block, this task's transactions outside a unit (``transaction``,
+        ``joined``) begin at their first write or lock, as a lazy unit does: one that only
+        reads sends no ``BEGIN`` and no ``COMMIT`` (PostgreSQL; ``models/first_write.py``).
+        For the ticker's steps, which mostly find nothing to do."""
+        token = _LAZY.set(True)
+        try:
+            yield
+        finally:
+            _LAZY.reset(token)
+
+    async def _lazy(self, session: AsyncSession) -> None:
+        if _LAZY.get() and first_write.available(self.engine):
+            await session.connection(execution_options=first_write.UNIT_OPTIONS)
 
     @asynccontextmanager
     async def joined(self) -> AsyncIterator[AsyncSession]:
@@ -118,6 +138,7 @@ class Store:
             yield unit.session
             return
         async with self.sessions() as session, session.begin():
+            await self._lazy(session)
             yield session
 
     @asynccontextmanager

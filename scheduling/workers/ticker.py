@@ -42,7 +42,8 @@ class Ticker:
         for name, step in self.steps:
             started = time.perf_counter()
             try:
-                results[name] = await step(self.ctx)
+                with self.ctx.store.begin_at_first_write():
+                    results[name] = await step(self.ctx)
             except Exception:
                 ok = False
                 log.exception("tick step %s failed; it runs again next tick", name)
