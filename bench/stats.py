@@ -93,13 +93,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "sign-ups takes minutes and gigabytes with openpyxl)",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the store built (its database URL is printed) to time it again with --store",
+    )
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="time a store an earlier --keep run built (no building; its ticks have moved on)",
+    )
     return parser.parse_args(argv)
 
 
 @contextlib.contextmanager
-def database(kind: str, postgres_url: str) -> Iterator[str]:
-    """A fresh database: a SQLite file in a temporary folder, or a PostgreSQL schema."""
+def database(kind: str, postgres_url: str, keep: bool = False) -> Iterator[str]:
+    """A fresh database: a SQLite file in a temporary folder, or a PostgreSQL schema;
+    dropped after unless ``keep``."""
     if kind == "sqlite":
+        if keep:
+            yield f"sqlite:///{tempfile.mkdtemp(prefix='vandra-bench-')}/bench.db"
+            return
         with tempfile.TemporaryDirectory(prefix="vandra-bench-") as folder:
             yield f"sqlite:///{folder}/bench.db"
         return
@@ -113,8 +127,9 @@ def database(kind: str, postgres_url: str) -> Iterator[str]:
         separator = "&" if "?" in postgres_url else "?"
         yield f"{postgres_url}{separator}options=-csearch_path%3D{schema}"
     finally:
-        with psycopg.connect(libpq, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        if not keep:
+            with psycopg.connect(libpq, autocommit=True) as connection:
+                connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 class LoopWatch:
@@ -265,16 +280,24 @@ def main(argv: list[str] | None = None) -> None:
 
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     logging.getLogger("vandra.ticker").setLevel(logging.ERROR)  # "took N ms" on catch-up
-    with database(args.db, args.postgres_url) as url:
-        started = time.perf_counter()
-        counts = asyncio.run(town.build(url, size, args.seed))
-        load_s = time.perf_counter() - started
-        print(f"[stats] loaded {counts} in {load_s:.1f} s", file=sys.stderr, flush=True)
-        started = time.perf_counter()
-        tallied = asyncio.run(count_tallies(url))
-        tallies_s = time.perf_counter() - started
-        print(f"[stats] counted {tallied} walk tallies in {tallies_s:.1f} s", file=sys.stderr)
+    if args.store:
+        url, load_s, tallies_s = args.store, 0.0, 0.0
+        counts = asyncio.run(town.counts(url))
         figures = asyncio.run(measure(url, args))
+    else:
+        with database(args.db, args.postgres_url, args.keep) as url:
+            started = time.perf_counter()
+            counts = asyncio.run(town.build(url, size, args.seed))
+            load_s = time.perf_counter() - started
+            print(f"[stats] loaded {counts} in {load_s:.1f} s", file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            tallied = asyncio.run(count_tallies(url))
+            tallies_s = time.perf_counter() - started
+            print(f"[stats] counted {tallied} walk tallies in {tallies_s:.1f} s", file=sys.stderr)
+            town.vacuum(url)
+            figures = asyncio.run(measure(url, args))
+            if args.keep:
+                print(f"[stats] kept the store: --store '{url}'", file=sys.stderr)
     extra = " ".join(f"{k}={v:.1f}" for k, v in figures.items() if k.startswith("export_"))
     print(
         f"RESULT signups={counts['signups']} reports={counts['reports']} "

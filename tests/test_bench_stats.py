@@ -3,8 +3,11 @@ RESULT line carries the issue's keys (the figures themselves are not judged here
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -27,6 +30,23 @@ def test_stats_benchmark_reports_the_issues_keys(db: str) -> None:
     assert {f"export_{kind}_max_ms" for kind in ("signups", "stats")} <= result.keys()
     assert "[stats] loaded" in progress
     assert "walk tallies in" in progress and "counted 0 " not in progress
+
+
+def test_a_kept_store_is_timed_again() -> None:
+    """``--keep`` leaves the store built and names it; ``--store`` times it again without
+    building (``load_s=0.0``), with the same rows counted from the store."""
+    first, progress = run("stats.py", *SMALL, "--no-exports", "--keep")
+    found = re.search(r"--store '(sqlite:///(\S+)/bench\.db)'", progress)
+    assert found, progress
+    url, folder = found.group(1), Path(found.group(2))
+    try:
+        again, progress = run("stats.py", "--store", url, "--repeat", "2", "--ticks", "1")
+        assert "[stats] loaded" not in progress
+        assert again["load_s"] == "0.0" and again["tallies_s"] == "0.0"
+        assert (again["signups"], again["reports"]) == (first["signups"], first["reports"])
+        float(again["p95_ms"])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_help_names_the_result_line() -> None:
