@@ -20,7 +20,8 @@ sleeping 1 ms at a time measures the longest time the event loop was blocked. Th
 ``--ticks`` scheduler ticks at "now" (after an untimed first tick that catches up).
 
 The last line is ``RESULT signups=... reports=... p50_ms=... p95_ms=... loop_blocked_max_ms=...
-db=...`` (p50/p95 of the year's statistics) with ``load_s``, ``tallies_s``, ``max_range_ms``,
+db=...`` (p50/p95 of the year's statistics) with ``messages`` (the outbox rows of the history),
+``load_s``, ``tallies_s``, ``max_range_ms``,
 ``tick_ms`` (median steady tick), ``max_tick_ms``, ``first_tick_ms`` and
 ``first_tick_blocked_ms`` (the first tick after start, which catches up, and the event loop's
 longest block meanwhile),
@@ -303,7 +304,8 @@ def main(argv: list[str] | None = None) -> None:
         f"RESULT signups={counts['signups']} reports={counts['reports']} "
         f"p50_ms={figures['p50_ms']:.1f} p95_ms={figures['p95_ms']:.1f} "
         f"loop_blocked_max_ms={figures['loop_blocked_max_ms']:.1f} db={args.db} "
-        f"shifts={counts['shifts']} upcoming={args.upcoming} load_s={load_s:.1f} "
+        f"shifts={counts['shifts']} upcoming={args.upcoming} messages={counts['messages']} "
+        f"load_s={load_s:.1f} "
         f"tallies_s={tallies_s:.1f} "
         f"max_range_ms={figures['max_range_ms']:.1f} tick_ms={figures['tick_ms']:.1f} "
         f"max_tick_ms={figures['max_tick_ms']:.1f} "

@@ -3,9 +3,11 @@
 Organisations, areas and people, then shifts evenly over ``years`` before ``NOW`` (about ten
 sign-ups each: most confirmed, some cancelled, the rest on the waitlist; on past shifts most
 confirmed walkers checked in and out), submitted reports, and ``upcoming`` shifts over the
-year after ``NOW`` with a few sign-ups each. Rows go in with the drivers' bulk paths (one
-``executemany`` per table and chunk on SQLite, ``COPY`` on PostgreSQL), after the schema is
-brought up to date by the migrations.
+year after ``NOW`` with a few sign-ups each. The walks long over also carry what five years of
+ticks left behind: their walkers' reminders, intros, check-in and report prompts, sent
+(``outbox``, about 4.3 million rows at the default size), and their reminders' due marks.
+Rows go in with the drivers' bulk paths (one ``executemany`` per table and chunk on SQLite,
+``COPY`` on PostgreSQL), after the schema is brought up to date by the migrations.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ MOODS = ("calm", "mixed", "unruly")
 PERSON = "id name phone telegram_id preferred_channel language organisation_id role trained consent_at age_confirmed_at sms_opted_out sms_unreachable telegram_blocked no_show_count created_at"  # noqa: E501
 SHIFT = "id organisation_id area_id start_at end_at min_walkers max_walkers status risk_night created_at cancelled_at"  # noqa: E501
 SIGNUP = "id shift_id person_id status queued_at confirmed_at cancelled_at checked_in_at checked_out_at no_show"  # noqa: E501
+OUTBOX = "dedupe_key kind person_id channel payload status urgent priority due_at expires_at attempts sent_at created_at"  # noqa: E501
+DUE_MARK = "key created_at"
+# Shifts that ended this long before NOW carry the messages and due marks their ticks left
+# (the ticks at NOW never look that far back, so the first tick's catch-up is unchanged).
+HISTORY_BEFORE = timedelta(days=2)
+REMINDERS = (("24h", timedelta(hours=24)), ("2h", timedelta(hours=2)))  # the defaults
 REPORT = "id shift_id person_id status nothing_happened walkers_present areas youth_met mood help_given services_contacted place_issues felt_safe masked created_at submitted_at"  # noqa: E501
 
 
@@ -123,13 +131,18 @@ async def build(url: str, size: Size, seed: int = 7) -> dict[str, int]:
     writer.put("organisation", "id name name_key created_at", _organisations(size))
     writer.put("area", "id name name_key meeting_point created_at", _areas(size))
     writer.put("person", PERSON, _people(size))
+    counts["messages"] = 0
     for shifts, signups, reports in _chunks(size, rng):
         writer.put("shift", SHIFT, shifts)
         writer.put("signup", SIGNUP, signups)
         writer.put("report", REPORT, reports)
+        messages, marks = _history(shifts, signups)
+        writer.put("outbox", OUTBOX, messages)
+        writer.put("due_mark", DUE_MARK, marks)
         counts["shifts"] += len(shifts)
         counts["signups"] += len(signups)
         counts["reports"] += len(reports)
+        counts["messages"] += len(messages)
     writer.finish(["organisation", "area", "person", "shift", "signup", "report"])
     return counts
 
@@ -144,7 +157,8 @@ async def counts(url: str) -> dict[str, int]:
     try:
         async with store.engine.connect() as connection:
             found = {}
-            for kind, table in (("signups", "signup"), ("reports", "report"), ("shifts", "shift")):
+            tables = (("signups", "signup"), ("reports", "report"), ("shifts", "shift"))
+            for kind, table in (*tables, ("messages", "outbox")):
                 result = await connection.execute(text(f"SELECT COUNT(*) FROM {table}"))
                 found[kind] = int(result.scalar_one())
             return found
@@ -271,6 +285,37 @@ def _signups(
         if checked_in:
             walkers.append(person)
     return walkers
+
+
+def _history(shifts: Rows, signups: Rows) -> tuple[Rows, Rows]:
+    """What five years of ticks left for the walks that are long over: each confirmed
+    walker's two reminders, group intro, check-in prompt and (having checked in) report
+    prompt, sent (outbox rows), and each shift's reminders marked done (due marks). No
+    random draws: the store's other rows stay those of the seed."""
+    ended = {row[0]: row for row in shifts if row[7] == "planned" and row[4] < NOW - HISTORY_BEFORE}
+    messages: Rows = []
+    marks: Rows = []
+    for shift_id, shift in ended.items():
+        for label, _before in REMINDERS:
+            marks.append((f"reminded:{label}:shift:{shift_id}:r0", shift[3]))
+    for signup in signups:
+        shift = ended.get(signup[1])
+        if shift is None or signup[3] != "confirmed":
+            continue
+        start, end = shift[3], shift[4]
+        planned = [
+            *((f"reminder:{label}:signup:{signup[0]}", "reminder", start - before, start,
+               {"label": label, "moves": 0}) for label, before in REMINDERS),
+            (f"intro:signup:{signup[0]}", "group_intro", start - timedelta(hours=3), start, {}),
+            (f"checkin:signup:{signup[0]}", "check_in_prompt", start, end, {}),
+        ]  # fmt: skip
+        if signup[7] is not None:  # checked in
+            after = end + timedelta(minutes=15)
+            planned.append((f"report:signup:{signup[0]}", "report_prompt", after, after + timedelta(hours=24), {}))  # noqa: E501  # fmt: skip
+        for key, kind, due, expires, extra in planned:
+            payload = _json({"shift_id": signup[1], "signup_id": signup[0], **extra})
+            messages.append((key, kind, signup[2], "telegram", payload, "sent", False, 0, due, expires, 1, due, due))  # noqa: E501  # fmt: skip
+    return messages, marks
 
 
 def _reports(

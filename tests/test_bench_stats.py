@@ -25,6 +25,7 @@ def test_stats_benchmark_reports_the_issues_keys(db: str) -> None:
     assert keys <= result.keys()
     assert result["db"] == db
     assert int(result["signups"]) >= 3000 and int(result["reports"]) >= 250
+    assert int(result["messages"]) > 2 * int(result["signups"])  # the ticks' history
     for key in ("p50_ms", "p95_ms", "loop_blocked_max_ms", "max_range_ms", "tick_ms", "tallies_s"):
         float(result[key])
     assert {f"export_{kind}_max_ms" for kind in ("signups", "stats")} <= result.keys()
