@@ -11,7 +11,9 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_send import NO_PREVIEW, markup, send_unread
 from fakes.telegram_server import FakeTelegramServer
+from scheduling.messages.content import Option, Outgoing
 
 
 def _bot(tg: FakeTelegramServer, request: AiohttpRequest) -> Bot:
@@ -45,6 +47,40 @@ async def test_api_errors_keep_their_meaning() -> None:
     async with FakeTelegramServer() as tg, _bot(tg, AiohttpRequest()) as bot:
         with pytest.raises(BadRequest):
             await bot.send_message(999, "to nobody")
+
+
+class _Recording(AiohttpRequest):
+    """Notes every request's URL, parameters (in order) and timeouts on the way out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[object, ...]] = []
+
+    async def do_request(self, url, method, request_data=None, **timeouts):  # type: ignore[no-untyped-def]
+        parameters = list(request_data.json_parameters.items()) if request_data else []
+        self.sent.append((url, method, parameters, sorted(timeouts.items())))
+        return await super().do_request(url, method, request_data, **timeouts)
+
+
+@pytest.mark.parametrize("options", [(), (Option("Anmäl mig", "signup:7"), Option("Nej", "no"))])
+async def test_a_reply_sent_unread_is_the_request_send_message_makes(
+    options: tuple[Option, ...],
+) -> None:
+    reply = Outgoing(text="Pass 7 – lör 21:00 " + "x" * 5000, options=options)
+    async with FakeTelegramServer() as tg:
+        tg.add_user(42, "Anna")
+        request = _Recording()
+        async with _bot(tg, request) as bot:
+            await bot.send_message(
+                42, reply.text[:4096], reply_markup=markup(reply), link_preview_options=NO_PREVIEW
+            )
+            await send_unread(bot, 42, reply)
+            with pytest.raises(BadRequest):  # Telegram's refusals raise as from send_message
+                await send_unread(bot, 999, reply)
+        first, second, _ = [sent for sent in request.sent if str(sent[0]).endswith("sendMessage")]
+        assert first == second
+        assert [m.text for m in tg.messages_to(42)] == [reply.text[:4096]] * 2
+        tg.assert_no_violations()
 
 
 async def test_a_slow_answer_is_timed_out_within_the_read_timeout() -> None:

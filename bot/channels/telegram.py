@@ -36,11 +36,10 @@ from bot.channels.telegram_order import PerPersonOrder as PerPersonOrder
 from bot.channels.telegram_order import ordering_key as ordering_key
 from bot.channels.telegram_send import (
     MAX_TEXT,
-    NO_PREVIEW,
     answer_quietly,
     edit_in_place,
-    markup,
     persist,
+    send_unread,
 )
 from bot.channels.telegram_send import TelegramSender as TelegramSender
 from bot.dialogue.engine import Dialogue
@@ -269,11 +268,11 @@ class TelegramChannel:
             if message is not None:
                 await self._send_reply(message.chat.id, reply)
 
-    async def _send_reply(self, chat_id: int, reply: Outgoing) -> Message:
+    async def _send_reply(self, chat_id: int, reply: Outgoing) -> None:
         bot = self.application.bot
         document = reply.document
         if document is not None:
-            return await persist(
+            await persist(
                 lambda: bot.send_document(
                     chat_id,
                     document.content,
@@ -281,14 +280,8 @@ class TelegramChannel:
                     caption=reply.text[:1024] or None,
                 )
             )
-        return await persist(
-            lambda: bot.send_message(
-                chat_id,
-                reply.text[:MAX_TEXT],
-                reply_markup=markup(reply),
-                link_preview_options=NO_PREVIEW,
-            )
-        )
+            return
+        await persist(lambda: send_unread(bot, chat_id, reply))
 
     async def _language_of(self, telegram_id: int, hint: str | None) -> str:
         person = await directory.find_by_telegram_id(self.ctx, telegram_id)
