@@ -6,9 +6,13 @@ from __future__ import annotations
 import socket
 import time
 
+import aiohttp
 import pytest
+from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_send import NO_PREVIEW, markup, send_unread
@@ -62,7 +66,14 @@ class _Recording(AiohttpRequest):
         return await super().do_request(url, method, request_data, **timeouts)
 
 
-@pytest.mark.parametrize("options", [(), (Option("Anmäl mig", "signup:7"), Option("Nej", "no"))])
+@pytest.mark.parametrize(
+    "options",
+    [
+        (),
+        (Option("Anmäl mig", "signup:7"), Option("Nej", "no")),
+        (Option('Säg "hej" \\ ' + "x" * 130, "say:1"),),  # escaped, cut at 120 characters
+    ],
+)
 async def test_a_reply_sent_unread_is_the_request_send_message_makes(
     options: tuple[Option, ...],
 ) -> None:
@@ -81,6 +92,39 @@ async def test_a_reply_sent_unread_is_the_request_send_message_makes(
         assert first == second
         assert [m.text for m in tg.messages_to(42)] == [reply.text[:4096]] * 2
         tg.assert_no_violations()
+
+
+async def test_form_fields_go_as_aiohttp_sends_a_dict() -> None:
+    """The same body bytes and Content-Type as aiohttp's own encoding of a ``dict``."""
+    received: list[tuple[str, bytes]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        received.append((request.headers["Content-Type"], await request.read()))
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", record)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        url = f"http://127.0.0.1:{port}/botX/sendMessage"
+        fields = {"chat_id": 42, "text": "Pass 7/8 – lör 21:00+\nå & ä = 100% ok?", "flag": True}
+        data = RequestData([RequestParameter.from_input(k, v) for k, v in fields.items()])
+        async with aiohttp.ClientSession() as session:
+            await session.post(url, data=data.json_parameters)
+        request = AiohttpRequest()
+        await request.initialize()
+        try:
+            await request.do_request(url, "POST", data)
+        finally:
+            await request.shutdown()
+    finally:
+        await runner.cleanup()
+    assert received[0] == received[1]
+    assert received[0][0] == "application/x-www-form-urlencoded"
 
 
 async def test_a_slow_answer_is_timed_out_within_the_read_timeout() -> None:

@@ -12,6 +12,8 @@ Requests go through the proxy the environment names (HTTPS_PROXY, NO_PROXY: chan
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -126,17 +128,25 @@ class AiohttpRequest(BaseRequest):
         )
 
 
-Body = aiohttp.FormData | dict[str, str] | None
+Body = aiohttp.FormData | aiohttp.BytesPayload | dict[str, str] | None
+FORM = "application/x-www-form-urlencoded"
 
 
 def _body(request_data: RequestData | None) -> tuple[Body, bool]:
     """The request's body: its JSON parameters as form fields, or a multipart form with the
-    files to upload; and whether there are files."""
+    files to upload; and whether there are files.
+
+    The form fields are encoded here as aiohttp encodes a ``dict`` given as ``data`` (the
+    same bytes, the same Content-Type), without the ``FormData`` and multipart writer it
+    builds on the way for every request."""
     has_files = request_data is not None and request_data.contains_files
     uploads = request_data.multipart_data if request_data and has_files else None
     fields = request_data.json_parameters if request_data else None
     if not uploads:
-        return fields, False
+        if not fields:
+            return fields, False
+        encoded = urlencode(fields, doseq=True).encode()
+        return aiohttp.BytesPayload(encoded, content_type=FORM), False
     form = aiohttp.FormData()
     for name, value in (fields or {}).items():
         form.add_field(name, value)
