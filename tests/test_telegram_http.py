@@ -17,6 +17,7 @@ from telegram.request._requestparameter import RequestParameter
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_send import NO_PREVIEW, markup, send_unread
 from fakes.telegram_server import FakeTelegramServer
+from scheduling.common.context import Context
 from scheduling.messages.content import Option, Outgoing
 
 
@@ -158,3 +159,17 @@ async def test_a_request_object_must_be_initialised() -> None:
     request = AiohttpRequest()
     with pytest.raises(RuntimeError, match="not initialized"):
         await request.do_request("http://127.0.0.1:9/bot1:x/getMe", "POST")
+
+
+async def test_vandra_bot_has_no_defaults_that_send_unread_would_skip(ctx: Context) -> None:
+    """``send_unread`` posts its parameters as they are: python-telegram-bot's ``Defaults``
+    (a default ``parse_mode``, say) would reach ``send_message``'s requests but not these.
+    vandra configures none; should that change, this fails first."""
+    from bot.channels.telegram import TelegramChannel
+    from bot.dialogue.engine import Dialogue
+    from tests.test_telegram import telegram_ctx
+
+    async with FakeTelegramServer() as tg:
+        bot_ctx = telegram_ctx(ctx, tg)
+        channel = TelegramChannel(bot_ctx, Dialogue(bot_ctx))
+        assert channel.application.bot.defaults is None
