@@ -95,6 +95,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--no-vacuum",
+        action="store_true",
+        help="PostgreSQL: leave the store unvacuumed after the catch-up (as a server without "
+        "autovacuum would)",
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="keep the store built (its database URL is printed) to time it again with --store",
@@ -295,7 +301,8 @@ def main(argv: list[str] | None = None) -> None:
             tallied = asyncio.run(count_tallies(url))
             tallies_s = time.perf_counter() - started
             print(f"[stats] counted {tallied} walk tallies in {tallies_s:.1f} s", file=sys.stderr)
-            town.vacuum(url)
+            if not args.no_vacuum:
+                town.vacuum(url)
             figures = asyncio.run(measure(url, args))
             if args.keep:
                 print(f"[stats] kept the store: --store '{url}'", file=sys.stderr)

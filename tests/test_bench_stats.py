@@ -60,3 +60,33 @@ def test_help_names_the_result_line() -> None:
         check=True,
     )
     assert "RESULT" in done.stdout and "--db" in done.stdout
+
+
+@pytest.mark.postgres
+def test_the_store_is_vacuumed_as_autovacuum_would(tmp_path: Path) -> None:
+    """``town.vacuum`` clears the dead rows of the store's own tables (a bench schema), as a
+    server's autovacuum would after the catch-up; the benchmark skips it on ``--no-vacuum``."""
+    import psycopg
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import town
+
+    from tests.conftest import database_for
+
+    with database_for("postgres", tmp_path) as url:
+        libpq = re.sub(r"^postgresql\+\w+://", "postgresql://", url)
+        with psycopg.connect(libpq, autocommit=True) as connection:
+            connection.execute("CREATE TABLE churn (id int)")
+            connection.execute("INSERT INTO churn SELECT generate_series(1, 1000)")
+            connection.execute("DELETE FROM churn")
+            town.vacuum(url)
+            connection.execute("SELECT pg_stat_clear_snapshot()")
+            vacuumed = connection.execute(
+                "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE schemaname = current_schema() AND relname = 'churn'"
+            ).fetchone()
+    assert vacuumed == (True,)
+    help_text = subprocess.run(
+        [sys.executable, "bench/stats.py", "--help"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    assert "--no-vacuum" in help_text
