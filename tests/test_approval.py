@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -289,3 +289,54 @@ async def _register_two(url: str) -> list[int]:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+async def test_an_applicant_waiting_for_approval_hears_no_news_and_no_calls(
+    required: Context, clock: ManualClock
+) -> None:
+    """Until a lead approves them, a newcomer gets none of the organisation's announcements
+    (where and when its groups meet), no call for walkers a lead sends and none the tick
+    sends for an understaffed shift: they could not sign up, and the organisation has not
+    vetted them. Once approved, they get all three."""
+    from scheduling.messages.announcements import broadcast
+    from scheduling.messages.audiences import Audience
+    from scheduling.messages.broadcast import call_for_walkers
+    from scheduling.messages.due import compute_due
+    from tests.world import make_world, outbox, shift_at
+
+    ctx = required
+    world = await make_world(ctx, walkers=1)
+    chat = Chat(Dialogue(ctx))
+    await chat.command("start")
+    await register(chat)
+    bea = await newcomer(ctx)
+    assert not bea.approved
+    lead = Actor.of(world.lead, "telegram")
+
+    async def reached() -> set[str]:
+        """What reached Bea this round (a new shift each round, 48 h ahead): the lead's
+        announcement, the lead's call for walkers, the tick's call."""
+        start = clock.now().astimezone(ctx.zone) + timedelta(hours=47, minutes=59)
+        ends = start + timedelta(hours=4)
+        shift = await shift_at(
+            ctx, world, f"{start:%Y-%m-%d %H:%M}", f"{ends:%Y-%m-%d %H:%M}", min_walkers=3
+        )
+        before = {m.id for m in await outbox(ctx, Kind.BROADCAST)}
+        before |= {m.id for m in await outbox(ctx, Kind.CALL_FOR_WALKERS)}
+        news = Audience(organisation_id=world.org)
+        await broadcast(ctx, lead, "Vi möts vid Kalmar C 21:00.", news)
+        await call_for_walkers(ctx, lead, shift.id or 0)
+        clock.advance(timedelta(minutes=1))
+        await compute_due(ctx)  # the shift's 48 h call
+        rows = await outbox(ctx, Kind.BROADCAST) + await outbox(ctx, Kind.CALL_FOR_WALKERS)
+        clock.advance(timedelta(hours=2))
+        names = {Kind.BROADCAST: "news", Kind.CALL_FOR_WALKERS: "call"}
+        return {
+            f"{names[m.kind]} ({m.dedupe_key.split(':')[0]})"
+            for m in rows
+            if m.person_id == bea.id and m.id not in before
+        }
+
+    assert await reached() == set()
+    await approval.approve_person(ctx, lead, bea.id or 0)
+    assert await reached() == {"news (broadcast)", "call (broadcast)", "call (staffing)"}

@@ -3,8 +3,9 @@
 By organisation (its people), by area (those signed up to an area's coming shifts), by night
 (those signed up to the shifts that start on one local night, noon to noon) or by shift; area
 and night may be narrowed to one organisation's shifts, as a lead's always are. Everyone who has
-consented and not turned announcements off (``Person.announcements_off``) counts, and only
-they: the head-count a sender confirms is the number of messages queued.
+consented, been let in to walk (``VETTED``) and not turned announcements off
+(``Person.announcements_off``) counts, and only they: the head-count a sender confirms is the
+number of messages queued.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from models.tables import Person, Role, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.localtime import to_utc
 
 NIGHT_STARTS = time(12, 0)  # a night's shifts start from noon until noon the next day
+
+# Let in to walk: approved (or added by staff, or registered where no approval is needed;
+# someone turned down was never approved). Someone still waiting for a lead's approval is not
+# told the organisation's news or asked to walk: they cannot sign up yet, and its
+# announcements (where and when the groups meet) are for the walkers it has vetted.
+VETTED = col(Person.approved_at).is_not(None)
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,7 @@ async def recipients(
         col(Person.consent_at).is_not(None),
         col(Person.announcements_off).is_(False),
         col(Person.role) != Role.PARTNER,  # partners get the morning picture, nothing else
+        VETTED,
     )
     if audience.by_signups:
         statement = statement.where(col(Person.id).in_(_signed_up(audience, now, zone)))

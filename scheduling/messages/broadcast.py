@@ -20,7 +20,7 @@ from models.tables import Broadcast, Person, Role, Shift, ShiftStatus, Signup, S
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
 from scheduling.messages.announcements import MAX_BROADCAST_CHARS, broadcast, one_each
-from scheduling.messages.audiences import Audience
+from scheduling.messages.audiences import VETTED, Audience
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import enqueue_many
 from scheduling.people.access import Actor, audit, require_coordinator, require_manager
@@ -117,7 +117,8 @@ async def _callable_shift(
 async def _free_volunteers(
     session: AsyncSession, shift: Shift, audience: CallAudience
 ) -> list[int]:
-    """Consenting people not signed up to the shift (of its organisation, unless everyone)."""
+    """Consenting people let in to walk (``audiences.VETTED``), not signed up to the shift (of
+    its organisation, unless everyone)."""
     already = select(Signup.person_id).where(
         col(Signup.shift_id) == shift.id, col(Signup.status) != SignupStatus.CANCELLED
     )
@@ -126,6 +127,7 @@ async def _free_volunteers(
         col(Person.consent_at).is_not(None),
         col(Person.id).not_in(already),
         col(Person.role) != Role.PARTNER,
+        VETTED,
     )
     if audience == "organisation":
         query = query.where(col(Person.organisation_id) == shift.organisation_id)

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Person, Role, Shift, ShiftStatus, Signup, SignupStatus
+from scheduling.messages.audiences import VETTED
 from scheduling.walks.series import MAX_SHIFT_LENGTH
 from scheduling.walks.views import Staffing, staffing_state
 
@@ -124,7 +125,8 @@ async def managers(session: AsyncSession, organisation_id: int) -> list[int]:
 
 
 async def free_volunteers(session: AsyncSession, shift: Shift) -> list[int]:
-    """Registered volunteers of the shift's organisation, not on it and not on an overlapping
+    """Registered volunteers of the shift's organisation let in to walk (``VETTED``), not on it
+    and not on an overlapping
     planned shift. Three indexed queries: members, this shift's sign-ups, and the seats held
     on shifts in the overlap window."""
     members = await session.exec(
@@ -135,6 +137,7 @@ async def free_volunteers(session: AsyncSession, shift: Shift) -> list[int]:
             col(Person.erased_at).is_(None),
             col(Person.consent_at).is_not(None),
             col(Person.age_confirmed_at).is_not(None),
+            VETTED,
         )
         .order_by(col(Person.id))
     )
