@@ -51,8 +51,10 @@ async def refresh_due(ctx: Context, limit: int) -> int:
     required = ctx.settings.walks.trained_walkers_per_shift
     async with ctx.store.transaction() as session:
         connection = await session.connection()
-        lock = " FOR UPDATE SKIP LOCKED" if connection.dialect.name == "postgresql" else ""
-        due = await raw_rows(connection, _DUE + lock, {"now": now, "limit": limit})
+        params = {"now": now, "limit": limit}
+        due = await raw_rows(connection, _DUE, params)  # most ticks: nothing due, no lock
+        if due and connection.dialect.name == "postgresql":  # lock them, skipping the taken:
+            due = await raw_rows(connection, _DUE + " FOR UPDATE SKIP LOCKED", params)
         if not due:
             return 0
         tallies = await tallies_of(connection, [row[0] for row in due], now, required)

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import BindParameter, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from evaluation.walk_facts import MOODS, REPORT_SUBMITTED, YOUTH_BUCKETS, day_range
+from models import first_write
 from models.tables import AlarmStatus, ShiftStatus, SignupStatus
 from scheduling.common.context import Context
 
@@ -113,7 +115,11 @@ async def raw_rows(
     a fraction of SQLAlchemy's result rows. ``sql`` takes ``:name`` parameters; datetimes are
     aware and lists are expanded for ``IN :name`` (on SQLite a list of integers is written out:
     binding thousands of parameters by name costs more than the lookups). On SQLite the
-    statement runs on this loop's thread like every other (models/sqlite_loop.py)."""
+    statement runs on this loop's thread like every other (models/sqlite_loop.py). On
+    PostgreSQL a locking read goes through SQLAlchemy: a transaction that begins at its first
+    write or lock (models/first_write.py) then begins with it and holds the lock."""
+    if connection.dialect.name != "sqlite" and first_write.needs_transaction(sql):
+        return await _locking_rows(connection, sql, params)
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
     if connection.dialect.name == "sqlite":
@@ -140,6 +146,17 @@ async def raw_rows(
     async with driver.cursor() as cursor:
         await cursor.execute(sql, params)
         return list(await cursor.fetchall())
+
+
+async def _locking_rows(
+    connection: AsyncConnection, sql: str, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """A locking read through SQLAlchemy (its events: ``models/first_write.py`` sees it)."""
+    lists: list[BindParameter[Any]] = [
+        bindparam(name, expanding=True) for name, v in params.items() if isinstance(v, list)
+    ]
+    result = await connection.execute(text(sql).bindparams(*lists), params)
+    return [tuple(row) for row in result]
 
 
 async def _asyncpg_rows(driver: Any, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
