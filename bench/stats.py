@@ -108,7 +108,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--store",
         metavar="URL",
-        help="time a store an earlier --keep run built (no building; its ticks have moved on)",
+        help="time a store an earlier --keep run built (no building; its ticks have moved on, "
+        "so the first tick is no catch-up; upcoming= echoes --upcoming)",
     )
     return parser.parse_args(argv)
 
@@ -289,6 +290,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("vandra.ticker").setLevel(logging.ERROR)  # "took N ms" on catch-up
     if args.store:
         url, load_s, tallies_s = args.store, 0.0, 0.0
+        args.db = "sqlite" if url.startswith("sqlite") else "postgres"  # the store's, not --db
         counts = asyncio.run(town.counts(url))
         figures = asyncio.run(measure(url, args))
     else:

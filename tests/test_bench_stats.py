@@ -41,9 +41,12 @@ def test_a_kept_store_is_timed_again() -> None:
     assert found, progress
     url, folder = found.group(1), Path(found.group(2))
     try:
-        again, progress = run("stats.py", "--store", url, "--repeat", "2", "--ticks", "1")
+        again, progress = run(
+            "stats.py", "--store", url, "--db", "postgres", "--repeat", "2", "--ticks", "1"
+        )  # the store says which database it is
         assert "[stats] loaded" not in progress
         assert again["load_s"] == "0.0" and again["tallies_s"] == "0.0"
+        assert again["db"] == "sqlite"
         assert (again["signups"], again["reports"]) == (first["signups"], first["reports"])
         float(again["p95_ms"])
     finally:
