@@ -117,7 +117,9 @@ class Store:
         """Within the block, this task's transactions outside a unit (``transaction``,
         ``joined``) begin at their first write or lock, as a lazy unit does: one that only
         reads sends no ``BEGIN`` and no ``COMMIT`` (PostgreSQL; ``models/first_write.py``).
-        For the ticker's steps, which mostly find nothing to do."""
+        For the ticker's steps, which mostly find nothing to do. A locking read must go
+        through SQLAlchemy, whose events begin the transaction (``evaluation/walk_tally.py``'s
+        ``raw_rows`` sends one that way); a task started inside the block inherits it."""
         token = _LAZY.set(True)
         try:
             yield
