@@ -121,7 +121,8 @@ async def seed_crowd(ctx: Any, count: int) -> None:
     people = [
         {"name": f"Vandrare {n}", "telegram_id": TELEGRAM_ID_BASE + n, "language": "sv",
          "preferred_channel": "telegram", "role": "volunteer", "trained": False,
-         "consent_at": registered, "age_confirmed_at": registered, "sms_opted_out": False,
+         "consent_at": registered, "age_confirmed_at": registered, "approved_at": registered,
+         "sms_opted_out": False,
          "sms_unreachable": False, "telegram_blocked": False, "no_show_count": 0,
          "created_at": registered}
         for n in range(1, count + 1)

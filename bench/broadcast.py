@@ -157,6 +157,7 @@ def _people(count: int, now: datetime) -> list[dict[str, Any]]:
             "role": "coordinator" if n == 1 else "volunteer",
             "trained": n % 4 == 0,
             "consent_at": registered,
+            "approved_at": registered,
             "age_confirmed_at": registered,
             "sms_opted_out": False,
             "sms_unreachable": False,

@@ -96,6 +96,7 @@ def _person(person_id: int, org: int | None, role: str, trained: bool) -> dict[s
         "role": role,
         "trained": trained,
         "consent_at": NOW - timedelta(days=800),
+        "approved_at": NOW - timedelta(days=800),
         "age_confirmed_at": NOW - timedelta(days=800),
         "sms_opted_out": False,
         "sms_unreachable": False,

@@ -29,7 +29,7 @@ PLACE_KINDS = ("broken_light", "dark_route", "bushes", "vandalism", "glass", "ot
 BUCKETS = ("0", "1-10", "11-30", "31-50", "50+")
 MOODS = ("calm", "mixed", "unruly")
 
-PERSON = "id name phone telegram_id preferred_channel language organisation_id role trained consent_at age_confirmed_at sms_opted_out sms_unreachable telegram_blocked no_show_count created_at"  # noqa: E501
+PERSON = "id name phone telegram_id preferred_channel language organisation_id role trained consent_at age_confirmed_at approved_at sms_opted_out sms_unreachable telegram_blocked no_show_count created_at"  # noqa: E501
 SHIFT = "id organisation_id area_id start_at end_at min_walkers max_walkers status risk_night created_at cancelled_at"  # noqa: E501
 SIGNUP = "id shift_id person_id status queued_at confirmed_at cancelled_at checked_in_at checked_out_at no_show"  # noqa: E501
 OUTBOX = "dedupe_key kind person_id channel payload status urgent priority due_at expires_at attempts sent_at created_at"  # noqa: E501
@@ -206,7 +206,7 @@ def _people(size: Size) -> list[tuple[Any, ...]]:
             org, role = None, "coordinator"
         rows.append(
             (person_id, f"Person {person_id}", f"+4670{person_id:07d}", 10**7 + person_id,
-             "telegram", "sv", org, role, person_id % 4 == 0, start, start,
+             "telegram", "sv", org, role, person_id % 4 == 0, start, start, start,
              False, False, False, 0, start)
         )  # fmt: skip
     return rows

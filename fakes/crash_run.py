@@ -217,7 +217,8 @@ async def _insert_people(store: Store, plan: CrashPlan) -> None:
     registered = datetime.now(UTC) - timedelta(days=30)
     common: dict[str, Any] = {
         "preferred_channel": "telegram", "language": "sv", "role": "volunteer", "trained": False,
-        "consent_at": registered, "age_confirmed_at": registered, "sms_opted_out": False,
+        "consent_at": registered, "age_confirmed_at": registered, "approved_at": registered,
+        "sms_opted_out": False,
         "sms_unreachable": False, "telegram_blocked": False, "no_show_count": 0,
         "created_at": registered,
     }
