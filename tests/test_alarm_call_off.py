@@ -22,14 +22,11 @@ from scheduling.walks.alarms import raise_alarm
 from tests.fakes.chat import Chat
 from tests.test_alarm import on_a_walk
 from tests.test_sms import Phone, client_for, sms_ctx
-from tests.world import outbox
+from tests.world import outbox, stored_row
 
 
 async def _status(ctx: Context, alarm_id: int) -> str:
-    async with ctx.store.sessions() as session:
-        alarm = await session.get(Alarm, alarm_id)
-    assert alarm is not None
-    return alarm.status
+    return (await stored_row(ctx, Alarm, alarm_id)).status
 
 
 async def test_an_old_acknowledged_alarm_is_not_called_off(

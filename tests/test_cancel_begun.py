@@ -28,15 +28,13 @@ from tests.helpers import OPERATOR
 from tests.test_alarm import on_a_walk
 from tests.test_cli import seed
 from tests.test_cli import vandra as vandra  # the fixture, re-exported
+from tests.world import stored_row
 
 ZONE = ZoneInfo("Europe/Stockholm")
 
 
 async def _status(ctx: Context, shift_id: int) -> str:
-    async with ctx.store.sessions() as session:
-        stored = await session.get(Shift, shift_id)
-    assert stored is not None
-    return stored.status
+    return (await stored_row(ctx, Shift, shift_id)).status
 
 
 async def test_a_begun_shift_is_not_cancelled_and_its_alarm_and_alert_still_work(

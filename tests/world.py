@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 
 from models.tables import OutboxMessage, Person, Role, Shift
 from scheduling.common.context import Context
@@ -107,3 +108,14 @@ def local(moment: datetime | None, ctx: Context) -> str:
     """A stored instant as local wall time with its zone, e.g. ``2026-10-24 20:00 CEST``."""
     assert moment is not None
     return f"{moment.astimezone(ctx.zone):%Y-%m-%d %H:%M %Z}"
+
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+async def stored_row(ctx: Context, model: type[Row], row_id: int) -> Row:
+    """The row as it stands in the store now (it must exist)."""
+    async with ctx.store.sessions() as session:
+        found = await session.get(model, row_id)
+    assert found is not None, f"{model.__name__} {row_id} is not stored"
+    return found
