@@ -1028,6 +1028,10 @@ class FakeTelegramServer:
         """Inject a text message from ``user_id`` in group ``chat_id`` (created when new)."""
         return self._call(self._inject_group_text, chat_id, user_id, text, title)
 
+    def edit_text(self, user_id: int, message_id: int, text: str) -> None:
+        """Inject an ``edited_message``: ``user_id`` changed their private message's text."""
+        self._call(self._inject_edit, user_id, message_id, _text_content(text))
+
     def press_button(
         self, user_id: int, message_id: int, callback_data: str, chat_id: int | None = None
     ) -> str:
@@ -1188,6 +1192,18 @@ class FakeTelegramServer:
         }
         self._enqueue({"message": message})
         return message_id
+
+    def _inject_edit(self, user_id: int, message_id: int, content: dict[str, Any]) -> None:
+        now = int(time.time())
+        message = {
+            "message_id": message_id,
+            "from": self._user(user_id).json(),
+            "chat": self._chats[user_id],
+            "date": now,
+            "edit_date": now,
+            **content,
+        }
+        self._enqueue({"edited_message": message})
 
     def _inject_contact(
         self, user_id: int, phone: str, contact_user_id: int | None, first_name: str | None

@@ -101,6 +101,29 @@ async def test_register_then_sign_up_by_deep_link(ctx: Context) -> None:
         assert len(tg.callback_answers) == 5
 
 
+async def test_an_edited_message_is_not_read_as_new_input(ctx: Context) -> None:
+    """Telegram sends an edit of an old message as an update of its own. It is not an answer
+    to the question asked now: the sender is told to write anew, and nothing changes."""
+    await seed_org_area(ctx)
+    async with running_bot(ctx) as (tg, _):
+        tg.send_text(ANNA, "/start")
+        await said(tg, ANNA, "Vad heter du")
+        typed = tg.send_text(ANNA, "Ana Berg")
+        question = await said(tg, ANNA, "förening")
+        tg.edit_text(ANNA, typed, "/radera_mig")
+        await said(tg, ANNA, "ändrade meddelanden")
+        await press(tg, ANNA, question, "IFK Kalmar")
+        await press(tg, ANNA, await said(tg, ANNA, "minst 18"), "Ja, jag är minst 18")
+        await press(tg, ANNA, await said(tg, ANNA, "Godkänner du"), "Jag godkänner")
+        await said(tg, ANNA, "registrerad")
+        tg.send_text(BO, "/start")
+        tg.edit_text(BO, tg.send_text(BO, "Bo"), "Bosse")
+        await said(tg, BO, "ändrade meddelanden")
+    person = await directory.find_by_telegram_id(ctx, ANNA)
+    assert person is not None and person.name == "Ana Berg"
+    assert await directory.find_by_telegram_id(ctx, BO) is None
+
+
 async def test_waitlist_and_promotion_offer(ctx: Context) -> None:
     """A full shift gives "reservlista"; when the seat frees, the card offers to confirm it."""
     org, area = await seed_org_area(ctx)

@@ -130,6 +130,7 @@ class TelegramChannel:
         app.add_handler(MessageHandler(filters.CONTACT, self._on_contact))
         app.add_handler(MessageHandler(filters.LOCATION, self._on_location))
         app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self._on_migrate))
+        app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self._on_edited))
         app.add_handler(MessageHandler(filters.TEXT, self._on_text))
         app.add_handler(TypeHandler(Update, self._ignore))
         app.add_error_handler(self._on_error)
@@ -152,6 +153,19 @@ class TelegramChannel:
         await self._answer(
             message, text_inbound(message.text, user.id, user.first_name, user.language_code)
         )
+
+    async def _on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An old message's text changed (live locations are handled above). Answering it as
+        the reply to the question asked now would act on words the sender never sent to it, so
+        in a private chat they are told to write anew; elsewhere it is let be."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None or message.text is None:
+            return
+        if message.chat.type != ChatType.PRIVATE:
+            return
+        lang = await self._language_of(user.id, user.language_code)
+        await persist(lambda: message.reply_text(t(lang, "telegram.edit_not_read")))
 
     async def _on_contact(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
