@@ -17,6 +17,7 @@ from sqlalchemy import delete, exists, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import first_write
 from models.tables import (
     OutboxMessage,
     Person,
@@ -141,8 +142,9 @@ async def forget_shared_numbers(ctx: Context) -> int:
     over = exists().where(
         of_shift, or_(col(Shift.end_at) <= now, col(Shift.status) == ShiftStatus.CANCELLED)
     )
-    async with ctx.store.transaction() as session:
+    async with ctx.store.transaction() as session:  # one statement: it stands alone
         result = await session.exec(
-            delete(SharedNumber).where(or_(over, ~still_on))
+            delete(SharedNumber).where(or_(over, ~still_on)),
+            execution_options={first_write.LONE_WRITE: True},
         )
     return int(result.rowcount or 0)
