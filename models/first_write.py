@@ -29,6 +29,12 @@ So a turn that only reads before writing its conversation makes no ``BEGIN`` or 
 round trip, and one that writes makes neither as a round trip of its own
 (``tests/test_turn_statements.py`` counts what psycopg sends).
 
+A write given ``LONE_WRITE`` stands alone: one whose effect is complete by itself whatever
+the rest of its transaction does (the tick's clean-ups, a due mark for shifts with nothing
+to send). If the transaction has not begun it runs without one, and the transaction's
+``COMMIT`` has nothing to end (psycopg sends none); if it has, it runs in it as any write
+(the scheduler's tick: ``tests/test_tick_statements.py``). Only on psycopg.
+
 On asyncpg the unit's connection is in autocommit the same way, and the listener takes it
 out of autocommit for the first statement that needs a transaction: SQLAlchemy's adapter
 then sends its ``BEGIN`` before that statement (a round trip of its own: asyncpg sends a
@@ -53,6 +59,8 @@ from sqlalchemy.util import await_
 
 LAZY = "vandra_first_write_begins"  # a connection option: this unit begins at its first write
 LAST_WRITE = "vandra_last_write"  # a statement option: the unit's last statement, a write
+# a statement option: a write that needs no transaction when none has begun (it stands alone)
+LONE_WRITE = "vandra_lone_write"
 
 # Autocommit for the unit's connection; SQLAlchemy puts the pool's default back on release.
 UNIT_OPTIONS = {"isolation_level": "AUTOCOMMIT", LAZY: True}
@@ -104,6 +112,8 @@ def _begin_before_writing(
         return  # alone, or the last statement of the transaction
     if not idle or not needs_transaction(statement):
         return
+    if context is not None and context.execution_options.get(LONE_WRITE):
+        return  # one statement is atomic by itself; a COMMIT later finds nothing to end
     if _swappable(cursor, executemany):
         _swap(cursor, _BeginFirst(driver))
     else:

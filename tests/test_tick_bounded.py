@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
+
 from scheduling.common.clock import ManualClock
 from scheduling.common.context import Context
-from scheduling.messages.due import SETTLED, compute_due
+from scheduling.messages import due
+from scheduling.messages.due import SETTLED, DueError, compute_due
 from scheduling.messages.due_planning import walkers_without
 from scheduling.messages.kinds import Kind
 from scheduling.walks import signups
@@ -87,3 +90,28 @@ async def test_a_moved_shift_is_reminded_afresh_after_its_old_revision_was_marke
     clock.set(moved.start_at - DAY + SETTLED + timedelta(minutes=5))
     assert (await compute_due(ctx))["reminders"] == 1
     assert await reminder_keys(ctx) == ["reminder:24h:signup:1", "reminder:24h:signup:1:r1"]
+
+
+async def test_a_shifts_done_mark_is_written_with_its_reminders_or_not_at_all(
+    ctx: Context, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick SETTLED past the moment plans a reminder and marks the shift done: when writing
+    the reminders fails, the mark is not kept either, and the next tick reminds the walker.
+    (The mark goes alone, without a transaction, only when its entry planned nothing:
+    ``mark_done(alone=)``.)"""
+    world = await make_world(ctx, walkers=1)
+    shift = await shift_at(ctx, world, "2026-11-27 21:00", "2026-11-28 01:00")
+    clock.set(shift.start_at - DAY - timedelta(minutes=5))
+    await signups.sign_up(ctx, world.walkers[0].id or 0, shift.id or 0)
+    clock.set(shift.start_at - DAY + SETTLED)
+
+    async def fails(*_args: object, **_kwargs: object) -> int:
+        raise RuntimeError("the outbox could not be written")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(due, "enqueue_many", fails)
+        with ctx.store.begin_at_first_write(), pytest.raises(DueError):
+            await compute_due(ctx)
+    with ctx.store.begin_at_first_write():
+        assert (await compute_due(ctx))["reminders"] == 1
+    assert len(await reminder_keys(ctx)) == 1

@@ -31,15 +31,16 @@ def _on_psycopg(ctx: Context) -> None:
         pytest.skip("counts what psycopg sends")
 
 
-async def test_a_tick_with_nothing_to_do_begins_only_where_it_writes(
+async def test_a_tick_with_nothing_to_do_begins_no_transaction(
     ctx: Context, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A shift a week ahead with its walkers: after the first tick (which catches up), a
     tick's reads go without BEGIN or COMMIT. Two statements write on every tick (the
     reminders' done marks, an insert that usually inserts nothing, and the clean-up of
-    numbers shared for walks that are over): each begins its step's transaction in its own
-    round trip ("BEGIN; INSERT"), so the tick sends two COMMITs, where every step's
-    transaction was a BEGIN and a COMMIT before (about twenty of each)."""
+    numbers shared for walks that are over); each stands alone (``LONE_WRITE``: a mark
+    whose entry planned no reminder, one DELETE) and goes without a transaction, where
+    each began its step's ("BEGIN; INSERT", a COMMIT) before, and every step's transaction
+    was a BEGIN and a COMMIT before that (about twenty of each)."""
     _on_psycopg(ctx)
     world = await make_world(ctx, walkers=2)
     shift = await shift_at(ctx, world, "2026-12-04 19:00", "2026-12-04 23:00", min_walkers=1)
@@ -52,9 +53,9 @@ async def test_a_tick_with_nothing_to_do_begins_only_where_it_writes(
     assert ticker.last_tick_ok
     sent = " | ".join(commands)
     assert commands.count("SELECT") >= 15, sent  # the steps' reads
-    begun = [c for c in commands if c.startswith("BEGIN")]
-    assert begun == ["BEGIN; INSERT", "BEGIN; DELETE"], sent
-    assert commands.count("COMMIT") == 2, sent
+    assert "INSERT" in commands and "DELETE" in commands, sent  # the two writes, alone
+    assert not [c for c in commands if c.startswith("BEGIN")], sent
+    assert commands.count("COMMIT") == 0, sent
 
 
 async def test_a_tick_that_writes_begins_with_its_first_write_and_commits(

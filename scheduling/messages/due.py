@@ -79,6 +79,7 @@ async def reminders(ctx: Context, session: AsyncSession, now: datetime) -> list[
         rows = await walkers_without(
             session, prefix, starts_after=after, starts_until=until, revised=True, done_mark=done
         )
+        planned = len(messages)
         for row in rows:
             moment = row.start_at - before
             if row.confirmed_at is None or row.confirmed_at > moment:
@@ -86,7 +87,10 @@ async def reminders(ctx: Context, session: AsyncSession, now: datetime) -> list[
             if row.moved_at is not None and row.moved_at > moment:
                 continue  # moved after the moment: the change notice said it all
             messages.append(_reminder(ctx, now, row, prefix, moment, label))
-        await mark_done(session, done, now, starts_after=after, starts_until=until - SETTLED)
+        alone = len(messages) == planned  # none of this entry's: the mark stands by itself
+        await mark_done(
+            session, done, now, starts_after=after, starts_until=until - SETTLED, alone=alone
+        )
     return messages
 
 

@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from models import first_write
 from models.tables import (
     DueMark,
     OutboxMessage,
@@ -209,14 +210,18 @@ async def mark_done(
     *,
     starts_after: datetime,
     starts_until: datetime,
+    alone: bool = False,
 ) -> None:
     """Fire the due mark ``done_key(done_mark)`` of every shift not cancelled starting in
     (after, until] that has none yet: one statement, written with the messages of the rule's
-    transaction."""
+    transaction. ``alone``: the mark stands without them (no message of its own is to be
+    written), so when nothing has been written before it needs no transaction (the usual
+    tick: no BEGIN, no COMMIT; ``models/first_write.py``'s ``LONE_WRITE``)."""
     dialect = session.get_bind().dialect.name
     params = {"starts_after": starts_after, "starts_until": starts_until, "now": now}
     connection = await session.connection()  # Core: the ORM would take it for a bulk insert
-    await connection.execute(_mark_statement(done_mark, dialect), params)
+    options = {first_write.LONE_WRITE: True} if alone else {}
+    await connection.execute(_mark_statement(done_mark, dialect), params, execution_options=options)
 
 
 @cache

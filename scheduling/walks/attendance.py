@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.tables import Person, Role, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
@@ -57,25 +59,37 @@ async def _askees(session: AsyncSession, organisation_id: int) -> list[int]:
     return []
 
 
-async def attendance_checks(ctx: Context, session: AsyncSession, now: datetime) -> list[NewMessage]:
-    """The due rule: "Vilka var med?" for shifts with confirmed walkers that just ended."""
-    ends_until = now - ctx.settings.reminders.report_prompt_after
+@cache
+def _walked_statement() -> SelectOfScalar[Shift]:
+    """Shifts with confirmed walkers that ended in (after, until], not asked yet: built
+    once, its times bound as parameters (it runs on every tick)."""
     confirmed = exists().where(
         col(Signup.shift_id) == col(Shift.id), col(Signup.status) == SignupStatus.CONFIRMED
     )
-    walked = await session.exec(
+    return (
         select(Shift)
         .where(  # bounded by start too: the start has an index, and years of shifts lie behind
-            col(Shift.start_at) > ends_until - LOOKBACK - MAX_SHIFT_LENGTH,
-            col(Shift.start_at) <= ends_until,
+            col(Shift.start_at) > bindparam("starts_after"),
+            col(Shift.start_at) <= bindparam("ends_until"),
             col(Shift.status) != ShiftStatus.CANCELLED,
-            col(Shift.end_at) <= ends_until,
-            col(Shift.end_at) > ends_until - LOOKBACK,
+            col(Shift.end_at) <= bindparam("ends_until"),
+            col(Shift.end_at) > bindparam("ends_after"),
             confirmed,
             not_fired(MARK),  # those asked already are left out by the statement
         )
         .order_by(col(Shift.id))
     )
+
+
+async def attendance_checks(ctx: Context, session: AsyncSession, now: datetime) -> list[NewMessage]:
+    """The due rule: "Vilka var med?" for shifts with confirmed walkers that just ended."""
+    ends_until = now - ctx.settings.reminders.report_prompt_after
+    params = {
+        "starts_after": ends_until - LOOKBACK - MAX_SHIFT_LENGTH,
+        "ends_after": ends_until - LOOKBACK,
+        "ends_until": ends_until,
+    }
+    walked = await session.exec(_walked_statement(), params=params)
     shifts = {f"{MARK}{s.id}": s for s in walked.all()}
     messages: list[NewMessage] = []
     for mark, shift in shifts.items():

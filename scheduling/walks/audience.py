@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import Executable, String, and_, bindparam, case, func, literal, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
@@ -18,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Person, Role, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.messages.audiences import VETTED
+from scheduling.messages.due_planning import not_fired
 from scheduling.walks.series import MAX_SHIFT_LENGTH
 from scheduling.walks.views import Staffing, staffing_state
 
@@ -106,6 +108,52 @@ async def staffed_shifts(
         )
         for row in rows
     ]
+
+
+async def understaffed_unmarked(
+    session: AsyncSession,
+    *,
+    starts_after: datetime,
+    starts_until: datetime,
+    marks: Sequence[tuple[str, datetime]],
+    trained_required: int,
+) -> list[StaffedShift]:
+    """The ticker's staffing rules: planned shifts starting in (after, until], understaffed
+    (as ``staffed_shifts(understaffed_for=)``), without the due mark ``<prefix><shift id>``
+    whose prefix is the first of ``marks`` (prefix, until) the start is not after. The
+    statement is built once per list of prefixes, its times bound as parameters: building
+    and keying it on every tick cost more than the query."""
+    statement = _understaffed_statement(tuple(prefix for prefix, _ in marks))
+    params: dict[str, object] = {"starts_after": starts_after, "starts_until": starts_until}
+    params["trained_required"] = trained_required
+    params |= {f"mark_until_{n}": until for n, (_, until) in enumerate(marks)}
+    rows = (await session.exec(statement, params=params)).all()  # type: ignore[call-overload]
+    return [
+        StaffedShift(row[0], int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)) for row in rows
+    ]
+
+
+@cache
+def _understaffed_statement(prefixes: tuple[str, ...]) -> Executable:
+    mark = case(
+        *[
+            (col(Shift.start_at) <= bindparam(f"mark_until_{n}"), literal(p, String))
+            for n, p in enumerate(prefixes)
+        ]
+    )
+    return (
+        _STAFFED.where(
+            not_fired(mark),
+            col(Shift.start_at) > bindparam("starts_after"),
+            col(Shift.start_at) <= bindparam("starts_until"),
+        )
+        .having(
+            or_(
+                func.coalesce(_CONFIRMED_COUNT, 0) < col(Shift.min_walkers),
+                func.coalesce(_TRAINED_COUNT, 0) < bindparam("trained_required"),
+            )
+        )
+    )
 
 
 async def managers(session: AsyncSession, organisation_id: int) -> list[int]:

@@ -13,11 +13,13 @@ are dropped by the dispatcher (``relevance.py``).
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import String, cast, exists, literal
+from sqlalchemy import String, bindparam, cast, exists, literal
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from models.tables import OutboxMessage, Person, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
@@ -66,28 +68,36 @@ async def _late_cancellations(session: AsyncSession, now: datetime) -> list[tupl
     """Confirmed seats given up within ``LATE_CANCEL`` of a planned start still ahead, whose
     walker has not been prompted yet (those prompted are left out by the statement: the rule
     runs on every tick)."""
-    result = await session.exec(
-        select(Signup, Shift)
-        .join(Shift, col(Shift.id) == col(Signup.shift_id))
-        .join(Person, col(Person.id) == col(Signup.person_id))
-        .where(
-            col(Shift.start_at) > now,
-            col(Shift.start_at) <= now + LATE_CANCEL,
-            col(Shift.status) == ShiftStatus.PLANNED,
-            col(Signup.status) == SignupStatus.CANCELLED,
-            col(Signup.confirmed_at).is_not(None),
-            # within LATE_CANCEL of a start at most LATE_CANCEL ahead: not before now - LATE_CANCEL
-            # (a bound that leaves out most early cancellations; the exact test is below)
-            col(Signup.cancelled_at) > now - LATE_CANCEL,
-            col(Person.erased_at).is_(None),
-            ~exists().where(col(OutboxMessage.dedupe_key) == _prompt_key()),
-        )
-    )
+    params = {"now": now, "until": now + LATE_CANCEL, "cancelled_after": now - LATE_CANCEL}
+    result = await session.exec(_late_statement(), params=params)
     return [
         (signup, shift)
         for signup, shift in result.all()
         if signup.cancelled_at is not None and shift.start_at - signup.cancelled_at <= LATE_CANCEL
     ]
+
+
+@cache
+def _late_statement() -> Select[Signup, Shift]:
+    """Built once, its times bound as parameters (building it every tick cost more than
+    running it)."""
+    return (
+        select(Signup, Shift)
+        .join(Shift, col(Shift.id) == col(Signup.shift_id))
+        .join(Person, col(Person.id) == col(Signup.person_id))
+        .where(
+            col(Shift.start_at) > bindparam("now"),
+            col(Shift.start_at) <= bindparam("until"),
+            col(Shift.status) == ShiftStatus.PLANNED,
+            col(Signup.status) == SignupStatus.CANCELLED,
+            col(Signup.confirmed_at).is_not(None),
+            # within LATE_CANCEL of a start at most LATE_CANCEL ahead: not before now - LATE_CANCEL
+            # (a bound that leaves out most early cancellations; the exact test is in Python)
+            col(Signup.cancelled_at) > bindparam("cancelled_after"),
+            col(Person.erased_at).is_(None),
+            ~exists().where(col(OutboxMessage.dedupe_key) == _prompt_key()),
+        )
+    )
 
 
 async def _seats_free(session: AsyncSession, shift_ids: list[int]) -> dict[int, int]:

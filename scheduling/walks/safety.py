@@ -20,12 +20,14 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists
+from sqlalchemy import ColumnElement, bindparam, exists
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from models.tables import SafetyAlert, SafetyAlertStatus, Shift, ShiftStatus, Signup
 from scheduling.common.context import Context
@@ -51,27 +53,37 @@ def _walked(end: Any) -> ColumnElement[bool]:
     return col(Signup.checked_in_at).is_not(None) & (col(Signup.checked_in_at) <= end)
 
 
+@cache
+def _overdue_statement() -> Select[int | None, datetime]:
+    """Shifts that ended in (after, until] with a check-in, no check-out and no alert: built
+    once, its times bound as parameters (it runs on every tick)."""
+    walked = (col(Signup.shift_id) == col(Shift.id), _walked(col(Shift.end_at)))
+    checked_in = exists().where(*walked)
+    checked_out = exists().where(*walked, col(Signup.checked_out_at).is_not(None))
+    return select(Shift.id, Shift.end_at).where(
+        col(Shift.start_at) > bindparam("starts_after"),
+        col(Shift.start_at) <= bindparam("ends_until"),
+        col(Shift.end_at) > bindparam("ends_after"),
+        col(Shift.end_at) <= bindparam("ends_until"),
+        col(Shift.status) != ShiftStatus.CANCELLED,
+        checked_in,
+        ~checked_out,
+        ~exists().where(col(SafetyAlert.shift_id) == col(Shift.id)),
+    )
+
+
 async def raise_safety_alerts(
     ctx: Context, session: AsyncSession, now: datetime
 ) -> list[NewMessage]:
     """Open an alert for each overdue shift with a check-in and no check-out."""
     ends_until = now - ctx.settings.reminders.checkout_overdue_after
     ends_after = ends_until - RAISE_LOOKBACK
-    walked = (col(Signup.shift_id) == col(Shift.id), _walked(col(Shift.end_at)))
-    checked_in = exists().where(*walked)
-    checked_out = exists().where(*walked, col(Signup.checked_out_at).is_not(None))
-    result = await session.exec(
-        select(Shift.id, Shift.end_at).where(
-            col(Shift.start_at) > ends_after - MAX_SHIFT_LENGTH,
-            col(Shift.start_at) <= ends_until,
-            col(Shift.end_at) > ends_after,
-            col(Shift.end_at) <= ends_until,
-            col(Shift.status) != ShiftStatus.CANCELLED,
-            checked_in,
-            ~checked_out,
-            ~exists().where(col(SafetyAlert.shift_id) == col(Shift.id)),
-        )
-    )
+    params = {
+        "starts_after": ends_after - MAX_SHIFT_LENGTH,
+        "ends_after": ends_after,
+        "ends_until": ends_until,
+    }
+    result = await session.exec(_overdue_statement(), params=params)
     overdue_after = ctx.settings.reminders.checkout_overdue_after
     for shift_id, end_at in result.all():
         await _open_alert(session, shift_id, end_at + overdue_after, now)

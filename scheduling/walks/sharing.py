@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, exists, or_
+from sqlalchemy import Delete, bindparam, delete, exists, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import first_write
 from models.tables import (
     OutboxMessage,
     Person,
@@ -131,7 +133,18 @@ async def shared_phone(ctx: Context, share_id: int) -> str | None:
 async def forget_shared_numbers(ctx: Context) -> int:
     """A tick step: delete the shares of shifts that have ended or were cancelled, and of
     walkers no longer on the shift; how many were forgotten."""
-    now = ctx.now()
+    async with ctx.store.transaction() as session:  # one statement: it stands alone
+        result = await session.exec(
+            _forget_statement(),
+            params={"now": ctx.now()},
+            execution_options={first_write.LONE_WRITE: True},
+        )
+    return int(result.rowcount or 0)
+
+
+@cache
+def _forget_statement() -> Delete:
+    """Built once, the time bound as a parameter (it runs on every tick)."""
     of_shift = col(Shift.id) == col(SharedNumber.shift_id)
     still_on = exists().where(
         col(Signup.shift_id) == col(SharedNumber.shift_id),
@@ -139,10 +152,7 @@ async def forget_shared_numbers(ctx: Context) -> int:
         col(Signup.status) == SignupStatus.CONFIRMED,
     )
     over = exists().where(
-        of_shift, or_(col(Shift.end_at) <= now, col(Shift.status) == ShiftStatus.CANCELLED)
+        of_shift,
+        or_(col(Shift.end_at) <= bindparam("now"), col(Shift.status) == ShiftStatus.CANCELLED),
     )
-    async with ctx.store.transaction() as session:
-        result = await session.exec(
-            delete(SharedNumber).where(or_(over, ~still_on))
-        )
-    return int(result.rowcount or 0)
+    return delete(SharedNumber).where(or_(over, ~still_on))

@@ -18,19 +18,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, case, literal
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.tables import Shift, ShiftStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError
-from scheduling.messages.due_planning import fire_once, label_of, not_fired, plan
+from scheduling.messages.due_planning import fire_once, label_of, plan
 from scheduling.messages.kinds import Kind
 from scheduling.messages.outbox import NewMessage
 from scheduling.people.access import Actor, audit, require_manager
-from scheduling.walks.audience import StaffedShift, free_volunteers, managers, staffed_shifts
+from scheduling.walks.audience import (
+    StaffedShift,
+    free_volunteers,
+    managers,
+    understaffed_unmarked,
+)
 from scheduling.walks.shifts import get_shift
 
 ZERO = timedelta(0)
@@ -47,17 +49,14 @@ async def _understaffed(
     session: AsyncSession,
     after: datetime,
     until: datetime,
-    mark_prefix: str | ColumnElement[str],
+    marks: list[tuple[str, datetime]],
 ) -> list[StaffedShift]:
     """Understaffed planned shifts starting in (after, until] without the due mark
-    ``<mark_prefix><shift id>``: those already called for are left out by the statement."""
+    ``<prefix><shift id>`` of the first (prefix, until) in ``marks`` their start is not
+    after: those already called for are left out by the statement."""
     required = ctx.settings.walks.trained_walkers_per_shift
-    shifts = await staffed_shifts(
-        session,
-        starts_after=after,
-        starts_until=until,
-        unmarked=not_fired(mark_prefix),
-        understaffed_for=required,
+    shifts = await understaffed_unmarked(
+        session, starts_after=after, starts_until=until, marks=marks, trained_required=required
     )
     return [s for s in shifts if s.staffing(required) == "understaffed"]  # as the statement
 
@@ -84,11 +83,9 @@ async def pending_alerts(ctx: Context, session: AsyncSession, now: datetime) -> 
     if not befores:
         return []  # a moment not after now is no shift ahead's latest
     prefixes = {before: f"staffing:{label_of(before)}:shift:" for before in befores}
-    mark = case(
-        *[(col(Shift.start_at) <= now + b, literal(p, String)) for b, p in prefixes.items()]
-    )
+    marks = [(prefix, now + before) for before, prefix in prefixes.items()]
     pending: list[Alert] = []
-    for staffed in await _understaffed(ctx, session, now, now + befores[-1], mark):
+    for staffed in await _understaffed(ctx, session, now, now + befores[-1], marks):
         before = latest_moment(staffed.shift.start_at, befores, now)
         assert before is not None  # the start is within now + the largest before
         pending.append((f"{prefixes[before]}{staffed.shift.id}", staffed, before))
@@ -150,7 +147,7 @@ async def final_checks(ctx: Context, session: AsyncSession, now: datetime) -> li
     prefix = "final_check:shift:"
     candidates = {
         f"{prefix}{s.shift.id}": s
-        for s in await _understaffed(ctx, session, now, now + before, prefix)
+        for s in await _understaffed(ctx, session, now, now + before, [(prefix, now + before)])
     }
     messages: list[NewMessage] = []
     for mark, staffed in candidates.items():

@@ -36,24 +36,32 @@ class Ticker:
         self.steps.append((name, step))
 
     async def tick(self) -> dict[str, object]:
-        """Run every step once; a failing step is logged and does not stop the others."""
+        """Run every step once; a failing step is logged and does not stop the others. The
+        steps' transactions begin at their first write or lock and run one after another on
+        one connection (``Store.begin_at_first_write``, ``Store.one_connection``)."""
         results: dict[str, object] = {}
         ok = True
-        for name, step in self.steps:
-            started = time.perf_counter()
-            try:
-                with self.ctx.store.begin_at_first_write():
-                    results[name] = await step(self.ctx)
-            except Exception:
-                ok = False
-                log.exception("tick step %s failed; it runs again next tick", name)
-            elapsed = (time.perf_counter() - started) * 1000
-            if elapsed > 1000:
-                log.warning("tick step %s took %.0f ms", name, elapsed)
+        async with self.ctx.store.one_connection():
+            for name, step in self.steps:
+                ok = await self._run(name, step, results) and ok
         self.ticks += 1
         self.last_tick_at = self.ctx.now()
         self.last_tick_ok = ok
         return results
+
+    async def _run(self, name: str, step: TickStep, results: dict[str, object]) -> bool:
+        started = time.perf_counter()
+        try:
+            with self.ctx.store.begin_at_first_write():
+                results[name] = await step(self.ctx)
+        except Exception:
+            log.exception("tick step %s failed; it runs again next tick", name)
+            return False
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            if elapsed > 1000:
+                log.warning("tick step %s took %.0f ms", name, elapsed)
+        return True
 
     def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")
