@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,3 +99,45 @@ def test_updates_benchmark_runs_postgres_on_the_chosen_driver() -> None:
         check=True,
     )
     assert done.stdout.split() == ["postgresql+psycopg://h/db", "postgresql+asyncpg://h/db"]
+
+
+@pytest.mark.postgres
+def test_db_floor_benchmark_reports_each_layer() -> None:
+    """bench/db_floor.py: the echo bot with round trips before each reply, at tiny sizes."""
+    result, progress = run(
+        "db_floor.py", "--volunteers", "10", "--concurrency", "3", "--pairs", "1",
+        "--round-trips", "2",
+    )
+    assert (result["db"], result["round_trips"], result["updates"]) == ("postgres", "2", "20")
+    for layer in ("none", "raw", "sqlalchemy"):
+        assert float(result[f"ratio_{layer}"]) > 0 and float(result[f"loop_ms_{layer}"]) > 0
+    assert float(result["echo_loop_ms"]) > 0
+    assert "[db_floor]" in progress
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("layer", ["raw", "sqlalchemy"])
+async def test_db_floor_makes_the_round_trips_it_names(
+    layer: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each of the K statements reaches the server: a sequence counts them."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import db_floor
+
+    from tests.conftest import database_for
+
+    counted = "nextval('floor_probe')::int"
+    monkeypatch.setattr(db_floor, "RAW_STATEMENT", f"SELECT {counted} + 0 * %s::int")
+    monkeypatch.setattr(
+        db_floor, "SQLALCHEMY_STATEMENT", f"SELECT {counted} + 0 * CAST(:n AS integer)"
+    )
+    with (
+        database_for("postgres", tmp_path) as url,
+        psycopg.connect(db_floor.updates.libpq(url), autocommit=True) as connection,
+    ):
+        connection.execute("CREATE SEQUENCE floor_probe")
+        async with db_floor.OPENERS[layer](url) as round_trips:
+            await round_trips(3)
+            await round_trips(2)
+        last = connection.execute("SELECT last_value FROM floor_probe").fetchone()
+        assert last == (5,)
