@@ -32,35 +32,44 @@ from evaluation.walk_tally import Tally, raw_rows, tallies_of
 from models.tally_tables import BAND_COLUMNS, MOOD_COLUMNS, SUM_COLUMNS, YOUTH_COLUMNS
 from scheduling.common.context import Context
 
-Key = tuple[str, Any]  # ("org", name), ("area", name), ("night", risk), ("band", n), ("week", n)
+Key = tuple[str, Any]  # ("org", name), ("area", name), ("night", risk), ("band", n)
 
 
-@dataclass
+@dataclass(slots=True)
 class Group:
     """A group's running sums: the rows' figures, walkers, and the walks' services and places
-    as stored (JSON lists: on how many walks each list; the same few recur) until ``settle``
-    counts them."""
+    lists as stored (JSON, one a walk; the same few recur) until ``settle`` counts them."""
 
     sums: list[int] = field(default_factory=lambda: [0] * (len(SUM_COLUMNS) + 1))
     walkers: set[str] = field(default_factory=set)
-    named: Counter[str] = field(default_factory=Counter)  # services lists
-    flagged: Counter[str] = field(default_factory=Counter)  # places lists
+    named: list[str] = field(default_factory=list)  # services lists
+    flagged: list[str] = field(default_factory=list)  # places lists
     services: Counter[str] = field(default_factory=Counter)  # on how many walks
     places: Counter[tuple[str, str]] = field(default_factory=Counter)
     new_walkers: int = 0
+    owns: bool = False  # ``walkers`` is this group's own set (else one it may not change)
 
     def add(self, figures: list[int], walkers: set[str], named: Lists, flagged: Lists) -> None:
         self.sums = list(map(operator.add, self.sums, figures))
-        self.walkers |= walkers
-        self.named.update(named)
-        self.flagged.update(flagged)
+        self.join(walkers)
+        self.named += named
+        self.flagged += flagged
+
+    def join(self, walkers: set[str]) -> None:
+        """Add walkers; a group without any takes the set given (copied once it grows)."""
+        if not self.walkers:
+            self.walkers, self.owns = walkers, False
+        elif walkers:
+            if not self.owns:
+                self.walkers, self.owns = set(self.walkers), True
+            self.walkers |= walkers
 
     def settle(self, read: Read) -> None:
         """Count the services and places of the lists kept."""
-        for text, n in self.named.items():
+        for text, n in (Counter(self.named) if self.named else {}).items():
             for service in read(text):
                 self.services[service] += n
-        for text, n in self.flagged.items():
+        for text, n in (Counter(self.flagged) if self.flagged else {}).items():
             for place, category in read(text):
                 self.places[(place, category)] += n
 
@@ -102,7 +111,6 @@ _PLAIN = ", ".join(f"SUM(t.{c})" for c in SUM_COLUMNS)
 _SUMS = ", ".join([_PLAIN, *(f"SUM(t.{c})" for c in BAND_COLUMNS)])
 NO_BANDS = (0,) * len(BAND_COLUMNS)  # an area's rows: its groups have no bands
 _WEEK = "(t.local_day - :monday) / 7"
-HELD = 1 + SUM_COLUMNS.index("held")  # in a row of figures: planned first, then SUM_COLUMNS
 
 
 class Sums:
@@ -114,6 +122,7 @@ class Sums:
         self.live_ids: set[int] = set()  # the shifts counted now
         self.held_keys: dict[int, list[Key]] = {}  # their held walks' groups
         self.names: dict[str, dict[int, str]] = {}
+        self.weeks: dict[int, list[int]] = {}  # week (from the range's Monday): held, walked_ms
 
     def group(self, key: Key) -> Group:
         found = self.groups.get(key)
@@ -176,9 +185,9 @@ class Sums:
                 self.group(("band", n)).add([*plain[:-1], bands[n]], walkers, named, flagged)
 
     def week(self, week: int, held: int, walked_ms: int) -> None:
-        found = self.group(("week", week))
-        found.sums[HELD] += held
-        found.sums[-1] += walked_ms
+        found = self.weeks.setdefault(week, [0, 0])
+        found[0] += held
+        found[1] += walked_ms
 
     def live(self, tallies: list[Tally], rows: list[Row], monday: date) -> None:
         """Add the rows of the shifts counted now to their groups."""
@@ -241,9 +250,8 @@ def _weeks(sums: Sums, first_day: date, last_day: date) -> list[WeekRow]:
     for n in range((last_day - monday).days // 7 + 1):
         day = monday + timedelta(days=7 * n)
         iso = day.isocalendar()
-        found = sums.groups.get(("week", n), Group())
-        hours = round(found.sums[-1] / 3_600_000, 2)
-        weeks.append(WeekRow(iso.year, iso.week, day, found.sums[HELD], hours))
+        held, walked_ms = sums.weeks.get(n, (0, 0))
+        weeks.append(WeekRow(iso.year, iso.week, day, held, round(walked_ms / 3_600_000, 2)))
     return weeks
 
 
@@ -285,7 +293,7 @@ def _overall(groups: dict[Key, Group]) -> Group:
     for risk in (True, False):
         part = groups.get(("night", risk), Group())
         found.sums = [a + b for a, b in zip(found.sums, part.sums, strict=True)]
-        found.walkers |= part.walkers
+        found.join(part.walkers)
         found.services += part.services
         found.places += part.places
         found.new_walkers += part.new_walkers
