@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from evaluation.measures import YOUTH_ESTIMATE, PlaceCount
+from evaluation.rows_ahead import Fetch, rows_ahead
 from evaluation.stats_report import Stats, StatsReport, WeekRow
 from evaluation.tally_rows import Row, basis, rows_of
 from evaluation.time_bands import BANDS
@@ -111,6 +112,10 @@ _PLAIN = ", ".join(f"SUM(t.{c})" for c in SUM_COLUMNS)
 _SUMS = ", ".join([_PLAIN, *(f"SUM(t.{c})" for c in BAND_COLUMNS)])
 NO_BANDS = (0,) * len(BAND_COLUMNS)  # an area's rows: its groups have no bands
 _WEEK = "(t.local_day - :monday) / 7"
+# Sorted by an aggregate, SQLite sums every group before it gives the first row: the whole
+# statement then runs while ``rows_ahead``'s thread has let go of the interpreter lock (row by
+# row, each row waited for the lock while the caller worked on the rows before).
+_ALL_FIRST = "ORDER BY COUNT(*)"
 
 
 class Sums:
@@ -139,9 +144,14 @@ class Sums:
     async def _select(self, sql: str) -> list[tuple[Any, ...]]:
         return await raw_rows(self.connection, sql, self.params)
 
-    async def stored(self) -> None:
+    async def named(self) -> None:
+        """The organisations' and areas' names."""
+        for kind in ("organisation", "area"):
+            self.names[kind] = dict(await self._select(f"SELECT id, name FROM {kind}"))
+
+    def statements(self) -> list[str]:
         """The stored tallies' sums, walkers, services and places: per organisation, night
-        and band in one statement, per area in another; the weeks."""
+        and band, then per area; the weeks; the first walks (``_new_walkers``)."""
         sqlite = self.connection.dialect.name == "sqlite"
         concat = "group_concat" if sqlite else "string_agg"
         separator = "char(31)" if sqlite else "chr(31)"
@@ -149,20 +159,24 @@ class Sums:
             f"{concat}(t.walkers, ','), {concat}(t.services, {separator}), "
             f"{concat}(t.places, {separator})"
         )
-        for kind in ("organisation", "area"):
-            self.names[kind] = dict(await self._select(f"SELECT id, name FROM {kind}"))
+        by, fresh = "t.organisation_id, t.risk_night, t.band_mask", self._fresh()
+        return [
+            f"SELECT {by}, COUNT(*), {_SUMS}, {lists} {fresh} GROUP BY {by} {_ALL_FIRST}",
+            f"SELECT t.area_id, COUNT(*), {_PLAIN}, {lists} {fresh} GROUP BY 1 {_ALL_FIRST}",
+            f"SELECT {_WEEK}, SUM(t.held), SUM(t.walked_ms) {fresh} GROUP BY 1 {_ALL_FIRST}",
+            _FIRST_WALKS.format(org=self.org.replace("s.", "t."), plus=self.plus()),
+        ]
+
+    async def stored(self, fetch: Fetch) -> None:
+        """Add up the rows of the first three ``statements``."""
         orgs, areas = self.names["organisation"], self.names["area"]
-        by = "t.organisation_id, t.risk_night, t.band_mask"
-        sql = f"SELECT {by}, COUNT(*), {_SUMS}, {lists} {self._fresh()} GROUP BY {by}"
-        for found in await self._select(sql):
+        for found in await fetch(0):
             keys: list[Key] = [("org", orgs[found[0]]), ("night", bool(found[1]))]
             self.to(keys, found[2], found[3:-3], *_lists(*found[-3:]))
-        sql = f"SELECT t.area_id, COUNT(*), {_PLAIN}, {lists} {self._fresh()} GROUP BY t.area_id"
-        for found in await self._select(sql):
+        for found in await fetch(1):
             figures = (*found[1:-3], *NO_BANDS)
             self.to([("area", areas[found[0]])], 0, figures, *_lists(*found[-3:]))
-        sql = f"SELECT {_WEEK}, SUM(t.held), SUM(t.walked_ms) {self._fresh()} GROUP BY {_WEEK}"
-        for week, held, walked in await self._select(sql):
+        for week, held, walked in await fetch(2):
             self.week(int(week), int(held), int(walked))
 
     def to(
@@ -219,20 +233,21 @@ def _keys(org: str, area: str, risk: bool, mask: int) -> list[Key]:
     return [("org", org), ("area", area), ("night", risk), *bands]
 
 
-async def _new_walkers(sums: Sums) -> None:
+_FIRST_WALKS = """
+    SELECT f.shift_id, t.organisation_id, t.area_id, t.risk_night, t.band_mask
+    FROM first_walk f LEFT JOIN walk_tally t ON t.shift_id = f.shift_id {org}
+      AND {plus}t.basis = :basis AND t.end_at <= :now
+    WHERE f.start_at >= :start AND f.start_at < :before
+"""
+
+
+def _new_walkers(sums: Sums, first_walks: list[tuple[Any, ...]]) -> None:
     """Add to each group the walkers whose first walk ever (``first_walk``, kept by triggers)
-    is one of its held walks: the first walks in the range, their walks' groups from the
-    fresh tallies or from the walks counted now. (A stored walk is over, and a first walk
-    has a check-in: it was held.)"""
-    sql = (
-        "SELECT f.shift_id, t.organisation_id, t.area_id, t.risk_night, t.band_mask "
-        "FROM first_walk f LEFT JOIN walk_tally t ON t.shift_id = f.shift_id "
-        f"{sums.org.replace('s.', 't.')} "
-        f"AND {sums.plus()}t.basis = :basis AND t.end_at <= :now "
-        "WHERE f.start_at >= :start AND f.start_at < :before"
-    )
+    is one of its held walks: the first walks in the range (``_FIRST_WALKS``), their walks'
+    groups from the fresh tallies or from the walks counted now. (A stored walk is over, and
+    a first walk has a check-in: it was held.)"""
     orgs, areas = sums.names["organisation"], sums.names["area"]
-    for shift_id, org, area, risk, mask in await sums._select(sql):
+    for shift_id, org, area, risk, mask in first_walks:
         if shift_id in sums.live_ids:
             keys = sums.held_keys.get(shift_id, [])
         elif org is not None:
@@ -323,9 +338,11 @@ async def tally_statistics(
         sums = Sums(connection, params | {"monday": monday.toordinal()}, org)
         stale = await raw_rows(connection, _STALE.format(org=org), params)
         tallies = await tallies_of(connection, [r[0] for r in stale], params["now"], required)
-        await sums.stored()
-        sums.live(tallies, rows_of(tallies, ctx.zone), monday)
-        await _new_walkers(sums)
+        await sums.named()
+        async with rows_ahead(connection, sums.statements(), sums.params) as fetch:
+            await sums.stored(fetch)
+            sums.live(tallies, rows_of(tallies, ctx.zone), monday)
+            _new_walkers(sums, await fetch(3))
     read = Read()
     for group in sums.groups.values():
         group.settle(read)
