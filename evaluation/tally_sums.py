@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from evaluation.measures import YOUTH_ESTIMATE, PlaceCount
+from evaluation.rows_ahead import Fetch, rows_ahead
 from evaluation.stats_report import Stats, StatsReport, WeekRow
 from evaluation.tally_rows import Row, basis, rows_of
 from evaluation.time_bands import BANDS
@@ -32,35 +33,44 @@ from evaluation.walk_tally import Tally, raw_rows, tallies_of
 from models.tally_tables import BAND_COLUMNS, MOOD_COLUMNS, SUM_COLUMNS, YOUTH_COLUMNS
 from scheduling.common.context import Context
 
-Key = tuple[str, Any]  # ("org", name), ("area", name), ("night", risk), ("band", n), ("week", n)
+Key = tuple[str, Any]  # ("org", name), ("area", name), ("night", risk), ("band", n)
 
 
-@dataclass
+@dataclass(slots=True)
 class Group:
     """A group's running sums: the rows' figures, walkers, and the walks' services and places
-    as stored (JSON lists: on how many walks each list; the same few recur) until ``settle``
-    counts them."""
+    lists as stored (JSON, one a walk; the same few recur) until ``settle`` counts them."""
 
     sums: list[int] = field(default_factory=lambda: [0] * (len(SUM_COLUMNS) + 1))
     walkers: set[str] = field(default_factory=set)
-    named: Counter[str] = field(default_factory=Counter)  # services lists
-    flagged: Counter[str] = field(default_factory=Counter)  # places lists
+    named: list[str] = field(default_factory=list)  # services lists
+    flagged: list[str] = field(default_factory=list)  # places lists
     services: Counter[str] = field(default_factory=Counter)  # on how many walks
     places: Counter[tuple[str, str]] = field(default_factory=Counter)
     new_walkers: int = 0
+    owns: bool = False  # ``walkers`` is this group's own set (else one it may not change)
 
     def add(self, figures: list[int], walkers: set[str], named: Lists, flagged: Lists) -> None:
         self.sums = list(map(operator.add, self.sums, figures))
-        self.walkers |= walkers
-        self.named.update(named)
-        self.flagged.update(flagged)
+        self.join(walkers)
+        self.named += named
+        self.flagged += flagged
+
+    def join(self, walkers: set[str]) -> None:
+        """Add walkers; a group without any takes the set given (copied once it grows)."""
+        if not self.walkers:
+            self.walkers, self.owns = walkers, False
+        elif walkers:
+            if not self.owns:
+                self.walkers, self.owns = set(self.walkers), True
+            self.walkers |= walkers
 
     def settle(self, read: Read) -> None:
         """Count the services and places of the lists kept."""
-        for text, n in self.named.items():
+        for text, n in (Counter(self.named) if self.named else {}).items():
             for service in read(text):
                 self.services[service] += n
-        for text, n in self.flagged.items():
+        for text, n in (Counter(self.flagged) if self.flagged else {}).items():
             for place, category in read(text):
                 self.places[(place, category)] += n
 
@@ -102,7 +112,10 @@ _PLAIN = ", ".join(f"SUM(t.{c})" for c in SUM_COLUMNS)
 _SUMS = ", ".join([_PLAIN, *(f"SUM(t.{c})" for c in BAND_COLUMNS)])
 NO_BANDS = (0,) * len(BAND_COLUMNS)  # an area's rows: its groups have no bands
 _WEEK = "(t.local_day - :monday) / 7"
-HELD = 1 + SUM_COLUMNS.index("held")  # in a row of figures: planned first, then SUM_COLUMNS
+# Sorted by an aggregate, SQLite sums every group before it gives the first row: the whole
+# statement then runs while ``rows_ahead``'s thread has let go of the interpreter lock (row by
+# row, each row waited for the lock while the caller worked on the rows before).
+_ALL_FIRST = "ORDER BY COUNT(*)"
 
 
 class Sums:
@@ -114,6 +127,7 @@ class Sums:
         self.live_ids: set[int] = set()  # the shifts counted now
         self.held_keys: dict[int, list[Key]] = {}  # their held walks' groups
         self.names: dict[str, dict[int, str]] = {}
+        self.weeks: dict[int, list[int]] = {}  # week (from the range's Monday): held, walked_ms
 
     def group(self, key: Key) -> Group:
         found = self.groups.get(key)
@@ -130,9 +144,14 @@ class Sums:
     async def _select(self, sql: str) -> list[tuple[Any, ...]]:
         return await raw_rows(self.connection, sql, self.params)
 
-    async def stored(self) -> None:
+    async def named(self) -> None:
+        """The organisations' and areas' names."""
+        for kind in ("organisation", "area"):
+            self.names[kind] = dict(await self._select(f"SELECT id, name FROM {kind}"))
+
+    def statements(self) -> list[str]:
         """The stored tallies' sums, walkers, services and places: per organisation, night
-        and band in one statement, per area in another; the weeks."""
+        and band, then per area; the weeks; the first walks (``_new_walkers``)."""
         sqlite = self.connection.dialect.name == "sqlite"
         concat = "group_concat" if sqlite else "string_agg"
         separator = "char(31)" if sqlite else "chr(31)"
@@ -140,20 +159,24 @@ class Sums:
             f"{concat}(t.walkers, ','), {concat}(t.services, {separator}), "
             f"{concat}(t.places, {separator})"
         )
-        for kind in ("organisation", "area"):
-            self.names[kind] = dict(await self._select(f"SELECT id, name FROM {kind}"))
+        by, fresh = "t.organisation_id, t.risk_night, t.band_mask", self._fresh()
+        return [
+            f"SELECT {by}, COUNT(*), {_SUMS}, {lists} {fresh} GROUP BY {by} {_ALL_FIRST}",
+            f"SELECT t.area_id, COUNT(*), {_PLAIN}, {lists} {fresh} GROUP BY 1 {_ALL_FIRST}",
+            f"SELECT {_WEEK}, SUM(t.held), SUM(t.walked_ms) {fresh} GROUP BY 1 {_ALL_FIRST}",
+            _FIRST_WALKS.format(org=self.org.replace("s.", "t."), plus=self.plus()),
+        ]
+
+    async def stored(self, fetch: Fetch) -> None:
+        """Add up the rows of the first three ``statements``."""
         orgs, areas = self.names["organisation"], self.names["area"]
-        by = "t.organisation_id, t.risk_night, t.band_mask"
-        sql = f"SELECT {by}, COUNT(*), {_SUMS}, {lists} {self._fresh()} GROUP BY {by}"
-        for found in await self._select(sql):
+        for found in await fetch(0):
             keys: list[Key] = [("org", orgs[found[0]]), ("night", bool(found[1]))]
             self.to(keys, found[2], found[3:-3], *_lists(*found[-3:]))
-        sql = f"SELECT t.area_id, COUNT(*), {_PLAIN}, {lists} {self._fresh()} GROUP BY t.area_id"
-        for found in await self._select(sql):
+        for found in await fetch(1):
             figures = (*found[1:-3], *NO_BANDS)
             self.to([("area", areas[found[0]])], 0, figures, *_lists(*found[-3:]))
-        sql = f"SELECT {_WEEK}, SUM(t.held), SUM(t.walked_ms) {self._fresh()} GROUP BY {_WEEK}"
-        for week, held, walked in await self._select(sql):
+        for week, held, walked in await fetch(2):
             self.week(int(week), int(held), int(walked))
 
     def to(
@@ -176,9 +199,9 @@ class Sums:
                 self.group(("band", n)).add([*plain[:-1], bands[n]], walkers, named, flagged)
 
     def week(self, week: int, held: int, walked_ms: int) -> None:
-        found = self.group(("week", week))
-        found.sums[HELD] += held
-        found.sums[-1] += walked_ms
+        found = self.weeks.setdefault(week, [0, 0])
+        found[0] += held
+        found[1] += walked_ms
 
     def live(self, tallies: list[Tally], rows: list[Row], monday: date) -> None:
         """Add the rows of the shifts counted now to their groups."""
@@ -210,20 +233,21 @@ def _keys(org: str, area: str, risk: bool, mask: int) -> list[Key]:
     return [("org", org), ("area", area), ("night", risk), *bands]
 
 
-async def _new_walkers(sums: Sums) -> None:
+_FIRST_WALKS = """
+    SELECT f.shift_id, t.organisation_id, t.area_id, t.risk_night, t.band_mask
+    FROM first_walk f LEFT JOIN walk_tally t ON t.shift_id = f.shift_id {org}
+      AND {plus}t.basis = :basis AND t.end_at <= :now
+    WHERE f.start_at >= :start AND f.start_at < :before
+"""
+
+
+def _new_walkers(sums: Sums, first_walks: list[tuple[Any, ...]]) -> None:
     """Add to each group the walkers whose first walk ever (``first_walk``, kept by triggers)
-    is one of its held walks: the first walks in the range, their walks' groups from the
-    fresh tallies or from the walks counted now. (A stored walk is over, and a first walk
-    has a check-in: it was held.)"""
-    sql = (
-        "SELECT f.shift_id, t.organisation_id, t.area_id, t.risk_night, t.band_mask "
-        "FROM first_walk f LEFT JOIN walk_tally t ON t.shift_id = f.shift_id "
-        f"{sums.org.replace('s.', 't.')} "
-        f"AND {sums.plus()}t.basis = :basis AND t.end_at <= :now "
-        "WHERE f.start_at >= :start AND f.start_at < :before"
-    )
+    is one of its held walks: the first walks in the range (``_FIRST_WALKS``), their walks'
+    groups from the fresh tallies or from the walks counted now. (A stored walk is over, and
+    a first walk has a check-in: it was held.)"""
     orgs, areas = sums.names["organisation"], sums.names["area"]
-    for shift_id, org, area, risk, mask in await sums._select(sql):
+    for shift_id, org, area, risk, mask in first_walks:
         if shift_id in sums.live_ids:
             keys = sums.held_keys.get(shift_id, [])
         elif org is not None:
@@ -241,9 +265,8 @@ def _weeks(sums: Sums, first_day: date, last_day: date) -> list[WeekRow]:
     for n in range((last_day - monday).days // 7 + 1):
         day = monday + timedelta(days=7 * n)
         iso = day.isocalendar()
-        found = sums.groups.get(("week", n), Group())
-        hours = round(found.sums[-1] / 3_600_000, 2)
-        weeks.append(WeekRow(iso.year, iso.week, day, found.sums[HELD], hours))
+        held, walked_ms = sums.weeks.get(n, (0, 0))
+        weeks.append(WeekRow(iso.year, iso.week, day, held, round(walked_ms / 3_600_000, 2)))
     return weeks
 
 
@@ -285,7 +308,7 @@ def _overall(groups: dict[Key, Group]) -> Group:
     for risk in (True, False):
         part = groups.get(("night", risk), Group())
         found.sums = [a + b for a, b in zip(found.sums, part.sums, strict=True)]
-        found.walkers |= part.walkers
+        found.join(part.walkers)
         found.services += part.services
         found.places += part.places
         found.new_walkers += part.new_walkers
@@ -315,9 +338,11 @@ async def tally_statistics(
         sums = Sums(connection, params | {"monday": monday.toordinal()}, org)
         stale = await raw_rows(connection, _STALE.format(org=org), params)
         tallies = await tallies_of(connection, [r[0] for r in stale], params["now"], required)
-        await sums.stored()
-        sums.live(tallies, rows_of(tallies, ctx.zone), monday)
-        await _new_walkers(sums)
+        await sums.named()
+        async with rows_ahead(connection, sums.statements(), sums.params) as fetch:
+            await sums.stored(fetch)
+            sums.live(tallies, rows_of(tallies, ctx.zone), monday)
+            _new_walkers(sums, await fetch(3))
     read = Read()
     for group in sums.groups.values():
         group.settle(read)

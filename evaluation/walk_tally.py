@@ -123,29 +123,42 @@ async def raw_rows(
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
     if connection.dialect.name == "sqlite":
-        values: dict[str, Any] = {}
-        for name, value in params.items():
-            if isinstance(value, list) and all(type(v) is int for v in value):
-                listed = ", ".join(map(str, value)) or "NULL"  # integers: written out
-                sql = re.sub(rf":{name}\b", f"({listed})", sql)
-            elif isinstance(value, list):
-                names = [f"{name}_{n}" for n in range(len(value))] or [f"{name}_none"]
-                sql = re.sub(rf":{name}\b", f"({', '.join(':' + n for n in names)})", sql)
-                values.update(zip(names, value or [None], strict=True))
-            elif isinstance(value, datetime):  # as SQLAlchemy stores them: naive UTC text
-                values[name] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-            else:
-                values[name] = value
-        return list(driver._conn.execute(sql, values).fetchall())
+        return list(driver._conn.execute(*sqlite_statement(sql, params)).fetchall())
+    if connection.dialect.driver == "asyncpg":
+        return await _asyncpg_rows(driver, _any_lists(sql, params), params)
+    async with driver.cursor() as cursor:
+        await cursor.execute(_psycopg_statement(sql, params), params)
+        return list(await cursor.fetchall())
+
+
+def sqlite_statement(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``raw_rows``' statement and parameters for sqlite3."""
+    values: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, list) and all(type(v) is int for v in value):
+            listed = ", ".join(map(str, value)) or "NULL"  # integers: written out
+            sql = re.sub(rf":{name}\b", f"({listed})", sql)
+        elif isinstance(value, list):
+            names = [f"{name}_{n}" for n in range(len(value))] or [f"{name}_none"]
+            sql = re.sub(rf":{name}\b", f"({', '.join(':' + n for n in names)})", sql)
+            values.update(zip(names, value or [None], strict=True))
+        elif isinstance(value, datetime):  # as SQLAlchemy stores them: naive UTC text
+            values[name] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        else:
+            values[name] = value
+    return sql, values
+
+
+def _any_lists(sql: str, params: dict[str, Any]) -> str:
     for name, value in params.items():
         if isinstance(value, list):
             sql = re.sub(rf"IN :{name}\b", f"= ANY(:{name})", sql)
-    if connection.dialect.driver == "asyncpg":
-        return await _asyncpg_rows(driver, sql, params)
-    sql = re.sub(r"(?<![:\w]):([a-z_]+)\b", r"%(\1)s", sql)
-    async with driver.cursor() as cursor:
-        await cursor.execute(sql, params)
-        return list(await cursor.fetchall())
+    return sql
+
+
+def _psycopg_statement(sql: str, params: dict[str, Any]) -> str:
+    """``raw_rows``' statement for psycopg (its parameters as given)."""
+    return re.sub(r"(?<![:\w]):([a-z_]+)\b", r"%(\1)s", _any_lists(sql, params))
 
 
 async def _locking_rows(
