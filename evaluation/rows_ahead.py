@@ -65,7 +65,8 @@ async def _in_thread(
     """SQLite: the statements one after another on the ``sqlite3`` connection, in a thread."""
     loop = asyncio.get_running_loop()
     raw = await connection.get_raw_connection()
-    database: Any = raw.driver_connection._conn
+    driver: Any = raw.driver_connection
+    database: Any = driver._conn
     prepared = [sqlite_statement(sql, params) for sql in statements]
 
     def run() -> None:

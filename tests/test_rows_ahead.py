@@ -1,12 +1,14 @@
 """``rows_ahead`` (evaluation/rows_ahead.py) reads statements ahead of the caller: the rows are
 those the statements give one by one, in the caller's own transaction (it sees what the
 transaction wrote and has not committed), a failing statement's error reaches the caller,
-and the connection is the caller's again, usable, once the block is over; on SQLite (a
-thread), PostgreSQL with psycopg and with asyncpg (tasks)."""
+and the connection is the caller's again, usable, once the block is over (also when the
+caller is cancelled: only after the statements are over); on SQLite (a thread), PostgreSQL
+with psycopg and with asyncpg (tasks)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -97,3 +99,57 @@ async def test_a_failing_statement_fails_it_and_those_after(each_driver: Context
     async with ctx.store.transaction() as session:  # the store goes on
         connection = await session.connection()
         assert await raw_rows(connection, STATEMENTS[0], {"other": "nobody"})
+
+
+SLOW_SQLITE = (
+    "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1500000) "
+    "SELECT COUNT(*) FROM c"
+)
+SLOW_POSTGRES = "SELECT COUNT(*) FROM (SELECT pg_sleep(0.25)) s"
+
+
+async def slow_statement(ctx: Context) -> tuple[str, float]:
+    """A read that takes a while, and how long it took here (the shorter of two runs)."""
+    slow = SLOW_SQLITE if ctx.store.engine.dialect.name == "sqlite" else SLOW_POSTGRES
+    took = []
+    async with ctx.store.transaction() as session:
+        connection = await session.connection()
+        for _ in range(2):
+            started = time.monotonic()
+            await raw_rows(connection, slow, {})
+            took.append(time.monotonic() - started)
+    return slow, min(took)
+
+
+async def two_slow(ctx: Context, slow: str) -> None:
+    async with ctx.store.transaction() as session:
+        connection = await session.connection()
+        async with rows_ahead(connection, [slow, slow], {}) as fetch:
+            await fetch(1)
+
+
+@pytest.mark.parametrize("how", ["cancelled", "cancelled twice", "timed out"])
+async def test_a_cancelled_caller_waits_until_the_statements_are_over(
+    each_driver: Context, how: str
+) -> None:
+    """Cancelled meanwhile, the block ends only once both statements are over (the thread
+    or the task is done with the connection: not before the second has run, so not before
+    about twice one's time), and the connection is usable afterwards."""
+    ctx = each_driver
+    slow, alone = await slow_statement(ctx)
+    for _ in range(2):
+        started = time.monotonic()
+        if how.startswith("cancelled"):
+            task = asyncio.create_task(two_slow(ctx, slow))
+            for _ in range(2 if how == "cancelled twice" else 1):  # again while it waits
+                await asyncio.sleep(0.05)
+                task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        else:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(two_slow(ctx, slow), 0.05)
+        assert time.monotonic() - started > 1.5 * alone, (time.monotonic() - started, alone)
+        async with ctx.store.transaction() as session:
+            connection = await session.connection()
+            assert await raw_rows(connection, "SELECT 5", {}) == [(5,)]
