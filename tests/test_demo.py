@@ -7,11 +7,17 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+
+from bot.demo import run_demo
+from bot.demo.world import story_start
+from scheduling.common.config import settings_from_mapping
 
 
 def test_demo_runs_the_weekend(tmp_path: Path) -> None:
@@ -45,3 +51,26 @@ def test_demo_runs_the_weekend(tmp_path: Path) -> None:
     assert "Kalmar kommun" in PdfReader(BytesIO(report)).pages[0].extract_text()
     assert (tmp_path / "data" / "demo.db").exists()
     print(f"demo took {elapsed:.1f} s")
+
+
+@pytest.mark.parametrize(
+    "wall_clock",
+    [
+        datetime(2026, 12, 5, 22, 16, tzinfo=UTC),  # 23:16 in Kalmar, inside quiet hours
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # the night the clocks go forward
+    ],
+)
+async def test_the_demo_tells_its_story_at_night_too(
+    wall_clock: datetime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The story opens at midday of the local day whenever it is run: begun at the wall
+    clock's 23:16 it had the waitlist's offer held by quiet hours, and the demo failed."""
+    monkeypatch.chdir(tmp_path)
+    settings = settings_from_mapping({})
+    await run_demo(settings, tmp_path / "demo.db", wall_clock, out_dir=tmp_path / "out",
+                   progress=lambda _: None)
+    out = capsys.readouterr().out
+    assert "ledig åt dig" in out and "Rapporten för pass 1" in out
+    opened = story_start(wall_clock, settings.zone).astimezone(settings.zone)
+    assert (opened.date(), opened.hour) == (wall_clock.astimezone(settings.zone).date(), 12)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -56,6 +57,18 @@ class Demo:
         return self.app.ctx
 
 
+# The story opens at midday, local time, whenever the demo is run: its first scenes (sign-ups,
+# a waitlist seat offered) are daytime messages, which quiet hours would hold to the morning
+# if the story began at the wall clock's 23:00.
+STORY_OPENS_AT = time(12, 0)
+
+
+def story_start(now: datetime, zone: ZoneInfo) -> datetime:
+    """Midday of ``now``'s local day, in UTC: the demo clock's first reading."""
+    local_day = now.astimezone(zone).date()
+    return datetime.combine(local_day, STORY_OPENS_AT, tzinfo=zone).astimezone(UTC)
+
+
 def next_friday(today: date) -> date:
     """The coming Friday (a week on, when today is Friday or the weekend has begun)."""
     days = (4 - today.weekday()) % 7
@@ -101,7 +114,7 @@ async def running(settings: Settings, database: Path, now: datetime) -> AsyncIte
             if walker.telegram_id:
                 tg.add_user(walker.telegram_id, walker.name.split()[0])
         tg.add_user(NEWCOMER_ID, NEWCOMER)
-        clock = ManualClock(now)
+        clock = ManualClock(story_start(now, settings.zone))
         config = demo_settings(settings, database, tg.base_url, twilio.base_url)
         app = bootstrap(config, clock=clock, limits=DEMO_LIMITS)
         await upgrade(app.ctx.store.engine)
