@@ -44,9 +44,7 @@ import updates  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from telegram import Update  # noqa: E402
-from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
-
-from fakes.telegram_server import FakeTelegramServer  # noqa: E402
+from telegram.ext import ContextTypes  # noqa: E402
 
 LAYERS = ("none", "raw", "sqlalchemy")
 FLOOR_FIRST_USER_ID = 7_300_000_001
@@ -122,8 +120,6 @@ async def run_floor(
     options: updates.Options, layer: str, round_trips: int, url: str
 ) -> updates.Measured:
     """The echo bot, concurrent, with ``round_trips`` statements before each reply."""
-    users = [FLOOR_FIRST_USER_ID + n for n in range(options.volunteers)]
-    warmup = [FLOOR_FIRST_USER_ID - 1 - n for n in range(updates.WARMUP_USERS)]
     async with OPENERS[layer](url) as trips:
 
         async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -132,51 +128,9 @@ async def run_floor(
                 await trips(round_trips)
                 await message.reply_text(message.text)
 
-        with FakeTelegramServer(latency_s=options.latency_s) as tg:
-            for user in (*users, *warmup):
-                tg.add_user(user, f"F{user % 100000}")
-            app = (
-                Application.builder()
-                .token(tg.token)
-                .base_url(tg.bot_base_url)
-                .base_file_url(tg.file_base_url)
-                .concurrent_updates(CONCURRENT)
-                .build()
-            )
-            app.add_handler(MessageHandler(filters.TEXT, answer))
-            return await _measure(app, tg, users, warmup, options, layer)
-
-
-async def _measure(
-    app: Application[Any, Any, Any, Any, Any, Any],
-    tg: FakeTelegramServer,
-    users: list[int],
-    warmup: list[int],
-    options: updates.Options,
-    layer: str,
-) -> updates.Measured:
-    with updates.harness_frozen():
-        await app.initialize()
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling()
-        try:
-            await asyncio.to_thread(
-                updates.drive, tg, warmup, updates.echo_script(1), len(warmup), 60, "warm-up"
-            )
-            return await updates.loop_timed(
-                updates.drive,
-                tg,
-                users,
-                updates.echo_script(2),
-                options.concurrency,
-                options.deadline_s,
-                f"floor/{layer}",
-            )
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
+        return await updates.run_text_bot(
+            options, 2, answer, FLOOR_FIRST_USER_ID, f"floor/{layer}", CONCURRENT
+        )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

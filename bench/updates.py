@@ -50,7 +50,7 @@ import tempfile
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -418,19 +418,35 @@ async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def run_echo(options: Options, updates_per_user: int) -> Measured:
-    users = [ECHO_FIRST_USER_ID + n for n in range(options.volunteers)]
-    warmup = [ECHO_FIRST_USER_ID - 1 - n for n in range(WARMUP_USERS)]
+    return await run_text_bot(options, updates_per_user, _echo, ECHO_FIRST_USER_ID, "echo")
+
+
+async def run_text_bot(
+    options: Options,
+    updates_per_user: int,
+    handler: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]],
+    first_user_id: int,
+    label: str,
+    concurrent_updates: int | None = None,
+) -> Measured:
+    """A bare python-telegram-bot ``Application`` answering text with ``handler`` (one update
+    at a time, PTB's default, unless ``concurrent_updates``), measured on the echo script:
+    the echo bot, and ``bench/db_floor.py``'s bots."""
+    users = [first_user_id + n for n in range(options.volunteers)]
+    warmup = [first_user_id - 1 - n for n in range(WARMUP_USERS)]
     with FakeTelegramServer(latency_s=options.latency_s) as tg:
         for user in (*users, *warmup):
-            tg.add_user(user, f"E{user % 100000}")
-        app = (
+            tg.add_user(user, f"{label[:1].upper()}{user % 100000}")
+        builder = (
             Application.builder()
             .token(tg.token)
             .base_url(tg.bot_base_url)
             .base_file_url(tg.file_base_url)
-            .build()
         )
-        app.add_handler(MessageHandler(filters.TEXT, _echo))
+        if concurrent_updates is not None:
+            builder = builder.concurrent_updates(concurrent_updates)
+        app = builder.build()
+        app.add_handler(MessageHandler(filters.TEXT, handler))
         with harness_frozen():
             await app.initialize()
             await app.start()
@@ -438,9 +454,9 @@ async def run_echo(options: Options, updates_per_user: int) -> Measured:
             await app.updater.start_polling()
             try:
                 await asyncio.to_thread(
-                    drive, tg, warmup, echo_script(1), WARMUP_USERS, 60, "echo warm-up"
+                    drive, tg, warmup, echo_script(1), WARMUP_USERS, 60, f"{label} warm-up"
                 )
-                progress(f"echo: measuring {options.volunteers * updates_per_user} updates")
+                progress(f"{label}: measuring {options.volunteers * updates_per_user} updates")
                 measured = await loop_timed(
                     drive,
                     tg,
@@ -448,7 +464,7 @@ async def run_echo(options: Options, updates_per_user: int) -> Measured:
                     echo_script(updates_per_user),
                     options.concurrency,
                     options.deadline_s,
-                    "echo",
+                    label,
                 )
             finally:
                 await app.updater.stop()
