@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 import psycopg
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.pool import QueuePool
 
-from bot.bootstrap_ticks import make_ticker
 from models.tables import Shift
 from scheduling.common.clock import ManualClock
 from scheduling.common.context import Context
-from scheduling.walks import signups
 from scheduling.workers.ticker import Ticker
+from tests.test_tick_statements import steady_ticker
 from tests.test_turn_statements import sent_by_psycopg
 from tests.world import make_world, shift_at, stored_row
 
@@ -77,12 +75,7 @@ async def test_a_steady_tick_takes_one_connection_from_the_pool(
     ctx: Context, clock: ManualClock
 ) -> None:
     _on_psycopg(ctx)
-    world = await make_world(ctx, walkers=2)
-    shift = await shift_at(ctx, world, "2026-12-04 19:00", "2026-12-04 23:00", min_walkers=1)
-    await signups.sign_up(ctx, world.walkers[0].id or 0, shift.id or 0)
-    ticker = make_ticker(ctx)
-    await ticker.tick()
-    clock.advance(timedelta(seconds=ctx.settings.scheduling.tick_seconds))
+    ticker = await steady_ticker(ctx, clock)
     pool = ctx.store.engine.sync_engine.pool
     checkouts: list[object] = []
 

@@ -22,6 +22,7 @@ from scheduling.common.clock import ManualClock
 from scheduling.common.context import Context
 from scheduling.messages.kinds import Kind
 from scheduling.walks import signups
+from scheduling.workers.ticker import Ticker
 from tests.test_turn_statements import sent_by_psycopg
 from tests.world import make_world, outbox, shift_at
 
@@ -29,6 +30,18 @@ from tests.world import make_world, outbox, shift_at
 def _on_psycopg(ctx: Context) -> None:
     if ctx.store.engine.dialect.driver != "psycopg":
         pytest.skip("counts what psycopg sends")
+
+
+async def steady_ticker(ctx: Context, clock: ManualClock) -> Ticker:
+    """A ticker past its first tick (which catches up), one tick interval on, with a shift a
+    week ahead and a walker on it: its next tick has nothing to do."""
+    world = await make_world(ctx, walkers=2)
+    shift = await shift_at(ctx, world, "2026-12-04 19:00", "2026-12-04 23:00", min_walkers=1)
+    await signups.sign_up(ctx, world.walkers[0].id or 0, shift.id or 0)
+    ticker = make_ticker(ctx)
+    await ticker.tick()
+    clock.advance(timedelta(seconds=ctx.settings.scheduling.tick_seconds))
+    return ticker
 
 
 async def test_a_tick_with_nothing_to_do_begins_no_transaction(
@@ -42,12 +55,7 @@ async def test_a_tick_with_nothing_to_do_begins_no_transaction(
     each began its step's ("BEGIN; INSERT", a COMMIT) before, and every step's transaction
     was a BEGIN and a COMMIT before that (about twenty of each)."""
     _on_psycopg(ctx)
-    world = await make_world(ctx, walkers=2)
-    shift = await shift_at(ctx, world, "2026-12-04 19:00", "2026-12-04 23:00", min_walkers=1)
-    await signups.sign_up(ctx, world.walkers[0].id or 0, shift.id or 0)
-    ticker = make_ticker(ctx)
-    await ticker.tick()
-    clock.advance(timedelta(seconds=ctx.settings.scheduling.tick_seconds))
+    ticker = await steady_ticker(ctx, clock)
     with sent_by_psycopg(monkeypatch) as commands:
         await ticker.tick()
     assert ticker.last_tick_ok
