@@ -104,20 +104,32 @@ def _begin_before_writing(
     driver = conn.connection.driver_connection
     if driver is None:
         return
-    idle = driver.info.transaction_status == TransactionStatus.IDLE
-    last = context is not None and context.execution_options.get(LAST_WRITE)
-    if last:
-        if not idle and _swappable(cursor, executemany):
-            _swap(cursor, _CommitAfter(driver))
-        return  # alone, or the last statement of the transaction
-    if not idle or not needs_transaction(statement):
+    options = context.execution_options if context is not None else {}
+    joined = joined_cursor(
+        driver, statement, last=bool(options.get(LAST_WRITE)), lone=bool(options.get(LONE_WRITE))
+    )
+    if joined is None:
         return
-    if context is not None and context.execution_options.get(LONE_WRITE):
-        return  # one statement is atomic by itself; a COMMIT later finds nothing to end
     if _swappable(cursor, executemany):
-        _swap(cursor, _BeginFirst(driver))
-    else:
+        _swap(cursor, joined(driver))
+    elif joined is _BeginFirst:
         await_(driver.execute("BEGIN"))
+    # else: the COMMIT goes at the commit, a round trip of its own
+
+
+def joined_cursor(
+    driver: psycopg.AsyncConnection[Any], statement: str, *, last: bool, lone: bool
+) -> type[psycopg.AsyncClientCursor[Any]] | None:
+    """What a lazy unit's statement on psycopg goes with: ``BEGIN`` before the first that
+    needs a transaction, ``COMMIT`` after the last write (``LAST_WRITE``) of one begun; None
+    when it goes alone (a read, a lone or last write outside a transaction, any statement
+    inside one). For this module's listener and for ``models/thin.py``."""
+    idle = driver.info.transaction_status == TransactionStatus.IDLE
+    if last:
+        return None if idle else _CommitAfter  # alone, or the transaction's last statement
+    if not idle or lone or not needs_transaction(statement):
+        return None  # a lone write is atomic by itself; a COMMIT later finds nothing to end
+    return _BeginFirst
 
 
 def _begin_on_asyncpg(conn: Connection, statement: str, context: Any) -> None:

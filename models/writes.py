@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Executable
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import thin
+
 
 async def write_rows(
     session: AsyncSession,
@@ -25,8 +27,4 @@ async def write_rows(
     ``Session.execute`` would, so the statement runs after the turn's earlier writes.
     ``options`` are the statement's execution options (``Store.last_write``'s).
     """
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
-    connection = await session.connection()
-    result = await connection.execute(statement, dict(params), execution_options=options or {})
-    return int(result.rowcount or 0)
+    return await thin.write(session, statement, params, options)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import event
+
+from models import thin
 from models.tables import Person, Role, Shift
 from scheduling.common.context import Context
 from scheduling.people import directory
@@ -84,3 +90,32 @@ def with_settings(ctx: Context, **sections: dict[str, object]) -> Context:
     for section, values in sections.items():
         data[section] = {**data[section], **values}
     return Context(store=ctx.store, settings=Settings.model_validate(data), clock=ctx.clock)
+
+
+@contextmanager
+def recorded(ctx: Context) -> Iterator[list[str]]:
+    """The first word of every statement sent, and TRANSACTION where one began: those
+    SQLAlchemy sends, and on psycopg those ``models/thin.py`` sends past it."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split()[0].upper())
+
+    def begin(_conn: Any) -> None:
+        statements.append("TRANSACTION")
+
+    async def send_thin(cursor: Any, compiled: Any, params: Any) -> Any:
+        statements.append(compiled.sql.split()[0].upper())
+        return await send(cursor, compiled, params)
+
+    engine = ctx.store.engine.sync_engine
+    send = thin._send
+    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "begin", begin)
+    thin._send = send_thin  # type: ignore[assignment]
+    try:
+        yield statements
+    finally:
+        thin._send = send  # type: ignore[assignment]
+        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "begin", begin)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import select
 
 from bot.dialogue.engine import Dialogue
@@ -17,7 +15,7 @@ from scheduling.common.context import Context
 from scheduling.people import directory
 from scheduling.walks import signups
 from tests.fakes.chat import Chat
-from tests.helpers import OPERATOR, add_people, add_shift, seed_org_area
+from tests.helpers import OPERATOR, add_people, add_shift, recorded, seed_org_area
 
 
 async def register(chat: Chat, org: str = "IFK Kalmar") -> str:
@@ -373,26 +371,13 @@ async def test_a_turn_is_one_transaction_that_reads_once_and_writes_once(
     await seed_org_area(ctx)
     chat = Chat(Dialogue(ctx))
     await register(chat)
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement.split()[0].upper())
-
-    def begin(_conn: Any) -> None:
-        statements.append("TRANSACTION")
-
-    event.listen(ctx.store.engine.sync_engine, "before_cursor_execute", record)
-    event.listen(ctx.store.engine.sync_engine, "begin", begin)
-    try:
+    with recorded(ctx) as statements:
         await chat.command("help")
         within_the_hour = [s for s in statements if s not in ("COMMIT", "BEGIN")]
         statements.clear()
         clock.advance(timedelta(minutes=61))
         await chat.command("help")
         an_hour_later = [s for s in statements if s not in ("COMMIT", "BEGIN")]
-    finally:
-        event.remove(ctx.store.engine.sync_engine, "before_cursor_execute", record)
-        event.remove(ctx.store.engine.sync_engine, "begin", begin)
     # On psycopg the conversation's write is one upsert when it is the turn's only write
     # (models/first_write.py: it then needs no transaction); with the activity it is not.
     saved = "INSERT" if first_write.available(ctx.store.engine) else "UPDATE"
@@ -462,7 +447,9 @@ async def test_linking_a_phone_moves_everything_that_names_the_person(ctx: Conte
         )
         session.add(
             SafetyAlert(
-                shift_id=shift.id or 0, overdue_at=ctx.now(), raised_at=ctx.now(),
+                shift_id=shift.id or 0,
+                overdue_at=ctx.now(),
+                raised_at=ctx.now(),
                 acknowledged_by=old_id,
             )
         )

@@ -32,7 +32,7 @@ from fakes.twilio_server import (
     TEST_FROM_NUMBER,
     signed_inbound_form,
 )
-from models import first_write
+from models import first_write, thin
 from models.db import Store, upgrade
 from models.tables import OutboxMessage, Signup, SignupStatus
 from scheduling.common.clock import ManualClock
@@ -207,22 +207,34 @@ class Saboteur:
     """Kills the connection a statement is about to run on, once, when armed with a
     fragment of its SQL: the connection drops in the middle of handling an input."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
         self.fragment: str | None = None
         self.fired = 0
         event.listen(store.engine.sync_engine, "before_cursor_execute", self._before)
+        send = thin._send
+
+        async def before_thin(cursor: Any, compiled: Any, params: Any) -> Any:
+            self._kill(compiled.sql, cursor.connection)  # a statement models/thin.py sends
+            return await send(cursor, compiled, params)
+
+        monkeypatch.setattr(thin, "_send", before_thin)
 
     def arm(self, fragment: str) -> None:
         self.fragment, self.fired = fragment, 0
 
     def _before(self, conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        self._kill(statement, conn.connection.driver_connection)
+
+    def _kill(self, statement: str, driver: Any) -> None:
         if self.fragment is not None and self.fragment in statement:
             self.fragment = None
-            self.fired += terminate("pid = %s", conn.connection.driver_connection.info.backend_pid)
+            self.fired += terminate("pid = %s", driver.info.backend_pid)
 
 
 @pytest.mark.postgres
-async def test_dropped_postgres_connections(pg: tuple[Context, str], logged: Logged) -> None:
+async def test_dropped_postgres_connections(
+    pg: tuple[Context, str], logged: Logged, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Idle pool connections killed between inputs: the next inputs just work (a connection
     idle for seconds is checked before use; one used moments ago fails its first statement,
     and the turn, or the SMS, is handled once more).
@@ -249,7 +261,7 @@ async def test_dropped_postgres_connections(pg: tuple[Context, str], logged: Log
     dialogue = Dialogue(sms_ctx)
     chats = [Chat(dialogue, address=str(2001 + n), telegram_id=2001 + n, name=f"W{n}")
              for n in range(3)]
-    saboteur = Saboteur(ctx.store)
+    saboteur = Saboteur(ctx.store, monkeypatch)
     app = Starlette(routes=sms_routes(sms_ctx, dialogue))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a server's 500
     async with httpx.AsyncClient(transport=transport, base_url=public) as client:

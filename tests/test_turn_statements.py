@@ -22,7 +22,6 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event
 
 from bot.dialogue.engine import Dialogue
 from evaluation.statistics import statistics_for
@@ -30,29 +29,8 @@ from models import first_write
 from models.db import Store
 from scheduling.common.context import Context
 from tests.fakes.chat import Chat
-from tests.helpers import add_shift, seed_org_area
+from tests.helpers import add_shift, recorded, seed_org_area
 from tests.world import person
-
-
-@contextmanager
-def recorded(ctx: Context) -> Iterator[list[str]]:
-    """The first word of every statement sent, and TRANSACTION where one began."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement.split()[0].upper())
-
-    def begin(_conn: Any) -> None:
-        statements.append("TRANSACTION")
-
-    engine = ctx.store.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    event.listen(engine, "begin", begin)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-        event.remove(engine, "begin", begin)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import thin
 from models.tables import Conversation, Person
 from models.writes import write_rows
 from scheduling.common.context import Context
@@ -60,19 +61,17 @@ async def load_conversation(
     """The conversation and the person behind the input: one statement when the channel
     names a registered person (Telegram id, phone), with or without a conversation yet. An
     erased person is nobody."""
-    conversation: Conversation | None = None
+    conversation: dict[str, Any] | None = None
     person: Person | None = None
     keyed = _load_statement(caller)
     async with ctx.store.joined() as session:
         if keyed is not None:
             statement, params = keyed
-            row = (await session.exec(statement, params=params)).first()  # type: ignore[call-overload]
-            if row is not None:
-                person, conversation = row
+            found = await thin.rows(session, statement, params)
+            if found:
+                person, conversation = _person_and_conversation(session, found[0])
         if person is None:
-            conversation = (await session.exec(_CONVERSATION, params=_where(caller))).first()
-        if conversation is not None:
-            session.expunge(conversation)  # written back by save_conversation only
+            conversation = await _conversation(session, caller)
         if keyed is None:
             person = await _find_person(session, caller, conversation)
     if person is not None and person.erased_at is not None:
@@ -85,17 +84,35 @@ async def load_conversation(
     return state, person_view(person)
 
 
-def _state(caller: Caller, conversation: Conversation | None) -> ConversationState:
+def _person_and_conversation(
+    session: AsyncSession, row: tuple[Any, ...]
+) -> tuple[Person, dict[str, Any] | None]:
+    """A row of the keyed load: the person (the session's object, as a query gives it) and
+    their conversation's columns (None: they have none on this address yet)."""
+    width = len(_PERSON_COLUMNS)
+    person = thin.adopt(session, Person, row[:width])
+    conversation = dict(zip(_CONVERSATION_COLUMNS, row[width:], strict=True))
+    return person, conversation if conversation["id"] is not None else None
+
+
+async def _conversation(session: AsyncSession, caller: Caller) -> dict[str, Any] | None:
+    """The conversation on the caller's address, as columns (not held by the session:
+    written back by save_conversation only)."""
+    found = await thin.rows(session, _CONVERSATION, _where(caller))
+    return dict(zip(_CONVERSATION_COLUMNS, found[0], strict=True)) if found else None
+
+
+def _state(caller: Caller, conversation: dict[str, Any] | None) -> ConversationState:
     if conversation is None:
         return ConversationState(channel=caller.channel, address=caller.address)
     return ConversationState(
-        channel=conversation.channel,
-        address=conversation.address,
-        data=conversation.data,
-        id=conversation.id,
-        person_id=conversation.person_id,
-        flow=conversation.flow,
-        step=conversation.step,
+        channel=conversation["channel"],
+        address=conversation["address"],
+        data=conversation["data"],
+        id=conversation["id"],
+        person_id=conversation["person_id"],
+        flow=conversation["flow"],
+        step=conversation["step"],
     )
 
 
@@ -153,12 +170,12 @@ def _activity_stale(session: AsyncSession, person: PersonView, now: datetime) ->
 
 
 async def _find_person(
-    session: AsyncSession, caller: Caller, conversation: Conversation | None
+    session: AsyncSession, caller: Caller, conversation: dict[str, Any] | None
 ) -> Person | None:
     """The person behind an input whose channel names nobody (the console): as the
     conversation knows, or by the name typed."""
-    if conversation is not None and conversation.person_id is not None:
-        return await session.get(Person, conversation.person_id)
+    if conversation is not None and conversation["person_id"] is not None:
+        return await session.get(Person, conversation["person_id"])
     if caller.channel != "console" or not caller.display_name:
         return None
     wanted = name_key(caller.display_name)
@@ -193,10 +210,7 @@ _NEW_CONVERSATION = insert(Conversation).values(**_row_params())
 _NEW_ROW = postgresql.insert(Conversation).values(**_row_params())
 _UPSERT_CONVERSATION = _NEW_ROW.on_conflict_do_update(
     constraint="uq_conversation_address",
-    set_={
-        name: getattr(_NEW_ROW.excluded, name)
-        for name in _STATE_COLUMNS
-    },
+    set_={name: getattr(_NEW_ROW.excluded, name) for name in _STATE_COLUMNS},
 )
 _NOTE_ACTIVITY = (
     update(Person)
@@ -214,7 +228,9 @@ _OF_CONVERSATION = (
     col(Conversation.channel) == bindparam("channel"),
     col(Conversation.address) == bindparam("address"),
 )
-_CONVERSATION = select(Conversation).where(*_OF_CONVERSATION)
+_PERSON_COLUMNS = tuple(column.key for column in inspect(Person).columns)
+_CONVERSATION_COLUMNS = tuple(column.key for column in inspect(Conversation).columns)
+_CONVERSATION = sa_select(Conversation).where(*_OF_CONVERSATION)
 _WITH_CONVERSATION = and_(*_OF_CONVERSATION)
 _PERSON_AND_CONVERSATION_BY_TELEGRAM_ID = (
     sa_select(Person, Conversation)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import thin
 from models.tables import Person, Shift, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import NotFound
@@ -63,7 +64,8 @@ async def card_view(
 ) -> tuple[ShiftView, Signup | None, GroupLead | None]:
     """One shift's view, the person's own sign-up to it (of any status) and its group lead."""
     params = {"shift_id": shift_id, "person_id": person_id}
-    row = (await session.exec(ONE_CARD, params=params)).first()  # type: ignore[call-overload]
+    found = await thin.objects(session, ONE_CARD, params)
+    row = found[0] if found else None
     if row is None:
         raise NotFound("shift", shift_id)
     view = _views(ctx, [row[:VIEW_COLUMNS]])[0]

@@ -27,7 +27,8 @@ SIGNUP_OF = (
 # overlapping the one asked for: the person is busy elsewhere then.
 _CLASHING = and_(
     col(Signup.person_id) == bindparam("person_id"),
-    col(Signup.status).in_(SignupStatus.HOLDS_SEAT),
+    # not IN (...): a list is rendered into the SQL at each run, which models/thin.py avoids
+    or_(*(col(Signup.status) == status for status in SignupStatus.HOLDS_SEAT)),
     col(Shift.status) == ShiftStatus.PLANNED,
     col(Shift.id) != bindparam("shift_id"),
     col(Shift.start_at) < bindparam("end_at"),

@@ -14,6 +14,7 @@ from typing import Literal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import thin
 from models.tables import Person, Shift, ShiftStatus, Signup, SignupStatus
 from scheduling.common.context import Context
 from scheduling.common.errors import DomainError, NotFound
@@ -104,9 +105,8 @@ async def _locked_shift(
     session: AsyncSession, shift_id: int
 ) -> tuple[Shift, tuple[str, str, str | None]]:
     """The shift, locked, with its organisation's and area's names and its meeting point."""
-    locked = (
-        await session.exec(LOCKED_SHIFT_WITH_NAMES, params={"shift_id": shift_id})  # type: ignore[call-overload]
-    ).first()
+    found = await thin.objects(session, LOCKED_SHIFT_WITH_NAMES, {"shift_id": shift_id})
+    locked = found[0] if found else None
     if locked is None:
         raise NotFound("shift", shift_id)
     return locked[0], (locked[1], locked[2], locked[3])
@@ -126,7 +126,7 @@ async def _signups_and_clashes(
         "start_at": shift.start_at,
         "end_at": shift.end_at,
     }
-    rows = (await session.exec(SIGNUPS_AND_CLASHES, params=params)).all()  # type: ignore[call-overload]
+    rows = await thin.objects(session, SIGNUPS_AND_CLASHES, params)
     of_shift = [(row[0], bool(row[1])) for row in rows if row[0].shift_id == shift.id]
     clashes = sorted(row[0].shift_id for row in rows if row[0].shift_id != shift.id)
     return of_shift, clashes
