@@ -32,9 +32,11 @@ from typing import Any, TypeVar, cast
 
 import psycopg
 from psycopg.pq import ExecStatus
-from sqlalchemy import Executable, inspect
+from sqlalchemy import Executable, bindparam, inspect
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import AliasedInsp
@@ -85,17 +87,22 @@ def _compiled(statement: Executable, dialect: Dialect) -> _Compiled | None:
             return None
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         binds.append((name, bind.key, bind.value, process))
-    results: tuple[Processor, ...] = ()
-    if isinstance(statement, Select):
-        results = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
-        )
+    returned = _returned(statement)
+    results = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned
+    )
     return _Compiled(sql=compiled.string, binds=tuple(binds), results=results)
 
 
+def _returned(statement: Executable) -> Sequence[Any]:
+    """The columns a statement answers with: a SELECT's, or a write's ``RETURNING``."""
+    if isinstance(statement, Select):
+        return list(statement.selected_columns)
+    return list(getattr(statement, "exported_columns", ()))
+
+
 async def rows(
-    session: AsyncSession, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any]
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
     """The statement's rows, in the session's transaction (see the top of this module)."""
     return (await _run(session, statement, params, {}))[0]
@@ -120,7 +127,7 @@ async def _run(
 ) -> tuple[list[tuple[Any, ...]], int]:
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    connection = await session.connection()
+    connection = await _connection(session)
     on_psycopg = connection.dialect.driver == "psycopg"
     compiled = _compiled(statement, connection.dialect) if on_psycopg else None
     if compiled is None:
@@ -165,6 +172,23 @@ async def _send(
         return [compiled.convert(row) for row in found], cursor.rowcount
 
 
+_CONNECTION = "vandra_thin_connection"  # in the session's ``info``: its connection
+
+
+async def _connection(session: AsyncSession) -> AsyncConnection:
+    """The connection the session's transaction holds: remembered on the session while that
+    transaction lasts (asking for it is a hop through SQLAlchemy's greenlet each time); a
+    connection closed (the transaction ended) or invalidated is asked for afresh."""
+    held = session.info.get(_CONNECTION)
+    if held is not None and session.in_transaction():
+        sync = held.sync_connection
+        if sync is not None and not sync.closed and not sync.invalidated:
+            return cast(AsyncConnection, held)
+    connection = await session.connection()
+    session.info[_CONNECTION] = connection
+    return connection
+
+
 async def _driver(connection: Any) -> Any:
     """The psycopg connection under the session's: without a hop through SQLAlchemy's
     greenlet when the connection is checked out and valid (it is, after ``connection()``)."""
@@ -172,6 +196,35 @@ async def _driver(connection: Any) -> Any:
     if sync is not None and not sync.invalidated:
         return sync.connection.driver_connection
     return (await connection.get_raw_connection()).driver_connection
+
+
+async def insert(session: AsyncSession, model: type[Model], values: Mapping[str, Any]) -> Model:
+    """A new row of ``model`` written at once, with ``values`` and the model's defaults for
+    the rest (its key from the database), and held by the session as loaded: what adding it
+    and flushing would give, without the model's validation, the flush, or a second look."""
+    mapper = inspect(model)
+    params = dict(_defaults(mapper)) | dict(values)
+    found = await rows(session, _insert_statement(mapper.local_table), params)
+    return adopt(session, model, found[0])
+
+
+@functools.cache
+def _insert_statement(table: Any) -> Executable:
+    written: dict[str, Any] = {c.key: bindparam(c.key) for c in table.columns if not c.primary_key}
+    return sa_insert(table).values(written).returning(*table.columns)
+
+
+@functools.cache
+def _defaults(mapper: Mapper[Any]) -> tuple[tuple[str, Any], ...]:
+    """A model's field defaults (not its key's, which the database gives, nor factories: a
+    caller gives those values)."""
+    keys = set(_primary_keys(mapper))
+    fields = mapper.class_.model_fields.items()
+    return tuple(
+        (name, field.default)
+        for name, field in fields
+        if name not in keys and not field.is_required() and field.default_factory is None
+    )
 
 
 async def objects(
@@ -182,8 +235,7 @@ async def objects(
     (``adopt``; refreshed when the statement asks for ``populate_existing``), each other
     column as its value. Through SQLAlchemy itself where ``rows`` would be."""
     layout = _layout(statement)
-    connection = await session.connection()
-    if layout is None or connection.dialect.driver != "psycopg":
+    if layout is None or (await _connection(session)).dialect.driver != "psycopg":
         return [tuple(row) for row in await session.exec(statement, params=params)]  # type: ignore[call-overload]
     refresh = bool(statement.get_execution_options().get("populate_existing"))
     return [

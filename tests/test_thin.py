@@ -192,3 +192,48 @@ async def test_a_statement_with_a_list_goes_through_sqlalchemy(ctx: Context) -> 
         found = await thin.rows(session, listed, {"ids": [shifts[0].id, shifts[2].id]})
     assert sorted(row[0] for row in found) == [shifts[0].id, shifts[2].id]
     assert thin._compiled(listed, ctx.store.engine.dialect) is None
+
+
+async def test_an_insert_gives_the_sessions_object_as_a_flush_would(ctx: Context) -> None:
+    """``thin.insert``: the row written with the model's defaults for what is not given,
+    its key from the database, held by the session as loaded (nothing left to write), a
+    later change written at the commit; the same row the ORM's add and flush would write."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    walkers = [await person(ctx, f"N{n}", org=org, telegram_id=950 + n) for n in range(2)]
+    now = ctx.now()
+    given = {"shift_id": shift.id, "status": SignupStatus.WAITLISTED, "queued_at": now}
+    async with ctx.store.transaction() as session:
+        await _speak_stockholm_time(ctx, session)
+        inserted = await thin.insert(session, Signup, given | {"person_id": walkers[0].id})
+        assert inserted.id is not None and inspect(inserted).persistent
+        assert not session.dirty and not session.new
+        assert await session.get(Signup, inserted.id) is inserted
+        assert inserted.queued_at == now and inserted.queued_at.tzinfo is UTC
+        inserted.status = SignupStatus.CONFIRMED
+        flushed = Signup(**given, person_id=walkers[1].id or 0)
+        session.add(flushed)
+    async with ctx.store.transaction() as session:
+        stored = await session.get(Signup, inserted.id)
+        other = await session.get(Signup, flushed.id)
+        assert stored is not None and other is not None
+        assert stored.status == SignupStatus.CONFIRMED
+        kept = ("id", "person_id", "status")
+        columns = [c.key for c in inspect(Signup).columns if c.key not in kept]
+        assert {c: getattr(stored, c) for c in columns} == {c: getattr(other, c) for c in columns}
+        assert (stored.offers, stored.no_show, stored.confirmed_at) == (0, False, None)
+
+
+async def test_each_transaction_of_a_session_runs_on_its_own_connection(ctx: Context) -> None:
+    """The connection remembered on the session serves one transaction: the next one, on
+    a connection from the pool again, is not sent to the one given back."""
+    org, area = await seed_org_area(ctx)
+    shift = await add_shift(ctx, org, area)
+    plain = sa_select(Shift.id).where(col(Shift.id) == bindparam("shift_id"))
+    async with ctx.store.sessions() as session:
+        for _ in range(3):
+            async with session.begin():
+                assert await thin.rows(session, plain, {"shift_id": shift.id}) == [(shift.id,)]
+                first = await session.connection()
+                assert session.info[thin._CONNECTION] is first
+        assert first.closed
