@@ -42,6 +42,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import AliasedInsp
 from sqlalchemy.sql import ClauseElement, Select
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase, ValuesBase
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import first_write
@@ -57,9 +58,14 @@ class _Compiled:
     sql: str
     # each parameter's name in the SQL, its key as given, its value unless given, its conversion
     binds: tuple[tuple[str, str, Any, Processor], ...]
+    required: frozenset[str]  # the keys SQLAlchemy will not run the statement without
     results: tuple[Processor, ...]  # one per selected column
 
-    def parameters(self, params: Mapping[str, Any]) -> dict[str, Any]:
+    def parameters(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The values as psycopg takes them; None when one required is missing (SQLAlchemy
+        then runs the statement, and refuses it as it always does, rather than bind NULL)."""
+        if not self.required.issubset(params):
+            return None
         values: dict[str, Any] = {}
         for name, key, default, process in self.binds:
             value = params.get(key, default)
@@ -77,21 +83,30 @@ class _Compiled:
 
 @functools.cache
 def _compiled(statement: Executable, dialect: Dialect) -> _Compiled | None:
-    """Compiled once per statement (a module constant) and dialect; None for one whose
-    parameters SQLAlchemy renders into the SQL at each run (lists, literals): it goes
-    through SQLAlchemy."""
+    """Compiled once per statement (a module constant) and dialect; None for one that
+    SQLAlchemy compiles or completes at each run: parameters rendered into the SQL (lists,
+    literals), an INSERT or UPDATE whose columns are the parameters given, column defaults
+    computed for each row. It goes through SQLAlchemy."""
+    if isinstance(statement, ValuesBase) and not (
+        statement._values or statement._multi_values or statement._select_names
+    ):
+        return None
     compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        return None
+    escaped = compiled.escaped_bind_names  # names SQLAlchemy changed in the SQL ("a.b": a_b)
     binds = []
     for name, bind in compiled.binds.items():
         if bind.expanding or bind.literal_execute or bind.callable is not None:
             return None
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        binds.append((name, bind.key, bind.value, process))
+        binds.append((escaped.get(name, name), bind.key, bind.value, process))
+    required = frozenset(bind.key for bind in compiled.binds.values() if bind.required)
     returned = _returned(statement)
     results = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned
     )
-    return _Compiled(sql=compiled.string, binds=tuple(binds), results=results)
+    return _Compiled(compiled.string, tuple(binds), required, results)
 
 
 def _returned(statement: Executable) -> Sequence[Any]:
@@ -125,12 +140,15 @@ async def _run(
     params: Mapping[str, Any],
     options: Mapping[str, Any],
 ) -> tuple[list[tuple[Any, ...]], int]:
-    if session.new or session.dirty or session.deleted:
+    # a read flushes as a query would (not in ``no_autoflush``), a write always (write_rows)
+    flush = session.sync_session.autoflush or isinstance(statement, UpdateBase)
+    if flush and (session.new or session.dirty or session.deleted):
         await session.flush()
     connection = await _connection(session)
     on_psycopg = connection.dialect.driver == "psycopg"
     compiled = _compiled(statement, connection.dialect) if on_psycopg else None
-    if compiled is None:
+    values = compiled.parameters(params) if compiled is not None else None
+    if compiled is None or values is None:
         result = await connection.execute(statement, dict(params), execution_options=options)
         found = [tuple(row) for row in result] if result.returns_rows else []
         return found, int(result.rowcount or 0)
@@ -142,7 +160,7 @@ async def _run(
         joined = first_write.joined_cursor(driver, compiled.sql, last=bool(last), lone=bool(lone))
     cursor = joined(driver) if joined is not None else driver.cursor()
     try:
-        return await _send(cursor, compiled, params)
+        return await _send(cursor, compiled, values)
     except psycopg.Error as error:
         raise await _failed(connection, compiled, error) from error
 
@@ -153,7 +171,8 @@ async def _failed(connection: Any, compiled: _Compiled, error: psycopg.Error) ->
     dialect = connection.dialect
     pooled = connection.sync_connection.connection
     lost = bool(dialect.is_disconnect(error, pooled.dbapi_connection, None))
-    if lost:
+    if lost:  # as SQLAlchemy: the pool's older connections are replaced at their checkout
+        connection.sync_engine.pool._invalidate(pooled, error)
         await connection.invalidate(error)
     return DBAPIError.instance(
         compiled.sql, None, error, psycopg.Error, connection_invalidated=lost, dialect=dialect
@@ -161,31 +180,36 @@ async def _failed(connection: Any, compiled: _Compiled, error: psycopg.Error) ->
 
 
 async def _send(
-    cursor: Any, compiled: _Compiled, params: Mapping[str, Any]
+    cursor: Any, compiled: _Compiled, values: dict[str, Any]
 ) -> tuple[list[tuple[Any, ...]], int]:
-    """The statement on psycopg's cursor: its rows, converted, and its row count."""
+    """The statement on psycopg's cursor (``values``: its parameters, converted): its rows,
+    converted, and its row count."""
     async with cursor:
-        await cursor.execute(compiled.sql, compiled.parameters(params))
+        await cursor.execute(compiled.sql, values)
         result = cursor.pgresult  # not ``description``: psycopg builds that anew at each look
         rows = result is not None and result.status == ExecStatus.TUPLES_OK
         found = await cursor.fetchall() if rows else []
         return [compiled.convert(row) for row in found], cursor.rowcount
 
 
-_CONNECTION = "vandra_thin_connection"  # in the session's ``info``: its connection
+_CONNECTION = "vandra_thin_connection"  # in the session's ``info``: its transaction's connection
 
 
 async def _connection(session: AsyncSession) -> AsyncConnection:
-    """The connection the session's transaction holds: remembered on the session while that
-    transaction lasts (asking for it is a hop through SQLAlchemy's greenlet each time); a
-    connection closed (the transaction ended) or invalidated is asked for afresh."""
+    """The connection the session's innermost transaction holds: remembered on the session
+    for that transaction (asking SQLAlchemy is a hop through its greenlet each time), and
+    asked for again in any other. Asking is what makes SQLAlchemy begin a savepoint it
+    opened lazily, so a transaction begun since (a savepoint) must ask."""
+    sync_session = session.sync_session
+    current = sync_session.get_nested_transaction() or sync_session.get_transaction()
     held = session.info.get(_CONNECTION)
-    if held is not None and session.in_transaction():
-        sync = held.sync_connection
+    if held is not None and current is not None and held[0] is current and current.is_active:
+        sync = held[1].sync_connection
         if sync is not None and not sync.closed and not sync.invalidated:
-            return cast(AsyncConnection, held)
+            return cast(AsyncConnection, held[1])
     connection = await session.connection()
-    session.info[_CONNECTION] = connection
+    current = sync_session.get_nested_transaction() or sync_session.get_transaction()
+    session.info[_CONNECTION] = (current, connection)
     return connection
 
 

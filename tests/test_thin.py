@@ -235,5 +235,5 @@ async def test_each_transaction_of_a_session_runs_on_its_own_connection(ctx: Con
             async with session.begin():
                 assert await thin.rows(session, plain, {"shift_id": shift.id}) == [(shift.id,)]
                 first = await session.connection()
-                assert session.info[thin._CONNECTION] is first
+                assert session.info[thin._CONNECTION][1] is first
         assert first.closed
