@@ -9,7 +9,6 @@ and the same placeholders.
 from __future__ import annotations
 
 import os
-import string
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -58,7 +57,7 @@ def t(language: str | None, key: str, **params: Any) -> str:
     template = catalogue(lang).get(key) or catalogue(DEFAULT_LANGUAGE).get(key)
     if template is None:
         raise KeyError(f"no text for {key!r}")
-    return string.Formatter().vformat(template, (), _Lenient(params))
+    return template.format_map(_Lenient(params))  # str.format_map honours __missing__
 
 
 def has_text(key: str) -> bool:

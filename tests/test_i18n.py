@@ -45,3 +45,12 @@ def test_privacy_texts_fit_sms() -> None:
         for key, text in catalogue(language).items():
             if key.startswith("privacy."):
                 assert is_gsm7(text), (language, key)
+
+
+def test_a_value_not_given_stays_a_visible_placeholder() -> None:
+    """A text whose value the caller did not give keeps its ``{name}`` rather than fail
+    (``str.format_map`` with a lenient mapping); given values are filled in."""
+    from bot.i18n import t
+
+    assert "{code}" in t("sv", "error.generic")
+    assert t("sv", "error.generic", code="x") == "Det gick inte (x)."
