@@ -32,12 +32,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import first_write
 from models.engine import StoreError, create_engine
 from models.schema import schema_state, upgrade
+from models.seats import Seats
 
 __all__ = ["Store", "StoreError", "schema_state", "session_factory", "upgrade"]
 
@@ -117,6 +119,11 @@ class Store:
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    seats: Seats | None = None  # the dialogue units' kept connections (``models/seats.py``)
+
+    def __post_init__(self) -> None:
+        if self.seats is None and Seats.wanted(self.engine):
+            self.seats = Seats(engine=self.engine, sessions=self.sessions)
 
     @classmethod
     def open(cls, url: str, *, reader: bool = False) -> Store:
@@ -242,14 +249,14 @@ class Store:
         if unit is not None:
             yield unit.session
             return
-        async with self.sessions() as session:
-            lazy = first_write_begins and first_write.available(self.engine)
+        lazy = first_write_begins and first_write.available(self.engine)
+        async with self._unit_session(lazy) as (session, seated):
             unit = _Unit(store=self, session=session, task=_current_task())
             unit.first_write_begins = lazy
             token = _UNIT.set(unit)
             try:
                 async with session.begin():
-                    if lazy:
+                    if lazy and not seated:
                         await session.connection(execution_options=first_write.UNIT_OPTIONS)
                     try:
                         yield session
@@ -264,6 +271,23 @@ class Store:
                     except Exception:  # the unit's own error is the one to raise
                         log.exception("audit records of a failed unit were not written")
                 raise
+
+    @asynccontextmanager
+    async def _unit_session(self, lazy: bool) -> AsyncIterator[tuple[AsyncSession, bool]]:
+        """A unit's session, and whether it sits on a kept connection (a lazy unit on
+        psycopg: ``models/seats.py``) rather than a session of its own from the pool."""
+        if not lazy or self.seats is None:
+            async with self.sessions() as session:
+                yield session, False
+            return
+        seat = await self.seats.take()
+        try:
+            yield seat.session, True
+        except BaseException as error:
+            lost = isinstance(error, DBAPIError) and error.connection_invalidated
+            await self.seats.drop(seat, connection_lost=lost)
+            raise
+        await self.seats.give_back(seat)
 
     def last_write(self, session: AsyncSession) -> dict[str, Any]:
         """Execution options for the unit's last statement, a write, in a unit that began at
@@ -294,4 +318,6 @@ class Store:
                 write(session)
 
     async def close(self) -> None:
+        if self.seats is not None:
+            await self.seats.close()
         await self.engine.dispose()
