@@ -60,6 +60,8 @@ class _Compiled:
     binds: tuple[tuple[str, str, Any, Processor], ...]
     required: frozenset[str]  # the keys SQLAlchemy will not run the statement without
     results: tuple[Processor, ...]  # one per selected column
+    # the columns with a conversion, by their place in a row
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
     def parameters(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The values as psycopg takes them; None when one required is missing (SQLAlchemy
@@ -73,12 +75,14 @@ class _Compiled:
         return values
 
     def convert(self, row: Sequence[Any]) -> tuple[Any, ...]:
-        if not any(self.results):
+        """A row's values as SQLAlchemy's result gives them (only the columns with a
+        conversion are touched: most have none on psycopg)."""
+        if not self.converted:
             return tuple(row)
-        return tuple(
-            process(value) if process is not None else value
-            for process, value in zip(self.results, row, strict=True)
-        )
+        values = list(row)
+        for at, process in self.converted:
+            values[at] = process(values[at])
+        return tuple(values)
 
 
 @functools.cache
@@ -106,7 +110,8 @@ def _compiled(statement: Executable, dialect: Dialect) -> _Compiled | None:
     results = tuple(
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned
     )
-    return _Compiled(compiled.string, tuple(binds), required, results)
+    converted = tuple((at, p) for at, p in enumerate(results) if p is not None)
+    return _Compiled(compiled.string, tuple(binds), required, results, converted)
 
 
 def _returned(statement: Executable) -> Sequence[Any]:
