@@ -50,6 +50,7 @@ class Seat:
     connection: AsyncConnection
     session: AsyncSession
     freed_at: float = 0.0
+    closes: int = 0  # how many times the seats had been closed when it was taken
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Seats:
     idle: list[Seat] = field(default_factory=list)
     _timer: asyncio.TimerHandle | None = None  # the next look for seats idle too long
     _releasing: set[asyncio.Task[None]] = field(default_factory=set)
+    closes: int = 0  # a seat taken before the last close is not kept (the store closed)
 
     @staticmethod
     def wanted(engine: AsyncEngine) -> bool:
@@ -75,19 +77,20 @@ class Seats:
                 seat.freed_at = 0.0  # in use
                 return seat
             self.idle.append(seat)
-            await self.close()
+            await self._release_idle()
         connection = await self.engine.connect()
         try:
             await connection.execution_options(**first_write.UNIT_OPTIONS)
         except BaseException:
             await connection.close()
             raise
-        return Seat(connection=connection, session=self.sessions(bind=connection))
+        session = self.sessions(bind=connection)
+        return Seat(connection=connection, session=session, closes=self.closes)
 
     async def give_back(self, seat: Seat) -> None:
         """After a unit that ended well: kept for the next, emptied, unless enough wait."""
         seat.session.expunge_all()
-        if len(self.idle) < KEPT and _usable(seat):
+        if len(self.idle) < KEPT and seat.closes == self.closes and _usable(seat):
             seat.freed_at = time.monotonic()
             self.idle.append(seat)
             self._look_later(PING_AFTER_IDLE_S)
@@ -118,10 +121,15 @@ class Seats:
         with it when the connection dropped."""
         await _release(seat)
         if connection_lost:
-            await self.close()
+            await self._release_idle()
 
     async def close(self) -> None:
-        """Every idle seat back to the pool (and those going back meanwhile, there)."""
+        """Every idle seat back to the pool (and those going back meanwhile, there); a
+        seat in use now goes back when its unit ends (the store closed)."""
+        self.closes += 1
+        await self._release_idle()
+
+    async def _release_idle(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

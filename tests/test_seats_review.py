@@ -8,6 +8,7 @@ import asyncio
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.util import greenlet_spawn
 
 import models.engine
 from models import seats
@@ -155,3 +156,28 @@ async def test_seats_idle_a_while_go_back_without_another_turn(
         assert [r for r in results if r is not None] == []
     finally:
         await store.close()
+
+
+async def test_a_unit_ending_after_the_store_closed_keeps_no_seat(ctx: Context) -> None:
+    """A turn still running when the store closes: its connection is not kept as a seat
+    of a closed store (nobody would give it back)."""
+    store = _open(ctx)
+    entered, go_on = asyncio.Event(), asyncio.Event()
+
+    async def turn() -> None:
+        async with store.unit(first_write_begins=True) as session:
+            await (await session.connection()).execute(text("SELECT 1"))
+            entered.set()
+            await go_on.wait()
+
+    task = asyncio.create_task(turn())
+    await entered.wait()
+    pool = store.engine.sync_engine.pool
+    await store.close()
+    go_on.set()
+    await task
+    kept = store.seats.idle if store.seats is not None else []
+    for seat in kept:  # what the garbage collector would find open
+        await seat.connection.close()
+    await greenlet_spawn(pool.dispose)  # the closed pool, where the unit's connection went
+    assert kept == []
