@@ -116,6 +116,9 @@ class SlicedCursor(psycopg.AsyncCursor[Any]):
 
 
 PING_AFTER_IDLE_S = 2.0
+# In a connection's ``info``: idle since then, before it came back to the pool (a kept
+# connection, ``models/seats.py``); the check on checkout counts from then.
+IDLE_SINCE = "vandra_idle_since"
 
 
 def _ping_when_idle(engine: AsyncEngine) -> None:
@@ -130,7 +133,7 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
     @event.listens_for(pool, "checkin")
     def _returned(_dbapi_connection: Any, record: Any) -> None:
         if record is not None:
-            record.info["returned_at"] = time.monotonic()
+            record.info["returned_at"] = record.info.pop(IDLE_SINCE, None) or time.monotonic()
 
     @event.listens_for(pool, "checkout")
     def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
