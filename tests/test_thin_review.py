@@ -12,10 +12,9 @@ from sqlmodel import col, select
 
 from bot.dialogue.engine import Dialogue
 from models import thin
-from models.tables import Person, Signup, SignupStatus
+from models.tables import Person
 from models.writes import write_rows
 from scheduling.common.context import Context
-from scheduling.walks.signup_queries import SIGNUPS_AND_CLASHES
 from scheduling.walks.view_statements import LOCKED_SHIFT_WITH_NAMES
 from tests.fakes.chat import Chat
 from tests.helpers import add_shift, seed_org_area
@@ -100,24 +99,6 @@ async def test_a_parameter_name_sqlalchemy_escapes(ctx: Context) -> None:
         stored = await session.get(Person, ada.id)
         assert stored is not None and stored.name == "Ada L"
 
-
-
-async def test_a_read_in_a_no_autoflush_block_writes_nothing_first(ctx: Context) -> None:
-    """As a query in ``session.no_autoflush``: what the session holds unwritten stays
-    unwritten (the read does not see it, and a flush error is not raised from the read)."""
-    org, area = await seed_org_area(ctx)
-    shift = await add_shift(ctx, org, area)
-    walker = await person(ctx, "Nils", org=org, telegram_id=901)
-    now = ctx.now()
-    params = {"shift_id": shift.id, "person_id": walker.id, "start_at": now, "end_at": now}
-    async with ctx.store.transaction() as session:
-        with session.no_autoflush:
-            session.add(Signup(shift_id=shift.id or 0, person_id=walker.id or 0,
-                               status=SignupStatus.CONFIRMED, queued_at=now))
-            found = await thin.objects(session, SIGNUPS_AND_CLASHES, params)
-            orm = (await session.exec(SIGNUPS_AND_CLASHES, params=params)).all()  # type: ignore[call-overload]
-            assert len(session.new) == 1
-        assert found == [] and list(orm) == []
 
 
 @pytest.mark.postgres
